@@ -1,0 +1,46 @@
+//! `sa`: the command-line front end of sa-reference.
+//!
+//! Argument parsing, progress display and output formatting only: protocol
+//! logic lives in `sa-model` (checking) and `sa-node` (running nodes).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod check;
+mod node;
+mod testnet;
+
+/// Exit status when every checked property holds / the command succeeded.
+pub const EXIT_OK: u8 = 0;
+/// Exit status when a property is violated or a witness is missing.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status for bad input (configuration, arguments, files).
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+#[derive(Parser)]
+#[command(name = "sa", version, about = "Succinct Attestation reference: model checking, nodes, testnet")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Model-check a preset or configuration exhaustively against spec/properties.md.
+    Check(check::Args),
+    /// Run one sa-node from a configuration file.
+    Node(node::Args),
+    /// Start a local multi-process testnet on loopback, with fault injection.
+    Testnet(testnet::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Node(args) => node::run(args),
+        Command::Testnet(args) => testnet::run(args),
+    };
+    ExitCode::from(code)
+}

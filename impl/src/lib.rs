@@ -1,0 +1,1 @@
+//! sa-node: production implementation of Succinct Attestation. See spec/.

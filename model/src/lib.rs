@@ -1,0 +1,1 @@
+//! Stateright model of Succinct Attestation. See spec/.
