@@ -1,11 +1,268 @@
-//! `sa check` (not yet implemented).
+//! `sa check`: model-check a preset or a TOML configuration against spec/properties.md.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use sa_model::report::Status;
+use sa_model::{check, CheckOptions, CheckReport, Config, ConfigError};
+
+use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 
 /// Arguments of `sa check`.
-#[derive(clap::Args)]
-pub struct Args {}
+#[derive(clap::Args, Debug)]
+#[command(
+    about = "Model-check a preset or configuration exhaustively against spec/properties.md",
+    long_about = "Explores every reachable state of the Succinct Attestation model for one \
+                  configuration (depth-first, multi-threaded) and reports each property of \
+                  spec/properties.md: safety properties hold or are VIOLATED (with a \
+                  counterexample), witnesses are witnessed or NOT witnessed.\n\n\
+                  Exit status: 0 when the search was exhaustive, every safety property holds \
+                  and every witness is found; 1 otherwise; 2 for bad input."
+)]
+pub struct Args {
+    /// Built-in preset to check (default, tiny, small, two-eligible, mainnet).
+    #[arg(long, default_value = "default", conflicts_with = "config")]
+    preset: String,
+    /// TOML configuration file to check instead of a preset (see README.md for the fields).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Enable a mutation (broken variant) on top of the preset or file; repeatable.
+    #[arg(long = "mutation", value_name = "NAME")]
+    mutations: Vec<String>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Stop after this many generated states (the result is then not exhaustive).
+    #[arg(long, value_name = "N")]
+    max_states: Option<usize>,
+    /// Do not explore beyond this depth (the result is then not exhaustive).
+    #[arg(long, value_name = "N")]
+    max_depth: Option<usize>,
+    /// Stop after this many seconds (the result is then not exhaustive).
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<u64>,
+    /// Keep the depth-first discoveries as found instead of shortening them breadth-first.
+    #[arg(long)]
+    no_shorten: bool,
+    /// Print the configuration being checked as TOML and exit (a starting point for --config).
+    #[arg(long)]
+    print_config: bool,
+}
+
+fn load(args: &Args) -> Result<Config, ConfigError> {
+    let mut config = match &args.config {
+        Some(path) => {
+            let origin = path.display().to_string();
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Parse {
+                origin: origin.clone(),
+                message: format!("cannot read file: {e}"),
+            })?;
+            Config::from_toml_str(&text, &origin)?
+        }
+        None => Config::preset(&args.preset).ok_or_else(|| ConfigError::UnknownPreset {
+            name: args.preset.clone(),
+            known: Config::preset_names().join(", "),
+        })?,
+    };
+    for name in &args.mutations {
+        let m = serde_json::from_value(serde_json::Value::String(name.clone())).map_err(|_| {
+            ConfigError::Invalid {
+                field: "--mutation".into(),
+                rule: format!(
+                    "`{name}` is not a known mutation; known: {}",
+                    sa_model::Mutation::ALL
+                        .iter()
+                        .map(|m| m.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
+        })?;
+        if !config.mutations.contains(&m) {
+            config.mutations.push(m);
+        }
+    }
+    config.validate()?;
+    Ok(config)
+}
 
 /// Runs `sa check`; returns the process exit status.
-pub fn run(_args: Args) -> u8 {
-    eprintln!("sa check: not implemented yet");
-    crate::EXIT_BAD_INPUT
+pub fn run(args: Args) -> u8 {
+    let config = match load(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sa check: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    if args.print_config {
+        match toml::to_string_pretty(&config) {
+            Ok(t) => {
+                print!("{t}");
+                return EXIT_OK;
+            }
+            Err(e) => {
+                eprintln!("sa check: cannot print configuration: {e}");
+                return EXIT_FAILED;
+            }
+        }
+    }
+    if args.threads == Some(0) {
+        eprintln!("sa check: `--threads` must be at least 1");
+        return EXIT_BAD_INPUT;
+    }
+    let mut opts = CheckOptions {
+        max_states: args.max_states,
+        max_depth: args.max_depth,
+        timeout: args.timeout.map(Duration::from_secs),
+        shorten: !args.no_shorten,
+        ..CheckOptions::default()
+    };
+    if let Some(t) = args.threads {
+        opts.threads = t;
+    }
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let report = check(&config, &opts, &mut |p| {
+        if let Some(bar) = &bar {
+            let secs = p.elapsed.as_secs_f64().max(1e-3);
+            bar.set_message(format!(
+                "{} unique states, {} total, depth {}, {:.0} states/s",
+                p.unique_states,
+                p.total_states,
+                p.max_depth,
+                p.unique_states as f64 / secs
+            ));
+            bar.tick();
+        }
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("sa check: cannot encode report: {e}");
+                return EXIT_FAILED;
+            }
+        }
+    } else {
+        print!("{}", table(&report));
+    }
+    if report.passed() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    }
+}
+
+fn status_text(s: Status) -> &'static str {
+    match s {
+        Status::Holds => "holds",
+        Status::Violated => "VIOLATED",
+        Status::Witnessed => "witnessed",
+        Status::NotWitnessed => "NOT witnessed",
+    }
+}
+
+/// The human report: summary, property table, counterexamples of violations.
+pub fn table(r: &CheckReport) -> String {
+    let mut out = String::new();
+    let mutations = if r.config.mutations.is_empty() {
+        "none (reference protocol)".to_string()
+    } else {
+        r.config
+            .mutations
+            .iter()
+            .map(|m| m.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    out.push_str(&format!(
+        "sa check: configuration `{}` ({} provisioners, C = {}, SM = {}, M = {}, {} rounds x {} iterations, absent <= {}, late timer firings <= {}, invalid candidates <= {})\nmutations: {}\n",
+        r.config.name,
+        r.config.provisioners.len(),
+        r.config.protocol.committee_credits,
+        r.config.supermajority(),
+        r.config.majority(),
+        r.config.protocol.rounds,
+        r.config.protocol.max_iterations,
+        r.config.faults.absent,
+        r.config.faults.late,
+        r.config.faults.invalid_candidates,
+        mutations
+    ));
+    let search = if r.exhaustive {
+        "exhaustive (every reachable state visited)".to_string()
+    } else {
+        format!(
+            "NOT exhaustive: {}",
+            r.cut_reason.as_deref().unwrap_or("search cut")
+        )
+    };
+    out.push_str(&format!(
+        "search: {search}; {} unique states, {} total, max depth {}, {:.2} s ({:.0} states/s, {} threads)\n\n",
+        r.unique_states, r.total_states, r.max_depth, r.seconds, r.states_per_second, r.threads
+    ));
+    let w = r
+        .properties
+        .iter()
+        .map(|p| p.id.len())
+        .max()
+        .unwrap_or(2)
+        .max(8);
+    out.push_str(&format!(
+        "{:<w$}  {:<7}  {:<13}  statement\n",
+        "property", "kind", "result"
+    ));
+    for p in &r.properties {
+        let kind = match p.kind {
+            sa_model::properties::Kind::Safety => "safety",
+            sa_model::properties::Kind::Witness => "witness",
+        };
+        out.push_str(&format!(
+            "{:<w$}  {:<7}  {:<13}  {}\n",
+            p.id,
+            kind,
+            status_text(p.status),
+            p.statement
+        ));
+    }
+    for p in r.properties.iter().filter(|p| p.status == Status::Violated) {
+        if let Some(cx) = &p.counterexample {
+            out.push_str(&format!(
+                "\nCounterexample for {} ({} steps{}):\n",
+                p.id,
+                cx.steps.len(),
+                if cx.shortest { ", shortest found" } else { "" }
+            ));
+            for s in &cx.steps {
+                out.push_str(&format!("  {:>2}. {}\n", s.index, s.description));
+                for b in &s.beliefs {
+                    out.push_str(&format!("        {b}\n"));
+                }
+            }
+        }
+    }
+    let verdict = if r.passed() {
+        "PASS: every safety property holds and every witness is reachable"
+    } else {
+        "FAIL: see VIOLATED / NOT witnessed lines above"
+    };
+    out.push_str(&format!("\n{verdict}\n"));
+    out
 }

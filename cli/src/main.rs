@@ -19,7 +19,11 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_BAD_INPUT: u8 = 2;
 
 #[derive(Parser)]
-#[command(name = "sa", version, about = "Succinct Attestation reference: model checking, nodes, testnet")]
+#[command(
+    name = "sa",
+    version,
+    about = "Succinct Attestation reference: model checking, nodes, testnet"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

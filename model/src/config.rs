@@ -1,0 +1,394 @@
+//! Model configuration: protocol parameters, provisioners, fault budget, mutations.
+//!
+//! A configuration is either a named preset ([`Config::preset`]) or a TOML file
+//! ([`Config::from_toml_str`]). Every configuration is validated before checking: a value
+//! that breaks a rule is rejected with the field's path and the rule it breaks.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConfigError;
+use crate::mutations::Mutation;
+
+/// Largest number of provisioners the model supports (votes are kept as bitsets of `u8`).
+pub const MAX_PROVISIONERS: usize = 8;
+/// Largest number of rounds (block heights) the model explores.
+pub const MAX_ROUNDS: u8 = 6;
+/// Largest number of iterations per round (block ids keep one nibble per round).
+pub const MAX_ITERATIONS: u8 = 8;
+/// Largest committee size the model supports.
+pub const MAX_CREDITS: u32 = 64;
+/// Lux per stake unit: one credit moves at most this much weight (PROTOCOL: 1 DUSK).
+pub const LUX_PER_UNIT: u64 = 1000;
+
+/// A complete model configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Name shown in reports.
+    pub name: String,
+    /// Protocol parameters (spec/protocol.md).
+    pub protocol: ProtocolParams,
+    /// The provisioner set at genesis, sorted by key = index.
+    pub provisioners: Vec<ProvisionerParams>,
+    /// What may go wrong, and how much of it (spec/faults.md).
+    #[serde(default)]
+    pub faults: FaultBudget,
+    /// Genesis seed of the sortition.
+    #[serde(default)]
+    pub sortition: SortitionParams,
+    /// Broken variants to check instead of the reference protocol.
+    #[serde(default)]
+    pub mutations: Vec<Mutation>,
+}
+
+/// Protocol parameters; thresholds default to the spec's formulas of C.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtocolParams {
+    /// C: credits of the Validation and Ratification committees (mainnet 64).
+    pub committee_credits: u32,
+    /// Supermajority for Valid votes; default SM = C − ⌊C/3⌋ (QUORUM-1).
+    #[serde(default)]
+    pub supermajority: Option<u32>,
+    /// Majority for every other vote; default M = ⌊C/2⌋ + 1 (QUORUM-2).
+    #[serde(default)]
+    pub majority: Option<u32>,
+    /// Iterations per round (mainnet 50).
+    pub max_iterations: u8,
+    /// Failed iterations recorded in a candidate for i < this (mainnet 8).
+    pub relaxed_iterations: u8,
+    /// Rounds (heights above genesis) the model explores.
+    pub rounds: u8,
+    /// Blocks per epoch (mainnet 2160).
+    pub epoch: u32,
+    /// Minimum stake in units (mainnet 1000 DUSK).
+    pub minimum_stake: u32,
+    /// Soft faults tolerated as warnings before suspension (Dusk 1).
+    pub soft_slash_warnings: u8,
+}
+
+/// One provisioner at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvisionerParams {
+    /// Stake in units (one unit is the weight one credit removes in sortition).
+    pub stake: u32,
+    /// First round at which the stake is mature (ELIG-2); 1 = from the first round.
+    #[serde(default = "one")]
+    pub eligible_from: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// The fault budget.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultBudget {
+    /// Provisioners that may be absent: offline from the start or crashing at any point.
+    #[serde(default)]
+    pub absent: u8,
+    /// Late messages before GST: how many times a timer may fire although the candidate or a
+    /// vote that could still complete the quorum is on its way (each such firing uses one).
+    /// Without budget left, timers fire only when nothing more can arrive (after GST).
+    #[serde(default)]
+    pub late: u8,
+    /// Whether late messages may hit the Proposal and Validation timers too. When false, only
+    /// the Ratification timer fires early (an iteration ends with no attestation while a
+    /// Success may still form: the case fork choice and PNI exist for).
+    #[serde(default)]
+    pub late_all_steps: bool,
+    /// GST as a round (0 = no GST). From this round on the network is synchronous: timers never
+    /// fire early, no new provisioner goes absent (the absent stay absent), and the nodes past
+    /// GST are run one at a time in key order.
+    #[serde(default)]
+    pub gst_round: u8,
+    /// Generators that may propose an invalid candidate.
+    #[serde(default)]
+    pub invalid_candidates: u8,
+}
+
+/// Sortition parameters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SortitionParams {
+    /// Genesis seed (the seed of round 1 is derived from it).
+    #[serde(default)]
+    pub seed: u64,
+}
+
+const PRESETS: &[&str] = &["default", "tiny", "small", "two-eligible", "mainnet"];
+
+impl Config {
+    /// Names of the built-in presets.
+    pub fn preset_names() -> &'static [&'static str] {
+        PRESETS
+    }
+
+    /// A built-in preset by name.
+    pub fn preset(name: &str) -> Option<Config> {
+        let protocol = ProtocolParams {
+            committee_credits: 4,
+            supermajority: None,
+            majority: None,
+            max_iterations: 2,
+            relaxed_iterations: 2,
+            rounds: 2,
+            epoch: 1,
+            minimum_stake: 1,
+            soft_slash_warnings: 0,
+        };
+        let stakes = |s: &[u32]| {
+            s.iter()
+                .map(|&stake| ProvisionerParams {
+                    stake,
+                    eligible_from: 1,
+                })
+                .collect::<Vec<_>>()
+        };
+        let config = match name {
+            // 4 provisioners, one may be absent, late messages, one invalid candidate.
+            "default" => Config {
+                name: name.into(),
+                protocol,
+                provisioners: stakes(&[2, 2, 2, 2]),
+                faults: FaultBudget {
+                    absent: 1,
+                    late: 1,
+                    gst_round: 2,
+                    late_all_steps: false,
+                    invalid_candidates: 1,
+                },
+                sortition: SortitionParams { seed: 7 },
+                mutations: vec![],
+            },
+            // One round, 4 provisioners, no faults but late messages: the quickest check.
+            "tiny" => Config {
+                name: name.into(),
+                protocol: ProtocolParams {
+                    rounds: 1,
+                    ..protocol
+                },
+                provisioners: stakes(&[2, 2, 2, 2]),
+                faults: FaultBudget {
+                    absent: 0,
+                    late: 1,
+                    gst_round: 0,
+                    late_all_steps: true,
+                    invalid_candidates: 0,
+                },
+                sortition: SortitionParams { seed: 7 },
+                mutations: vec![],
+            },
+            // One round, one absent provisioner, one invalid candidate.
+            "small" => Config {
+                name: name.into(),
+                protocol: ProtocolParams {
+                    rounds: 1,
+                    ..protocol
+                },
+                provisioners: stakes(&[2, 2, 2, 2]),
+                faults: FaultBudget {
+                    absent: 1,
+                    late: 1,
+                    gst_round: 0,
+                    late_all_steps: true,
+                    invalid_candidates: 1,
+                },
+                sortition: SortitionParams { seed: 7 },
+                mutations: vec![],
+            },
+            // Exactly two eligible provisioners (rusk #3717 edge, spec SORT-5).
+            "two-eligible" => Config {
+                name: name.into(),
+                protocol: ProtocolParams {
+                    rounds: 1,
+                    committee_credits: 3,
+                    ..protocol
+                },
+                provisioners: stakes(&[3, 3]),
+                faults: FaultBudget {
+                    absent: 0,
+                    late: 1,
+                    gst_round: 0,
+                    late_all_steps: true,
+                    invalid_candidates: 0,
+                },
+                sortition: SortitionParams { seed: 2 },
+                mutations: vec![],
+            },
+            // Dusk mainnet parameters: valid, far too large to check exhaustively.
+            "mainnet" => Config {
+                name: name.into(),
+                protocol: ProtocolParams {
+                    committee_credits: 64,
+                    supermajority: None,
+                    majority: None,
+                    max_iterations: 50,
+                    relaxed_iterations: 8,
+                    rounds: 2,
+                    epoch: 2160,
+                    minimum_stake: 1000,
+                    soft_slash_warnings: 1,
+                },
+                provisioners: stakes(&[1000; 8]),
+                faults: FaultBudget {
+                    absent: 2,
+                    late: 1,
+                    gst_round: 0,
+                    late_all_steps: true,
+                    invalid_candidates: 1,
+                },
+                sortition: SortitionParams { seed: 0 },
+                mutations: vec![],
+            },
+            _ => return None,
+        };
+        Some(config)
+    }
+
+    /// Parses and validates a TOML configuration; `origin` names the file in errors.
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            origin: origin.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Supermajority threshold SM (Valid votes).
+    pub fn supermajority(&self) -> u32 {
+        let c = self.protocol.committee_credits;
+        self.protocol.supermajority.unwrap_or(c - c / 3)
+    }
+
+    /// Majority threshold M (every other vote).
+    pub fn majority(&self) -> u32 {
+        let c = self.protocol.committee_credits;
+        self.protocol.majority.unwrap_or(c / 2 + 1)
+    }
+
+    /// Whether a mutation is enabled.
+    pub fn has(&self, m: Mutation) -> bool {
+        self.mutations.contains(&m)
+    }
+
+    /// Checks every rule; the error names the field and the rule it breaks.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let p = &self.protocol;
+        let err = |field: &str, rule: String| {
+            Err(ConfigError::Invalid {
+                field: field.to_owned(),
+                rule,
+            })
+        };
+        if p.committee_credits == 0 {
+            return err(
+                "protocol.committee_credits",
+                "must be at least 1 (a committee of zero credits can never reach a quorum)".into(),
+            );
+        }
+        if p.committee_credits > MAX_CREDITS {
+            return err(
+                "protocol.committee_credits",
+                format!("must be at most {MAX_CREDITS}"),
+            );
+        }
+        let c = p.committee_credits;
+        for (field, value) in [
+            ("protocol.supermajority", self.supermajority()),
+            ("protocol.majority", self.majority()),
+        ] {
+            if value == 0 {
+                return err(field, "must be at least 1 credit".into());
+            }
+            if value > c {
+                return err(
+                    field,
+                    format!("{value} credits can never be met by a committee of C = {c} credits"),
+                );
+            }
+        }
+        if p.max_iterations == 0 || p.max_iterations > MAX_ITERATIONS {
+            return err(
+                "protocol.max_iterations",
+                format!("must be between 1 and {MAX_ITERATIONS}"),
+            );
+        }
+        if p.relaxed_iterations > p.max_iterations {
+            return err(
+                "protocol.relaxed_iterations",
+                format!("must be at most max_iterations ({})", p.max_iterations),
+            );
+        }
+        if p.rounds == 0 || p.rounds > MAX_ROUNDS {
+            return err(
+                "protocol.rounds",
+                format!("must be between 1 and {MAX_ROUNDS}"),
+            );
+        }
+        if p.epoch == 0 {
+            return err("protocol.epoch", "must be at least 1 block".into());
+        }
+        if p.minimum_stake == 0 {
+            return err("protocol.minimum_stake", "must be at least 1 unit".into());
+        }
+        let n = self.provisioners.len();
+        if n == 0 {
+            return err(
+                "provisioners",
+                "at least one provisioner is required".into(),
+            );
+        }
+        if n > MAX_PROVISIONERS {
+            return err(
+                "provisioners",
+                format!("at most {MAX_PROVISIONERS} provisioners are supported, got {n}"),
+            );
+        }
+        for (i, prov) in self.provisioners.iter().enumerate() {
+            if prov.stake == 0 {
+                return err(
+                    &format!("provisioners[{i}].stake"),
+                    "must be at least 1 unit (an unstaked key is not a provisioner)".into(),
+                );
+            }
+            if prov.stake > 1_000_000 {
+                return err(
+                    &format!("provisioners[{i}].stake"),
+                    "must be at most 1000000 units".into(),
+                );
+            }
+        }
+        if usize::from(self.faults.absent) > n {
+            return err(
+                "faults.absent",
+                format!(
+                    "{} absent provisioners is more than the {n} provisioners configured",
+                    self.faults.absent
+                ),
+            );
+        }
+        let eligible_somewhere = self
+            .provisioners
+            .iter()
+            .any(|prov| prov.stake >= p.minimum_stake && prov.eligible_from <= u32::from(p.rounds));
+        if !eligible_somewhere {
+            return err(
+                "provisioners",
+                "no provisioner is eligible in any explored round (stake below minimum_stake or \
+                 eligible_from beyond rounds): nothing could ever be proposed"
+                    .into(),
+            );
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for m in &self.mutations {
+            if !seen.insert(*m) {
+                return err("mutations", format!("`{}` is listed twice", m.name()));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,99 @@
+//! Deterministic sortition with credits (spec/protocol.md SORT-1..SORT-6).
+//!
+//! The draw is the spec's algorithm over the provisioners sorted by key (here: index):
+//! for credit c, `h = BLAKE2b-256(seed ‖ step:u8 ‖ c:u32 LE)`, `score = uint_be(h) mod W`,
+//! walk the list to the first provisioner whose remaining weight covers the score, give it
+//! one credit and remove `min(1 unit, weight)` of its weight.
+
+use blake2::digest::consts::U32;
+use blake2::{Blake2b, Digest};
+
+use crate::config::{LUX_PER_UNIT, MAX_PROVISIONERS};
+
+/// BLAKE2b with a 256-bit output: the one hash of the reference (Dusk mainnet: SHA3-256).
+pub type Blake2b256 = Blake2b<U32>;
+
+/// A 32-byte seed.
+pub type Seed = [u8; 32];
+
+/// Credits per provisioner index; zero = not in the committee.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Committee(pub [u8; MAX_PROVISIONERS]);
+
+impl Committee {
+    /// Credits of provisioner `p`.
+    pub fn credits(&self, p: usize) -> u32 {
+        u32::from(self.0[p])
+    }
+    /// Total credits.
+    pub fn total(&self) -> u32 {
+        self.0.iter().map(|&c| u32::from(c)).sum()
+    }
+    /// Members (provisioners with at least one credit), in key order.
+    pub fn members(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..MAX_PROVISIONERS).filter(|&p| self.0[p] > 0)
+    }
+    /// The single member of a one-credit draw (the generator), if any.
+    pub fn single(&self) -> Option<usize> {
+        self.members().next()
+    }
+    /// Sum of credits of the members in bitset `mask`.
+    pub fn credits_of(&self, mask: u8) -> u32 {
+        (0..MAX_PROVISIONERS)
+            .filter(|&p| mask & (1 << p) != 0)
+            .map(|p| self.credits(p))
+            .sum()
+    }
+}
+
+/// BLAKE2b-256 of the concatenation of `parts`.
+pub fn hash(parts: &[&[u8]]) -> Seed {
+    let mut h = Blake2b256::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
+/// `uint_be(bytes) mod w`, exact over all 256 bits.
+pub fn mod_be(bytes: &[u8], w: u64) -> u64 {
+    bytes
+        .iter()
+        .fold(0u128, |acc, &b| (acc * 256 + u128::from(b)) % u128::from(w)) as u64
+}
+
+/// Draws `size` credits (provisioners whose remaining weight is zero are skipped: SORT-2) among `weights` (lux per provisioner index; zero = not eligible).
+///
+/// Stops early with a partial committee when the total weight runs out (SORT-3).
+pub fn draw(seed: &Seed, step: u8, weights: &[u64], size: u32) -> Committee {
+    let mut w: Vec<u64> = weights.to_vec();
+    let mut total: u64 = w.iter().sum();
+    let mut committee = Committee::default();
+    for credit in 0..size {
+        if total == 0 {
+            break;
+        }
+        let h = hash(&[seed, &[step], &credit.to_le_bytes()]);
+        let mut score = mod_be(&h, total);
+        let mut chosen = None;
+        for (p, wp) in w.iter().enumerate() {
+            if *wp == 0 {
+                continue;
+            }
+            if *wp >= score {
+                chosen = Some(p);
+                break;
+            }
+            score -= *wp;
+        }
+        let Some(p) = chosen else { break };
+        committee.0[p] = committee.0[p].saturating_add(1);
+        let d = LUX_PER_UNIT.min(w[p]);
+        w[p] -= d;
+        if total <= d {
+            break;
+        }
+        total -= d;
+    }
+    committee
+}
