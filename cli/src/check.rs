@@ -88,6 +88,9 @@ fn load(args: &Args) -> Result<Config, ConfigError> {
         }
     }
     config.validate()?;
+    if !args.print_config {
+        config.check_model_limits()?;
+    }
     Ok(config)
 }
 
@@ -250,6 +253,10 @@ pub fn table(r: &CheckReport) -> String {
                 cx.steps.len(),
                 if cx.shortest { ", shortest found" } else { "" }
             ));
+            out.push_str("   0. initial state\n");
+            for b in &cx.initial {
+                out.push_str(&format!("        {b}\n"));
+            }
             for s in &cx.steps {
                 out.push_str(&format!("  {:>2}. {}\n", s.index, s.description));
                 for b in &s.beliefs {

@@ -103,7 +103,15 @@ fn poll<C: Checker<SaModel>>(checker: &C, start: Instant, progress: &mut dyn FnM
 
 /// Renders a Stateright path as numbered steps in the spec's words.
 pub fn render_path(model: &SaModel, path: Path<State, Action>, shortest: bool) -> Counterexample {
-    let pairs = path.into_vec();
+    render_steps(model, path.into_vec(), shortest)
+}
+
+/// Renders (state, action taken from it) pairs as numbered steps in the spec's words.
+pub fn render_steps(
+    model: &SaModel,
+    pairs: Vec<(State, Option<Action>)>,
+    shortest: bool,
+) -> Counterexample {
     let mut steps = Vec::new();
     for (k, (before, action)) in pairs.iter().enumerate() {
         let Some(action) = action else { continue };
@@ -113,13 +121,22 @@ pub fn render_path(model: &SaModel, path: Path<State, Action>, shortest: bool) -
             actor: format!("P{}", action.actor()),
             action: format!("{action:?}"),
             description: describe(model, before, action),
-            beliefs: beliefs(after),
+            beliefs: beliefs(model, after),
         });
     }
-    Counterexample { shortest, steps }
+    let initial = pairs
+        .first()
+        .map(|(s, _)| beliefs(model, s))
+        .unwrap_or_default();
+    Counterexample {
+        shortest,
+        initial,
+        steps,
+    }
 }
 
-/// Checks `config` (already validated) and reports every property of spec/properties.md.
+/// Checks `config` (already validated with [`Config::validate`] and
+/// [`Config::check_model_limits`]) and reports every property of spec/properties.md.
 pub fn check(
     config: &Config,
     opts: &CheckOptions,
@@ -158,18 +175,13 @@ pub fn check(
 
     let found: HashMap<&'static str, Path<State, Action>> = checker.discoveries();
     let found_ids: BTreeSet<&'static str> = found.keys().copied().collect();
-    // Shorten: one breadth-first run that stops once it has rediscovered every discovery.
-    let mut shortest: HashMap<&'static str, Path<State, Action>> = HashMap::new();
-    if opts.shorten && !found_ids.is_empty() {
-        let bfs = builder(
-            model.clone(),
-            opts,
-            HasDiscoveries::AllOf(found_ids.clone()),
-        )
-        .spawn_bfs();
-        let bfs = bfs.join();
-        shortest = bfs.discoveries();
-    }
+    // Stateright's discoveries are not minimal: one breadth-first pass of our own finds a
+    // shortest path to every discovered property.
+    let mut shortest = if opts.shorten && !found_ids.is_empty() {
+        shortest_paths(&model, &found_ids, opts.max_states)
+    } else {
+        HashMap::new()
+    };
     let properties = SPECS
         .iter()
         .map(|spec| {
@@ -180,8 +192,8 @@ pub fn check(
                 (Kind::Witness, true) => Status::Witnessed,
                 (Kind::Witness, false) => Status::NotWitnessed,
             };
-            let counterexample = if let Some(p) = shortest.remove(spec.id) {
-                Some(render_path(&model, p, true))
+            let counterexample = if let Some(steps) = shortest.remove(spec.id) {
+                Some(render_steps(&model, steps, true))
             } else {
                 found
                     .get(spec.id)
@@ -217,4 +229,76 @@ pub fn check(
             .into(),
         properties,
     }
+}
+
+/// Breadth-first search, one thread, stopping once every target property is discovered: the
+/// path to each is a shortest one (in steps). Safety targets are found where their condition
+/// fails, witnesses where it holds.
+pub fn shortest_paths(
+    model: &SaModel,
+    targets: &BTreeSet<&'static str>,
+    max_states: Option<usize>,
+) -> HashMap<&'static str, Vec<(State, Option<Action>)>> {
+    use std::collections::hash_map::DefaultHasher;
+    use std::collections::VecDeque;
+    use std::hash::{Hash, Hasher};
+
+    let specs: Vec<_> = SPECS.iter().filter(|s| targets.contains(s.id)).collect();
+    let fingerprint = |s: &State| {
+        let mut h = DefaultHasher::new();
+        s.hash(&mut h);
+        h.finish()
+    };
+    // Arena of visited states with their parent and the action from the parent.
+    let mut arena: Vec<(State, Option<(usize, Action)>)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut queue = VecDeque::new();
+    for s in model.init_states() {
+        if seen.insert(fingerprint(&s)) {
+            arena.push((s, None));
+            queue.push_back(arena.len() - 1);
+        }
+    }
+    let mut out = HashMap::new();
+    let mut actions = Vec::new();
+    while let Some(i) = queue.pop_front() {
+        for spec in &specs {
+            if out.contains_key(spec.id) {
+                continue;
+            }
+            let holds = (spec.condition)(model, &arena[i].0);
+            if holds == (spec.kind == Kind::Witness) {
+                out.insert(spec.id, path_to(&arena, i));
+            }
+        }
+        if out.len() == specs.len() || max_states.is_some_and(|m| arena.len() >= m) {
+            break;
+        }
+        actions.clear();
+        model.actions(&arena[i].0, &mut actions);
+        for a in actions.drain(..) {
+            let Some(next) = model.next_state(&arena[i].0, a) else {
+                continue;
+            };
+            if !model.within_boundary(&next) || !seen.insert(fingerprint(&next)) {
+                continue;
+            }
+            arena.push((next, Some((i, a))));
+            queue.push_back(arena.len() - 1);
+        }
+    }
+    out
+}
+
+fn path_to(
+    arena: &[(State, Option<(usize, Action)>)],
+    mut i: usize,
+) -> Vec<(State, Option<Action>)> {
+    let mut rev = vec![(arena[i].0.clone(), None)];
+    while let Some((parent, action)) = arena[i].1 {
+        rev.push((arena[parent].0.clone(), Some(action)));
+        i = parent;
+    }
+    rev.reverse();
+    rev
 }

@@ -391,10 +391,11 @@ impl SaModel {
         }
     }
 
-    /// TIME-3 (after GST): whether `p`'s timer for `step` may fire without a late message, i.e.
-    /// nothing that could still complete the step is on its way: for Proposal, gen(i) can no
-    /// longer propose on this slot; for a vote step, no quorum is available and every
-    /// committee member that has not voted is absent or past that step.
+    /// TIME-3: whether `p`'s timer for `step` fires on time, i.e. nothing that could complete
+    /// the step is available or on its way: for Proposal, no candidate and gen(i) can no longer
+    /// propose on this slot; for a vote step, no quorum is available and every committee member
+    /// that has not voted is absent or past that step. A timer that fires otherwise is a late
+    /// message and uses one unit of the `late` budget.
     pub fn nothing_pending(&self, state: &State, p: usize, step: Step) -> bool {
         let node = &state.nodes[p];
         let (tip, j) = (node.tip(), node.iteration);
@@ -419,6 +420,23 @@ impl SaModel {
                         .is_none_or(|g| g == p || !may_still(g, Step::Proposal))
             }
             Step::Validation | Step::Ratification => {
+                let available = if step == Step::Validation {
+                    [Value::NoCandidate, Value::Valid, Value::Invalid]
+                        .iter()
+                        .any(|&v| self.validation_quorum(state, draw, s, v))
+                } else {
+                    [
+                        Value::NoCandidate,
+                        Value::Valid,
+                        Value::Invalid,
+                        Value::NoQuorum,
+                    ]
+                    .iter()
+                    .any(|&v| self.quorum(state, draw, s, v).is_some())
+                };
+                if available {
+                    return false;
+                }
                 let (committee, vstep, before) = if step == Step::Validation {
                     (&draw.validation, VoteStep::Validation, Step::Proposal)
                 } else {

@@ -139,8 +139,20 @@ fn label(l: Label) -> &'static str {
     }
 }
 
-/// What a node believes: where it is and its chain with labels.
-pub fn belief(p: usize, node: &Node) -> String {
+fn committee(c: &crate::sortition::Committee) -> String {
+    let members: Vec<String> = c
+        .members()
+        .map(|p| format!("P{p}x{}", c.credits(p)))
+        .collect();
+    if members.is_empty() {
+        "{}".into()
+    } else {
+        format!("{{{}}}", members.join(" "))
+    }
+}
+
+/// What a node believes: where it is, the draws of its iteration, its chain with labels.
+pub fn belief(m: &SaModel, p: usize, node: &Node) -> String {
     let mut chain = String::from("genesis");
     for h in 1..=node.chain.len() {
         chain.push_str(&format!(
@@ -160,15 +172,31 @@ pub fn belief(p: usize, node: &Node) -> String {
         ),
     };
     let alive = if node.alive { "" } else { " [absent]" };
-    format!("P{p}{alive}: {place}; chain {chain}")
+    let draws = if matches!(node.step, Step::Done | Step::Open) {
+        String::new()
+    } else {
+        let ctx = m.node_context(node);
+        ctx.iterations
+            .get(usize::from(node.iteration))
+            .map(|d| {
+                format!(
+                    " (gen {}, Validation {}, Ratification {})",
+                    d.generator.map_or("none".to_string(), |g| format!("P{g}")),
+                    committee(&d.validation),
+                    committee(&d.ratification)
+                )
+            })
+            .unwrap_or_default()
+    };
+    format!("P{p}{alive}: {place}{draws}; chain {chain}")
 }
 
 /// Every node's belief.
-pub fn beliefs(state: &State) -> Vec<String> {
+pub fn beliefs(m: &SaModel, state: &State) -> Vec<String> {
     state
         .nodes
         .iter()
         .enumerate()
-        .map(|(p, n)| belief(p, n))
+        .map(|(p, n)| belief(m, p, n))
         .collect()
 }

@@ -39,6 +39,8 @@ pub struct Step {
 pub struct Counterexample {
     /// Whether the path was shortened by a breadth-first re-run (shortest up to thread races).
     pub shortest: bool,
+    /// What each node believed in the initial state (a violation with no steps is there).
+    pub initial: Vec<String>,
     /// The steps.
     pub steps: Vec<Step>,
 }

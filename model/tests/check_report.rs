@@ -1,0 +1,118 @@
+//! The report: JSON shape, honest exhaustiveness, counterexample text.
+
+use sa_model::report::Status;
+use sa_model::{check, CheckOptions, Config, Mutation};
+
+#[test]
+fn json_has_the_documented_shape() {
+    let c = Config::preset("tiny").unwrap();
+    let r = check(
+        &c,
+        &CheckOptions {
+            threads: 1,
+            ..Default::default()
+        },
+        &mut |_| {},
+    );
+    let v = serde_json::to_value(&r).unwrap();
+    for key in [
+        "config",
+        "exhaustive",
+        "unique_states",
+        "total_states",
+        "max_depth",
+        "seconds",
+        "properties",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    let props = v["properties"].as_array().unwrap();
+    assert_eq!(props.len(), sa_model::properties::SPECS.len());
+    for p in props {
+        let status = p["status"].as_str().unwrap();
+        assert!(["holds", "violated", "witnessed", "not_witnessed"].contains(&status));
+        assert!(p["kind"] == "safety" || p["kind"] == "witness");
+        assert!(p.get("counterexample").is_some());
+    }
+}
+
+#[test]
+fn a_cut_search_is_not_called_exhaustive() {
+    let c = Config::preset("default").unwrap();
+    let opts = CheckOptions {
+        threads: 2,
+        max_states: Some(2_000),
+        shorten: false,
+        ..Default::default()
+    };
+    let r = check(&c, &opts, &mut |_| {});
+    assert!(!r.exhaustive);
+    assert!(r.cut_reason.as_deref().unwrap().contains("state limit"));
+    assert!(!r.passed(), "a cut search must never pass");
+
+    let opts = CheckOptions {
+        threads: 2,
+        max_depth: Some(5),
+        shorten: false,
+        ..Default::default()
+    };
+    let r = check(&c, &opts, &mut |_| {});
+    assert!(!r.exhaustive);
+    assert!(r.cut_reason.as_deref().unwrap().contains("depth limit"));
+}
+
+#[test]
+fn progress_is_reported() {
+    let c = Config::preset("tiny").unwrap();
+    let mut calls = 0;
+    let r = check(
+        &c,
+        &CheckOptions {
+            threads: 1,
+            ..Default::default()
+        },
+        &mut |p| {
+            calls += 1;
+            assert!(p.unique_states <= 2_721);
+        },
+    );
+    assert!(calls >= 1);
+    assert_eq!(r.unique_states, 2_721);
+}
+
+#[test]
+fn double_vote_counterexample_reads_in_the_spec_words() {
+    let mut c = Config::preset("tiny").unwrap();
+    c.mutations = vec![Mutation::DoubleVote];
+    let r = check(
+        &c,
+        &CheckOptions {
+            threads: 1,
+            ..Default::default()
+        },
+        &mut |_| {},
+    );
+    let p = r.property("SAFE-VOTE-UNIQUE").unwrap();
+    assert_eq!(p.status, Status::Violated);
+    let cx = p.counterexample.as_ref().unwrap();
+    assert!(cx.shortest);
+    let text: Vec<String> = cx
+        .steps
+        .iter()
+        .map(|s| format!("{}. {}", s.index, s.description))
+        .collect();
+    insta_like(&text);
+    // Beliefs name every node.
+    assert_eq!(cx.steps[0].beliefs.len(), 4);
+}
+
+/// The exact text of the shortest counterexample (BFS on one thread is deterministic).
+fn insta_like(text: &[String]) {
+    let expected = EXPECTED_DOUBLE_VOTE;
+    assert_eq!(text.join("\n"), expected, "counterexample text changed");
+}
+
+const EXPECTED_DOUBLE_VOTE: &str = "\
+1. P1 round 1 iteration 0 Proposal: timer fires, no candidate; sends Validation vote NoCandidate
+2. P3 is gen(0) of round 1: broadcasts a valid candidate B1.0 on genesis
+3. P1 round 1 iteration 0: receives the late candidate and votes AGAIN in Validation";

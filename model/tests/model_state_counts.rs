@@ -1,0 +1,48 @@
+//! Exact unique-state counts of the presets: any change of the state space must be noticed
+//! (and the count updated on purpose, with the reason in the commit).
+
+mod common;
+
+use common::{ids, preset, run};
+use sa_model::report::Status;
+
+#[test]
+fn default_preset_state_count_and_verdict() {
+    let r = run(&preset("default"), false);
+    assert!(r.exhaustive);
+    assert_eq!(r.unique_states, 1_020_255);
+    assert!(r.passed(), "violated: {:?}", ids(&r, Status::Violated));
+    assert!(ids(&r, Status::NotWitnessed).is_empty());
+}
+
+#[test]
+fn tiny_preset_state_count() {
+    let r = run(&preset("tiny"), false);
+    assert!(r.exhaustive);
+    assert_eq!(r.unique_states, 2_721);
+    assert!(ids(&r, Status::Violated).is_empty());
+}
+
+#[test]
+fn two_eligible_preset_state_count() {
+    let r = run(&preset("two-eligible"), false);
+    assert!(r.exhaustive);
+    assert_eq!(r.unique_states, 192);
+    assert!(ids(&r, Status::Violated).is_empty());
+}
+
+#[test]
+fn unique_state_count_does_not_depend_on_threads() {
+    let c = preset("tiny");
+    let one = sa_model::check(
+        &c,
+        &sa_model::CheckOptions {
+            threads: 1,
+            shorten: false,
+            ..Default::default()
+        },
+        &mut |_| {},
+    );
+    let two = run(&c, false);
+    assert_eq!(one.unique_states, two.unique_states);
+}
