@@ -8,8 +8,6 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod check;
-mod node;
-mod testnet;
 
 /// Exit status when every checked property holds / the command succeeded.
 pub const EXIT_OK: u8 = 0;
@@ -22,7 +20,7 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 #[command(
     name = "sa",
     version,
-    about = "Succinct Attestation reference: model checking, nodes, testnet"
+    about = "Succinct Attestation reference: exhaustive model checking of the protocol in spec/"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -33,18 +31,12 @@ struct Cli {
 enum Command {
     /// Model-check a preset or configuration exhaustively against spec/properties.md.
     Check(check::Args),
-    /// Run one sa-node from a configuration file.
-    Node(node::Args),
-    /// Start a local multi-process testnet on loopback, with fault injection.
-    Testnet(testnet::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check(args) => check::run(args),
-        Command::Node(args) => node::run(args),
-        Command::Testnet(args) => testnet::run(args),
     };
     ExitCode::from(code)
 }
