@@ -1,0 +1,26 @@
+//! spec/properties.md and the model name the same properties: every ID in the spec's safety
+//! and witness tables is a checked property, and every checked property is in the spec.
+
+use std::collections::BTreeSet;
+
+use sa_model::properties::SPECS;
+
+fn spec_ids() -> BTreeSet<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/properties.md");
+    let text = std::fs::read_to_string(path).expect("spec/properties.md exists");
+    text.lines()
+        .filter(|l| l.starts_with("| `SAFE-") || l.starts_with("| `WIT-"))
+        .filter_map(|l| l.split('`').nth(1).map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn spec_and_model_name_the_same_properties() {
+    let model: BTreeSet<String> = SPECS.iter().map(|s| s.id.to_owned()).collect();
+    assert_eq!(spec_ids(), model);
+}
+
+#[test]
+fn planned_liveness_ids_are_not_reported_as_checked() {
+    assert!(SPECS.iter().all(|s| !s.id.starts_with("LIVE-")));
+}
