@@ -49,6 +49,10 @@ pub struct Args {
     /// Keep the depth-first discoveries as found instead of shortening them breadth-first.
     #[arg(long)]
     no_shorten: bool,
+    /// Check every class of first-round draws SORT-3..5 allow (up to relabelling provisioners
+    /// of equal stake) instead of the seed's draw only; one exhaustive search per class.
+    #[arg(long)]
+    all_draws: bool,
     /// Print the configuration being checked as TOML and exit (a starting point for --config).
     #[arg(long)]
     print_config: bool,
@@ -139,19 +143,28 @@ pub fn run(args: Args) -> u8 {
     } else {
         None
     };
-    let report = check(&config, &opts, &mut |p| {
-        if let Some(bar) = &bar {
-            let secs = p.elapsed.as_secs_f64().max(1e-3);
-            bar.set_message(format!(
-                "{} unique states, {} total, depth {}, {:.0} states/s",
-                p.unique_states,
-                p.total_states,
-                p.max_depth,
-                p.unique_states as f64 / secs
-            ));
-            bar.tick();
-        }
-    });
+    let report = if args.all_draws {
+        sa_model::draws::check_all_draws(&config, &opts, &mut |done, total| {
+            if let Some(bar) = &bar {
+                bar.set_message(format!("draw class {done} of {total}"));
+                bar.tick();
+            }
+        })
+    } else {
+        check(&config, &opts, &mut |p| {
+            if let Some(bar) = &bar {
+                let secs = p.elapsed.as_secs_f64().max(1e-3);
+                bar.set_message(format!(
+                    "{} unique states, {} total, depth {}, {:.0} states/s",
+                    p.unique_states,
+                    p.total_states,
+                    p.max_depth,
+                    p.unique_states as f64 / secs
+                ));
+                bar.tick();
+            }
+        })
+    };
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -209,8 +222,12 @@ pub fn table(r: &CheckReport) -> String {
         r.config.faults.invalid_candidates,
         mutations
     ));
+    let draws = match r.draw_classes {
+        Some(k) => format!(" over all {k} classes of first-round draws"),
+        None => format!(" for the draws of seed {}", r.config.sortition.seed),
+    };
     let search = if r.exhaustive {
-        "exhaustive (every reachable state visited)".to_string()
+        format!("exhaustive (every reachable state visited{draws})")
     } else {
         format!(
             "NOT exhaustive: {}",

@@ -87,3 +87,38 @@ fn a_config_file_round_trips_through_print_config() {
     // tiny has one round: WIT-FINAL cannot be reached, so the verdict is 1 (honestly).
     assert_eq!(code, 1);
 }
+
+#[test]
+fn all_draws_checks_every_class_and_catches_the_dusk_two_eligible_rule() {
+    let (code, out, _) = sa(&["check", "--preset", "two-eligible", "--all-draws", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        v["draw_classes"].as_u64().unwrap() >= 2,
+        "{}",
+        v["draw_classes"]
+    );
+    assert_eq!(v["exhaustive"], true);
+    let violated = v["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["status"] == "violated")
+        .count();
+    assert_eq!(violated, 0);
+    // One round and no faults: some witnesses are unreachable, so the verdict is 1.
+    assert_eq!(code, 1);
+
+    let (_, out, _) = sa(&[
+        "check",
+        "--preset",
+        "two-eligible",
+        "--all-draws",
+        "--mutation",
+        "dusk-two-eligible",
+    ]);
+    assert!(
+        out.contains("SAFE-COMMITTEE-WELLFORMED     safety   VIOLATED"),
+        "{out}"
+    );
+    assert!(out.contains("over all"), "{out}");
+}

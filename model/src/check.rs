@@ -87,6 +87,7 @@ fn builder(
 }
 
 fn poll<C: Checker<SaModel>>(checker: &C, start: Instant, progress: &mut dyn FnMut(&Progress)) {
+    let mut nap = Duration::from_millis(2);
     loop {
         progress(&Progress {
             unique_states: checker.unique_state_count(),
@@ -97,7 +98,8 @@ fn poll<C: Checker<SaModel>>(checker: &C, start: Instant, progress: &mut dyn FnM
         if checker.is_done() {
             return;
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(nap);
+        nap = (nap * 2).min(Duration::from_millis(100));
     }
 }
 
@@ -142,8 +144,17 @@ pub fn check(
     opts: &CheckOptions,
     progress: &mut dyn FnMut(&Progress),
 ) -> CheckReport {
+    check_model(SaModel::new(config.clone()), opts, progress)
+}
+
+/// Checks a model built by the caller (e.g. with fixed first-round draws).
+pub fn check_model(
+    model: SaModel,
+    opts: &CheckOptions,
+    progress: &mut dyn FnMut(&Progress),
+) -> CheckReport {
     let start = Instant::now();
-    let model = SaModel::new(config.clone());
+    let config = &model.config.clone();
     let checker = builder(model.clone(), opts, never_early()).spawn_dfs();
     poll(&checker, start, progress);
     let checker = checker.join();
@@ -227,6 +238,7 @@ pub fn check(
         symmetry: "not applied: hash-based sortition gives every provisioner its own committee \
                    seats, so no two provisioners are interchangeable (see spec/faults.md)"
             .into(),
+        draw_classes: None,
         properties,
     }
 }

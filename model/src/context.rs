@@ -53,11 +53,16 @@ type Key = Vec<LedgerBlock>;
 #[derive(Debug, Default)]
 pub struct Contexts {
     cache: RwLock<HashMap<Key, Arc<Context>>>,
+    /// Replaces the draws of the first round (see [`crate::draws`]).
+    genesis: Option<Arc<Context>>,
 }
 
 impl Clone for Contexts {
     fn clone(&self) -> Self {
-        Contexts::default()
+        Contexts {
+            cache: RwLock::default(),
+            genesis: self.genesis.clone(),
+        }
     }
 }
 
@@ -67,8 +72,21 @@ pub fn ledger_blocks(chain: &[Entry]) -> Key {
 }
 
 impl Contexts {
+    /// Contexts whose first round uses `draws` instead of the seed's draws.
+    pub fn with_first_round(config: &Config, draws: Vec<IterationDraw>) -> Contexts {
+        let mut genesis = genesis_context(config);
+        genesis.iterations = draws;
+        Contexts {
+            cache: RwLock::default(),
+            genesis: Some(Arc::new(genesis)),
+        }
+    }
+
     /// Context of the prefix `chain` (ledger blocks).
     pub fn get(&self, config: &Config, chain: &[LedgerBlock]) -> Arc<Context> {
+        if let (true, Some(g)) = (chain.is_empty(), &self.genesis) {
+            return Arc::clone(g);
+        }
         if let Some(c) = self.cache.read().ok().and_then(|m| m.get(chain).cloned()) {
             return c;
         }

@@ -9,6 +9,7 @@
 pub mod check;
 pub mod config;
 pub mod context;
+pub mod draws;
 pub mod error;
 pub mod finality;
 pub mod ledger;
@@ -20,7 +21,7 @@ pub mod report;
 pub mod sortition;
 pub mod state;
 
-pub use check::{check, CheckOptions, Progress};
+pub use check::{check, check_model, CheckOptions, Progress};
 pub use config::Config;
 pub use error::ConfigError;
 pub use model::{Action, SaModel};

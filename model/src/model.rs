@@ -165,6 +165,29 @@ impl SaModel {
         }
     }
 
+    /// The model of `config` whose first round uses the given draws (gen(i), Validation,
+    /// Ratification per iteration) instead of its seed's: to check every allowed draw.
+    pub fn with_first_round(config: Config, profile: &crate::draws::Profile) -> SaModel {
+        let n = config.provisioners.len();
+        let genesis = Contexts::default().get(&config, &[]);
+        let drawable = genesis.weights[..n].iter().filter(|&&w| w > 0).count();
+        let draws = profile
+            .iter()
+            .enumerate()
+            .map(|(i, &(generator, validation, ratification))| {
+                let next = profile.get(i + 1).and_then(|d| d.0);
+                IterationDraw {
+                    generator,
+                    excluded: crate::context::exclusions(&config, drawable, generator, next),
+                    validation,
+                    ratification,
+                }
+            })
+            .collect();
+        let contexts = Contexts::with_first_round(&config, draws);
+        SaModel { config, contexts }
+    }
+
     /// Number of provisioners.
     pub fn n(&self) -> usize {
         self.config.provisioners.len()

@@ -85,6 +85,8 @@ pub struct CheckReport {
     pub threads: usize,
     /// Symmetry reduction applied, or why not.
     pub symmetry: String,
+    /// With `--all-draws`: how many classes of first-round draws were checked (null: one seed).
+    pub draw_classes: Option<usize>,
     /// Every property, in spec order.
     pub properties: Vec<PropertyReport>,
 }

@@ -1,0 +1,214 @@
+//! Every draw, not just one seed: the committee assignments SORT-3..5 allow for a round, up to
+//! relabelling provisioners of equal weight, and the classes a seed's draw falls in.
+//!
+//! The model is symmetric under a permutation of provisioners of equal weight once the draws
+//! are fixed (the draws are its only use of keys), so checking one seed per class checks every
+//! draw of the class. `model/tests/model_all_draws.rs` sweeps seeds until every class allowed
+//! for the first round is covered and checks each.
+
+use std::collections::BTreeSet;
+
+use crate::config::{Config, LUX_PER_UNIT, MAX_PROVISIONERS};
+use crate::context::{exclusions, Context};
+use crate::sortition::Committee;
+
+/// The draws of one round: per iteration (gen(i), Validation, Ratification).
+pub type Profile = Vec<(Option<usize>, Committee, Committee)>;
+
+/// The profile of a context's round.
+pub fn profile_of(ctx: &Context) -> Profile {
+    ctx.iterations
+        .iter()
+        .map(|d| (d.generator, d.validation, d.ratification))
+        .collect()
+}
+
+fn permutations(items: &[usize]) -> Vec<Vec<usize>> {
+    if items.len() <= 1 {
+        return vec![items.to_vec()];
+    }
+    let mut out = Vec::new();
+    for i in 0..items.len() {
+        let mut rest = items.to_vec();
+        let x = rest.remove(i);
+        for mut p in permutations(&rest) {
+            p.insert(0, x);
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Relabelings of provisioners that preserve every weight (the symmetry group).
+fn symmetries(weights: &[u64]) -> Vec<[usize; MAX_PROVISIONERS]> {
+    let idx: Vec<usize> = (0..weights.len()).collect();
+    permutations(&idx)
+        .into_iter()
+        .filter(|p| p.iter().enumerate().all(|(i, &j)| weights[i] == weights[j]))
+        .map(|p| {
+            let mut a = [0; MAX_PROVISIONERS];
+            for (i, &j) in p.iter().enumerate() {
+                a[i] = j;
+            }
+            for (i, slot) in a.iter_mut().enumerate().skip(weights.len()) {
+                *slot = i;
+            }
+            a
+        })
+        .collect()
+}
+
+/// The smallest relabelled profile: one representative per class.
+pub fn canonical(profile: &Profile, weights: &[u64]) -> Profile {
+    symmetries(weights)
+        .iter()
+        .map(|perm| {
+            profile
+                .iter()
+                .map(|(g, v, r)| {
+                    let map = |c: &Committee| {
+                        let mut m = Committee::default();
+                        for (p, &credits) in c.0.iter().enumerate() {
+                            if credits > 0 {
+                                m.0[perm[p]] = credits;
+                            }
+                        }
+                        m
+                    };
+                    (g.map(|g| perm[g]), map(v), map(r))
+                })
+                .collect::<Profile>()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+/// Every credit vector over `caps` summing to `total`.
+fn vectors(caps: &[u32], total: u32) -> Vec<Committee> {
+    fn go(caps: &[u32], k: usize, left: u32, cur: &mut Committee, out: &mut Vec<Committee>) {
+        if k == caps.len() {
+            if left == 0 {
+                out.push(*cur);
+            }
+            return;
+        }
+        for c in 0..=caps[k].min(left) {
+            cur.0[k] = c as u8;
+            go(caps, k + 1, left - c, cur, out);
+        }
+        cur.0[k] = 0;
+    }
+    let mut out = Vec::new();
+    go(caps, 0, total, &mut Committee::default(), &mut out);
+    out
+}
+
+/// Every profile SORT-3..5 allow for one round with these weights (lux; 0 = not eligible),
+/// canonicalised.
+pub fn allowed_classes(config: &Config, weights: &[u64]) -> BTreeSet<Profile> {
+    let n = weights.len();
+    let iters = usize::from(config.protocol.max_iterations);
+    let c = config.protocol.committee_credits;
+    let drawable: Vec<usize> = (0..n).filter(|&p| weights[p] > 0).collect();
+    // All generator sequences.
+    let mut gen_seqs: Vec<Vec<usize>> = vec![vec![]];
+    for _ in 0..iters {
+        gen_seqs = gen_seqs
+            .into_iter()
+            .flat_map(|s| {
+                drawable.iter().map(move |&g| {
+                    let mut t = s.clone();
+                    t.push(g);
+                    t
+                })
+            })
+            .collect();
+    }
+    let mut classes = BTreeSet::new();
+    for gens in gen_seqs {
+        let mut partial: Vec<Profile> = vec![vec![]];
+        for i in 0..iters {
+            let next = gens.get(i + 1).copied();
+            let excluded = exclusions(config, drawable.len(), Some(gens[i]), next);
+            let caps: Vec<u32> = (0..n)
+                .map(|p| {
+                    if excluded & (1 << p) != 0 {
+                        0
+                    } else {
+                        weights[p].div_ceil(LUX_PER_UNIT) as u32
+                    }
+                })
+                .collect();
+            let total = c.min(caps.iter().sum());
+            let options = vectors(&caps, total);
+            let g = Some(gens[i]);
+            let mut grown = Vec::new();
+            for pr in &partial {
+                for v in &options {
+                    for r in &options {
+                        let mut t = pr.clone();
+                        t.push((g, *v, *r));
+                        grown.push(t);
+                    }
+                }
+            }
+            partial = grown;
+        }
+        for p in partial {
+            classes.insert(canonical(&p, weights));
+        }
+    }
+    classes
+}
+
+/// Checks one model per allowed draw class of the first round and merges the reports: a safety
+/// property holds only if it holds for every class (the first violation found is kept), a
+/// witness is witnessed if some class reaches it. Progress reports (classes done, classes).
+pub fn check_all_draws(
+    config: &Config,
+    opts: &crate::CheckOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> crate::CheckReport {
+    use crate::report::Status;
+    let start = std::time::Instant::now();
+    let n = config.provisioners.len();
+    let base = crate::SaModel::new(config.clone());
+    let weights = base.context(&[]).weights[..n].to_vec();
+    let classes = allowed_classes(config, &weights);
+    let mut merged: Option<crate::CheckReport> = None;
+    for (k, profile) in classes.iter().enumerate() {
+        progress(k, classes.len());
+        let model = crate::SaModel::with_first_round(config.clone(), profile);
+        let r = crate::check_model(model, opts, &mut |_| {});
+        merged = Some(match merged {
+            None => r,
+            Some(mut m) => {
+                m.exhaustive &= r.exhaustive;
+                if m.cut_reason.is_none() {
+                    m.cut_reason = r.cut_reason.clone();
+                }
+                m.unique_states += r.unique_states;
+                m.total_states += r.total_states;
+                m.max_depth = m.max_depth.max(r.max_depth);
+                m.search_seconds += r.search_seconds;
+                for (a, b) in m.properties.iter_mut().zip(r.properties) {
+                    let worse = matches!(
+                        (a.status, b.status),
+                        (Status::Holds, Status::Violated)
+                            | (Status::NotWitnessed, Status::Witnessed)
+                    );
+                    if worse {
+                        *a = b;
+                    }
+                }
+                m
+            }
+        });
+    }
+    progress(classes.len(), classes.len());
+    let mut report = merged.unwrap_or_else(|| crate::check(config, opts, &mut |_| {}));
+    report.draw_classes = Some(classes.len());
+    report.seconds = start.elapsed().as_secs_f64();
+    report.states_per_second = report.unique_states as f64 / report.search_seconds.max(1e-9);
+    report
+}
