@@ -333,6 +333,15 @@ impl SaModel {
         }
     }
 
+    /// STEP-VAL-1: `p` has the candidate of `s` (valid or not) and votes on it if a member.
+    fn validate(&self, state: &mut State, p: u8, draw: &IterationDraw, s: BlockId, valid: bool) {
+        let n = &mut state.nodes[usize::from(p)];
+        n.candidate = Some(valid);
+        n.step = Step::Validation;
+        let value = if valid { Value::Valid } else { Value::Invalid };
+        self.cast(state, &draw.validation, p, s, VoteStep::Validation, value);
+    }
+
     fn crashed(&self, state: &State) -> u8 {
         state.nodes.iter().filter(|n| !n.alive).count() as u8
     }
@@ -426,15 +435,7 @@ impl SaModel {
         let r = node.round();
         let ctx = self.node_context(node);
         let draw = &ctx.iterations[usize::from(j)];
-        // Can q still act in `before_or_at` of this slot?
-        let may_still = |q: usize, before_or_at: Step| {
-            let n = &state.nodes[q];
-            n.alive
-                && (n.round() < r
-                    || (n.round() == r
-                        && n.tip() == tip
-                        && (n.iteration < j || (n.iteration == j && n.step <= before_or_at))))
-        };
+        let may_still = |q: usize, before: Step| may_still_act(state, q, tip, r, j, before);
         match step {
             Step::Proposal => {
                 candidate(state, s).is_none()
@@ -466,21 +467,7 @@ impl SaModel {
                     (&draw.ratification, VoteStep::Ratification, Step::Validation)
                 };
                 committee.members().all(|q| {
-                    let voted = [
-                        Value::NoCandidate,
-                        Value::Valid,
-                        Value::Invalid,
-                        Value::NoQuorum,
-                    ]
-                    .iter()
-                    .any(|&value| {
-                        state.pool.contains(&Msg::Vote {
-                            slot: s,
-                            step: vstep,
-                            value,
-                            voter: q as u8,
-                        })
-                    });
+                    let voted = votes_cast(state, s, vstep, q as u8) > 0;
                     voted || !may_still(q, before)
                 })
             }
@@ -520,25 +507,49 @@ fn unreachable_vote() -> (bool, FailSet) {
     (false, FailSet(0))
 }
 
+const VALUES: [Value; 4] = [
+    Value::NoCandidate,
+    Value::Valid,
+    Value::Invalid,
+    Value::NoQuorum,
+];
+
+/// Number of different votes `voter` cast for (`slot`, `step`).
+pub fn votes_cast(state: &State, slot: BlockId, step: VoteStep, voter: u8) -> usize {
+    VALUES
+        .iter()
+        .filter(|&&value| {
+            state.pool.contains(&Msg::Vote {
+                slot,
+                step,
+                value,
+                voter,
+            })
+        })
+        .count()
+}
+
+/// Whether node `q` may still act in step `before_or_at` (or earlier) of iteration `j` of
+/// round `r` on `tip`: alive, and not past that point (a node behind may still get there).
+pub fn may_still_act(
+    state: &State,
+    q: usize,
+    tip: BlockId,
+    r: u8,
+    j: u8,
+    before_or_at: Step,
+) -> bool {
+    let n = &state.nodes[q];
+    n.alive
+        && (n.round() < r
+            || (n.round() == r
+                && n.tip() == tip
+                && (n.iteration < j || (n.iteration == j && n.step <= before_or_at))))
+}
+
 /// Whether `voter` cast two different votes for (`slot`, `step`).
 pub fn has_conflict(state: &State, slot: BlockId, step: VoteStep, voter: u8) -> bool {
-    [
-        Value::NoCandidate,
-        Value::Valid,
-        Value::Invalid,
-        Value::NoQuorum,
-    ]
-    .iter()
-    .filter(|&&value| {
-        state.pool.contains(&Msg::Vote {
-            slot,
-            step,
-            value,
-            voter,
-        })
-    })
-    .count()
-        > 1
+    votes_cast(state, slot, step, voter) > 1
 }
 
 impl Model for SaModel {
@@ -770,34 +781,12 @@ impl Model for SaModel {
                 if !valid {
                     state.invalid_used += 1;
                 }
-                let n = &mut state.nodes[pi];
-                n.candidate = Some(valid);
-                n.step = Step::Validation;
-                let value = if valid { Value::Valid } else { Value::Invalid };
-                self.cast(
-                    &mut state,
-                    &draw.validation,
-                    p,
-                    s,
-                    VoteStep::Validation,
-                    value,
-                );
+                self.validate(&mut state, p, &draw, s, valid);
             }
             Action::ReceiveCandidate { .. } => {
                 let draw = draw?;
                 let (valid, _) = candidate(&state, s)?;
-                let n = &mut state.nodes[pi];
-                n.candidate = Some(valid);
-                n.step = Step::Validation;
-                let value = if valid { Value::Valid } else { Value::Invalid };
-                self.cast(
-                    &mut state,
-                    &draw.validation,
-                    p,
-                    s,
-                    VoteStep::Validation,
-                    value,
-                );
+                self.validate(&mut state, p, &draw, s, valid);
             }
             Action::ProposalTimeout { .. } => {
                 let draw = draw?;

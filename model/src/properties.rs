@@ -9,7 +9,7 @@ use stateright::Property;
 use crate::config::{Config, LUX_PER_UNIT};
 use crate::context::{ledger_blocks, rewards, Context};
 use crate::ledger::BLOCK_REWARD;
-use crate::model::{candidate, SaModel};
+use crate::model::{candidate, may_still_act, votes_cast, SaModel};
 use crate::state::{
     iteration_of, parent_of, round_of, slot, BlockId, Label, Msg, Node, State, Step, Value,
     VoteStep,
@@ -330,23 +330,7 @@ fn success_possible(m: &SaModel, s: &State, slot_id: BlockId) -> bool {
     let draw = &ctx.iterations[usize::from(j)];
     let sm = m.config.supermajority();
     let may_vote = |q: usize, step: VoteStep, before: Step| {
-        let n = &s.nodes[q];
-        let voted = [
-            Value::NoCandidate,
-            Value::Valid,
-            Value::Invalid,
-            Value::NoQuorum,
-        ]
-        .iter()
-        .any(|&value| {
-            s.pool.contains(&Msg::Vote {
-                slot: slot_id,
-                step,
-                value,
-                voter: q as u8,
-            })
-        });
-        if voted {
+        if votes_cast(s, slot_id, step, q as u8) > 0 {
             return s.pool.contains(&Msg::Vote {
                 slot: slot_id,
                 step,
@@ -354,11 +338,7 @@ fn success_possible(m: &SaModel, s: &State, slot_id: BlockId) -> bool {
                 voter: q as u8,
             });
         }
-        n.alive
-            && (n.round() < r
-                || (n.round() == r
-                    && n.tip() == parent
-                    && (n.iteration < j || (n.iteration == j && n.step <= before))))
+        may_still_act(s, q, parent, r, j, before)
     };
     let potential = |com: &crate::sortition::Committee, step, before| -> u32 {
         com.members()
