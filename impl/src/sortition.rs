@@ -1,0 +1,145 @@
+//! Deterministic sortition with credits (spec/protocol.md SORT-1..5).
+
+use std::collections::BTreeMap;
+
+use crate::hash::{blake2b256, Hash};
+
+/// Weight one credit removes from its holder: 1 DUSK in lux (SORT-3).
+pub const CREDIT_WEIGHT: u64 = 1_000_000_000;
+
+/// A provisioner's public key bytes (ordering of the sortition list, SORT-1).
+pub type PublicKey = Vec<u8>;
+
+/// The step a draw is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepKind {
+    /// Proposal: one credit, the generator.
+    Proposal = 0,
+    /// Validation committee.
+    Validation = 1,
+    /// Ratification committee.
+    Ratification = 2,
+}
+
+/// `step = 3·iteration + kind` as one byte (SORT-4).
+pub fn step_byte(iteration: u8, kind: StepKind) -> u8 {
+    iteration.wrapping_mul(3).wrapping_add(kind as u8)
+}
+
+/// A committee: credits per member key.
+pub type Committee = BTreeMap<PublicKey, u32>;
+
+/// `uint_be(h) mod w` over all 256 bits (SORT-2).
+fn score(h: &Hash, w: u64) -> u64 {
+    h.iter()
+        .fold(0u128, |acc, &b| (acc * 256 + u128::from(b)) % u128::from(w)) as u64
+}
+
+/// Draws `size` credits among `eligible` (key → weight in lux) minus `excluded` (SORT-2/3).
+/// The list is walked in key order; members whose remaining weight is 0 are skipped; the draw
+/// stops with a partial committee when the weight runs out.
+pub fn draw(
+    seed: &Hash,
+    step: u8,
+    eligible: &BTreeMap<PublicKey, u64>,
+    excluded: &[PublicKey],
+    size: u32,
+) -> Committee {
+    let mut list: Vec<(PublicKey, u64)> = eligible
+        .iter()
+        .filter(|(k, w)| **w > 0 && !excluded.contains(k))
+        .map(|(k, w)| (k.clone(), *w))
+        .collect();
+    let mut total: u64 = list.iter().map(|(_, w)| w).sum();
+    let mut committee = Committee::new();
+    for credit in 0..size {
+        if total == 0 {
+            break;
+        }
+        let h = blake2b256(&[seed, &[step], &credit.to_le_bytes()]);
+        let mut s = score(&h, total);
+        let Some(idx) = list.iter().position(|(_, w)| {
+            if *w == 0 {
+                return false;
+            }
+            if *w >= s {
+                return true;
+            }
+            s -= *w;
+            false
+        }) else {
+            break;
+        };
+        let (key, w) = &mut list[idx];
+        *committee.entry(key.clone()).or_insert(0) += 1;
+        let d = CREDIT_WEIGHT.min(*w);
+        *w -= d;
+        if total <= d {
+            break;
+        }
+        total -= d;
+    }
+    committee
+}
+
+/// gen(i): the one-credit Proposal draw of iteration `i`.
+pub fn generator(
+    seed: &Hash,
+    iteration: u8,
+    eligible: &BTreeMap<PublicKey, u64>,
+) -> Option<PublicKey> {
+    let c = draw(
+        seed,
+        step_byte(iteration, StepKind::Proposal),
+        eligible,
+        &[],
+        1,
+    );
+    c.into_keys().next()
+}
+
+/// SORT-5: the keys the committees of iteration `i` exclude. With three or more eligible,
+/// gen(i) and gen(i+1) (none after the last iteration); with two, only gen(i); with one, none.
+pub fn exclusions(
+    seed: &Hash,
+    iteration: u8,
+    max_iterations: u8,
+    eligible: &BTreeMap<PublicKey, u64>,
+) -> Vec<PublicKey> {
+    let n = eligible.values().filter(|w| **w > 0).count();
+    let gen = generator(seed, iteration, eligible);
+    let next = if iteration + 1 < max_iterations {
+        generator(seed, iteration + 1, eligible)
+    } else {
+        None
+    };
+    let mut out = Vec::new();
+    if n >= 2 {
+        out.extend(gen);
+    }
+    if n >= 3 {
+        out.extend(next);
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The committee of a voting step of iteration `i` (SORT-4/5).
+pub fn committee(
+    seed: &Hash,
+    iteration: u8,
+    kind: StepKind,
+    max_iterations: u8,
+    eligible: &BTreeMap<PublicKey, u64>,
+    credits: u32,
+) -> Committee {
+    let excluded = exclusions(seed, iteration, max_iterations, eligible);
+    draw(
+        seed,
+        step_byte(iteration, kind),
+        eligible,
+        &excluded,
+        credits,
+    )
+}

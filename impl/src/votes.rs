@@ -1,0 +1,189 @@
+//! The vote keeper of one step of one iteration (spec/protocol.md VOTE-1, QUORUM-1/2,
+//! TALLY-1..3): counts each member's vote once per credit, detects conflicting votes, and says
+//! when a value reaches its threshold.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use thiserror::Error;
+
+use crate::hash::Hash;
+use crate::sortition::{Committee, PublicKey};
+
+/// A vote value (VOTE-1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Vote {
+    /// No candidate before the Proposal timeout.
+    NoCandidate,
+    /// The candidate with this hash is valid.
+    Valid(Hash),
+    /// The candidate with this hash is invalid.
+    Invalid(Hash),
+    /// The previous step reached no quorum (Ratification only).
+    NoQuorum,
+}
+
+/// The two voting steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VoteStep {
+    /// Validation.
+    Validation,
+    /// Ratification.
+    Ratification,
+}
+
+/// Thresholds from the nominal committee credits C (QUORUM-1/2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Thresholds {
+    /// SM = C − ⌊C/3⌋, for Valid.
+    pub supermajority: u32,
+    /// M = ⌊C/2⌋ + 1, for every other vote.
+    pub majority: u32,
+}
+
+impl Thresholds {
+    /// The spec's formulas for a committee of `c` credits.
+    pub fn for_credits(c: u32) -> Thresholds {
+        Thresholds {
+            supermajority: c - c / 3,
+            majority: c / 2 + 1,
+        }
+    }
+
+    /// The threshold of `vote`.
+    pub fn of(&self, vote: &Vote) -> u32 {
+        match vote {
+            Vote::Valid(_) => self.supermajority,
+            _ => self.majority,
+        }
+    }
+}
+
+/// Why a vote was not accepted; the keeper is unchanged.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum Rejected {
+    /// TALLY-2: the signer has no credit in this step's committee.
+    #[error("signer is not a member of this step's committee")]
+    NotMember,
+    /// STEP-VAL-2: NoQuorum votes are not accepted in Validation.
+    #[error("NoQuorum is not a Validation vote")]
+    NoQuorumInValidation,
+}
+
+/// What accepting a vote did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Accepted {
+    /// Counted with the signer's credits; the value's tally is now `tally`.
+    Counted {
+        /// Credits now behind the value.
+        tally: u32,
+    },
+    /// The same vote again: nothing changes.
+    Duplicate,
+    /// TALLY-3: a second, different vote from the same signer. Neither counts from now on;
+    /// the two votes are the evidence of a fault proof (SLASH-4).
+    Conflict {
+        /// The signer.
+        signer: PublicKey,
+        /// Its first vote.
+        first: Vote,
+        /// Its second vote.
+        second: Vote,
+    },
+}
+
+/// A quorum reached: the value, its credits and its signers (the StepVotes bitset).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Quorum {
+    /// The value.
+    pub vote: Vote,
+    /// Credits behind it.
+    pub credits: u32,
+    /// Its signers.
+    pub signers: BTreeSet<PublicKey>,
+}
+
+/// The votes of one (prev_hash, round, iteration, step).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VoteKeeper {
+    step: VoteStep,
+    committee: Committee,
+    thresholds: Thresholds,
+    votes: BTreeMap<PublicKey, Vote>,
+    conflicted: BTreeSet<PublicKey>,
+}
+
+impl VoteKeeper {
+    /// A keeper for `committee` with thresholds from the nominal `credits` C.
+    pub fn new(step: VoteStep, committee: Committee, credits: u32) -> VoteKeeper {
+        VoteKeeper {
+            step,
+            committee,
+            thresholds: Thresholds::for_credits(credits),
+            votes: BTreeMap::new(),
+            conflicted: BTreeSet::new(),
+        }
+    }
+
+    /// Adds a vote (its signature already verified by the caller).
+    pub fn add(&mut self, signer: &PublicKey, vote: Vote) -> Result<Accepted, Rejected> {
+        if self.committee.get(signer).copied().unwrap_or(0) == 0 {
+            return Err(Rejected::NotMember);
+        }
+        if self.step == VoteStep::Validation && vote == Vote::NoQuorum {
+            return Err(Rejected::NoQuorumInValidation);
+        }
+        if self.conflicted.contains(signer) {
+            return Ok(Accepted::Duplicate);
+        }
+        match self.votes.get(signer).copied() {
+            Some(first) if first == vote => Ok(Accepted::Duplicate),
+            Some(first) => {
+                self.votes.remove(signer);
+                self.conflicted.insert(signer.clone());
+                Ok(Accepted::Conflict {
+                    signer: signer.clone(),
+                    first,
+                    second: vote,
+                })
+            }
+            None => {
+                self.votes.insert(signer.clone(), vote);
+                Ok(Accepted::Counted {
+                    tally: self.tally(&vote),
+                })
+            }
+        }
+    }
+
+    /// Credits behind `vote` (conflicting signers excluded).
+    pub fn tally(&self, vote: &Vote) -> u32 {
+        self.votes
+            .iter()
+            .filter(|(_, v)| *v == vote)
+            .map(|(k, _)| self.committee.get(k).copied().unwrap_or(0))
+            .sum()
+    }
+
+    /// The first value (in value order) whose tally reaches its threshold.
+    pub fn quorum(&self) -> Option<Quorum> {
+        let values: BTreeSet<Vote> = self.votes.values().copied().collect();
+        values.into_iter().find_map(|vote| {
+            let credits = self.tally(&vote);
+            (credits >= self.thresholds.of(&vote)).then(|| Quorum {
+                vote,
+                credits,
+                signers: self
+                    .votes
+                    .iter()
+                    .filter(|(_, v)| **v == vote)
+                    .map(|(k, _)| k.clone())
+                    .collect(),
+            })
+        })
+    }
+
+    /// Signers caught with two different votes.
+    pub fn conflicted(&self) -> &BTreeSet<PublicKey> {
+        &self.conflicted
+    }
+}
