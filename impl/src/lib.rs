@@ -1,12 +1,24 @@
 //! `sa-node`: the production implementation of Succinct Attestation, written from spec/ alone
 //! (it never depends on `sa-model`: the conformance suite compares the two).
 //!
-//! Built so far: the pure building blocks of the consensus core — the hash ([`hash`]), the
-//! deterministic sortition with credits ([`sortition`], SORT-1..6) and the vote keeper that
-//! tallies one step's votes against the thresholds and detects conflicting votes ([`votes`],
-//! QUORUM-1/2, TALLY-1..3). The sans-IO node state machine, signatures, storage and the
-//! network runtime are the rest of issue 3.
+//! - [`node`]: the sans-IO consensus core, `Node::handle(now, Input) -> Vec<Output>`;
+//! - [`message`], [`encoding`], [`crypto`], [`hash`]: the data, its canonical bytes
+//!   (spec/encoding.md), BLS12-381 signatures and BLAKE2b-256;
+//! - [`sortition`], [`votes`], [`ledger`], [`chain`]: the pure rules (SORT, TALLY, ELIG, REW,
+//!   SLASH, FIN);
+//! - [`storage`]: the fsynced, checksummed append-only log the node records votes and blocks
+//!   in before sending or acting on them;
+//! - [`runtime`]: the tokio TCP runtime around the core; [`config`]: genesis and node files.
 
+pub mod chain;
+pub mod config;
+pub mod crypto;
+pub mod encoding;
 pub mod hash;
+pub mod ledger;
+pub mod message;
+pub mod node;
+pub mod runtime;
 pub mod sortition;
+pub mod storage;
 pub mod votes;

@@ -4,14 +4,21 @@ use std::collections::BTreeMap;
 
 use crate::hash::{blake2b256, Hash};
 
+/// The hash type the draw uses.
+pub type Digest = Hash;
+
 /// Weight one credit removes from its holder: 1 DUSK in lux (SORT-3).
 pub const CREDIT_WEIGHT: u64 = 1_000_000_000;
 
-/// A provisioner's public key bytes (ordering of the sortition list, SORT-1).
-pub type PublicKey = Vec<u8>;
+/// A provisioner key as the sortition sees it: ordered by its bytes (SORT-1). The node uses
+/// [`crate::crypto::PublicKey`]; tests may use plain byte vectors.
+pub trait Key: Ord + Clone {}
+impl<T: Ord + Clone> Key for T {}
 
 /// The step a draw is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum StepKind {
     /// Proposal: one credit, the generator.
     Proposal = 0,
@@ -27,7 +34,7 @@ pub fn step_byte(iteration: u8, kind: StepKind) -> u8 {
 }
 
 /// A committee: credits per member key.
-pub type Committee = BTreeMap<PublicKey, u32>;
+pub type Committee<K> = BTreeMap<K, u32>;
 
 /// `uint_be(h) mod w` over all 256 bits (SORT-2).
 fn score(h: &Hash, w: u64) -> u64 {
@@ -38,14 +45,14 @@ fn score(h: &Hash, w: u64) -> u64 {
 /// Draws `size` credits among `eligible` (key → weight in lux) minus `excluded` (SORT-2/3).
 /// The list is walked in key order; members whose remaining weight is 0 are skipped; the draw
 /// stops with a partial committee when the weight runs out.
-pub fn draw(
-    seed: &Hash,
+pub fn draw<K: Key>(
+    seed: &[u8],
     step: u8,
-    eligible: &BTreeMap<PublicKey, u64>,
-    excluded: &[PublicKey],
+    eligible: &BTreeMap<K, u64>,
+    excluded: &[K],
     size: u32,
-) -> Committee {
-    let mut list: Vec<(PublicKey, u64)> = eligible
+) -> Committee<K> {
+    let mut list: Vec<(K, u64)> = eligible
         .iter()
         .filter(|(k, w)| **w > 0 && !excluded.contains(k))
         .map(|(k, w)| (k.clone(), *w))
@@ -83,11 +90,7 @@ pub fn draw(
 }
 
 /// gen(i): the one-credit Proposal draw of iteration `i`.
-pub fn generator(
-    seed: &Hash,
-    iteration: u8,
-    eligible: &BTreeMap<PublicKey, u64>,
-) -> Option<PublicKey> {
+pub fn generator<K: Key>(seed: &[u8], iteration: u8, eligible: &BTreeMap<K, u64>) -> Option<K> {
     let c = draw(
         seed,
         step_byte(iteration, StepKind::Proposal),
@@ -100,12 +103,12 @@ pub fn generator(
 
 /// SORT-5: the keys the committees of iteration `i` exclude. With three or more eligible,
 /// gen(i) and gen(i+1) (none after the last iteration); with two, only gen(i); with one, none.
-pub fn exclusions(
-    seed: &Hash,
+pub fn exclusions<K: Key>(
+    seed: &[u8],
     iteration: u8,
     max_iterations: u8,
-    eligible: &BTreeMap<PublicKey, u64>,
-) -> Vec<PublicKey> {
+    eligible: &BTreeMap<K, u64>,
+) -> Vec<K> {
     let n = eligible.values().filter(|w| **w > 0).count();
     let gen = generator(seed, iteration, eligible);
     let next = if iteration + 1 < max_iterations {
@@ -126,14 +129,14 @@ pub fn exclusions(
 }
 
 /// The committee of a voting step of iteration `i` (SORT-4/5).
-pub fn committee(
-    seed: &Hash,
+pub fn committee<K: Key>(
+    seed: &[u8],
     iteration: u8,
     kind: StepKind,
     max_iterations: u8,
-    eligible: &BTreeMap<PublicKey, u64>,
+    eligible: &BTreeMap<K, u64>,
     credits: u32,
-) -> Committee {
+) -> Committee<K> {
     let excluded = exclusions(seed, iteration, max_iterations, eligible);
     draw(
         seed,

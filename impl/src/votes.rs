@@ -7,10 +7,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
 
 use crate::hash::Hash;
-use crate::sortition::{Committee, PublicKey};
+use serde::{Deserialize, Serialize};
+
+use crate::encoding::{DecodeError, Reader, Wire};
+use crate::sortition::{Committee, Key};
 
 /// A vote value (VOTE-1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Vote {
     /// No candidate before the Proposal timeout.
     NoCandidate,
@@ -23,7 +26,7 @@ pub enum Vote {
 }
 
 /// The two voting steps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum VoteStep {
     /// Validation.
     Validation,
@@ -71,7 +74,7 @@ pub enum Rejected {
 
 /// What accepting a vote did.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Accepted {
+pub enum Accepted<K> {
     /// Counted with the signer's credits; the value's tally is now `tally`.
     Counted {
         /// Credits now behind the value.
@@ -83,7 +86,7 @@ pub enum Accepted {
     /// the two votes are the evidence of a fault proof (SLASH-4).
     Conflict {
         /// The signer.
-        signer: PublicKey,
+        signer: K,
         /// Its first vote.
         first: Vote,
         /// Its second vote.
@@ -93,28 +96,28 @@ pub enum Accepted {
 
 /// A quorum reached: the value, its credits and its signers (the StepVotes bitset).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Quorum {
+pub struct Quorum<K> {
     /// The value.
     pub vote: Vote,
     /// Credits behind it.
     pub credits: u32,
     /// Its signers.
-    pub signers: BTreeSet<PublicKey>,
+    pub signers: BTreeSet<K>,
 }
 
 /// The votes of one (prev_hash, round, iteration, step).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VoteKeeper {
+pub struct VoteKeeper<K: Key> {
     step: VoteStep,
-    committee: Committee,
+    committee: Committee<K>,
     thresholds: Thresholds,
-    votes: BTreeMap<PublicKey, Vote>,
-    conflicted: BTreeSet<PublicKey>,
+    votes: BTreeMap<K, Vote>,
+    conflicted: BTreeSet<K>,
 }
 
-impl VoteKeeper {
+impl<K: Key> VoteKeeper<K> {
     /// A keeper for `committee` with thresholds from the nominal `credits` C.
-    pub fn new(step: VoteStep, committee: Committee, credits: u32) -> VoteKeeper {
+    pub fn new(step: VoteStep, committee: Committee<K>, credits: u32) -> VoteKeeper<K> {
         VoteKeeper {
             step,
             committee,
@@ -125,7 +128,7 @@ impl VoteKeeper {
     }
 
     /// Adds a vote (its signature already verified by the caller).
-    pub fn add(&mut self, signer: &PublicKey, vote: Vote) -> Result<Accepted, Rejected> {
+    pub fn add(&mut self, signer: &K, vote: Vote) -> Result<Accepted<K>, Rejected> {
         if self.committee.get(signer).copied().unwrap_or(0) == 0 {
             return Err(Rejected::NotMember);
         }
@@ -165,7 +168,7 @@ impl VoteKeeper {
     }
 
     /// The first value (in value order) whose tally reaches its threshold.
-    pub fn quorum(&self) -> Option<Quorum> {
+    pub fn quorum(&self) -> Option<Quorum<K>> {
         let values: BTreeSet<Vote> = self.votes.values().copied().collect();
         values.into_iter().find_map(|vote| {
             let credits = self.tally(&vote);
@@ -183,7 +186,66 @@ impl VoteKeeper {
     }
 
     /// Signers caught with two different votes.
-    pub fn conflicted(&self) -> &BTreeSet<PublicKey> {
+    pub fn conflicted(&self) -> &BTreeSet<K> {
         &self.conflicted
+    }
+}
+
+impl<K: Key> VoteKeeper<K> {
+    /// The committee this keeper counts for.
+    pub fn committee(&self) -> &Committee<K> {
+        &self.committee
+    }
+
+    /// The vote counted for `signer`, if any.
+    pub fn vote_of(&self, signer: &K) -> Option<Vote> {
+        self.votes.get(signer).copied()
+    }
+
+    /// The thresholds in use.
+    pub fn thresholds(&self) -> Thresholds {
+        self.thresholds
+    }
+}
+
+impl Wire for Vote {
+    fn put(&self, out: &mut Vec<u8>) {
+        match self {
+            Vote::NoCandidate => out.push(0),
+            Vote::Valid(h) => {
+                out.push(1);
+                h.put(out);
+            }
+            Vote::Invalid(h) => {
+                out.push(2);
+                h.put(out);
+            }
+            Vote::NoQuorum => out.push(3),
+        }
+    }
+    fn get(r: &mut Reader<'_>, what: &'static str) -> Result<Self, DecodeError> {
+        match r.tag(what)? {
+            0 => Ok(Vote::NoCandidate),
+            1 => Ok(Vote::Valid(Hash::get(r, what)?)),
+            2 => Ok(Vote::Invalid(Hash::get(r, what)?)),
+            3 => Ok(Vote::NoQuorum),
+            t => Err(r.error(what, format!("unknown vote tag {t}"))),
+        }
+    }
+}
+
+impl Wire for VoteStep {
+    fn put(&self, out: &mut Vec<u8>) {
+        out.push(match self {
+            VoteStep::Validation => 1,
+            VoteStep::Ratification => 2,
+        });
+    }
+    fn get(r: &mut Reader<'_>, what: &'static str) -> Result<Self, DecodeError> {
+        match r.tag(what)? {
+            1 => Ok(VoteStep::Validation),
+            2 => Ok(VoteStep::Ratification),
+            t => Err(r.error(what, format!("unknown voting step {t}"))),
+        }
     }
 }

@@ -1,0 +1,242 @@
+//! BLS12-381 signatures (spec/encoding.md "Signatures"): the `blst` crate's `min_sig` variant,
+//! Dusk's layout (48-byte signatures in G1, 96-byte public keys in G2), the proof-of-possession
+//! ciphersuite so that votes on one message aggregate safely (every genesis key carries a proof
+//! of possession, checked when the genesis is loaded).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use blst::min_sig as bls;
+use blst::BLST_ERROR;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::encoding::{DecodeError, Reader, Wire};
+use crate::hash::blake2b256;
+
+/// Domain separation tag of every consensus signature (IETF BLS, PoP ciphersuite, G1 sigs).
+pub const DST_SIG: &[u8] = b"BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_POP_";
+/// Domain separation tag of proofs of possession.
+pub const DST_POP: &[u8] = b"BLS_POP_BLS12381G1_XMD:SHA-256_SSWU_RO_POP_";
+
+/// Lower-case hex of `bytes`.
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Bytes of a hex string of exactly `N` bytes.
+pub fn from_hex<const N: usize>(s: &str) -> Result<[u8; N], String> {
+    if s.len() != 2 * N {
+        return Err(format!("expected {} hex digits, found {}", 2 * N, s.len()));
+    }
+    let mut out = [0u8; N];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(&s[2 * i..2 * i + 2], 16)
+            .map_err(|_| format!("not hex: {:?}", &s[2 * i..2 * i + 2]))?;
+    }
+    Ok(out)
+}
+
+macro_rules! bytes_newtype {
+    ($name:ident, $n:expr, $doc:expr) => {
+        #[doc = $doc]
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub [u8; $n]);
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({}…)", stringify!($name), &to_hex(&self.0)[..8])
+            }
+        }
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&to_hex(&self.0))
+            }
+        }
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                from_hex::<$n>(&s)
+                    .map($name)
+                    .map_err(serde::de::Error::custom)
+            }
+        }
+        impl Wire for $name {
+            fn put(&self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.0);
+            }
+            fn get(r: &mut Reader<'_>, what: &'static str) -> Result<Self, DecodeError> {
+                Ok($name(<[u8; $n]>::get(r, what)?))
+            }
+        }
+    };
+}
+
+bytes_newtype!(PublicKey, 96, "A compressed BLS public key (G2, 96 bytes).");
+bytes_newtype!(Signature, 48, "A compressed BLS signature (G1, 48 bytes).");
+
+impl PublicKey {
+    /// Short form for logs: the first 4 bytes in hex.
+    pub fn short(&self) -> String {
+        to_hex(&self.0[..4])
+    }
+}
+
+impl Signature {
+    /// The all-zero placeholder of an empty StepVotes (never a valid signature).
+    pub const EMPTY: Signature = Signature([0u8; 48]);
+}
+
+/// A secret key with its public key.
+#[derive(Clone)]
+pub struct Keypair {
+    sk: bls::SecretKey,
+    /// The public key.
+    pub public: PublicKey,
+}
+
+impl fmt::Debug for Keypair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Keypair({:?})", self.public)
+    }
+}
+
+impl PartialEq for Keypair {
+    fn eq(&self, other: &Self) -> bool {
+        self.public == other.public
+    }
+}
+
+impl Keypair {
+    /// The key derived (IETF KeyGen) from 32 bytes of secret seed material.
+    pub fn from_seed(seed: &[u8; 32]) -> Keypair {
+        let sk = bls::SecretKey::key_gen(seed, &[]).expect("32 bytes of key material suffice");
+        let public = PublicKey(sk.sk_to_pk().compress());
+        Keypair { sk, public }
+    }
+
+    /// The deterministic testnet key of provisioner `index` (never for real stake).
+    pub fn testnet(index: u32) -> Keypair {
+        Keypair::from_seed(&Keypair::testnet_seed(index))
+    }
+
+    /// The key material of [`Keypair::testnet`].
+    pub fn testnet_seed(index: u32) -> [u8; 32] {
+        blake2b256(&[b"sa-testnet-key", &index.to_le_bytes()])
+    }
+
+    /// Signs a 32-byte digest.
+    pub fn sign(&self, digest: &[u8]) -> Signature {
+        Signature(self.sk.sign(digest, DST_SIG, &[]).compress())
+    }
+
+    /// The proof of possession of this key: a signature of the key bytes under [`DST_POP`].
+    pub fn proof_of_possession(&self) -> Signature {
+        Signature(self.sk.sign(&self.public.0, DST_POP, &[]).compress())
+    }
+}
+
+/// Why a signature was not accepted.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SigError {
+    /// The key is not in the key ring (not a known provisioner).
+    #[error("unknown public key {0}")]
+    UnknownKey(String),
+    /// The key bytes are not a valid G2 point of the prime-order subgroup.
+    #[error("public key is not a valid BLS key")]
+    BadKey,
+    /// The signature bytes are not a valid G1 point.
+    #[error("signature is not a valid BLS point")]
+    BadSignature,
+    /// The signature does not verify.
+    #[error("signature does not verify")]
+    Invalid,
+}
+
+fn sig_point(sig: &Signature) -> Result<bls::Signature, SigError> {
+    bls::Signature::sig_validate(&sig.0, true).map_err(|_| SigError::BadSignature)
+}
+
+/// Parses and checks a public key (subgroup check, not infinity).
+pub fn key_point(pk: &PublicKey) -> Result<bls::PublicKey, SigError> {
+    bls::PublicKey::key_validate(&pk.0).map_err(|_| SigError::BadKey)
+}
+
+/// Verifies a proof of possession.
+pub fn verify_pop(pk: &PublicKey, pop: &Signature) -> Result<(), SigError> {
+    let key = key_point(pk)?;
+    match sig_point(pop)?.verify(false, &pk.0, DST_POP, &[], &key, false) {
+        BLST_ERROR::BLST_SUCCESS => Ok(()),
+        _ => Err(SigError::Invalid),
+    }
+}
+
+/// Aggregates signatures (all on one digest) into one.
+pub fn aggregate(sigs: &[Signature]) -> Result<Signature, SigError> {
+    let points = sigs.iter().map(sig_point).collect::<Result<Vec<_>, _>>()?;
+    let refs: Vec<&bls::Signature> = points.iter().collect();
+    let agg =
+        bls::AggregateSignature::aggregate(&refs, false).map_err(|_| SigError::BadSignature)?;
+    Ok(Signature(agg.to_signature().compress()))
+}
+
+/// The known provisioner keys, parsed once (decompressing a G2 point is the costly part).
+#[derive(Clone, Default)]
+pub struct KeyRing {
+    keys: BTreeMap<PublicKey, bls::PublicKey>,
+}
+
+impl fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyRing({} keys)", self.keys.len())
+    }
+}
+
+impl PartialEq for KeyRing {
+    fn eq(&self, other: &Self) -> bool {
+        self.keys.len() == other.keys.len() && self.keys.keys().eq(other.keys.keys())
+    }
+}
+
+impl KeyRing {
+    /// Adds a key after validating it.
+    pub fn insert(&mut self, pk: PublicKey) -> Result<(), SigError> {
+        let point = key_point(&pk)?;
+        self.keys.insert(pk, point);
+        Ok(())
+    }
+
+    fn point(&self, pk: &PublicKey) -> Result<&bls::PublicKey, SigError> {
+        self.keys
+            .get(pk)
+            .ok_or_else(|| SigError::UnknownKey(pk.short()))
+    }
+
+    /// Verifies one signature of a digest.
+    pub fn verify(&self, pk: &PublicKey, digest: &[u8], sig: &Signature) -> Result<(), SigError> {
+        let key = self.point(pk)?;
+        match sig_point(sig)?.verify(false, digest, DST_SIG, &[], key, false) {
+            BLST_ERROR::BLST_SUCCESS => Ok(()),
+            _ => Err(SigError::Invalid),
+        }
+    }
+
+    /// Verifies an aggregate signature of `signers` on one digest.
+    pub fn verify_aggregate(
+        &self,
+        signers: &[PublicKey],
+        digest: &[u8],
+        sig: &Signature,
+    ) -> Result<(), SigError> {
+        if signers.is_empty() {
+            return Err(SigError::Invalid);
+        }
+        let keys = signers
+            .iter()
+            .map(|pk| self.point(pk))
+            .collect::<Result<Vec<_>, _>>()?;
+        match sig_point(sig)?.fast_aggregate_verify(false, digest, DST_SIG, &keys) {
+            BLST_ERROR::BLST_SUCCESS => Ok(()),
+            _ => Err(SigError::Invalid),
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! The provisioner ledger after each block: stakes, eligibility, rewards and slashes
+//! (spec/protocol.md ELIG-1..5, REW-1..3, SLASH-1..4). Weight is stake only: rewards and
+//! locked stake never count.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Genesis, Params};
+use crate::crypto::PublicKey;
+
+/// One provisioner's account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// Stake with weight (lux).
+    pub stake: u64,
+    /// Stake moved out of weight by soft slashes (SLASH-2), not burned.
+    pub locked: u64,
+    /// Accumulated rewards (REW-1): never weight.
+    pub reward: u64,
+    /// First eligible round (ELIG-2).
+    pub eligible_from: u64,
+    /// Soft faults (SLASH-1).
+    pub soft_faults: u8,
+    /// Hard faults (SLASH-4).
+    pub hard_faults: u8,
+    /// Not eligible before this round (ELIG-3).
+    pub suspended_until: u64,
+}
+
+/// All accounts plus the Dusk fund and what was burned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ledger {
+    /// Accounts by key.
+    pub accounts: BTreeMap<PublicKey, Account>,
+    /// REW-1: 10% of each block reward.
+    pub dusk_fund: u64,
+    /// Unassigned rewards and hard-slashed stake.
+    pub burned: u64,
+    /// Fault proofs already punished: (offender, round, iteration) — one punishment each.
+    pub punished: BTreeSet<(PublicKey, u64, u8)>,
+}
+
+/// ELIG-4: the first height of the next epoch.
+pub fn next_epoch(h: u64, epoch: u64) -> u64 {
+    h + epoch - (h % epoch)
+}
+
+/// What one accepted block does to the ledger.
+#[derive(Clone, Debug, Default)]
+pub struct BlockEffects {
+    /// Height of the block.
+    pub height: u64,
+    /// Its generator.
+    pub generator: Option<PublicKey>,
+    /// Credits of each attestation signer, summed over both steps (REW-2).
+    pub signer_credits: BTreeMap<PublicKey, u32>,
+    /// Minimum credits an attestation needs (the two thresholds).
+    pub quorum_credits: u32,
+    /// SLASH-1: generators of Fail(NoCandidate) iterations below RELAXED.
+    pub soft: Vec<PublicKey>,
+    /// SLASH-4: generators of Fail(Invalid) iterations and offenders of fault proofs.
+    pub hard: Vec<(PublicKey, u64, u8)>,
+}
+
+impl Ledger {
+    /// The ledger of block 0.
+    pub fn genesis(g: &Genesis) -> Ledger {
+        Ledger {
+            accounts: g
+                .provisioners
+                .iter()
+                .map(|p| {
+                    (
+                        p.key,
+                        Account {
+                            stake: p.stake,
+                            locked: 0,
+                            reward: 0,
+                            eligible_from: p.eligible_from,
+                            soft_faults: 0,
+                            hard_faults: 0,
+                            suspended_until: 0,
+                        },
+                    )
+                })
+                .collect(),
+            dusk_fund: 0,
+            burned: 0,
+            punished: BTreeSet::new(),
+        }
+    }
+
+    /// ELIG-1..3: the weights of round `round` (the ledger is the state after block round−1).
+    pub fn eligible(&self, round: u64, params: &Params) -> BTreeMap<PublicKey, u64> {
+        self.accounts
+            .iter()
+            .filter(|(_, a)| {
+                a.stake >= params.minimum_stake
+                    && a.stake > 0
+                    && a.eligible_from <= round
+                    && a.suspended_until <= round
+            })
+            .map(|(k, a)| (*k, a.stake))
+            .collect()
+    }
+
+    /// SLASH-1/2: a soft fault at height `h`.
+    pub fn soft_slash(&mut self, pk: &PublicKey, h: u64, params: &Params) {
+        let Some(a) = self.accounts.get_mut(pk) else {
+            return;
+        };
+        a.soft_faults = a.soft_faults.saturating_add(1);
+        if a.soft_faults > params.soft_slash_warnings {
+            let eff = u64::from(a.soft_faults - params.soft_slash_warnings);
+            a.suspended_until = next_epoch(h, params.epoch) + eff * params.epoch;
+            let moved = (a.stake / 10).saturating_mul(eff).min(a.stake);
+            a.stake -= moved;
+            a.locked += moved;
+        }
+    }
+
+    /// SLASH-4: a hard fault at height `h`: suspension and 10%·hard_faults of stake burned.
+    pub fn hard_slash(&mut self, pk: &PublicKey, h: u64, params: &Params) {
+        let Some(a) = self.accounts.get_mut(pk) else {
+            return;
+        };
+        a.hard_faults = a.hard_faults.saturating_add(1);
+        let eff = u64::from(a.hard_faults);
+        a.suspended_until = next_epoch(h, params.epoch) + eff * params.epoch;
+        let burned = (a.stake / 10).saturating_mul(eff).min(a.stake);
+        a.stake -= burned;
+        self.burned += burned;
+    }
+
+    /// Applies one block: slashes, then REW-1 rewards to the generator and to the
+    /// attestation's signers only (REW-2), the generator's reward resetting its soft fault
+    /// counter (REW-3: soft faults are generator faults). Returns the amount paid, which never exceeds the block reward.
+    pub fn apply(&mut self, fx: &BlockEffects, params: &Params) -> u64 {
+        for pk in &fx.soft {
+            self.soft_slash(pk, fx.height, params);
+        }
+        for (pk, round, iteration) in &fx.hard {
+            if self.punished.insert((*pk, *round, *iteration)) {
+                self.hard_slash(pk, fx.height, params);
+            }
+        }
+        let r = params.block_reward;
+        let c2 = 2 * u64::from(params.committee_credits);
+        let mut paid = 0u64;
+        let dusk = r / 10;
+        self.dusk_fund += dusk;
+        paid += dusk;
+        let total: u64 = fx.signer_credits.values().map(|c| u64::from(*c)).sum();
+        if let Some(gen) = &fx.generator {
+            let q = u64::from(fx.quorum_credits);
+            let extra = if c2 > q {
+                (r / 10) * total.saturating_sub(q).min(c2 - q) / (c2 - q)
+            } else {
+                0
+            };
+            let g = r * 7 / 10 + extra;
+            if let Some(a) = self.accounts.get_mut(gen) {
+                a.reward += g;
+                a.soft_faults = 0;
+                paid += g;
+            }
+        }
+        for (pk, credits) in &fx.signer_credits {
+            let v = (r / 10) * u64::from(*credits) / c2.max(1);
+            if let Some(a) = self.accounts.get_mut(pk) {
+                a.reward += v;
+                paid += v;
+            }
+        }
+        debug_assert!(paid <= r, "REW-1: paid {paid} > reward {r}");
+        self.burned += r.saturating_sub(paid);
+        paid
+    }
+}
