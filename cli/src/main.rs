@@ -8,6 +8,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod check;
+mod degrade;
+mod node;
+mod testnet;
 
 /// Exit status when every checked property holds / the command succeeded.
 pub const EXIT_OK: u8 = 0;
@@ -20,7 +23,7 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 #[command(
     name = "sa",
     version,
-    about = "Succinct Attestation reference: exhaustive model checking of the protocol in spec/"
+    about = "Succinct Attestation reference: exhaustive model checking of the protocol in spec/, and a real node and testnet"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -31,12 +34,21 @@ struct Cli {
 enum Command {
     /// Model-check a preset or configuration exhaustively against spec/properties.md.
     Check(check::Args),
+    /// Run one sa-node process (JSON events on stdout, one per line).
+    Node(node::Args),
+    /// Start N node processes on loopback with fault injection and safety monitoring.
+    Testnet(testnet::Args),
+    /// Graceful-degradation benchmark: the testnet with 0, 1, 2, ... absent nodes; table and PNG.
+    Degrade(degrade::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Node(args) => node::run(args),
+        Command::Testnet(args) => testnet::run(args),
+        Command::Degrade(args) => degrade::run(args),
     };
     ExitCode::from(code)
 }

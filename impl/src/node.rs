@@ -1220,9 +1220,18 @@ impl Node {
         {
             return self.enter_iteration(i + 1);
         }
-        self.step_timer(StepKind::Proposal);
+        // The Proposal timeout runs from the earliest time the generator may propose.
+        let earliest = self.round.ctx.prev_timestamp + self.params.min_block_time_ms;
+        let wait = earliest.saturating_sub(self.now);
+        self.round.step_started = self.now + wait;
+        let t = Timer::Step {
+            round: self.round.ctx.round,
+            iteration: i,
+            step: StepKind::Proposal,
+        };
+        let after = self.timeout(StepKind::Proposal) + wait;
+        self.set_timer(t, after);
         if is_gen {
-            let earliest = self.round.ctx.prev_timestamp + self.params.min_block_time_ms;
             if self.now >= earliest {
                 self.propose(i);
             } else {

@@ -1,1 +1,343 @@
-//! The tokio runtime around the core (placeholder until written).
+//! The network runtime around the sans-IO core: tokio, TCP, length-delimited frames with a
+//! size limit (spec/encoding.md "Framing"), wall-clock timers, the durable log, and one JSON
+//! event per line for operators and the testnet.
+//!
+//! One TCP connection per pair of nodes, used both ways: a node dials the peers whose listen
+//! address is greater than its own and accepts the others. Outputs are carried out in order;
+//! a [`Output::Persist`] is appended and fsynced before anything after it is sent.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
+
+use crate::config::{Genesis, NodeConfig};
+use crate::crypto::{to_hex, KeyRing, Keypair};
+use crate::node::{execute, Input, Node, Output, PeerId, Timer};
+use crate::storage::{Log, StorageError};
+
+/// Why the runtime stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The log could not be opened, verified or appended to.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The log does not replay onto the genesis.
+    #[error("log {path}: {source}")]
+    Restore {
+        /// The log file.
+        path: String,
+        /// What is wrong.
+        source: crate::node::RestoreError,
+    },
+    /// Socket errors.
+    #[error("network: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+enum Event {
+    Frame { peer: PeerId, bytes: Vec<u8> },
+    BadFrame { peer: PeerId, reason: String },
+    Connected { peer: PeerId },
+    Closed,
+    Timer(Timer),
+}
+
+type Writers = Arc<Mutex<BTreeMap<PeerId, mpsc::UnboundedSender<Arc<Vec<u8>>>>>>;
+
+struct Net {
+    writers: Writers,
+    next_peer: Arc<Mutex<PeerId>>,
+    inbox: mpsc::UnboundedSender<Event>,
+    delay: Duration,
+    max_frame: usize,
+}
+
+impl Clone for Net {
+    fn clone(&self) -> Net {
+        Net {
+            writers: self.writers.clone(),
+            next_peer: self.next_peer.clone(),
+            inbox: self.inbox.clone(),
+            delay: self.delay,
+            max_frame: self.max_frame,
+        }
+    }
+}
+
+impl Net {
+    fn codec(&self) -> LengthDelimitedCodec {
+        LengthDelimitedCodec::builder()
+            .max_frame_length(self.max_frame)
+            .new_codec()
+    }
+
+    /// Runs one connection until it closes.
+    async fn serve(self, stream: TcpStream) {
+        let _ = stream.set_nodelay(true);
+        let peer = {
+            let mut n = self.next_peer.lock().expect("lock");
+            *n += 1;
+            *n
+        };
+        let (rd, wr) = stream.into_split();
+        let (tx, mut rx) = mpsc::unbounded_channel::<Arc<Vec<u8>>>();
+        self.writers.lock().expect("lock").insert(peer, tx);
+        let _ = self.inbox.send(Event::Connected { peer });
+        let delay = self.delay;
+        let mut sink = FramedWrite::new(wr, self.codec());
+        let writer = tokio::spawn(async move {
+            let mut queue: VecDeque<(tokio::time::Instant, Arc<Vec<u8>>)> = VecDeque::new();
+            loop {
+                if queue.is_empty() {
+                    match rx.recv().await {
+                        Some(b) => queue.push_back((tokio::time::Instant::now() + delay, b)),
+                        None => return,
+                    }
+                }
+                while let Ok(b) = rx.try_recv() {
+                    queue.push_back((tokio::time::Instant::now() + delay, b));
+                }
+                let (due, bytes) = queue.pop_front().expect("non-empty");
+                tokio::time::sleep_until(due).await;
+                if sink
+                    .send(bytes::Bytes::copy_from_slice(&bytes))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        });
+        let mut frames = FramedRead::new(rd, self.codec());
+        while let Some(frame) = frames.next().await {
+            match frame {
+                Ok(b) => {
+                    let _ = self.inbox.send(Event::Frame {
+                        peer,
+                        bytes: b.to_vec(),
+                    });
+                }
+                Err(e) => {
+                    let _ = self.inbox.send(Event::BadFrame {
+                        peer,
+                        reason: e.to_string(),
+                    });
+                    break;
+                }
+            }
+        }
+        writer.abort();
+        self.writers.lock().expect("lock").remove(&peer);
+        let _ = self.inbox.send(Event::Closed);
+    }
+
+    fn send(&self, peer: Option<PeerId>, bytes: Arc<Vec<u8>>) {
+        let w = self.writers.lock().expect("lock");
+        match peer {
+            Some(p) => {
+                if let Some(tx) = w.get(&p) {
+                    let _ = tx.send(bytes);
+                }
+            }
+            None => {
+                for tx in w.values() {
+                    let _ = tx.send(bytes.clone());
+                }
+            }
+        }
+    }
+}
+
+/// Prints one JSON event line on stdout.
+pub fn emit(v: Value) {
+    println!("{v}");
+}
+
+fn event_of(me: &str, o: &Output) -> Option<Value> {
+    let t = now_ms();
+    Some(match o {
+        Output::Accepted(a) => json!({
+            "t": t, "node": me, "event": "accepted", "height": a.height,
+            "hash": to_hex(&a.hash), "iteration": a.iteration, "label": a.label.name(),
+            "generator": a.generator.short(), "timestamp": a.timestamp,
+            "voters": a.voters.iter().map(|k| k.short()).collect::<Vec<_>>(),
+        }),
+        Output::Labelled {
+            height,
+            hash,
+            label,
+        } => json!({
+            "t": t, "node": me, "event": "label", "height": height, "hash": to_hex(hash),
+            "label": label.name(),
+        }),
+        Output::Fallback {
+            from_height,
+            to_height,
+        } => json!({
+            "t": t, "node": me, "event": "fallback", "from_height": from_height,
+            "to_height": to_height,
+        }),
+        Output::IterationFailed {
+            round,
+            iteration,
+            vote,
+        } => json!({
+            "t": t, "node": me, "event": "iteration_failed", "round": round,
+            "iteration": iteration, "vote": vote.map(|v| format!("{v:?}")),
+        }),
+        Output::Fault(f) => {
+            let (who, round, iteration) = f.subject();
+            json!({
+                "t": t, "node": me, "event": "fault", "offender": who.short(), "round": round,
+                "iteration": iteration,
+            })
+        }
+        Output::Rejected { peer, kind, reason } => json!({
+            "t": t, "node": me, "event": "rejected", "peer": peer, "kind": kind,
+            "reason": reason,
+        }),
+        _ => return None,
+    })
+}
+
+/// Runs a node until the process is killed or a fatal error occurs.
+pub async fn run(
+    cfg: NodeConfig,
+    genesis: Genesis,
+    keys: KeyRing,
+    me: Keypair,
+) -> Result<(), RuntimeError> {
+    let (log, records) = Log::open(&cfg.data_dir)?;
+    let mut log = log;
+    let mut node =
+        Node::restore(genesis, keys, me, cfg.behaviour.clone(), &records).map_err(|source| {
+            RuntimeError::Restore {
+                path: log.path().display().to_string(),
+                source,
+            }
+        })?;
+    let my = node.public_key().short();
+    let (inbox_tx, mut inbox) = mpsc::unbounded_channel::<Event>();
+    let net = Net {
+        writers: Arc::new(Mutex::new(BTreeMap::new())),
+        next_peer: Arc::new(Mutex::new(0)),
+        inbox: inbox_tx.clone(),
+        delay: Duration::from_millis(cfg.send_delay_ms),
+        max_frame: cfg.max_frame_bytes,
+    };
+    let listener = TcpListener::bind(cfg.listen).await?;
+    emit(json!({
+        "t": now_ms(), "node": my, "event": "started", "listen": cfg.listen.to_string(),
+        "records": records.len(), "height": node.tip_height(), "final": node.last_final(),
+    }));
+    {
+        let net = net.clone();
+        tokio::spawn(async move {
+            while let Ok((s, _)) = listener.accept().await {
+                tokio::spawn(net.clone().serve(s));
+            }
+        });
+    }
+    let dial: Vec<SocketAddr> = cfg
+        .peers
+        .iter()
+        .copied()
+        .filter(|p| *p > cfg.listen)
+        .collect();
+    for addr in dial {
+        let net = net.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Ok(s) = TcpStream::connect(addr).await {
+                    net.clone().serve(s).await;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        });
+    }
+    let mut pending: VecDeque<Input> = VecDeque::from([Input::Start]);
+    loop {
+        let input = match pending.pop_front() {
+            Some(i) => i,
+            None => match inbox.recv().await {
+                None => return Ok(()),
+                Some(Event::Frame { peer, bytes }) => Input::Message { peer, bytes },
+                Some(Event::Timer(t)) => Input::Timer(t),
+                Some(Event::BadFrame { peer, reason }) => {
+                    emit(
+                        json!({"t": now_ms(), "node": my, "event": "rejected", "peer": peer,
+                        "kind": "frame", "reason": reason}),
+                    );
+                    continue;
+                }
+                Some(Event::Connected { peer }) => {
+                    // Catch up with a new peer: ask for what follows our tip.
+                    let m = crate::message::Message::GetBlocks {
+                        from: node.tip_height() + 1,
+                    };
+                    net.send(Some(peer), Arc::new(m.to_bytes()));
+                    continue;
+                }
+                Some(Event::Closed) => continue,
+            },
+        };
+        for o in node.handle(now_ms(), input) {
+            if let Some(v) = event_of(&my, &o) {
+                emit(v);
+            }
+            match o {
+                Output::Persist(r) => log.append(&r)?,
+                Output::Broadcast(m) => net.send(None, Arc::new(m.to_bytes())),
+                Output::Send { peer, message } => {
+                    net.send(Some(peer), Arc::new(message.to_bytes()))
+                }
+                Output::SetTimer { timer, after_ms } => {
+                    let tx = inbox_tx.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_millis(after_ms)).await;
+                        let _ = tx.send(Event::Timer(timer));
+                    });
+                }
+                Output::Execute { hash, candidate } => pending.push_back(Input::Executed {
+                    hash,
+                    valid: execute(&candidate),
+                }),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Loads a node file and its genesis and runs the node on a new tokio runtime.
+pub fn run_from_file(path: &std::path::Path) -> Result<(), String> {
+    let (cfg, me) = NodeConfig::load(path).map_err(|e| e.to_string())?;
+    let (genesis, keys) = Genesis::load(&cfg.genesis).map_err(|e| e.to_string())?;
+    if !genesis.provisioners.iter().any(|p| p.key == me.public) {
+        emit(
+            json!({"t": now_ms(), "node": me.public.short(), "event": "warning",
+            "reason": "this node's key is not a genesis provisioner: it will follow but never vote"}),
+        );
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(run(cfg, genesis, keys, me))
+        .map_err(|e| e.to_string())
+}

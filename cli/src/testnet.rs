@@ -1,0 +1,564 @@
+//! `sa testnet`: N node processes on loopback with a generated genesis, per-round progress,
+//! fault injection (absent nodes, kill -9 and restart, network delay) and safety monitoring
+//! (no Final block reverted, Final blocks agree, no honest node equivocates).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, IsTerminal};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use sa_node::config::{Genesis, NodeConfig, Params};
+use sa_node::crypto::Keypair;
+use sa_node::sortition::CREDIT_WEIGHT;
+use sa_node::votes::Thresholds;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
+
+/// Arguments of `sa testnet`.
+#[derive(clap::Args, Clone)]
+pub struct Args {
+    /// Number of provisioners (one node process each).
+    #[arg(long, default_value_t = 7)]
+    pub nodes: u32,
+    /// This many nodes (the highest-numbered) never start.
+    #[arg(long, default_value_t = 0)]
+    pub absent: u32,
+    /// Kill -9 a node and restart it: NODE@SECONDS[+DOWN], e.g. `2@5+3` kills node 2 at 5 s and
+    /// restarts it 3 s later (no `+DOWN`: it stays down). Repeatable.
+    #[arg(long = "crash")]
+    pub crash: Vec<String>,
+    /// Delay added to every message, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub delay: u64,
+    /// Multiplies every protocol duration (timeouts of 7–40 s, 10 s minimum block time).
+    #[arg(long, default_value_t = 0.05)]
+    pub time_scale: f64,
+    /// Committee credits C.
+    #[arg(long, default_value_t = 64)]
+    pub committee: u32,
+    /// Stop after this many blocks (height reached by the first node).
+    #[arg(long, default_value_t = 20)]
+    pub blocks: u64,
+    /// Stop after this many seconds whatever happened.
+    #[arg(long, default_value_t = 120)]
+    pub duration: u64,
+    /// Directory for the genesis, node files and logs (default: a new temporary directory).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Print only the summary.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A crash to inject.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Crash {
+    node: u32,
+    at: f64,
+    down: Option<f64>,
+}
+
+/// Parses NODE@SECONDS[+DOWN].
+pub fn parse_crash(s: &str, nodes: u32) -> Result<Crash, String> {
+    let bad = || format!("--crash {s:?}: expected NODE@SECONDS[+DOWN], e.g. 2@5+3");
+    let (node, rest) = s.split_once('@').ok_or_else(bad)?;
+    let node: u32 = node.trim().parse().map_err(|_| bad())?;
+    if node >= nodes {
+        return Err(format!(
+            "--crash {s:?}: node {node} does not exist (nodes 0..{})",
+            nodes - 1
+        ));
+    }
+    let (at, down) = match rest.split_once('+') {
+        Some((a, d)) => (a, Some(d)),
+        None => (rest, None),
+    };
+    let at: f64 = at.trim().parse().map_err(|_| bad())?;
+    let down = down
+        .map(|d| d.trim().parse::<f64>().map_err(|_| bad()))
+        .transpose()?;
+    if at < 0.0 || down.is_some_and(|d| d < 0.0) {
+        return Err(bad());
+    }
+    Ok(Crash { node, at, down })
+}
+
+/// What a run measured.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    /// Provisioners.
+    pub nodes: u32,
+    /// Never started.
+    pub absent: u32,
+    /// The absence bound computed from C, the stakes and SORT-5.
+    pub absence_bound: u32,
+    /// Committee credits.
+    pub committee: u32,
+    /// Stake of each provisioner in DUSK.
+    pub stake_dusk: u64,
+    /// Highest height any node accepted.
+    pub height: u64,
+    /// Highest height Final on every running node.
+    pub final_height: u64,
+    /// Median time between consecutive blocks (header timestamps), ms.
+    pub median_block_ms: Option<u64>,
+    /// Mean iterations per block (iteration + 1).
+    pub mean_iterations: Option<f64>,
+    /// Iterations that failed (Fail attestation or timeout), summed over distinct rounds.
+    pub failed_iterations: u64,
+    /// Safety violations seen (must be empty).
+    pub violations: Vec<String>,
+    /// Messages rejected by nodes.
+    pub rejected: u64,
+    /// Wall-clock seconds of the run.
+    pub seconds: f64,
+}
+
+/// Stake per provisioner (DUSK) that makes the absence bound sharp: each provisioner holds at
+/// most `stake` credits (SORT-3) and the N−2 provisioners left after SORT-5's exclusions can
+/// just fill a committee, so a committee's present credits follow presence exactly.
+pub fn sharp_stake(nodes: u32, c: u32) -> u64 {
+    let pool = nodes.saturating_sub(2).max(1);
+    u64::from(c.div_ceil(pool))
+}
+
+/// Largest K for which a Success stays possible: gen(i) present, gen(i+1) absent, the other
+/// K−1 absent in the committee pool, holding at most (K−1)·stake credits: C − (K−1)·s ≥ SM.
+pub fn absence_bound(nodes: u32, c: u32, stake: u64) -> u32 {
+    let sm = u64::from(Thresholds::for_credits(c).supermajority);
+    let c = u64::from(c);
+    let mut k = 0;
+    while k + 1 < nodes && c.saturating_sub(u64::from(k) * stake) >= sm {
+        k += 1;
+    }
+    k
+}
+
+fn free_addr() -> Result<SocketAddr, String> {
+    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
+    l.local_addr().map_err(|e| e.to_string())
+}
+
+struct Proc {
+    child: Option<Child>,
+    config: PathBuf,
+}
+
+fn spawn(i: u32, config: &Path, tx: &mpsc::Sender<(u32, Value)>) -> Result<Child, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut child = Command::new(exe)
+        .arg("node")
+        .arg("--config")
+        .arg(config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start node {i}: {e}"))?;
+    let out = child.stdout.take().expect("piped");
+    let err = child.stderr.take().expect("piped");
+    let tx2 = tx.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                if tx2.send((i, v)).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let tx3 = tx.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx3.send((i, serde_json::json!({"event": "stderr", "line": line})));
+        }
+    });
+    Ok(child)
+}
+
+/// Per-node view the monitor keeps.
+#[derive(Default)]
+struct View {
+    finals: BTreeMap<u64, String>,
+    last_final: u64,
+}
+
+/// Runs a testnet and returns its summary (Err: bad arguments or a setup failure).
+pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
+    if args.nodes < 1 || args.nodes > 64 {
+        return Err("--nodes must be 1..=64".into());
+    }
+    if args.absent >= args.nodes {
+        return Err(format!("--absent {} leaves no node running", args.absent));
+    }
+    if !(args.time_scale > 0.0 && args.time_scale <= 10.0) {
+        return Err("--time-scale must be in (0, 10]".into());
+    }
+    if args.committee == 0 || args.committee > 64 {
+        return Err("--committee must be 1..=64".into());
+    }
+    let crashes = args
+        .crash
+        .iter()
+        .map(|s| parse_crash(s, args.nodes))
+        .collect::<Result<Vec<_>, _>>()?;
+    let dir = match &args.dir {
+        Some(d) => d.clone(),
+        None => {
+            let d = std::env::temp_dir().join(format!("sa-testnet-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&d);
+            d
+        }
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let stake = sharp_stake(args.nodes, args.committee);
+    let bound = absence_bound(args.nodes, args.committee, stake);
+    let params = Params {
+        committee_credits: args.committee,
+        minimum_stake: CREDIT_WEIGHT,
+        epoch: 100,
+        ..Params::default()
+    }
+    .scaled(args.time_scale);
+    let genesis = Genesis::testnet(
+        args.nodes,
+        stake * CREDIT_WEIGHT,
+        params,
+        sa_node::runtime::now_ms(),
+    );
+    std::fs::write(
+        dir.join("genesis.toml"),
+        toml::to_string(&genesis).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    let addrs = (0..args.nodes)
+        .map(|_| free_addr())
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut procs = Vec::new();
+    let keys: Vec<String> = (0..args.nodes)
+        .map(|i| Keypair::testnet(i).public.short())
+        .collect();
+    for i in 0..args.nodes {
+        let cfg = NodeConfig {
+            secret_key: NodeConfig::secret_hex(&Keypair::testnet_seed(i)),
+            genesis: PathBuf::from("genesis.toml"),
+            listen: addrs[i as usize],
+            peers: addrs
+                .iter()
+                .copied()
+                .filter(|a| *a != addrs[i as usize])
+                .collect(),
+            data_dir: PathBuf::from(format!("node{i}")),
+            send_delay_ms: args.delay,
+            max_frame_bytes: 4 * 1024 * 1024,
+            behaviour: Default::default(),
+        };
+        let path = dir.join(format!("node{i}.toml"));
+        std::fs::write(&path, toml::to_string(&cfg).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+        procs.push(Proc {
+            child: None,
+            config: path,
+        });
+    }
+    let name = |short: &str| {
+        keys.iter()
+            .position(|k| k == short)
+            .map(|i| format!("n{i}"))
+            .unwrap_or_else(|| short.to_string())
+    };
+    let running = args.nodes - args.absent;
+    if show {
+        println!(
+            "sa testnet: {} nodes ({} running, {} absent), C = {}, stake {} DUSK each (at most {} credits per committee), absence bound {} (SORT-5 + SM = {}), time scale {}, delay {} ms",
+            args.nodes,
+            running,
+            args.absent,
+            args.committee,
+            stake,
+            stake,
+            bound,
+            Thresholds::for_credits(args.committee).supermajority,
+            args.time_scale,
+            args.delay
+        );
+        println!("directory: {}", dir.display());
+    }
+    let (tx, rx) = mpsc::channel::<(u32, Value)>();
+    for i in 0..running {
+        procs[i as usize].child = Some(spawn(i, &procs[i as usize].config, &tx)?);
+    }
+    let start = Instant::now();
+    let pb = if show && std::io::stdout().is_terminal() {
+        let pb = ProgressBar::new(args.blocks);
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} blocks {pos}/{len} {elapsed} {msg}")
+                .expect("template"),
+        );
+        Some(pb)
+    } else {
+        None
+    };
+    let say = |line: String| match &pb {
+        Some(pb) => pb.println(line),
+        None if show => println!("{line}"),
+        None => {}
+    };
+    let mut views: BTreeMap<u32, View> = BTreeMap::new();
+    let mut blocks: BTreeMap<u64, (u64, u8)> = BTreeMap::new(); // height -> (timestamp, iteration)
+    let mut hashes: BTreeMap<u64, String> = BTreeMap::new();
+    let mut final_shown: BTreeSet<u64> = BTreeSet::new();
+    let mut failed: BTreeSet<(u64, u64)> = BTreeSet::new();
+    let mut violations: Vec<String> = Vec::new();
+    let mut rejected = 0u64;
+    let mut pending_crashes = crashes.clone();
+    let mut restarts: Vec<(f64, u32)> = Vec::new();
+    let deadline = Duration::from_secs(args.duration);
+    loop {
+        let elapsed = start.elapsed();
+        if elapsed >= deadline || blocks.keys().next_back().copied().unwrap_or(0) >= args.blocks {
+            break;
+        }
+        let secs = elapsed.as_secs_f64();
+        // Fault injection.
+        pending_crashes.retain(|c| {
+            if c.at <= secs {
+                if let Some(mut ch) = procs[c.node as usize].child.take() {
+                    let _ = ch.kill(); // SIGKILL
+                    let _ = ch.wait();
+                    say(format!("  [{secs:6.1}s] killed n{} (kill -9)", c.node));
+                }
+                if let Some(d) = c.down {
+                    restarts.push((c.at + d, c.node));
+                }
+                false
+            } else {
+                true
+            }
+        });
+        let mut due = Vec::new();
+        restarts.retain(|(t, n)| {
+            if *t <= secs {
+                due.push(*n);
+                false
+            } else {
+                true
+            }
+        });
+        for n in due {
+            if n < running && procs[n as usize].child.is_none() {
+                procs[n as usize].child = Some(spawn(n, &procs[n as usize].config, &tx)?);
+                say(format!("  [{secs:6.1}s] restarted n{n} from its log"));
+            }
+        }
+        let Ok((i, v)) = rx.recv_timeout(Duration::from_millis(50)) else {
+            continue;
+        };
+        let ev = v["event"].as_str().unwrap_or("");
+        let height = v["height"].as_u64().unwrap_or(0);
+        match ev {
+            "accepted" => {
+                let hash = v["hash"].as_str().unwrap_or("").to_string();
+                let it = v["iteration"].as_u64().unwrap_or(0) as u8;
+                let ts = v["timestamp"].as_u64().unwrap_or(0);
+                if v["label"] == "final" {
+                    note_final(&mut views, &mut violations, i, height, &hash);
+                }
+                if let std::collections::btree_map::Entry::Vacant(e) = blocks.entry(height) {
+                    e.insert((ts, it));
+                    hashes.insert(height, hash.clone());
+                    let dt = blocks
+                        .get(&(height - 1))
+                        .map(|(p, _)| format!("{:.2} s", ts.saturating_sub(*p) as f64 / 1000.0))
+                        .unwrap_or_else(|| "-".into());
+                    let voters: Vec<String> = v["voters"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|x| x.as_str()).map(name).collect())
+                        .unwrap_or_default();
+                    say(format!(
+                        "height {height:4}  iteration {it:2}  block time {dt:>8}  generator {}  voters {} ({}/{})  {}",
+                        name(v["generator"].as_str().unwrap_or("?")),
+                        voters.join(" "),
+                        voters.len(),
+                        args.nodes,
+                        v["label"].as_str().unwrap_or("")
+                    ));
+                    if let Some(pb) = &pb {
+                        pb.set_position(height.min(args.blocks));
+                    }
+                }
+            }
+            "label" => {
+                let hash = v["hash"].as_str().unwrap_or("").to_string();
+                if v["label"] == "final" {
+                    note_final(&mut views, &mut violations, i, height, &hash);
+                    let alive: Vec<u32> = (0..running)
+                        .filter(|n| procs[*n as usize].child.is_some())
+                        .collect();
+                    let have = alive
+                        .iter()
+                        .filter(|n| views.get(n).is_some_and(|w| w.finals.contains_key(&height)))
+                        .count();
+                    if have == alive.len() && final_shown.insert(height) {
+                        say(format!("height {height:4}  Final on all {have} running nodes"));
+                    }
+                }
+            }
+            "fallback" => {
+                let to = v["to_height"].as_u64().unwrap_or(0);
+                let lf = views.get(&i).map(|w| w.last_final).unwrap_or(0);
+                say(format!(
+                    "  n{i} fell back from height {} to {to} (FORK-1)",
+                    v["from_height"]
+                ));
+                if to < lf {
+                    violations.push(format!(
+                        "SAFE-FINAL-NO-REVERT: n{i} reverted to {to} below its Final height {lf}"
+                    ));
+                }
+            }
+            "iteration_failed" => {
+                failed.insert((v["round"].as_u64().unwrap_or(0), v["iteration"].as_u64().unwrap_or(0)));
+            }
+            "fault" => violations.push(format!(
+                "SAFE-VOTE-UNIQUE: n{i} holds a fault proof against {} (round {}, iteration {}); every testnet node is honest",
+                name(v["offender"].as_str().unwrap_or("?")),
+                v["round"],
+                v["iteration"]
+            )),
+            "rejected" => rejected += 1,
+            "stderr" => say(format!("  n{i}: {}", v["line"].as_str().unwrap_or(""))),
+            _ => {}
+        }
+    }
+    for p in &mut procs {
+        if let Some(mut c) = p.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+    if let Some(pb) = &pb {
+        pb.finish_and_clear();
+    }
+    let heights: Vec<u64> = blocks.keys().copied().collect();
+    let mut gaps: Vec<u64> = heights
+        .windows(2)
+        .filter(|w| w[1] == w[0] + 1)
+        .map(|w| blocks[&w[1]].0.saturating_sub(blocks[&w[0]].0))
+        .collect();
+    gaps.sort_unstable();
+    let median_block_ms = (!gaps.is_empty()).then(|| gaps[gaps.len() / 2]);
+    let mean_iterations = (!blocks.is_empty()).then(|| {
+        blocks
+            .values()
+            .map(|(_, it)| f64::from(*it) + 1.0)
+            .sum::<f64>()
+            / blocks.len() as f64
+    });
+    let final_height = (0..running)
+        .filter_map(|n| views.get(&n).map(|w| w.last_final))
+        .min()
+        .unwrap_or(0);
+    Ok(Summary {
+        nodes: args.nodes,
+        absent: args.absent,
+        absence_bound: bound,
+        committee: args.committee,
+        stake_dusk: stake,
+        height: heights.last().copied().unwrap_or(0),
+        final_height,
+        median_block_ms,
+        mean_iterations,
+        failed_iterations: failed.len() as u64,
+        violations,
+        rejected,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+fn note_final(
+    views: &mut BTreeMap<u32, View>,
+    violations: &mut Vec<String>,
+    node: u32,
+    height: u64,
+    hash: &str,
+) {
+    for (other, w) in views.iter() {
+        if let Some(h) = w.finals.get(&height) {
+            if h != hash {
+                violations.push(format!(
+                    "SAFE-FINAL-AGREEMENT: n{node} and n{other} hold different Final blocks at height {height}"
+                ));
+            }
+        }
+    }
+    let w = views.entry(node).or_default();
+    if let Some(old) = w.finals.insert(height, hash.to_string()) {
+        if old != hash {
+            violations.push(format!(
+                "SAFE-FINAL-NO-REVERT: n{node} replaced its Final block at height {height}"
+            ));
+        }
+    }
+    w.last_final = w.last_final.max(height);
+}
+
+/// `sa testnet`.
+pub fn run(args: Args) -> u8 {
+    let summary = match run_testnet(&args, !args.quiet && !args.json) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("sa testnet: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&summary).expect("serializable")
+        );
+    } else {
+        print_summary(&summary);
+    }
+    if summary.violations.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    }
+}
+
+fn print_summary(s: &Summary) {
+    println!();
+    println!(
+        "summary: height {} reached, Final on every running node up to {}, {:.1} s",
+        s.height, s.final_height, s.seconds
+    );
+    match (s.median_block_ms, s.mean_iterations) {
+        (Some(b), Some(i)) => println!(
+            "median block time {:.2} s, {:.2} iterations per block, {} failed iterations",
+            b as f64 / 1000.0,
+            i,
+            s.failed_iterations
+        ),
+        _ => println!(
+            "no block accepted ({} absent of {}, absence bound {}): liveness lost, as the spec expects past the bound",
+            s.absent, s.nodes, s.absence_bound
+        ),
+    }
+    println!("rejected messages: {}", s.rejected);
+    if s.violations.is_empty() {
+        println!("safety: no Final block reverted, Final blocks agree, no equivocation");
+    } else {
+        for v in &s.violations {
+            println!("VIOLATION {v}");
+        }
+    }
+}
