@@ -50,6 +50,7 @@ pub fn run(args: Args) -> u8 {
             nodes: args.nodes,
             absent: k,
             crash: vec![],
+            misbehave: vec![],
             delay: 0,
             time_scale: args.time_scale,
             committee: args.committee,

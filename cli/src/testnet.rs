@@ -33,6 +33,10 @@ pub struct Args {
     /// restarts it 3 s later (no `+DOWN`: it stays down). Repeatable.
     #[arg(long = "crash")]
     pub crash: Vec<String>,
+    /// Make a node misbehave: NODE:invalid-candidates (proposes candidates that fail
+    /// execution) or NODE:double-vote (signs two different Validation votes). Repeatable.
+    #[arg(long = "misbehave")]
+    pub misbehave: Vec<String>,
     /// Delay added to every message, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub delay: u64,
@@ -92,6 +96,27 @@ pub fn parse_crash(s: &str, nodes: u32) -> Result<Crash, String> {
     Ok(Crash { node, at, down })
 }
 
+/// Parses NODE:KIND into the behaviour of that node.
+pub fn parse_misbehave(
+    s: &str,
+    nodes: u32,
+    out: &mut BTreeMap<u32, sa_node::config::Behaviour>,
+) -> Result<(), String> {
+    let bad = || format!("--misbehave {s:?}: expected NODE:invalid-candidates or NODE:double-vote");
+    let (node, kind) = s.split_once(':').ok_or_else(bad)?;
+    let node: u32 = node.trim().parse().map_err(|_| bad())?;
+    if node >= nodes {
+        return Err(format!("--misbehave {s:?}: node {node} does not exist"));
+    }
+    let b = out.entry(node).or_default();
+    match kind.trim() {
+        "invalid-candidates" => b.invalid_candidates = true,
+        "double-vote" => b.double_vote = true,
+        _ => return Err(bad()),
+    }
+    Ok(())
+}
+
 /// What a run measured.
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
@@ -117,8 +142,12 @@ pub struct Summary {
     pub failed_iterations: u64,
     /// Safety violations seen (must be empty).
     pub violations: Vec<String>,
+    /// Fault proofs found against nodes configured to misbehave (--misbehave).
+    pub detected_faults: u64,
     /// Messages rejected by nodes.
     pub rejected: u64,
+    /// Seconds from the start to the first acceptance of the highest block (None: no block).
+    pub last_block_at_s: Option<f64>,
     /// Wall-clock seconds of the run.
     pub seconds: f64,
 }
@@ -210,6 +239,10 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
         .iter()
         .map(|s| parse_crash(s, args.nodes))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut behaviours = BTreeMap::new();
+    for m in &args.misbehave {
+        parse_misbehave(m, args.nodes, &mut behaviours)?;
+    }
     let dir = match &args.dir {
         Some(d) => d.clone(),
         None => {
@@ -259,7 +292,7 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
             data_dir: PathBuf::from(format!("node{i}")),
             send_delay_ms: args.delay,
             max_frame_bytes: 4 * 1024 * 1024,
-            behaviour: Default::default(),
+            behaviour: behaviours.get(&i).cloned().unwrap_or_default(),
         };
         let path = dir.join(format!("node{i}.toml"));
         std::fs::write(&path, toml::to_string(&cfg).map_err(|e| e.to_string())?)
@@ -319,6 +352,8 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
     let mut failed: BTreeSet<(u64, u64)> = BTreeSet::new();
     let mut violations: Vec<String> = Vec::new();
     let mut rejected = 0u64;
+    let mut detected_faults = 0u64;
+    let mut last_block_at: Option<f64> = None;
     let mut pending_crashes = crashes.clone();
     let mut restarts: Vec<(f64, u32)> = Vec::new();
     let deadline = Duration::from_secs(args.duration);
@@ -374,6 +409,7 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
                 }
                 if let std::collections::btree_map::Entry::Vacant(e) = blocks.entry(height) {
                     e.insert((ts, it));
+                    last_block_at = Some(start.elapsed().as_secs_f64());
                     hashes.insert(height, hash.clone());
                     let dt = blocks
                         .get(&(height - 1))
@@ -408,7 +444,9 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
                         .filter(|n| views.get(n).is_some_and(|w| w.finals.contains_key(&height)))
                         .count();
                     if have == alive.len() && final_shown.insert(height) {
-                        say(format!("height {height:4}  Final on all {have} running nodes"));
+                        say(format!(
+                            "height {height:4}  Final on all {have} running nodes"
+                        ));
                     }
                 }
             }
@@ -426,14 +464,28 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
                 }
             }
             "iteration_failed" => {
-                failed.insert((v["round"].as_u64().unwrap_or(0), v["iteration"].as_u64().unwrap_or(0)));
+                failed.insert((
+                    v["round"].as_u64().unwrap_or(0),
+                    v["iteration"].as_u64().unwrap_or(0),
+                ));
             }
-            "fault" => violations.push(format!(
-                "SAFE-VOTE-UNIQUE: n{i} holds a fault proof against {} (round {}, iteration {}); every testnet node is honest",
-                name(v["offender"].as_str().unwrap_or("?")),
-                v["round"],
-                v["iteration"]
-            )),
+            "fault" => {
+                let offender = name(v["offender"].as_str().unwrap_or("?"));
+                let honest = offender
+                    .strip_prefix('n')
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .is_some_and(|n| !behaviours.get(&n).is_some_and(|b| b.double_vote));
+                let line = format!(
+                    "SAFE-VOTE-UNIQUE: n{i} holds a fault proof against {offender} (round {}, iteration {})",
+                    v["round"], v["iteration"]
+                );
+                if honest {
+                    violations.push(format!("{line}: an honest node equivocated"));
+                } else {
+                    say(format!("  fault detected (injected): {line}"));
+                    detected_faults += 1;
+                }
+            }
             "rejected" => rejected += 1,
             "stderr" => say(format!("  n{i}: {}", v["line"].as_str().unwrap_or(""))),
             _ => {}
@@ -447,6 +499,9 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
     }
     if let Some(pb) = &pb {
         pb.finish_and_clear();
+    }
+    if args.dir.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
     }
     let heights: Vec<u64> = blocks.keys().copied().collect();
     let mut gaps: Vec<u64> = heights
@@ -479,7 +534,9 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
         mean_iterations,
         failed_iterations: failed.len() as u64,
         violations,
+        detected_faults,
         rejected,
+        last_block_at_s: last_block_at,
         seconds: start.elapsed().as_secs_f64(),
     })
 }
@@ -554,6 +611,12 @@ fn print_summary(s: &Summary) {
         ),
     }
     println!("rejected messages: {}", s.rejected);
+    if s.detected_faults > 0 {
+        println!(
+            "fault proofs against misbehaving nodes: {} (TALLY-3 / SLASH-4)",
+            s.detected_faults
+        );
+    }
     if s.violations.is_empty() {
         println!("safety: no Final block reverted, Final blocks agree, no equivocation");
     } else {

@@ -263,6 +263,9 @@ impl Genesis {
 pub struct Behaviour {
     /// As generator, propose candidates whose execution fails (SLASH-4, Fail(Invalid)).
     pub invalid_candidates: bool,
+    /// Equivocate: with every Validation vote, also sign and send a different one (a broken
+    /// node, for showing that equivocation is detected: SAFE-VOTE-UNIQUE, TALLY-3).
+    pub double_vote: bool,
 }
 
 /// One node's configuration file.

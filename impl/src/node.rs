@@ -1400,6 +1400,20 @@ impl Node {
             },
         };
         self.out.push(Output::Broadcast(msg.clone()));
+        if fresh && self.behaviour.double_vote && step == VoteStep::Validation {
+            // Deliberately broken behaviour (fault injection): a second, different vote.
+            let other = match signed.vote {
+                Vote::NoCandidate => Vote::Valid([0xAA; 32]),
+                _ => Vote::NoCandidate,
+            };
+            let second = SignedVote {
+                vote: other,
+                signature: self.me.sign(&vote_digest(&header, &other)),
+                ..signed
+            };
+            self.out
+                .push(Output::Broadcast(Message::Validation(second)));
+        }
         self.on_message(u64::MAX, msg);
     }
 

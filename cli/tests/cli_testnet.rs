@@ -1,0 +1,178 @@
+//! The real testnet: node processes on loopback, driven through `sa testnet --json`.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+/// Testnets are timing-sensitive: run one at a time even when tests run in parallel.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn sa(args: &[&str]) -> (i32, Value, String) {
+    let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let out = Command::new(env!("CARGO_BIN_EXE_sa"))
+        .args(args)
+        .output()
+        .expect("sa runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let v = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+    (out.status.code().unwrap_or(-1), v, stderr)
+}
+
+fn no_violations(v: &Value) {
+    assert_eq!(v["violations"], Value::Array(vec![]), "violations: {v}");
+}
+
+#[test]
+fn seven_nodes_two_absent_keep_finalizing() {
+    let (code, v, err) = sa(&[
+        "testnet",
+        "--nodes",
+        "7",
+        "--absent",
+        "2",
+        "--blocks",
+        "6",
+        "--duration",
+        "60",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    no_violations(&v);
+    assert_eq!(v["absence_bound"], 2);
+    assert!(v["height"].as_u64().unwrap() >= 6, "{v}");
+    assert!(v["final_height"].as_u64().unwrap() >= 3, "{v}");
+}
+
+#[test]
+fn past_the_bound_no_block_and_no_final_reverted() {
+    // Three of seven nodes are killed at 3 s (bound: 2): blocks stop, nothing Final reverts.
+    let (code, v, err) = sa(&[
+        "testnet",
+        "--nodes",
+        "7",
+        "--crash",
+        "4@3",
+        "--crash",
+        "5@3",
+        "--crash",
+        "6@3",
+        "--blocks",
+        "1000",
+        "--duration",
+        "12",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    no_violations(&v);
+    assert!(
+        v["final_height"].as_u64().unwrap() >= 2,
+        "blocks were Final before: {v}"
+    );
+    let last = v["last_block_at_s"].as_f64().unwrap();
+    assert!(
+        last < 5.0,
+        "a block was accepted at {last} s, after the crash at 3 s: {v}"
+    );
+}
+
+#[test]
+fn kill_and_restart_mid_round_never_double_votes() {
+    let (code, v, err) = sa(&[
+        "testnet",
+        "--nodes",
+        "7",
+        "--crash",
+        "1@1.3+0.7",
+        "--crash",
+        "3@2.25+0.1",
+        "--crash",
+        "1@3.6+0.05",
+        "--crash",
+        "5@4.1+0.4",
+        "--blocks",
+        "12",
+        "--duration",
+        "60",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // A restarted node that signed a second, different vote would be caught by every peer
+    // (TALLY-3 fault proof) and reported as a SAFE-VOTE-UNIQUE violation.
+    no_violations(&v);
+    assert_eq!(v["detected_faults"], 0);
+    assert!(v["height"].as_u64().unwrap() >= 12, "{v}");
+}
+
+#[test]
+fn an_equivocating_node_is_caught() {
+    // The broken variant of the check above: a node that does double-vote is detected.
+    let (code, v, err) = sa(&[
+        "testnet",
+        "--nodes",
+        "5",
+        "--misbehave",
+        "2:double-vote",
+        "--blocks",
+        "4",
+        "--duration",
+        "30",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(v["detected_faults"].as_u64().unwrap() > 0, "{v}");
+}
+
+#[test]
+fn bad_arguments_are_rejected_with_exit_2() {
+    let (code, _, err) = sa(&["testnet", "--nodes", "3", "--absent", "3"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--absent 3 leaves no node running"), "{err}");
+    let (code, _, err) = sa(&["testnet", "--crash", "two@5"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("NODE@SECONDS"), "{err}");
+    let (code, _, err) = sa(&["testnet", "--misbehave", "1:sleepy"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--misbehave"), "{err}");
+}
+
+#[test]
+fn a_corrupt_log_is_reported_not_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let (code, v, err) = sa(&[
+        "testnet",
+        "--nodes",
+        "4",
+        "--blocks",
+        "3",
+        "--duration",
+        "30",
+        "--dir",
+        d,
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(v["height"].as_u64().unwrap() >= 3);
+    let log = dir.path().join("node0").join("node.log");
+    let mut bytes = std::fs::read(&log).unwrap();
+    let n = bytes.len();
+    bytes[n - 5] ^= 0x40;
+    std::fs::write(&log, &bytes).unwrap();
+    let cfg = dir.path().join("node0.toml");
+    let out = Command::new(env!("CARGO_BIN_EXE_sa"))
+        .args(["node", "--config", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("checksum mismatch in record"), "{err}");
+    // Truncation is reported too.
+    std::fs::write(&log, &bytes[..n - 3]).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sa"))
+        .args(["node", "--config", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("truncated"));
+}
