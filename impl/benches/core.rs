@@ -326,10 +326,11 @@ fn check(f: &Fixture) {
     assert_eq!(n.tip_height(), 1, "the block is accepted");
     let rt = &f.rounds[0];
     eprintln!(
-        "fixture: {} provisioners, C = 64; round 1: {} Validation and {} Ratification members, \
-         quorum signers {} + {}, ratification quorum after {} votes; \
-         sizes: candidate {} B, validation {} B, ratification {} B, block {} B",
+        "fixture: {} provisioners, C = 64, {} messages in {ROUNDS} rounds; round 1: {} Validation \
+         and {} Ratification members, quorum signers {} + {}, ratification quorum after {} \
+         votes; sizes: candidate {} B, validation {} B, ratification {} B, block {} B",
         PROVISIONERS,
+        stream(f).1,
         rt.validation.len(),
         rt.ratification.len(),
         rt.signers.0,

@@ -602,7 +602,7 @@ impl Node {
             &att.ratification,
         )?;
         if vote == Vote::NoQuorum {
-            if !att.validation.is_empty() {
+            if att.validation != StepVotes::EMPTY {
                 return Err(
                     "a Fail(NoQuorum) attestation must carry empty validation votes".into(),
                 );
@@ -797,7 +797,6 @@ impl Node {
     fn buffer_future(&mut self, peer: PeerId, r: u64, m: Message) {
         let round = self.round.ctx.round;
         if r > round + 2 || self.future_count >= MAX_FUTURE {
-            self.request_sync(peer);
             return self.reject(
                 peer,
                 m.kind(),
@@ -926,12 +925,19 @@ impl Node {
                 step: VoteStep::Validation,
                 ..v.header
             };
+            let known = self
+                .round
+                .iterations
+                .get(&i)
+                .is_some_and(|it| it.val_quorums.get(&v.vote) == Some(sv));
             let check = if v.vote == Vote::NoQuorum {
-                if sv.is_empty() {
+                if *sv == StepVotes::EMPTY {
                     Ok(())
                 } else {
                     Err("a NoQuorum vote must attach empty validation votes".to_string())
                 }
+            } else if known {
+                Ok(()) // this exact StepVotes was verified (or formed) before
             } else {
                 self.verify_step_votes(&draw.validation, &vh, &v.vote, sv)
             };
@@ -994,7 +1000,6 @@ impl Node {
         }
         if h > tip + 1 {
             if h > tip + MAX_PENDING_BLOCKS {
-                self.request_sync(peer);
                 return self.reject(
                     peer,
                     "block",
