@@ -248,3 +248,10 @@ impl Sim {
         self.history[i].iter()
     }
 }
+
+impl Sim {
+    /// Debug aid: queue length, held messages and timers.
+    pub fn load(&self) -> (usize, usize, usize) {
+        (self.queue.len(), self.held.len(), self.timers.len())
+    }
+}
