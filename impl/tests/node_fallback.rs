@@ -23,18 +23,24 @@ fn fallbacks(s: &Sim, i: usize) -> Vec<(u64, u64)> {
         .collect()
 }
 
-#[test]
-fn the_lower_iteration_block_wins_and_everyone_converges() {
-    let mut s = Sim::new(7, params(15), 3 * DUSK, &[]);
-    // Round 1, iteration 0: only node 0 hears the Ratification votes, and nobody hears of its
-    // block until the others have decided round 1 in a later iteration.
-    s.hold = Box::new(|_, to, m| match m {
+/// Round 1, iteration 0: only node 0 hears the Ratification votes, and nobody hears of its
+/// block until released.
+fn hide_iteration_zero() -> sim::Filter {
+    Box::new(|_, to, m| match m {
         Message::Ratification { vote, .. } => {
             vote.header.round == 1 && vote.header.iteration == 0 && to != 0
         }
         Message::Block(b) => b.header().height == 1 && b.header().iteration == 0,
         _ => false,
-    });
+    })
+}
+
+#[test]
+fn the_lower_iteration_block_wins_and_everyone_converges() {
+    let mut s = Sim::new(7, params(15), 3 * DUSK, &[]);
+    // Round 1, iteration 0: only node 0 hears the Ratification votes, and nobody hears of its
+    // block until the others have decided round 1 in a later iteration.
+    s.hold = hide_iteration_zero();
     s.start();
     assert!(
         s.run_until(120_000, |s| (1..7).all(|i| s.node(i).tip_height() >= 1)),
@@ -87,13 +93,7 @@ fn a_final_block_is_never_replaced() {
     // (later-iteration) block 1 became Final. Holding messages that long is outside the fault
     // budget (spec/faults.md: late messages are bounded); FIN-4 must hold anyway.
     let mut s = Sim::new(7, params(15), 3 * DUSK, &[]);
-    s.hold = Box::new(|_, to, m| match m {
-        Message::Ratification { vote, .. } => {
-            vote.header.round == 1 && vote.header.iteration == 0 && to != 0
-        }
-        Message::Block(b) => b.header().height == 1 && b.header().iteration == 0,
-        _ => false,
-    });
+    s.hold = hide_iteration_zero();
     s.start();
     assert!(s.run_until(200_000, |s| (1..7).all(|i| s.node(i).last_final() >= 2)));
     s.hold = Box::new(|_, _, _| false);
