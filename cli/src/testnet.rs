@@ -3,7 +3,7 @@
 //! (no Final block reverted, Final blocks agree, no honest node equivocates).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, IsTerminal};
+use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -194,9 +194,19 @@ fn spawn(i: u32, config: &Path, tx: &mpsc::Sender<(u32, Value)>) -> Result<Child
         .map_err(|e| format!("cannot start node {i}: {e}"))?;
     let out = child.stdout.take().expect("piped");
     let err = child.stderr.take().expect("piped");
+    // Every event line is also appended to `nodeI.events.jsonl` beside the node's config, so a
+    // run kept with `--dir` can be inspected afterwards (rejection reasons, timers, faults);
+    // append mode keeps the history across a restart.
+    let events_path = config.with_extension("events.jsonl");
+    let mut events = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&events_path)
+        .map_err(|e| format!("cannot open {}: {e}", events_path.display()))?;
     let tx2 = tx.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = writeln!(events, "{line}");
             if let Ok(v) = serde_json::from_str::<Value>(&line) {
                 if tx2.send((i, v)).is_err() {
                     return;
@@ -244,7 +254,18 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
         parse_misbehave(m, args.nodes, &mut behaviours)?;
     }
     let dir = match &args.dir {
-        Some(d) => d.clone(),
+        Some(d) => {
+            // A testnet starts from a fresh genesis: old node logs would be restored against
+            // it. Nothing the user kept is deleted; a used directory is refused instead.
+            if std::fs::read_dir(d).is_ok_and(|mut entries| entries.next().is_some()) {
+                return Err(format!(
+                    "--dir {}: exists and is not empty (a testnet starts from a fresh genesis; \
+                     choose a new directory)",
+                    d.display()
+                ));
+            }
+            d.clone()
+        }
         None => {
             let d = std::env::temp_dir().join(format!("sa-testnet-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&d);
@@ -486,7 +507,18 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
                     detected_faults += 1;
                 }
             }
-            "rejected" => rejected += 1,
+            "rejected" => {
+                rejected += 1;
+                // The first few reasons are shown; all are in nodeI.events.jsonl.
+                if rejected <= 5 {
+                    say(format!(
+                        "  n{i} rejected {} from peer {}: {}",
+                        v["kind"].as_str().unwrap_or("?"),
+                        v["peer"],
+                        v["reason"].as_str().unwrap_or("?")
+                    ));
+                }
+            }
             "stderr" => say(format!("  n{i}: {}", v["line"].as_str().unwrap_or(""))),
             _ => {}
         }

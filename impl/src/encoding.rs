@@ -46,6 +46,21 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// An error about the value of the `width` bytes just read (a tag, a bool, a count): the
+    /// offset names where that value starts, the byte to look at.
+    pub fn bad_value(
+        &self,
+        width: usize,
+        what: &'static str,
+        problem: impl Into<String>,
+    ) -> DecodeError {
+        DecodeError {
+            what,
+            offset: self.pos - width,
+            problem: problem.into(),
+        }
+    }
+
     /// The next `n` bytes.
     pub fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], DecodeError> {
         if self.buf.len() - self.pos < n {
@@ -134,7 +149,7 @@ impl Wire for bool {
         match r.tag(what)? {
             0 => Ok(false),
             1 => Ok(true),
-            b => Err(r.error(what, format!("bool must be 0 or 1, found {b}"))),
+            b => Err(r.bad_value(1, what, format!("bool must be 0 or 1, found {b}"))),
         }
     }
 }
@@ -160,7 +175,11 @@ impl<T: Wire> Wire for Vec<T> {
     fn get(r: &mut Reader<'_>, what: &'static str) -> Result<Self, DecodeError> {
         let n = u32::get(r, what)?;
         if n > MAX_SEQUENCE {
-            return Err(r.error(what, format!("{n} items exceed the limit {MAX_SEQUENCE}")));
+            return Err(r.bad_value(
+                4,
+                what,
+                format!("{n} items exceed the limit {MAX_SEQUENCE}"),
+            ));
         }
         let mut v = Vec::with_capacity((n as usize).min(1024));
         for _ in 0..n {
@@ -184,7 +203,7 @@ impl<T: Wire> Wire for Option<T> {
         match r.tag(what)? {
             0 => Ok(None),
             1 => Ok(Some(T::get(r, what)?)),
-            t => Err(r.error(what, format!("option tag must be 0 or 1, found {t}"))),
+            t => Err(r.bad_value(1, what, format!("option tag must be 0 or 1, found {t}"))),
         }
     }
 }

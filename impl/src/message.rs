@@ -73,7 +73,7 @@ impl Wire for Outcome {
         match r.tag(what)? {
             0 => Ok(Outcome::Success(Hash::get(r, what)?)),
             1 => Ok(Outcome::Fail(Vote::get(r, what)?)),
-            t => Err(r.error(what, format!("unknown outcome tag {t}"))),
+            t => Err(r.bad_value(1, what, format!("unknown outcome tag {t}"))),
         }
     }
 }
@@ -316,7 +316,7 @@ impl Wire for FaultProof {
                 first: SignedVote::get(r, "FaultProof.first")?,
                 second: SignedVote::get(r, "FaultProof.second")?,
             }),
-            t => Err(r.error(what, format!("unknown fault proof tag {t}"))),
+            t => Err(r.bad_value(1, what, format!("unknown fault proof tag {t}"))),
         }
     }
 }
@@ -383,7 +383,7 @@ impl Wire for Message {
             4 => Ok(Message::GetBlocks {
                 from: u64::get(r, "GetBlocks.from")?,
             }),
-            t => Err(r.error(what, format!("unknown message tag {t}"))),
+            t => Err(r.bad_value(1, what, format!("unknown message tag {t}"))),
         }
     }
 }

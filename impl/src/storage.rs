@@ -69,7 +69,7 @@ impl Wire for Record {
             3 => Ok(Record::Reverted {
                 to_height: u64::get(r, "Record.Reverted")?,
             }),
-            t => Err(r.error(what, format!("unknown record tag {t}"))),
+            t => Err(r.bad_value(1, what, format!("unknown record tag {t}"))),
         }
     }
 }

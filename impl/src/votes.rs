@@ -229,7 +229,7 @@ impl Wire for Vote {
             1 => Ok(Vote::Valid(Hash::get(r, what)?)),
             2 => Ok(Vote::Invalid(Hash::get(r, what)?)),
             3 => Ok(Vote::NoQuorum),
-            t => Err(r.error(what, format!("unknown vote tag {t}"))),
+            t => Err(r.bad_value(1, what, format!("unknown vote tag {t}"))),
         }
     }
 }
@@ -245,7 +245,7 @@ impl Wire for VoteStep {
         match r.tag(what)? {
             1 => Ok(VoteStep::Validation),
             2 => Ok(VoteStep::Ratification),
-            t => Err(r.error(what, format!("unknown voting step {t}"))),
+            t => Err(r.bad_value(1, what, format!("unknown voting step {t}"))),
         }
     }
 }

@@ -136,7 +136,7 @@ fn strictness() {
     bad[41] = 0;
     assert_eq!(
         err(&bad),
-        "malformed VoteHeader.step at byte 42: unknown voting step 0"
+        "malformed VoteHeader.step at byte 41: unknown voting step 0"
     );
     let mut long = hex(HEADER);
     long.push(0);
@@ -150,10 +150,11 @@ fn strictness() {
     );
     assert_eq!(
         Message::from_bytes(&hex("05")).unwrap_err().to_string(),
-        "malformed Message at byte 1: unknown message tag 5"
+        "malformed Message at byte 0: unknown message tag 5"
     );
     // A candidate whose header is all zeros with no failed iterations, then a payload count
-    // above the sequence limit; then an Option tag other than 0/1.
+    // above the sequence limit; then an Option tag other than 0/1. A bad tag, bool or count is
+    // reported at its own first byte; a missing or extra byte where it was expected.
     let mut c = vec![0u8];
     c.extend([0u8; 257]);
     c.extend(0u32.to_le_bytes());
@@ -161,7 +162,7 @@ fn strictness() {
     over.extend(65_537u32.to_le_bytes());
     assert_eq!(
         Message::from_bytes(&over).unwrap_err().to_string(),
-        "malformed Candidate.payload at byte 266: 65537 items exceed the limit 65536"
+        "malformed Candidate.payload at byte 262: 65537 items exceed the limit 65536"
     );
     let mut opt = vec![0u8];
     opt.extend([0u8; 257]);
@@ -169,6 +170,6 @@ fn strictness() {
     opt.push(2);
     assert_eq!(
         Message::from_bytes(&opt).unwrap_err().to_string(),
-        "malformed Header.failed_iterations at byte 263: option tag must be 0 or 1, found 2"
+        "malformed Header.failed_iterations at byte 262: option tag must be 0 or 1, found 2"
     );
 }
