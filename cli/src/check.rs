@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use sa_model::report::Status;
+use sa_model::report::{Status, Verdict};
 use sa_model::{check, CheckOptions, CheckReport, Config, ConfigError};
 
 use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
@@ -18,11 +18,14 @@ use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
                   configuration (depth-first, multi-threaded) and reports each property of \
                   spec/properties.md: safety properties hold or are VIOLATED (with a \
                   counterexample), witnesses are witnessed or NOT witnessed.\n\n\
-                  Exit status: 0 when the search was exhaustive, every safety property holds \
-                  and every witness is found; 1 otherwise; 2 for bad input."
+                  Exit status (the verdict): 0 PASS (exhaustive, every safety property holds, \
+                  every applicable witness reached, every mutation changed a decision); \
+                  1 VIOLATED; 2 bad input; 3 VACUOUS (a witness not reached or a mutation \
+                  without effect); 4 INCOMPLETE (a limit cut the search)."
 )]
 pub struct Args {
-    /// Built-in preset to check (default, tiny, small, two-eligible, mainnet).
+    /// Built-in preset to check (default, tiny, small, two-eligible, byzantine,
+    /// byzantine-over, mainnet).
     #[arg(long, default_value = "default", conflicts_with = "config")]
     preset: String,
     /// TOML configuration file to check instead of a preset (see README.md for the fields).
@@ -144,7 +147,7 @@ pub fn run(args: Args) -> u8 {
         None
     };
     let report = if args.all_draws {
-        sa_model::draws::check_all_draws(&config, &opts, &mut |done, total| {
+        sa_model::check::check_all_draws(&config, &opts, &mut |done, total| {
             if let Some(bar) = &bar {
                 bar.set_message(format!("draw class {done} of {total}"));
                 bar.tick();
@@ -179,11 +182,7 @@ pub fn run(args: Args) -> u8 {
     } else {
         print!("{}", table(&report));
     }
-    if report.passed() {
-        EXIT_OK
-    } else {
-        EXIT_FAILED
-    }
+    report.verdict.exit_code()
 }
 
 fn status_text(s: Status) -> &'static str {
@@ -192,10 +191,11 @@ fn status_text(s: Status) -> &'static str {
         Status::Violated => "VIOLATED",
         Status::Witnessed => "witnessed",
         Status::NotWitnessed => "NOT witnessed",
+        Status::NotApplicable => "not applicable",
     }
 }
 
-/// The human report: summary, property table, counterexamples of violations.
+/// The human report: verdict, bounds, property table, counterexamples, verdict again.
 pub fn table(r: &CheckReport) -> String {
     let mut out = String::new();
     let mutations = if r.config.mutations.is_empty() {
@@ -209,34 +209,37 @@ pub fn table(r: &CheckReport) -> String {
             .join(", ")
     };
     out.push_str(&format!(
-        "sa check: configuration `{}` ({} provisioners, C = {}, SM = {}, M = {}, {} rounds x {} iterations, absent <= {}, late timer firings <= {}, invalid candidates <= {})\nmutations: {}\n",
+        "sa check: configuration `{}`, {} provisioners: verdict {}\n",
         r.config.name,
         r.config.provisioners.len(),
-        r.config.protocol.committee_credits,
-        r.config.supermajority(),
-        r.config.majority(),
-        r.config.protocol.rounds,
-        r.config.protocol.max_iterations,
-        r.config.faults.absent,
-        r.config.faults.late,
-        r.config.faults.invalid_candidates,
-        mutations
+        r.verdict.name()
     ));
-    let draws = match r.draw_classes {
-        Some(k) => format!(" over all {k} classes of first-round draws"),
-        None => format!(" for the draws of seed {}", r.config.sortition.seed),
-    };
-    let search = if r.exhaustive {
-        format!("exhaustive (every reachable state visited{draws})")
-    } else {
-        format!(
-            "NOT exhaustive: {}",
-            r.cut_reason.as_deref().unwrap_or("search cut")
-        )
-    };
+    for b in &r.bounds {
+        out.push_str(&format!("  {b}\n"));
+    }
+    out.push_str(&format!("mutations: {mutations}\n"));
+    if !r.mutations_without_effect.is_empty() {
+        out.push_str(&format!(
+            "NO EFFECT: mutation(s) {} never changed a decision in this search: the result says nothing about them\n",
+            r.mutations_without_effect.join(", ")
+        ));
+    }
+    let draws = r
+        .draw_classes
+        .map_or(String::new(), |k| format!(" over {k} draw classes"));
     out.push_str(&format!(
-        "search: {search}; {} unique states, {} total, max depth {}, {:.2} s ({:.0} states/s, {} threads)\n\n",
-        r.unique_states, r.total_states, r.max_depth, r.seconds, r.states_per_second, r.threads
+        "search: {}{draws}; {} unique states, {} total, max depth {}, {:.2} s ({:.0} states/s, {} threads)\n\n",
+        if r.exhaustive {
+            "exhaustive (every reachable state visited)".to_string()
+        } else {
+            format!("NOT exhaustive: {}", r.cut_reason.clone().unwrap_or_default())
+        },
+        r.unique_states,
+        r.total_states,
+        r.max_depth,
+        r.seconds,
+        r.states_per_second,
+        r.threads
     ));
     let w = r
         .properties
@@ -246,7 +249,7 @@ pub fn table(r: &CheckReport) -> String {
         .unwrap_or(2)
         .max(8);
     out.push_str(&format!(
-        "{:<w$}  {:<7}  {:<13}  statement\n",
+        "{:<w$}  {:<7}  {:<14}  statement\n",
         "property", "kind", "result"
     ));
     for p in &r.properties {
@@ -254,8 +257,9 @@ pub fn table(r: &CheckReport) -> String {
             sa_model::properties::Kind::Safety => "safety",
             sa_model::properties::Kind::Witness => "witness",
         };
+        let note = p.note.as_ref().map_or(String::new(), |n| format!(" ({n})"));
         out.push_str(&format!(
-            "{:<w$}  {:<7}  {:<13}  {}\n",
+            "{:<w$}  {:<7}  {:<14}  {}{note}\n",
             p.id,
             kind,
             status_text(p.status),
@@ -282,10 +286,11 @@ pub fn table(r: &CheckReport) -> String {
             }
         }
     }
-    let verdict = if r.passed() {
-        "PASS: every safety property holds and every witness is reachable"
-    } else {
-        "FAIL: see VIOLATED / NOT witnessed lines above"
+    let verdict = match r.verdict {
+        Verdict::Pass => "PASS: exhaustive; every safety property holds and every applicable witness is reachable",
+        Verdict::Violated => "VIOLATED: a safety property fails (counterexample above)",
+        Verdict::Vacuous => "VACUOUS: nothing violated, but a witness was not reached or a mutation had no effect",
+        Verdict::Incomplete => "INCOMPLETE: a limit cut the search; nothing violated in what it saw",
     };
     out.push_str(&format!("\n{verdict}\n"));
     out

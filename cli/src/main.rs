@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod check;
 mod degrade;
 mod node;
+mod odds;
 mod testnet;
 
 /// Exit status when every checked property holds / the command succeeded.
@@ -38,6 +39,8 @@ enum Command {
     Node(node::Args),
     /// Start N node processes on loopback with fault injection and safety monitoring.
     Testnet(testnet::Args),
+    /// Probability that sortition gives the Byzantine stake the credits of the Success+Fail fork.
+    Odds(odds::Args),
     /// Graceful-degradation benchmark: the testnet with 0, 1, 2, ... absent nodes; table and PNG.
     Degrade(degrade::Args),
 }
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
         Command::Node(args) => node::run(args),
         Command::Testnet(args) => testnet::run(args),
         Command::Degrade(args) => degrade::run(args),
+        Command::Odds(args) => odds::run(args),
     };
     ExitCode::from(code)
 }

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::model::{Action, SaModel};
 use crate::properties::{Kind, SPECS};
 use crate::render::{beliefs, describe};
-use crate::report::{CheckReport, Counterexample, PropertyReport, Status, Step};
+use crate::report::{CheckReport, Counterexample, PropertyReport, Status, Step, Verdict};
 use crate::state::State;
 
 /// Limits and resources of a check.
@@ -31,6 +31,13 @@ pub struct CheckOptions {
     pub timeout: Option<Duration>,
     /// Re-run breadth-first to shorten every discovery to a shortest path.
     pub shorten: bool,
+    /// Stop as soon as one of these properties is discovered (the result is then not
+    /// exhaustive unless the search had finished anyway): for tests that only need to know a
+    /// broken variant is caught.
+    pub stop_on: Vec<&'static str>,
+    /// With `stop_on`: search depth-first instead of breadth-first (for violations that lie
+    /// deep, which a breadth-first search reaches only after most of the state space).
+    pub depth_first: bool,
 }
 
 impl Default for CheckOptions {
@@ -41,6 +48,8 @@ impl Default for CheckOptions {
             max_depth: None,
             timeout: None,
             shorten: true,
+            stop_on: Vec::new(),
+            depth_first: false,
         }
     }
 }
@@ -80,15 +89,25 @@ fn builder(
     if let Some(d) = opts.max_depth {
         b = b.target_max_depth(d);
     }
-    if let Some(t) = opts.timeout {
-        b = b.timeout(t);
-    }
     b
 }
 
-fn poll<C: Checker<SaModel>>(checker: &C, start: Instant, progress: &mut dyn FnMut(&Progress)) {
+/// Polls until the search ends; past `timeout` it sets the model's stop flag (no state is
+/// expanded any more) and returns true.
+fn poll<C: Checker<SaModel>>(
+    checker: &C,
+    model: &SaModel,
+    start: Instant,
+    timeout: Option<Duration>,
+    progress: &mut dyn FnMut(&Progress),
+) -> bool {
     let mut nap = Duration::from_millis(2);
+    let mut timed_out = false;
     loop {
+        if !timed_out && timeout.is_some_and(|t| start.elapsed() >= t) {
+            model.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            timed_out = true;
+        }
         progress(&Progress {
             unique_states: checker.unique_state_count(),
             total_states: checker.state_count(),
@@ -96,7 +115,7 @@ fn poll<C: Checker<SaModel>>(checker: &C, start: Instant, progress: &mut dyn FnM
             elapsed: start.elapsed(),
         });
         if checker.is_done() {
-            return;
+            return timed_out;
         }
         std::thread::sleep(nap);
         nap = (nap * 2).min(Duration::from_millis(100));
@@ -121,7 +140,7 @@ pub fn render_steps(
         steps.push(Step {
             index: steps.len() + 1,
             actor: format!("P{}", action.actor()),
-            action: format!("{action:?}"),
+            action: serde_json::to_value(action).unwrap_or(serde_json::Value::Null),
             description: describe(model, before, action),
             beliefs: beliefs(model, after),
         });
@@ -155,9 +174,24 @@ pub fn check_model(
 ) -> CheckReport {
     let start = Instant::now();
     let config = &model.config.clone();
-    let checker = builder(model.clone(), opts, never_early()).spawn_dfs();
-    poll(&checker, start, progress);
-    let checker = checker.join();
+    let finish = if opts.stop_on.is_empty() {
+        never_early()
+    } else {
+        HasDiscoveries::AnyOf(opts.stop_on.iter().copied().collect())
+    };
+    // Breadth-first when stopping at a first discovery (shallow violations are found at once);
+    // depth-first otherwise (memory: only the stack holds states).
+    let b = builder(model.clone(), opts, finish);
+    let (timed_out, checker): (bool, Box<dyn Checker<SaModel>>) =
+        if opts.stop_on.is_empty() || opts.depth_first {
+            let c = b.spawn_dfs();
+            let t = poll(&c, &model, start, opts.timeout, progress);
+            (t, Box::new(c.join()))
+        } else {
+            let c = b.spawn_bfs();
+            let t = poll(&c, &model, start, opts.timeout, progress);
+            (t, Box::new(c.join()))
+        };
     let search_seconds = start.elapsed().as_secs_f64();
     let unique_states = checker.unique_state_count();
     let total_states = checker.state_count();
@@ -176,20 +210,35 @@ pub fn check_model(
             opts.max_depth.unwrap_or(0)
         ));
     }
-    if opts.timeout.is_some_and(|t| start.elapsed() >= t) {
+    if timed_out {
         cut.push(format!(
             "timeout of {:?} reached",
             opts.timeout.unwrap_or_default()
         ));
+    }
+    if !opts.stop_on.is_empty()
+        && checker
+            .discoveries()
+            .keys()
+            .any(|k| opts.stop_on.contains(k))
+    {
+        cut.push("stopped at the first discovery asked for".into());
     }
     let exhaustive = cut.is_empty();
 
     let found: HashMap<&'static str, Path<State, Action>> = checker.discoveries();
     let found_ids: BTreeSet<&'static str> = found.keys().copied().collect();
     // Stateright's discoveries are not minimal: one breadth-first pass of our own finds a
-    // shortest path to every discovered property.
-    let mut shortest = if opts.shorten && !found_ids.is_empty() {
-        shortest_paths(&model, &found_ids, opts.max_states)
+    // shortest path to every violated safety property (witness paths are kept as found).
+    let violated: BTreeSet<&'static str> = found_ids
+        .iter()
+        .copied()
+        .filter(|id| crate::properties::spec(id).is_some_and(|s| s.kind == Kind::Safety))
+        .collect();
+    // A breadth-first search (stop_on) already gives shortest paths (up to thread races).
+    let bfs = !opts.stop_on.is_empty() && !opts.depth_first;
+    let mut shortest = if opts.shorten && !bfs && !violated.is_empty() {
+        shortest_paths(&model, &violated, opts.max_states)
     } else {
         HashMap::new()
     };
@@ -197,14 +246,24 @@ pub fn check_model(
         .iter()
         .map(|spec| {
             let discovered = found_ids.contains(spec.id);
+            let not_applicable = match spec.kind {
+                Kind::Witness => (spec.applies)(config).err(),
+                Kind::Safety => None,
+            };
             let status = match (spec.kind, discovered) {
                 (Kind::Safety, false) => Status::Holds,
                 (Kind::Safety, true) => Status::Violated,
                 (Kind::Witness, true) => Status::Witnessed,
+                (Kind::Witness, false) if not_applicable.is_some() => Status::NotApplicable,
                 (Kind::Witness, false) => Status::NotWitnessed,
             };
             let counterexample = if let Some(steps) = shortest.remove(spec.id) {
                 Some(render_steps(&model, steps, true))
+            } else if bfs {
+                found
+                    .get(spec.id)
+                    .cloned()
+                    .map(|p| render_path(&model, p, true))
             } else {
                 found
                     .get(spec.id)
@@ -216,12 +275,26 @@ pub fn check_model(
                 kind: spec.kind,
                 statement: spec.statement.to_owned(),
                 status,
+                note: if status == Status::NotApplicable {
+                    not_applicable.map(str::to_owned)
+                } else {
+                    None
+                },
                 counterexample,
             }
         })
         .collect();
-    CheckReport {
+    let mutations_without_effect = config
+        .mutations
+        .iter()
+        .filter(|&&m| !model.hits.was_hit(m))
+        .map(|m| m.name())
+        .collect();
+    let mut report = CheckReport {
         config: config.clone(),
+        verdict: Verdict::Pass,
+        bounds: bounds(&model, false),
+        mutations_without_effect,
         exhaustive,
         cut_reason: if exhaustive {
             None
@@ -240,77 +313,237 @@ pub fn check_model(
             .into(),
         draw_classes: None,
         properties,
+    };
+    report.verdict = report.compute_verdict();
+    report
+}
+
+/// Every bound that shapes a result, one line each, in the spec's words.
+pub fn bounds(model: &SaModel, all_draws: bool) -> Vec<String> {
+    let c = &model.config;
+    let p = &c.protocol;
+    let f = &c.faults;
+    let mut out = vec![
+        format!(
+            "rounds: {} (heights above genesis), at most {} iterations each, relaxed threshold {}",
+            p.rounds, p.max_iterations, p.relaxed_iterations
+        ),
+        format!(
+            "committees: C = {} credits, SM = {}, M = {}; a Success and a Fail of one iteration need SM + M - C = {} equivocating credits",
+            p.committee_credits,
+            c.supermajority(),
+            c.majority(),
+            c.success_fail_overlap()
+        ),
+        if f.gst_round == 0 {
+            "GST: none (asynchronous in every round)".to_string()
+        } else {
+            format!(
+                "GST: round {} (from then on synchronous: timers only on time, urgent honest generators, nodes run one at a time in key order: TIME-4)",
+                f.gst_round
+            )
+        },
+        if f.early_timers {
+            "early timers: before GST every timer of every node may fire before the messages it waits for (per node, unbounded)".to_string()
+        } else {
+            "early timers: none (timers fire only when nothing more can arrive)".to_string()
+        },
+        format!(
+            "absent: at most {} honest provisioner(s), offline from the start or crashing at any point before GST",
+            f.absent
+        ),
+        format!("invalid candidates: at most {}", f.invalid_candidates),
+    ];
+    if f.byzantine.is_empty() {
+        out.push("Byzantine: none".into());
+    } else {
+        let mask = c.byzantine_mask();
+        let held = model.max_credits_of(mask);
+        let bound = c.byzantine_bound();
+        let relation = if held > bound {
+            "PAST the bound"
+        } else {
+            "within the bound"
+        };
+        out.push(format!(
+            "Byzantine: {} — at most {held} credits of one committee in the rounds explored, bound floor((C-1)/3) = {bound}: {relation}",
+            f.byzantine
+                .iter()
+                .map(|b| format!("P{b}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
+    out.push(if all_draws {
+        "draws: every class of first-round draws SORT-3..5 allow; later rounds by the seed".into()
+    } else {
+        format!("draws: the seed's ({}), every round", c.sortition.seed)
+    });
+    out.push(
+        "reductions: idle steps skipped; after GST one node at a time in key order (TIME-4); symmetry not applied"
+            .into(),
+    );
+    out
 }
 
 /// Breadth-first search, one thread, stopping once every target property is discovered: the
 /// path to each is a shortest one (in steps). Safety targets are found where their condition
 /// fails, witnesses where it holds.
+///
+/// Memory: visited states are kept as 64-bit fingerprints with (parent, action) only; full
+/// states are held for the frontier alone, and a path is rebuilt by replaying its actions.
 pub fn shortest_paths(
     model: &SaModel,
     targets: &BTreeSet<&'static str>,
     max_states: Option<usize>,
 ) -> HashMap<&'static str, Vec<(State, Option<Action>)>> {
-    use std::collections::hash_map::DefaultHasher;
     use std::collections::VecDeque;
-    use std::hash::{Hash, Hasher};
+    use std::hash::{BuildHasher, BuildHasherDefault};
 
     let specs: Vec<_> = SPECS.iter().filter(|s| targets.contains(s.id)).collect();
-    let fingerprint = |s: &State| {
-        let mut h = DefaultHasher::new();
-        s.hash(&mut h);
-        h.finish()
-    };
-    // Arena of visited states with their parent and the action from the parent.
-    let mut arena: Vec<(State, Option<(usize, Action)>)> = Vec::new();
+    let hasher = BuildHasherDefault::<crate::state::WyHasher>::default();
+    let fingerprint = |s: &State| hasher.hash_one(s);
+    // Visited: fingerprint -> nothing; arena: (parent index, action from the parent).
+    let mut arena: Vec<(u32, Option<Action>)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    let mut queue = VecDeque::new();
+    let mut queue: VecDeque<(u32, State)> = VecDeque::new();
     for s in model.init_states() {
         if seen.insert(fingerprint(&s)) {
-            arena.push((s, None));
-            queue.push_back(arena.len() - 1);
+            arena.push((u32::MAX, None));
+            queue.push_back((arena.len() as u32 - 1, s));
         }
     }
-    let mut out = HashMap::new();
+    let mut found: HashMap<&'static str, u32> = HashMap::new();
     let mut actions = Vec::new();
-    while let Some(i) = queue.pop_front() {
+    while let Some((i, state)) = queue.pop_front() {
         for spec in &specs {
-            if out.contains_key(spec.id) {
+            if found.contains_key(spec.id) {
                 continue;
             }
-            let holds = (spec.condition)(model, &arena[i].0);
+            let holds = (spec.condition)(model, &state);
             if holds == (spec.kind == Kind::Witness) {
-                out.insert(spec.id, path_to(&arena, i));
+                found.insert(spec.id, i);
             }
         }
-        if out.len() == specs.len() || max_states.is_some_and(|m| arena.len() >= m) {
+        if found.len() == specs.len() || max_states.is_some_and(|m| arena.len() >= m) {
             break;
         }
         actions.clear();
-        model.actions(&arena[i].0, &mut actions);
+        model.actions(&state, &mut actions);
         for a in actions.drain(..) {
-            let Some(next) = model.next_state(&arena[i].0, a) else {
+            let Some(next) = model.next_state(&state, a) else {
                 continue;
             };
             if !model.within_boundary(&next) || !seen.insert(fingerprint(&next)) {
                 continue;
             }
-            arena.push((next, Some((i, a))));
-            queue.push_back(arena.len() - 1);
+            arena.push((i, Some(a)));
+            queue.push_back((arena.len() as u32 - 1, next));
         }
     }
-    out
+    found
+        .into_iter()
+        .filter_map(|(id, i)| replay(model, &arena, i).map(|p| (id, p)))
+        .collect()
 }
 
-fn path_to(
-    arena: &[(State, Option<(usize, Action)>)],
-    mut i: usize,
-) -> Vec<(State, Option<Action>)> {
-    let mut rev = vec![(arena[i].0.clone(), None)];
-    while let Some((parent, action)) = arena[i].1 {
-        rev.push((arena[parent].0.clone(), Some(action)));
+/// Rebuilds the path to arena entry `i` by replaying its actions from the initial state.
+fn replay(
+    model: &SaModel,
+    arena: &[(u32, Option<Action>)],
+    mut i: u32,
+) -> Option<Vec<(State, Option<Action>)>> {
+    let mut actions = Vec::new();
+    while let Some(&(parent, action)) = arena.get(i as usize) {
+        match action {
+            Some(a) => actions.push(a),
+            None => break,
+        }
         i = parent;
     }
-    rev.reverse();
-    rev
+    actions.reverse();
+    let mut state = model.init_states().into_iter().next()?;
+    let mut out = Vec::with_capacity(actions.len() + 1);
+    for a in actions {
+        let next = model.next_state(&state, a)?;
+        out.push((state, Some(a)));
+        state = next;
+    }
+    out.push((state, None));
+    Some(out)
+}
+
+/// Checks one model per allowed draw class of the first round and merges the reports: a safety
+/// property holds only if it holds for every class (the first violation found is kept), a
+/// witness is witnessed if some class reaches it. Progress reports (classes done, classes).
+pub fn check_all_draws(
+    config: &Config,
+    opts: &crate::CheckOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> crate::CheckReport {
+    use crate::report::Status;
+    let start = std::time::Instant::now();
+    let n = config.provisioners.len();
+    let base = crate::SaModel::new(config.clone());
+    let weights = base.context(&[]).weights[..n].to_vec();
+    let classes = crate::draws::allowed_classes(config, &weights);
+    let mut merged: Option<crate::CheckReport> = None;
+    // The limits apply to the whole sweep: each class gets what the previous ones left.
+    let mut states_left = opts.max_states;
+    for (k, profile) in classes.iter().enumerate() {
+        progress(k, classes.len());
+        let mut class_opts = opts.clone();
+        class_opts.max_states = states_left;
+        class_opts.timeout = opts.timeout.map(|t| t.saturating_sub(start.elapsed()));
+        let model = crate::SaModel::with_first_round(config.clone(), profile);
+        let r = crate::check_model(model, &class_opts, &mut |_| {});
+        states_left = states_left.map(|n| n.saturating_sub(r.total_states));
+        let cut = !r.exhaustive;
+        merged = Some(match merged {
+            None => r,
+            Some(mut m) => {
+                m.exhaustive &= r.exhaustive;
+                if m.cut_reason.is_none() {
+                    m.cut_reason = r.cut_reason.clone();
+                }
+                m.unique_states += r.unique_states;
+                m.total_states += r.total_states;
+                m.max_depth = m.max_depth.max(r.max_depth);
+                m.search_seconds += r.search_seconds;
+                m.mutations_without_effect
+                    .retain(|x| r.mutations_without_effect.contains(x));
+                for (a, b) in m.properties.iter_mut().zip(r.properties) {
+                    let worse = matches!(
+                        (a.status, b.status),
+                        (Status::Holds, Status::Violated)
+                            | (Status::NotWitnessed, Status::Witnessed)
+                            | (Status::NotApplicable, Status::Witnessed)
+                    );
+                    if worse {
+                        *a = b;
+                    }
+                }
+                m
+            }
+        });
+        if cut {
+            if let Some(m) = merged.as_mut() {
+                m.cut_reason = Some(format!(
+                    "{} (after {} of {} draw classes)",
+                    m.cut_reason.clone().unwrap_or_default(),
+                    k + 1,
+                    classes.len()
+                ));
+            }
+            break;
+        }
+    }
+    progress(classes.len(), classes.len());
+    let mut report = merged.unwrap_or_else(|| crate::check(config, opts, &mut |_| {}));
+    report.draw_classes = Some(classes.len());
+    report.bounds = bounds(&base, true);
+    report.verdict = report.compute_verdict();
+    report.seconds = start.elapsed().as_secs_f64();
+    report.states_per_second = report.unique_states as f64 / report.search_seconds.max(1e-9);
+    report
 }

@@ -13,8 +13,8 @@ use crate::mutations::Mutation;
 pub const MAX_PROVISIONERS: usize = 8;
 /// Largest number of rounds (block heights) the model explores.
 pub const MAX_ROUNDS: u8 = 6;
-/// Largest number of iterations per round (block ids keep one nibble per round).
-pub const MAX_ITERATIONS: u8 = 8;
+/// Largest number of iterations per round (block ids keep one nibble per round: 1 + 2·i + variant).
+pub const MAX_ITERATIONS: u8 = 7;
 /// Largest committee size the model supports.
 pub const MAX_CREDITS: u32 = 64;
 /// Lux per stake unit: one credit moves at most this much weight (PROTOCOL: 1 DUSK).
@@ -86,27 +86,33 @@ fn one() -> u32 {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultBudget {
-    /// Provisioners that may be absent: offline from the start or crashing at any point.
+    /// Honest provisioners that may be absent: offline from the start or crashing at any
+    /// point before GST (the absent stay absent).
     #[serde(default)]
     pub absent: u8,
-    /// Late messages before GST: how many times a timer may fire although the candidate or a
-    /// vote that could still complete the quorum is on its way (each such firing uses one).
-    /// Without budget left, timers fire only when nothing more can arrive (after GST).
-    #[serde(default)]
-    pub late: u8,
-    /// Whether late messages may hit the Proposal and Validation timers too. When false, only
-    /// the Ratification timer fires early (an iteration ends with no attestation while a
-    /// Success may still form: the case fork choice and PNI exist for).
-    #[serde(default)]
-    pub late_all_steps: bool,
-    /// GST as a round (0 = no GST). From this round on the network is synchronous: timers never
-    /// fire early, no new provisioner goes absent (the absent stay absent), and the nodes past
-    /// GST are run one at a time in key order.
+    /// Before GST, every timer of every node may fire early: before the candidate or the votes
+    /// it waits for arrive, although they were sent (per node, no global count). When false,
+    /// timers fire only when nothing that could complete the step can still arrive (TIME-3).
+    #[serde(default = "yes")]
+    pub early_timers: bool,
+    /// GST as a round (0 = no GST: asynchronous in every round). From this round on the
+    /// network is synchronous: timers fire only when nothing more can arrive, an honest
+    /// generator proposes before its Proposal timer, no new provisioner goes absent, and the
+    /// nodes past GST are run one at a time in key order (TIME-4).
     #[serde(default)]
     pub gst_round: u8,
-    /// Generators that may propose an invalid candidate.
+    /// Honest generators that may propose an invalid candidate (misconfigured, not malicious).
     #[serde(default)]
     pub invalid_candidates: u8,
+    /// Byzantine provisioners (indices in key order): they may vote any value in any step they
+    /// are drawn for, send different votes to different nodes (equivocate), propose two
+    /// different candidates as generator, or withhold anything.
+    #[serde(default)]
+    pub byzantine: Vec<u8>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Sortition parameters.
@@ -118,7 +124,15 @@ pub struct SortitionParams {
     pub seed: u64,
 }
 
-const PRESETS: &[&str] = &["default", "tiny", "small", "two-eligible", "mainnet"];
+const PRESETS: &[&str] = &[
+    "default",
+    "tiny",
+    "small",
+    "two-eligible",
+    "byzantine",
+    "byzantine-over",
+    "mainnet",
+];
 
 impl Config {
     /// Names of the built-in presets.
@@ -134,7 +148,7 @@ impl Config {
             majority: None,
             max_iterations: 2,
             relaxed_iterations: 2,
-            rounds: 2,
+            rounds: 1,
             epoch: 1,
             minimum_stake: 1,
             soft_slash_warnings: 0,
@@ -147,83 +161,107 @@ impl Config {
                 })
                 .collect::<Vec<_>>()
         };
-        let config = match name {
-            // 4 provisioners over 2 rounds. Before GST (round 1): one may go absent at any point,
-            // up to 3 timers may fire early, one generator may propose an invalid candidate.
-            // After GST (round 2): synchronous.
-            "default" => Config {
+        let faults = FaultBudget {
+            absent: 0,
+            early_timers: true,
+            gst_round: 0,
+            invalid_candidates: 0,
+            byzantine: vec![],
+        };
+        let config =
+            |protocol: ProtocolParams, stake: &[u32], faults: FaultBudget, seed: u64| Config {
                 name: name.into(),
                 protocol,
-                provisioners: stakes(&[2, 2, 2, 2]),
-                faults: FaultBudget {
+                provisioners: stakes(stake),
+                faults,
+                sortition: SortitionParams { seed },
+                mutations: vec![],
+            };
+        let c = match name {
+            // 4 provisioners of 2 units, C = 5 (SM 4 != M 3), 3 rounds of up to 2 iterations.
+            // Excluding gen(i) and gen(i+1) leaves 4 units: committees hold 4 of the nominal 5
+            // credits (SORT-3), so a Success needs every member and a Fail 3 credits. Before GST
+            // (round 1) every timer of every node may fire early, one provisioner may go absent
+            // at any point, one generator may propose an invalid candidate; rounds 2 and 3 are
+            // synchronous.
+            "default" => config(
+                ProtocolParams {
+                    committee_credits: 5,
+                    rounds: 3,
+                    epoch: 2,
+                    ..protocol
+                },
+                &[2, 2, 2, 2],
+                FaultBudget {
                     absent: 1,
-                    late: 3,
                     gst_round: 2,
-                    late_all_steps: true,
                     invalid_candidates: 1,
+                    ..faults
                 },
-                sortition: SortitionParams { seed: 7 },
-                mutations: vec![],
-            },
-            // One round, 4 provisioners, no faults but late messages: the quickest check.
-            "tiny" => Config {
-                name: name.into(),
-                protocol: ProtocolParams {
-                    rounds: 1,
-                    ..protocol
-                },
-                provisioners: stakes(&[2, 2, 2, 2]),
-                faults: FaultBudget {
-                    absent: 0,
-                    late: 1,
-                    gst_round: 0,
-                    late_all_steps: true,
-                    invalid_candidates: 0,
-                },
-                sortition: SortitionParams { seed: 7 },
-                mutations: vec![],
-            },
+                7,
+            ),
+            // One round, 4 provisioners, early timers only: the quickest check.
+            "tiny" => config(protocol, &[2, 2, 2, 2], faults, 7),
             // One round, one absent provisioner, one invalid candidate.
-            "small" => Config {
-                name: name.into(),
-                protocol: ProtocolParams {
-                    rounds: 1,
-                    ..protocol
-                },
-                provisioners: stakes(&[2, 2, 2, 2]),
-                faults: FaultBudget {
+            "small" => config(
+                protocol,
+                &[2, 2, 2, 2],
+                FaultBudget {
                     absent: 1,
-                    late: 1,
-                    gst_round: 0,
-                    late_all_steps: true,
                     invalid_candidates: 1,
+                    ..faults
                 },
-                sortition: SortitionParams { seed: 7 },
-                mutations: vec![],
-            },
+                7,
+            ),
             // Exactly two eligible provisioners (rusk #3717 edge, spec SORT-5).
-            "two-eligible" => Config {
-                name: name.into(),
-                protocol: ProtocolParams {
-                    rounds: 1,
+            "two-eligible" => config(
+                ProtocolParams {
                     committee_credits: 3,
                     ..protocol
                 },
-                provisioners: stakes(&[3, 3]),
-                faults: FaultBudget {
-                    absent: 0,
-                    late: 1,
-                    gst_round: 0,
-                    late_all_steps: true,
-                    invalid_candidates: 0,
+                &[3, 3],
+                faults,
+                2,
+            ),
+            // C = 7 (SM 5, M 4): a Success and a Fail in one iteration need SM + M - C = 2
+            // equivocating credits, and the Byzantine provisioner P3 (stake 2) holds at most
+            // 2 = floor((C-1)/3) credits of any committee: at the bound. Round 1 asynchronous
+            // (every timer may fire early), round 2 synchronous: a block becomes Final when
+            // the next one is Attested, so a node cut off during round 1 stays cut off as long
+            // as finality takes. A demonstration preset: expected verdict VIOLATED
+            // (spec/incidents.md, "Success and Fail in one iteration").
+            "byzantine" => config(
+                ProtocolParams {
+                    committee_credits: 7,
+                    rounds: 2,
+                    ..protocol
                 },
-                sortition: SortitionParams { seed: 2 },
-                mutations: vec![],
-            },
+                &[5, 5, 5, 2],
+                FaultBudget {
+                    byzantine: vec![3],
+                    gst_round: 2,
+                    ..faults
+                },
+                3,
+            ),
+            // As `byzantine`, with P3 staking 3: up to 3 Byzantine credits, one past the bound.
+            "byzantine-over" => config(
+                ProtocolParams {
+                    committee_credits: 7,
+                    rounds: 2,
+                    ..protocol
+                },
+                &[5, 5, 5, 3],
+                FaultBudget {
+                    byzantine: vec![3],
+                    gst_round: 2,
+                    ..faults
+                },
+                121,
+            ),
             // Dusk mainnet parameters: valid, far too large to check exhaustively.
-            "mainnet" => Config {
-                name: name.into(),
-                protocol: ProtocolParams {
+            "mainnet" => config(
+                ProtocolParams {
                     committee_credits: 64,
                     supermajority: None,
                     majority: None,
@@ -234,20 +272,17 @@ impl Config {
                     minimum_stake: 1000,
                     soft_slash_warnings: 1,
                 },
-                provisioners: stakes(&[1000; 8]),
-                faults: FaultBudget {
+                &[1000; 8],
+                FaultBudget {
                     absent: 2,
-                    late: 1,
-                    gst_round: 0,
-                    late_all_steps: true,
                     invalid_candidates: 1,
+                    ..faults
                 },
-                sortition: SortitionParams { seed: 0 },
-                mutations: vec![],
-            },
+                0,
+            ),
             _ => return None,
         };
-        Some(config)
+        Some(c)
     }
 
     /// Parses and validates a TOML configuration; `origin` names the file in errors.
@@ -270,6 +305,28 @@ impl Config {
     pub fn majority(&self) -> u32 {
         let c = self.protocol.committee_credits;
         self.protocol.majority.unwrap_or(c / 2 + 1)
+    }
+
+    /// Whether provisioner `p` is Byzantine.
+    pub fn is_byzantine(&self, p: usize) -> bool {
+        self.faults.byzantine.iter().any(|&b| usize::from(b) == p)
+    }
+
+    /// The Byzantine provisioners as a bitset.
+    pub fn byzantine_mask(&self) -> u8 {
+        self.faults.byzantine.iter().fold(0, |m, &b| m | 1 << b)
+    }
+
+    /// Equivocating credits a Success and a Fail quorum of one committee need: SM + M - C
+    /// (spec/faults.md). Two honest nodes can see both only if the Byzantine credits of that
+    /// committee reach it.
+    pub fn success_fail_overlap(&self) -> u32 {
+        (self.supermajority() + self.majority()).saturating_sub(self.protocol.committee_credits)
+    }
+
+    /// The Byzantine bound floor((C-1)/3) on the credits of one committee.
+    pub fn byzantine_bound(&self) -> u32 {
+        (self.protocol.committee_credits - 1) / 3
     }
 
     /// Whether a mutation is enabled.
@@ -404,6 +461,31 @@ impl Config {
                 format!(
                     "{} absent provisioners is more than the {n} provisioners configured",
                     self.faults.absent
+                ),
+            );
+        }
+        let mut byz = std::collections::BTreeSet::new();
+        for (k, &b) in self.faults.byzantine.iter().enumerate() {
+            if usize::from(b) >= n {
+                return err(
+                    &format!("faults.byzantine[{k}]"),
+                    format!("provisioner index {b} does not exist (there are {n} provisioners)"),
+                );
+            }
+            if !byz.insert(b) {
+                return err(
+                    &format!("faults.byzantine[{k}]"),
+                    format!("provisioner {b} is listed twice"),
+                );
+            }
+        }
+        if usize::from(self.faults.absent) + byz.len() > n {
+            return err(
+                "faults.absent",
+                format!(
+                    "{} absent plus {} Byzantine provisioners is more than the {n} configured",
+                    self.faults.absent,
+                    byz.len()
                 ),
             );
         }

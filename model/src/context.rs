@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use crate::config::{Config, MAX_PROVISIONERS};
 use crate::ledger::{Effects, Ledger, BLOCK_REWARD};
-use crate::mutations::Mutation;
+use crate::mutations::{Hits, Mutation};
 use crate::sortition::{draw, hash, Committee, Seed};
 use crate::state::{Entry, FailSet, Value};
 
@@ -46,15 +46,45 @@ pub struct Context {
 /// by the block itself (one candidate per slot), so every node derives the same context.
 pub type LedgerBlock = (u8, FailSet);
 
-/// Cache key: a chain prefix as ledger blocks.
-type Key = Vec<LedgerBlock>;
+/// Cache key: a chain prefix as ledger blocks, packed 20 bits a block (iteration + 1, failed).
+type Key = u128;
+
+fn key(chain: &[LedgerBlock]) -> Key {
+    chain.iter().fold(0u128, |k, &(it, failed)| {
+        (k << 20) | (u128::from(it) + 1) << 16 | u128::from(failed.0)
+    })
+}
+
+/// A fast hasher for packed keys (the cache is hit on almost every property evaluation).
+#[derive(Default, Clone, Copy)]
+pub struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u128(&mut self, v: u128) {
+        let x = (v as u64) ^ ((v >> 64) as u64).rotate_left(29);
+        self.0 = (self.0 ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 ^= self.0 >> 29;
+    }
+}
+
+type Cache = HashMap<Key, Arc<Context>, std::hash::BuildHasherDefault<KeyHasher>>;
 
 /// Computes and caches contexts.
 #[derive(Debug, Default)]
 pub struct Contexts {
-    cache: RwLock<HashMap<Key, Arc<Context>>>,
+    cache: RwLock<Cache>,
     /// Replaces the draws of the first round (see [`crate::draws`]).
     genesis: Option<Arc<Context>>,
+    /// Where mutated rules report that they changed a decision.
+    pub hits: Hits,
 }
 
 impl Clone for Contexts {
@@ -62,24 +92,65 @@ impl Clone for Contexts {
         Contexts {
             cache: RwLock::default(),
             genesis: self.genesis.clone(),
+            hits: self.hits.clone(),
         }
     }
 }
 
 /// The ledger view of a node's chain.
-pub fn ledger_blocks(chain: &[Entry]) -> Key {
+pub fn ledger_blocks(chain: &[Entry]) -> Vec<LedgerBlock> {
     chain.iter().map(|e| (e.iteration, e.failed)).collect()
 }
 
 impl Contexts {
     /// Contexts whose first round uses `draws` instead of the seed's draws.
-    pub fn with_first_round(config: &Config, draws: Vec<IterationDraw>) -> Contexts {
-        let mut genesis = genesis_context(config);
+    pub fn with_first_round(config: &Config, draws: Vec<IterationDraw>, hits: Hits) -> Contexts {
+        let mut genesis = genesis_context(config, &hits);
         genesis.iterations = draws;
         Contexts {
             cache: RwLock::default(),
             genesis: Some(Arc::new(genesis)),
+            hits,
         }
+    }
+
+    /// The largest credits the provisioners in `mask` hold together in one committee of any
+    /// context computed so far.
+    pub fn max_credits_of(&self, mask: u8) -> u32 {
+        let from = |ctx: &Context| {
+            ctx.iterations
+                .iter()
+                .flat_map(|d| {
+                    [
+                        d.validation.credits_of(mask),
+                        d.ratification.credits_of(mask),
+                    ]
+                })
+                .max()
+                .unwrap_or(0)
+        };
+        let cached = self
+            .cache
+            .read()
+            .map(|m| m.values().map(|c| from(c)).max().unwrap_or(0))
+            .unwrap_or(0);
+        cached.max(self.genesis.as_deref().map_or(0, from))
+    }
+
+    /// Context of a node's chain (no allocation when cached).
+    pub fn of_chain(&self, config: &Config, chain: &[Entry]) -> Arc<Context> {
+        if chain.is_empty() {
+            if let Some(g) = &self.genesis {
+                return Arc::clone(g);
+            }
+        }
+        let k = chain.iter().fold(0u128, |k, e| {
+            (k << 20) | (u128::from(e.iteration) + 1) << 16 | u128::from(e.failed.0)
+        });
+        if let Some(c) = self.cache.read().ok().and_then(|m| m.get(&k).cloned()) {
+            return c;
+        }
+        self.get(config, &ledger_blocks(chain))
     }
 
     /// Context of the prefix `chain` (ledger blocks).
@@ -87,15 +158,15 @@ impl Contexts {
         if let (true, Some(g)) = (chain.is_empty(), &self.genesis) {
             return Arc::clone(g);
         }
-        if let Some(c) = self.cache.read().ok().and_then(|m| m.get(chain).cloned()) {
+        let k = key(chain);
+        if let Some(c) = self.cache.read().ok().and_then(|m| m.get(&k).cloned()) {
             return c;
         }
-        let k: Key = chain.to_vec();
         let ctx = Arc::new(match chain.split_last() {
-            None => genesis_context(config),
+            None => genesis_context(config, &self.hits),
             Some((last, rest)) => {
                 let parent = self.get(config, rest);
-                child_context(config, &parent, last)
+                child_context(config, &parent, last, &self.hits)
             }
         });
         if let Ok(mut m) = self.cache.write() {
@@ -105,32 +176,68 @@ impl Contexts {
     }
 }
 
-fn genesis_context(config: &Config) -> Context {
+fn genesis_context(config: &Config, hits: &Hits) -> Context {
     let seed = hash(&[b"sa-genesis", &config.sortition.seed.to_le_bytes()]);
-    make_context(config, 1, seed, Ledger::genesis(config), Effects::default())
+    make_context(
+        config,
+        1,
+        seed,
+        Ledger::genesis(config),
+        Effects::default(),
+        hits,
+    )
 }
 
-/// REW-1/REW-2: rewards for a block whose attestation has `signers`: 70% to the generator,
-/// 10%/(2C) per credit to each signer. (Dusk pays them from the next block; the recipients are
-/// the same. The model keeps rewards out of the ledger: they never affect weights.)
-pub fn rewards(config: &Config, parent: &Context, iteration: u8, signers: u8) -> Vec<(usize, u64)> {
+/// REW-1/REW-2: rewards for a block whose attestation has the given Validation and
+/// Ratification signers: 70% to the generator; per step, 10%/(2C) per credit to each signer of
+/// that step, for its credits in that step's committee. (Dusk pays them from the next block;
+/// the recipients are the same. The model keeps rewards out of the ledger: they never affect
+/// weights.)
+pub fn rewards(
+    config: &Config,
+    parent: &Context,
+    iteration: u8,
+    validation: u8,
+    ratification: u8,
+    hits: &Hits,
+) -> Vec<(usize, u64)> {
     let it = &parent.iterations[usize::from(iteration)];
     let mut out = Vec::new();
     if let Some(g) = it.generator {
         out.push((g, BLOCK_REWARD / 10 * 7));
     }
     let per_credit = BLOCK_REWARD / 10 / (2 * u64::from(config.protocol.committee_credits));
-    for p in 0..config.provisioners.len() {
-        let credits = u64::from(it.validation.credits(p) + it.ratification.credits(p));
-        let signed = signers & (1 << p) != 0;
-        if (signed || config.has(Mutation::RewardAllCommittee)) && credits > 0 {
-            out.push((p, per_credit * credits));
+    let union = validation | ratification;
+    for (committee, signers) in [
+        (&it.validation, validation),
+        (&it.ratification, ratification),
+    ] {
+        for p in committee.members() {
+            let signed = signers & (1 << p) != 0;
+            let paid = if config.has(Mutation::RewardAllCommittee) {
+                true
+            } else if config.has(Mutation::RewardUnionSigners) {
+                union & (1 << p) != 0
+            } else {
+                signed
+            };
+            if paid != signed {
+                let m = if config.has(Mutation::RewardAllCommittee) {
+                    Mutation::RewardAllCommittee
+                } else {
+                    Mutation::RewardUnionSigners
+                };
+                hits.hit(m);
+            }
+            if paid {
+                out.push((p, per_credit * u64::from(committee.credits(p))));
+            }
         }
     }
     out
 }
 
-fn child_context(config: &Config, parent: &Context, block: &LedgerBlock) -> Context {
+fn child_context(config: &Config, parent: &Context, block: &LedgerBlock, hits: &Hits) -> Context {
     let &(iteration, failed) = block;
     let height = u32::from(parent.round);
     let mut ledger = parent.ledger.clone();
@@ -146,43 +253,59 @@ fn child_context(config: &Config, parent: &Context, block: &LedgerBlock) -> Cont
         match fail {
             Value::NoCandidate => {
                 if let Some(g) = failed_it.generator {
-                    ledger.soft_slash(config, g, height, &mut fx);
-                    fx.soft_slashed.push((g, j));
+                    if config.has(Mutation::HardSlashNoCandidate) {
+                        hits.hit(Mutation::HardSlashNoCandidate);
+                        ledger.hard_slash(config, g, height, &mut fx);
+                    } else {
+                        ledger.soft_slash(config, g, height, &mut fx, hits);
+                        fx.soft_slashed.push((g, j));
+                    }
                 }
                 if config.has(Mutation::SlashAbsentVoters) {
                     for p in failed_it.validation.members() {
-                        ledger.soft_slash(config, p, height, &mut fx);
+                        hits.hit(Mutation::SlashAbsentVoters);
+                        ledger.soft_slash(config, p, height, &mut fx, hits);
                         fx.soft_slashed.push((p, j));
                     }
                 }
             }
-            Value::Invalid => {
+            Value::Invalid(_) => {
                 if let Some(g) = failed_it.generator {
                     ledger.hard_slash(config, g, height, &mut fx);
                 }
             }
-            Value::NoQuorum | Value::Valid => {}
+            Value::NoQuorum | Value::Valid(_) => {}
         }
     }
     let generator = it.generator.unwrap_or(0) as u8;
     let seed = hash(&[&parent.seed, &[generator]]);
-    make_context(config, parent.round + 1, seed, ledger, fx)
+    make_context(config, parent.round + 1, seed, ledger, fx, hits)
 }
 
-fn make_context(config: &Config, round: u8, seed: Seed, ledger: Ledger, fx: Effects) -> Context {
+fn make_context(
+    config: &Config,
+    round: u8,
+    seed: Seed,
+    ledger: Ledger,
+    fx: Effects,
+    hits: &Hits,
+) -> Context {
     let n = config.provisioners.len();
     let mut eligible = [false; MAX_PROVISIONERS];
     let mut weights = [0u64; MAX_PROVISIONERS];
     for p in 0..n {
         eligible[p] = ledger.eligible(config, p, u32::from(round));
-        let drawable = eligible[p]
-            || (config.has(Mutation::DrawSuspended)
-                && ledger.eligible_ignoring_suspension(config, p, u32::from(round)));
+        let suspended_drawable = config.has(Mutation::DrawSuspended)
+            && ledger.eligible_ignoring_suspension(config, p, u32::from(round));
+        if suspended_drawable && !eligible[p] {
+            hits.hit(Mutation::DrawSuspended);
+        }
+        let drawable = eligible[p] || suspended_drawable;
         if drawable {
             weights[p] = ledger.stake[p];
         }
     }
-    let iterations = draw_round(config, &seed, &weights);
+    let iterations = draw_round(config, &seed, &weights, hits);
     Context {
         round,
         seed,
@@ -195,16 +318,34 @@ fn make_context(config: &Config, round: u8, seed: Seed, ledger: Ledger, fx: Effe
 }
 
 /// SORT-4/SORT-5: which generators the committees of iteration `i` exclude.
-pub fn exclusions(config: &Config, drawable: usize, gen: Option<usize>, next: Option<usize>) -> u8 {
+pub fn exclusions(
+    config: &Config,
+    drawable: usize,
+    gen: Option<usize>,
+    next: Option<usize>,
+    hits: &Hits,
+) -> u8 {
     let bit = |g: Option<usize>| g.map_or(0u8, |g| 1 << g);
-    if config.has(Mutation::NoExclusion) {
-        0
-    } else if drawable >= 3 || (drawable == 2 && config.has(Mutation::DuskTwoEligible)) {
-        bit(gen) | bit(next)
-    } else if drawable == 2 {
-        bit(gen)
+    let reference = match drawable {
+        0 | 1 => 0,
+        2 => bit(gen),
+        _ => bit(gen) | bit(next),
+    };
+    let mutated = if config.has(Mutation::NoExclusion) {
+        Some((Mutation::NoExclusion, 0))
+    } else if drawable == 2 && config.has(Mutation::DuskTwoEligible) {
+        Some((Mutation::DuskTwoEligible, bit(gen) | bit(next)))
     } else {
-        0
+        None
+    };
+    match mutated {
+        Some((m, x)) => {
+            if x != reference {
+                hits.hit(m);
+            }
+            x
+        }
+        None => reference,
     }
 }
 
@@ -212,6 +353,7 @@ fn draw_round(
     config: &Config,
     seed: &Seed,
     weights: &[u64; MAX_PROVISIONERS],
+    hits: &Hits,
 ) -> Vec<IterationDraw> {
     let iters = config.protocol.max_iterations;
     let c = config.protocol.committee_credits;
@@ -222,7 +364,7 @@ fn draw_round(
     (0..iters)
         .map(|i| {
             let next = gens.get(usize::from(i) + 1).copied().flatten();
-            let excluded = exclusions(config, drawable, gens[usize::from(i)], next);
+            let excluded = exclusions(config, drawable, gens[usize::from(i)], next, hits);
             let mut w = *weights;
             for (p, wp) in w.iter_mut().enumerate() {
                 if excluded & (1 << p) != 0 {

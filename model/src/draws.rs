@@ -1,5 +1,6 @@
 //! Every draw, not just one seed: the committee assignments SORT-3..5 allow for a round, up to
-//! relabelling provisioners of equal weight, and the classes a seed's draw falls in.
+//! relabelling provisioners of equal weight, and the classes a seed's draw falls in. (The
+//! sweep that checks one model per class is `check::check_all_draws`.)
 //!
 //! The model is symmetric under a permutation of provisioners of equal weight once the draws
 //! are fixed (the draws are its only use of keys), so checking one seed per class checks every
@@ -129,7 +130,13 @@ pub fn allowed_classes(config: &Config, weights: &[u64]) -> BTreeSet<Profile> {
         let mut partial: Vec<Profile> = vec![vec![]];
         for i in 0..iters {
             let next = gens.get(i + 1).copied();
-            let excluded = exclusions(config, drawable.len(), Some(gens[i]), next);
+            let excluded = exclusions(
+                config,
+                drawable.len(),
+                Some(gens[i]),
+                next,
+                &crate::mutations::Hits::default(),
+            );
             let caps: Vec<u32> = (0..n)
                 .map(|p| {
                     if excluded & (1 << p) != 0 {
@@ -159,56 +166,4 @@ pub fn allowed_classes(config: &Config, weights: &[u64]) -> BTreeSet<Profile> {
         }
     }
     classes
-}
-
-/// Checks one model per allowed draw class of the first round and merges the reports: a safety
-/// property holds only if it holds for every class (the first violation found is kept), a
-/// witness is witnessed if some class reaches it. Progress reports (classes done, classes).
-pub fn check_all_draws(
-    config: &Config,
-    opts: &crate::CheckOptions,
-    progress: &mut dyn FnMut(usize, usize),
-) -> crate::CheckReport {
-    use crate::report::Status;
-    let start = std::time::Instant::now();
-    let n = config.provisioners.len();
-    let base = crate::SaModel::new(config.clone());
-    let weights = base.context(&[]).weights[..n].to_vec();
-    let classes = allowed_classes(config, &weights);
-    let mut merged: Option<crate::CheckReport> = None;
-    for (k, profile) in classes.iter().enumerate() {
-        progress(k, classes.len());
-        let model = crate::SaModel::with_first_round(config.clone(), profile);
-        let r = crate::check_model(model, opts, &mut |_| {});
-        merged = Some(match merged {
-            None => r,
-            Some(mut m) => {
-                m.exhaustive &= r.exhaustive;
-                if m.cut_reason.is_none() {
-                    m.cut_reason = r.cut_reason.clone();
-                }
-                m.unique_states += r.unique_states;
-                m.total_states += r.total_states;
-                m.max_depth = m.max_depth.max(r.max_depth);
-                m.search_seconds += r.search_seconds;
-                for (a, b) in m.properties.iter_mut().zip(r.properties) {
-                    let worse = matches!(
-                        (a.status, b.status),
-                        (Status::Holds, Status::Violated)
-                            | (Status::NotWitnessed, Status::Witnessed)
-                    );
-                    if worse {
-                        *a = b;
-                    }
-                }
-                m
-            }
-        });
-    }
-    progress(classes.len(), classes.len());
-    let mut report = merged.unwrap_or_else(|| crate::check(config, opts, &mut |_| {}));
-    report.draw_classes = Some(classes.len());
-    report.seconds = start.elapsed().as_secs_f64();
-    report.states_per_second = report.unique_states as f64 / report.search_seconds.max(1e-9);
-    report
 }

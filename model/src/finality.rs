@@ -1,20 +1,25 @@
 //! Block labels: PNI, Accepted/Attested, the walk-back to Confirmed, and Final (FIN-1..4).
 
 use crate::config::Config;
-use crate::mutations::Mutation;
+use crate::mutations::{Hits, Mutation};
 use crate::state::{Entry, Label};
 
 /// PNI: previous non-attested iterations = iteration − Fail attestations recorded (FIN-1).
-pub fn pni(config: &Config, e: &Entry) -> u8 {
+pub fn pni(config: &Config, hits: &Hits, e: &Entry) -> u8 {
+    let reference =
+        e.iteration.min(config.protocol.max_iterations) - e.failed.below(e.iteration).count();
     if config.has(Mutation::IgnorePni) {
+        if reference != 0 {
+            hits.hit(Mutation::IgnorePni);
+        }
         return 0;
     }
-    e.iteration.min(config.protocol.max_iterations) - e.failed.below(e.iteration).count()
+    reference
 }
 
 /// `confirmed_after = 2·PNI` (FIN-2).
-pub fn confirmed_after(config: &Config, e: &Entry) -> u32 {
-    2 * u32::from(pni(config, e))
+pub fn confirmed_after(config: &Config, hits: &Hits, e: &Entry) -> u32 {
+    2 * u32::from(pni(config, hits, e))
 }
 
 /// Appends an accepted block and relabels the chain (FIN-1..4).
@@ -23,13 +28,14 @@ pub fn confirmed_after(config: &Config, e: &Entry) -> u32 {
 /// the block below it with `stable = 1`: a Confirmed block adds 1; an Accepted/Attested block
 /// with `confirmed_after ≤ stable` becomes Confirmed and adds 1; otherwise stop. Then the
 /// consecutive Confirmed blocks just above the last Final block become Final.
-pub fn push(config: &Config, chain: &mut Vec<Entry>, mut block: Entry) {
-    block.label = if pni(config, &block) == 0 {
+pub fn push(config: &Config, hits: &Hits, chain: &mut Vec<Entry>, mut block: Entry) {
+    block.label = if pni(config, hits, &block) == 0 {
         Label::Attested
     } else {
         Label::Accepted
     };
     if config.has(Mutation::FinalizeOnAccept) {
+        hits.hit(Mutation::FinalizeOnAccept);
         block.label = Label::Final;
         chain.push(block);
         return;
@@ -48,7 +54,7 @@ pub fn push(config: &Config, chain: &mut Vec<Entry>, mut block: Entry) {
     for k in (first_open..top).rev() {
         if chain[k].label == Label::Confirmed {
             stable += 1;
-        } else if confirmed_after(config, &chain[k]) <= stable {
+        } else if confirmed_after(config, hits, &chain[k]) <= stable {
             chain[k].label = Label::Confirmed;
             stable += 1;
         } else {
@@ -61,5 +67,9 @@ pub fn push(config: &Config, chain: &mut Vec<Entry>, mut block: Entry) {
         } else {
             break;
         }
+    }
+    if config.has(Mutation::FinalizeParent) && top > 0 && chain[top - 1].label != Label::Final {
+        hits.hit(Mutation::FinalizeParent);
+        chain[top - 1].label = Label::Final;
     }
 }

@@ -85,7 +85,14 @@ pub struct Effects {
 
 impl Ledger {
     /// Soft slash (SLASH-1..3): warning first, then suspension and stake moved to `locked`.
-    pub fn soft_slash(&mut self, config: &Config, p: usize, height: u32, fx: &mut Effects) {
+    pub fn soft_slash(
+        &mut self,
+        config: &Config,
+        p: usize,
+        height: u32,
+        fx: &mut Effects,
+        hits: &crate::mutations::Hits,
+    ) {
         self.faults[p] = self.faults[p].saturating_add(1);
         let warnings = config.protocol.soft_slash_warnings;
         if self.faults[p] > warnings {
@@ -93,7 +100,11 @@ impl Ledger {
             self.suspended_until[p] =
                 next_epoch(height, config.protocol.epoch) + eff * config.protocol.epoch;
             let moved = (self.stake[p] / 10 * u64::from(eff)).min(self.stake[p]);
-            self.stake[p] -= moved;
+            if config.has(crate::mutations::Mutation::LockWithoutDebit) && moved > 0 {
+                hits.hit(crate::mutations::Mutation::LockWithoutDebit);
+            } else {
+                self.stake[p] -= moved;
+            }
             self.locked[p] += moved;
             fx.suspended.push(p);
         }

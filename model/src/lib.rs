@@ -1,10 +1,15 @@
 //! `sa-model`: a Stateright model of Dusk's Succinct Attestation consensus under a bounded
-//! fault budget, with every property of spec/properties.md named by its stable ID.
+//! fault budget (absence, early timers, invalid candidates, Byzantine provisioners), with every
+//! property of spec/properties.md named by its stable ID.
 //!
-//! Layout: [`config`] (parameters, presets, validation), [`sortition`] and [`context`]
-//! (deterministic draws per chain prefix), [`ledger`] (stakes, penalties), [`state`] and
-//! [`model`] (nodes, pool, actions), [`finality`] (labels), [`properties`] (the checked IDs),
-//! [`render`] (counterexamples in the spec's words), [`check`] and [`report`] (the runner).
+//! Two jobs, one dependency direction:
+//! - **the protocol**: [`config`], [`state`], [`node`] (one honest node's handler,
+//!   `handle(node, event) -> (node, messages)`), [`model`] (the network and the adversary that
+//!   compose the handlers), [`sortition`], [`context`] and [`draws`] (draws per chain prefix and
+//!   every draw class), [`ledger`], [`finality`], [`properties`], [`mutations`];
+//! - **the checking machinery**, which reads the protocol and is never read by it: [`check`]
+//!   (search, limits, verdicts, shortest paths, the all-draws sweep), [`report`], [`render`],
+//!   and [`odds`] (the fork's probability at mainnet scale).
 
 pub mod check;
 pub mod config;
@@ -15,6 +20,8 @@ pub mod finality;
 pub mod ledger;
 pub mod model;
 pub mod mutations;
+pub mod node;
+pub mod odds;
 pub mod properties;
 pub mod render;
 pub mod report;

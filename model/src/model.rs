@@ -1,122 +1,48 @@
-//! The Stateright model: every step of every node is an explicit action naming its actor.
+//! The Stateright model: the honest nodes' handlers (`crate::node`) composed with the network
+//! and the adversary. Every action is one event at one node, or a fault, and names its actor.
+//!
+//! Per-node views: a message sent is available to every node, but each node decides for itself
+//! when (and whether, before its timer) it acts on it, and which quorum it holds. Byzantine
+//! provisioners have no node state: like the faulty processes of the Tendermint accountability
+//! specs, their votes are present from the start: every tally counts a Byzantine committee
+//! member's credits for whatever value is tallied, so two nodes may hold quorums on different
+//! values of one step, each with the Byzantine signer in it (an equivocation only a node that
+//! holds both can prove).
 
 use std::sync::Arc;
 
+use serde::Serialize;
 use stateright::{Model, Property};
 
 use crate::config::Config;
-use crate::context::{ledger_blocks, Context, Contexts, IterationDraw, LedgerBlock};
-use crate::finality;
-use crate::mutations::Mutation;
+use crate::context::{Context, Contexts, IterationDraw, LedgerBlock};
+use crate::mutations::{Hits, Mutation};
+use crate::node::{handle, skip_idle_steps, Event};
 use crate::sortition::Committee;
 use crate::state::{
-    iteration_of, parent_of, round_of, slot, Attestation, BlockId, Entry, FailSet, FallbackRecord,
-    Msg, Node, State, Step, Value, VoteStep,
+    block, iteration_of, parent_of, round_of, slot, variant_of, Att, BlockId, FailSet, Msg, Node,
+    State, Step, Value, VoteStep,
 };
 
-/// One step of one node, or a fault. `p` is always the provisioner that acts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// One step of the model: an event at one honest node, a fault, or an adversary move.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Action {
-    /// Fault: provisioner `p` goes offline for good (absent).
-    Crash {
+    /// `event` happens at honest provisioner `p`.
+    Node {
         /// Who.
         p: u8,
+        /// What.
+        event: Event,
     },
-    /// gen(i) broadcasts its candidate (invalid when `valid` is false: a fault).
-    Propose {
-        /// The generator.
+    /// Byzantine gen(i) `p` broadcasts candidate `block` (a second, different one when
+    /// `variant_of(block) == 1`); which nodes receive it, and when, is up to delivery.
+    ByzantinePropose {
+        /// The Byzantine generator.
         p: u8,
-        /// Round.
-        round: u8,
-        /// Iteration.
-        iteration: u8,
-        /// Whether the candidate is valid.
-        valid: bool,
-    },
-    /// `p` receives the candidate, validates it and casts its Validation vote if a member.
-    ReceiveCandidate {
-        /// Who.
-        p: u8,
-        /// Round.
-        round: u8,
-        /// Iteration.
-        iteration: u8,
-    },
-    /// `p`'s Proposal timer fires: it votes NoCandidate if a member.
-    ProposalTimeout {
-        /// Who.
-        p: u8,
-        /// Round.
-        round: u8,
-        /// Iteration.
-        iteration: u8,
-    },
-    /// `p` sees a Validation quorum on `value` and casts its Ratification vote if a member.
-    ValidationQuorum {
-        /// Who.
-        p: u8,
-        /// Round.
-        round: u8,
-        /// Iteration.
-        iteration: u8,
-        /// The quorum's value.
-        value: Value,
-    },
-    /// `p`'s Validation timer fires: result NoQuorum.
-    ValidationTimeout {
-        /// Who.
-        p: u8,
-        /// Round.
-        round: u8,
-        /// Iteration.
-        iteration: u8,
-    },
-    /// `p` sees a Ratification quorum on `value`: it forms the attestation.
-    RatificationQuorum {
-        /// Who.
-        p: u8,
-        /// Round.
-        round: u8,
-        /// Iteration.
-        iteration: u8,
-        /// The quorum's value.
-        value: Value,
-    },
-    /// `p`'s Ratification timer fires: no attestation, next iteration.
-    RatificationTimeout {
-        /// Who.
-        p: u8,
-        /// Round.
-        round: u8,
-        /// Iteration.
-        iteration: u8,
-    },
-    /// `p` sees a Success quorum of an earlier iteration of its current round and accepts it.
-    PastSuccess {
-        /// Who.
-        p: u8,
-        /// Round.
-        round: u8,
-        /// The earlier iteration.
-        iteration: u8,
-    },
-    /// `p` replaces its block at `height` by the Success of `iteration` (fork choice).
-    Fallback {
-        /// Who.
-        p: u8,
-        /// Height of the replaced block.
-        height: u8,
-        /// Iteration of the block accepted instead.
-        iteration: u8,
-    },
-    /// Mutation `double-vote`: `p`, having voted NoCandidate, votes again on the late candidate.
-    Revote {
-        /// Who.
-        p: u8,
-        /// Round.
-        round: u8,
-        /// Iteration.
-        iteration: u8,
+        /// The candidate.
+        block: BlockId,
+        /// The failed_iterations it carries: every Fail attestation that can be formed.
+        failed: FailSet,
     },
 }
 
@@ -124,17 +50,7 @@ impl Action {
     /// The provisioner that acts.
     pub fn actor(&self) -> u8 {
         match *self {
-            Action::Crash { p }
-            | Action::Propose { p, .. }
-            | Action::ReceiveCandidate { p, .. }
-            | Action::ProposalTimeout { p, .. }
-            | Action::ValidationQuorum { p, .. }
-            | Action::ValidationTimeout { p, .. }
-            | Action::RatificationQuorum { p, .. }
-            | Action::RatificationTimeout { p, .. }
-            | Action::PastSuccess { p, .. }
-            | Action::Fallback { p, .. }
-            | Action::Revote { p, .. } => p,
+            Action::Node { p, .. } | Action::ByzantinePropose { p, .. } => p,
         }
     }
 }
@@ -145,30 +61,40 @@ pub struct SaModel {
     /// The configuration checked.
     pub config: Config,
     contexts: Contexts,
-}
-
-/// A tally: credits counted and the signers (bitset).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Tally {
-    /// Credits counted.
-    pub credits: u32,
-    /// Signers counted.
-    pub signers: u8,
+    /// Mutated rules that changed a decision (shared by every thread).
+    pub hits: Hits,
+    /// Set to stop the search: no state is expanded any more (our own timeout; Stateright's
+    /// is only seen by a thread that runs out of work, so a single thread never stops).
+    pub stop: Arc<std::sync::atomic::AtomicBool>,
+    /// Witnesses reached so far in this search (bit k: `properties::SPECS[k]`).
+    pub witnessed: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl SaModel {
     /// The model of `config` (which must be valid).
     pub fn new(config: Config) -> SaModel {
+        let contexts = Contexts::default();
+        let hits = contexts.hits.clone();
         SaModel {
             config,
-            contexts: Contexts::default(),
+            contexts,
+            hits,
+            stop: Default::default(),
+            witnessed: Default::default(),
         }
+    }
+
+    /// The largest credits the provisioners in `mask` hold together in one committee of any
+    /// round context computed so far.
+    pub fn max_credits_of(&self, mask: u8) -> u32 {
+        self.contexts.max_credits_of(mask)
     }
 
     /// The model of `config` whose first round uses the given draws (gen(i), Validation,
     /// Ratification per iteration) instead of its seed's: to check every allowed draw.
     pub fn with_first_round(config: Config, profile: &crate::draws::Profile) -> SaModel {
         let n = config.provisioners.len();
+        let hits = Hits::default();
         let genesis = Contexts::default().get(&config, &[]);
         let drawable = genesis.weights[..n].iter().filter(|&&w| w > 0).count();
         let draws = profile
@@ -178,14 +104,20 @@ impl SaModel {
                 let next = profile.get(i + 1).and_then(|d| d.0);
                 IterationDraw {
                     generator,
-                    excluded: crate::context::exclusions(&config, drawable, generator, next),
+                    excluded: crate::context::exclusions(&config, drawable, generator, next, &hits),
                     validation,
                     ratification,
                 }
             })
             .collect();
-        let contexts = Contexts::with_first_round(&config, draws);
-        SaModel { config, contexts }
+        let contexts = Contexts::with_first_round(&config, draws, hits.clone());
+        SaModel {
+            config,
+            contexts,
+            hits,
+            stop: Default::default(),
+            witnessed: Default::default(),
+        }
     }
 
     /// Number of provisioners.
@@ -200,327 +132,544 @@ impl SaModel {
 
     /// Context in which `node` decides its current round.
     pub fn node_context(&self, node: &Node) -> Arc<Context> {
-        self.context(&ledger_blocks(&node.chain))
+        self.contexts.of_chain(&self.config, &node.chain)
     }
 
     /// Context of the block id `parent` (ancestors' failed_iterations read from the pool).
     pub fn path_context(&self, state: &State, parent: BlockId) -> Arc<Context> {
         let r = round_of(parent);
-        let mut blocks = Vec::with_capacity(usize::from(r));
+        let mut blocks = [(0u8, FailSet::default()); 8];
         let mut id = 0;
         for k in 1..=r {
-            let it = ((parent >> (4 * (u32::from(k) - 1))) & 0xF) as u8 - 1;
-            id = slot(id, it);
+            let nib = ((parent >> (4 * (u32::from(k) - 1))) & 0xF) as u8 - 1;
+            id = block(id, nib / 2, nib % 2);
             let failed = candidate(state, id).map_or(FailSet::default(), |(_, f)| f);
-            blocks.push((it, failed));
+            blocks[usize::from(k) - 1] = (nib / 2, failed);
         }
-        self.context(&blocks)
+        self.context(&blocks[..usize::from(r)])
+    }
+
+    /// Draws of the slot `s`.
+    pub fn slot_draw(&self, state: &State, s: BlockId) -> Option<IterationDraw> {
+        self.path_context(state, parent_of(s))
+            .iterations
+            .get(usize::from(iteration_of(s)))
+            .cloned()
     }
 
     /// Threshold a node uses for `value` (QUORUM-1/2).
     pub fn threshold(&self, value: Value) -> u32 {
-        if self.config.has(Mutation::ValidThresholdBelowMajority) {
-            (self.config.protocol.committee_credits / 2).max(1)
-        } else if value == Value::Valid {
+        let reference = if value.is_valid() {
             self.config.supermajority()
         } else {
             self.config.majority()
+        };
+        if self.config.has(Mutation::ValidThresholdBelowMajority) {
+            let t = (self.config.protocol.committee_credits / 2).max(1);
+            if t != reference {
+                self.hits.hit(Mutation::ValidThresholdBelowMajority);
+            }
+            t
+        } else {
+            reference
         }
     }
 
-    /// TALLY-1..3: credits of the committee members who voted `value` for (`slot`, `step`).
-    /// A signer with two different votes for one step is not counted (conflict: a fault proof).
-    pub fn tally(
+    /// TALLY-1..3: a quorum on `value` for (`slot`, `step`) that a node can hold, as the
+    /// smallest set of signers in key order, honest senders first, then Byzantine members
+    /// (the adversary shows a node no more of its votes than needed): `None` if the honest
+    /// votes sent plus every Byzantine member's credits stay below the threshold.
+    pub fn quorum_signers(
         &self,
         state: &State,
+        viewer: Option<usize>,
         committee: &Committee,
-        slot: BlockId,
+        s: BlockId,
         step: VoteStep,
         value: Value,
-    ) -> Tally {
-        let mut t = Tally::default();
-        for v in 0..self.n() as u8 {
-            if !state.pool.contains(&Msg::Vote {
-                slot,
-                step,
-                value,
-                voter: v,
-            }) {
-                continue;
-            }
-            if has_conflict(state, slot, step, v) {
-                continue;
-            }
-            let c = committee.credits(usize::from(v));
-            let counted = if c > 0 {
-                c
-            } else if self.config.has(Mutation::CountNonMembers) {
-                1
-            } else {
-                0
-            };
-            if counted > 0 {
-                t.credits += counted;
-                t.signers |= 1 << v;
+    ) -> Option<u8> {
+        let threshold = self.threshold(value);
+        let known = viewer.map_or(0, |n| {
+            self.known_equivocators(state, n, committee, s, step, value)
+        });
+        let mut credits = 0;
+        let mut signers = 0u8;
+        let byz = self.config.byzantine_mask();
+        for pass in [false, true] {
+            for v in 0..self.n() {
+                if credits >= threshold {
+                    return Some(signers);
+                }
+                let is_byz = byz & (1 << v) != 0;
+                if is_byz != pass {
+                    continue;
+                }
+                let c = committee.credits(v);
+                let counted = if is_byz {
+                    if known & (1 << v) != 0 {
+                        0
+                    } else {
+                        c
+                    }
+                } else if state.pool.contains(&Msg::Vote {
+                    slot: s,
+                    step,
+                    value,
+                    voter: v as u8,
+                }) {
+                    if c == 0 && self.config.has(Mutation::CountNonMembers) {
+                        self.hits.hit(Mutation::CountNonMembers);
+                        1
+                    } else {
+                        c
+                    }
+                } else {
+                    0
+                };
+                if counted > 0 {
+                    credits += counted;
+                    signers |= 1 << v;
+                }
             }
         }
-        t
+        (credits >= threshold).then_some(signers)
     }
 
-    fn quorum(
+    /// TALLY-3 at node `n`: the Byzantine members whose vote on `value` node `n` must not count
+    /// because it holds an attestation of the same slot on another value that needed that
+    /// member's vote in this step (the honest votes of that value and the other Byzantine
+    /// members' credits do not reach its threshold): `n` holds both of its votes, a fault
+    /// proof. A member that was not needed may have been left out of what `n` received, so it
+    /// still counts (the adversary's best case).
+    pub fn known_equivocators(
         &self,
         state: &State,
-        draw: &IterationDraw,
-        slot: BlockId,
+        n: usize,
+        committee: &Committee,
+        s: BlockId,
+        step: VoteStep,
         value: Value,
-    ) -> Option<Attestation> {
-        let thr = self.threshold(value);
-        let rat = self.tally(
+    ) -> u8 {
+        let byz = self.config.byzantine_mask();
+        if byz == 0 {
+            return 0;
+        }
+        let mut known = 0u8;
+        for &(slot_id, other) in &state.nodes[n].held {
+            if slot_id != s || other == value {
+                continue;
+            }
+            if step == VoteStep::Validation && other == Value::NoQuorum {
+                continue;
+            }
+            let threshold = self.threshold(other);
+            let honest: u32 = committee
+                .members()
+                .filter(|&q| {
+                    byz & (1 << q) == 0
+                        && state.pool.contains(&Msg::Vote {
+                            slot: s,
+                            step,
+                            value: other,
+                            voter: q as u8,
+                        })
+                })
+                .map(|q| committee.credits(q))
+                .sum();
+            let byz_total: u32 = committee
+                .members()
+                .filter(|&q| byz & (1 << q) != 0)
+                .map(|q| committee.credits(q))
+                .sum();
+            for b in committee.members().filter(|&q| byz & (1 << q) != 0) {
+                if honest + byz_total - committee.credits(b) < threshold {
+                    known |= 1 << b;
+                }
+            }
+        }
+        known
+    }
+
+    /// The attestation on `value` a node can form for slot `s` (ATT-1): Ratification quorum,
+    /// plus the Validation quorum on the same value (none for NoQuorum).
+    pub fn attestation(
+        &self,
+        state: &State,
+        viewer: Option<usize>,
+        draw: &IterationDraw,
+        s: BlockId,
+        value: Value,
+    ) -> Option<Att> {
+        let ratification = self.quorum_signers(
             state,
+            viewer,
             &draw.ratification,
-            slot,
+            s,
             VoteStep::Ratification,
             value,
-        );
-        if rat.credits < thr {
-            return None;
-        }
-        let val = if value == Value::NoQuorum {
-            Tally::default()
+        )?;
+        let validation = if value == Value::NoQuorum {
+            0
         } else {
-            let val = self.tally(state, &draw.validation, slot, VoteStep::Validation, value);
-            if val.credits < thr {
-                return None;
-            }
-            val
+            self.quorum_signers(
+                state,
+                viewer,
+                &draw.validation,
+                s,
+                VoteStep::Validation,
+                value,
+            )?
         };
-        Some(Attestation {
-            slot,
+        Some(Att {
+            slot: s,
             value,
-            validation: val.signers,
-            ratification: rat.signers,
+            validation,
+            ratification,
         })
     }
 
-    fn validation_quorum(
+    /// The Success attestation of candidate `b` a node can form, if the candidate exists.
+    pub fn success(
         &self,
         state: &State,
-        draw: &IterationDraw,
-        slot: BlockId,
-        value: Value,
-    ) -> bool {
-        self.tally(state, &draw.validation, slot, VoteStep::Validation, value)
-            .credits
-            >= self.threshold(value)
+        viewer: Option<usize>,
+        b: BlockId,
+    ) -> Option<(Att, FailSet)> {
+        let (valid, failed) = candidate(state, b)?;
+        let _ = valid;
+        let s = slot(parent_of(b), iteration_of(b));
+        let draw = self.slot_draw(state, s)?;
+        let att = self.attestation(state, viewer, &draw, s, Value::Valid(variant_of(b)))?;
+        Some((att, failed))
     }
 
-    fn cast(
-        &self,
-        state: &mut State,
-        committee: &Committee,
-        p: u8,
-        slot: BlockId,
-        step: VoteStep,
-        value: Value,
-    ) {
-        if committee.credits(usize::from(p)) > 0 || self.config.has(Mutation::CountNonMembers) {
-            state.pool.insert(Msg::Vote {
-                slot,
-                step,
-                value,
-                voter: p,
-            });
+    /// The vote values that can be tallied for slot `s` in `step`: the fixed ones and
+    /// Valid/Invalid of every candidate sent for the slot.
+    fn values(state: &State, s: BlockId, ratification: bool) -> Vec<Value> {
+        let mut values = vec![Value::NoCandidate];
+        for v in 0..2 {
+            if candidate(state, block(parent_of(s), iteration_of(s), v)).is_some() {
+                values.push(Value::Valid(v));
+                values.push(Value::Invalid(v));
+            }
         }
-    }
-
-    /// STEP-VAL-1: `p` has the candidate of `s` (valid or not) and votes on it if a member.
-    fn validate(&self, state: &mut State, p: u8, draw: &IterationDraw, s: BlockId, valid: bool) {
-        let n = &mut state.nodes[usize::from(p)];
-        n.candidate = Some(valid);
-        n.step = Step::Validation;
-        let value = if valid { Value::Valid } else { Value::Invalid };
-        self.cast(state, &draw.validation, p, s, VoteStep::Validation, value);
-    }
-
-    fn crashed(&self, state: &State) -> u8 {
-        state.nodes.iter().filter(|n| !n.alive).count() as u8
-    }
-
-    /// Records an attestation; the first one formed for a (slot, value) is the canonical one
-    /// (the one the next block carries), so later formations with more signers add nothing.
-    fn record(&self, state: &mut State, att: Attestation) -> Attestation {
-        let lo = Attestation {
-            validation: 0,
-            ratification: 0,
-            ..att
-        };
-        let hi = Attestation {
-            validation: u8::MAX,
-            ratification: u8::MAX,
-            ..att
-        };
-        if let Some(first) = state.attestations.range(lo..=hi).next() {
-            return *first;
+        if ratification {
+            values.push(Value::NoQuorum);
         }
-        state.attestations.insert(att);
-        att
+        values
     }
 
-    /// Skips the steps in which `p` has nothing to do (not the generator, not a member):
-    /// they send nothing and their timers lead to the same state.
-    fn skip_idle_steps(&self, state: &mut State, p: usize) {
+    /// Whether the network is synchronous for `node` (it is at or past the GST round).
+    pub fn post_gst(&self, node: &Node) -> bool {
+        let gst = self.config.faults.gst_round;
+        gst != 0 && node.round() >= gst
+    }
+
+    /// Whether `p`'s timer of `step` may fire now. Before GST (with early timers) any time;
+    /// after GST only when on time (TIME-3): nothing that could complete the step can still
+    /// arrive. For Proposal: no candidate, and gen(i) is not an honest node that may still
+    /// propose (a Byzantine generator may withhold for ever). For a vote step: no quorum can be
+    /// held, and every honest member that has not voted is absent or past the step.
+    pub fn timer_may_fire(&self, state: &State, p: usize, step: Step) -> bool {
         let node = &state.nodes[p];
-        if !matches!(node.step, Step::Proposal | Step::Validation) {
-            return;
+        if !self.post_gst(node) && self.config.faults.early_timers {
+            return true;
         }
-        let ctx = self.node_context(node);
-        let draw = &ctx.iterations[usize::from(node.iteration)];
-        let member = |c: &Committee| c.credits(p) > 0 || self.config.has(Mutation::CountNonMembers);
-        let node = &mut state.nodes[p];
-        if node.step == Step::Proposal && draw.generator != Some(p) && !member(&draw.validation) {
-            node.step = Step::Validation;
-        }
-        if node.step == Step::Validation && !member(&draw.ratification) {
-            node.step = Step::Ratification;
-        }
-    }
-
-    fn accept(&self, state: &mut State, p: usize, att: Attestation) {
-        let failed = candidate(state, att.slot).map_or(FailSet::default(), |(_, f)| f);
-        let iteration = iteration_of(att.slot);
-        let att = self.record(state, att);
-        let rounds = self.config.protocol.rounds;
-        let node = &mut state.nodes[p];
-        finality::push(
-            &self.config,
-            &mut node.chain,
-            Entry {
-                iteration,
-                failed,
-                signers: att.validation | att.ratification,
-                label: crate::state::Label::Accepted,
-            },
-        );
-        node.iteration = 0;
-        node.candidate = None;
-        node.result = None;
-        node.fails = FailSet::default();
-        node.step = if node.round() > rounds {
-            Step::Done
-        } else {
-            Step::Proposal
-        };
-    }
-
-    fn next_iteration(&self, node: &mut Node) {
-        node.candidate = None;
-        node.result = None;
-        if node.iteration + 1 < self.config.protocol.max_iterations {
-            node.iteration += 1;
-            node.step = Step::Proposal;
-        } else {
-            node.step = Step::Open;
-        }
-    }
-
-    /// TIME-3: whether `p`'s timer for `step` fires on time, i.e. nothing that could complete
-    /// the step is available or on its way: for Proposal, no candidate and gen(i) can no longer
-    /// propose on this slot; for a vote step, no quorum is available and every committee member
-    /// that has not voted is absent or past that step. A timer that fires otherwise is a late
-    /// message and uses one unit of the `late` budget.
-    pub fn nothing_pending(&self, state: &State, p: usize, step: Step) -> bool {
-        let node = &state.nodes[p];
-        let (tip, j) = (node.tip(), node.iteration);
+        let (tip, j, r) = (node.tip(), node.iteration, node.round());
         let s = slot(tip, j);
-        let r = node.round();
         let ctx = self.node_context(node);
         let draw = &ctx.iterations[usize::from(j)];
+        let honest = |q: usize| !self.config.is_byzantine(q);
         let may_still = |q: usize, before: Step| may_still_act(state, q, tip, r, j, before);
         match step {
             Step::Proposal => {
-                candidate(state, s).is_none()
-                    && draw
-                        .generator
-                        .is_none_or(|g| g == p || !may_still(g, Step::Proposal))
+                let any_candidate = (0..2).any(|v| candidate(state, block(tip, j, v)).is_some());
+                let gen_pending = draw
+                    .generator
+                    .is_some_and(|g| honest(g) && may_still(g, Step::Proposal));
+                if gen_pending
+                    && draw.generator == Some(p)
+                    && self.config.has(Mutation::GeneratorMaySkip)
+                {
+                    self.hits.hit(Mutation::GeneratorMaySkip);
+                    return !any_candidate;
+                }
+                !any_candidate && !gen_pending
             }
             Step::Validation | Step::Ratification => {
-                let available = if step == Step::Validation {
-                    [Value::NoCandidate, Value::Valid, Value::Invalid]
-                        .iter()
-                        .any(|&v| self.validation_quorum(state, draw, s, v))
-                } else {
-                    [
-                        Value::NoCandidate,
-                        Value::Valid,
-                        Value::Invalid,
-                        Value::NoQuorum,
-                    ]
-                    .iter()
-                    .any(|&v| self.quorum(state, draw, s, v).is_some())
-                };
+                let ratification = step == Step::Ratification;
+                let available = Self::values(state, s, ratification).into_iter().any(|v| {
+                    if ratification {
+                        self.attestation(state, Some(p), draw, s, v).is_some()
+                    } else {
+                        self.quorum_signers(
+                            state,
+                            Some(p),
+                            &draw.validation,
+                            s,
+                            VoteStep::Validation,
+                            v,
+                        )
+                        .is_some()
+                    }
+                });
                 if available {
                     return false;
                 }
-                let (committee, vstep, before) = if step == Step::Validation {
-                    (&draw.validation, VoteStep::Validation, Step::Proposal)
-                } else {
+                let (committee, vstep, before) = if ratification {
                     (&draw.ratification, VoteStep::Ratification, Step::Validation)
+                } else {
+                    (&draw.validation, VoteStep::Validation, Step::Proposal)
                 };
                 committee.members().all(|q| {
-                    let voted = votes_cast(state, s, vstep, q as u8) > 0;
-                    voted || !may_still(q, before)
+                    !honest(q) || votes_cast(state, s, vstep, q as u8) > 0 || !may_still(q, before)
                 })
             }
-            Step::Open | Step::Done => true,
+            Step::Open | Step::Done => false,
         }
     }
 
-    /// The Success attestation formable now for `slot`, if any.
-    pub fn success(&self, state: &State, slot: BlockId) -> Option<Attestation> {
-        let ctx = self.path_context(state, parent_of(slot));
-        let draw = &ctx.iterations[usize::from(iteration_of(slot))];
-        candidate(state, slot)?;
-        self.quorum(state, draw, slot, Value::Valid)
+    /// Every event the network offers honest node `p` now.
+    pub fn node_events(&self, state: &State, p: usize, out: &mut Vec<Event>) {
+        let node = &state.nodes[p];
+        let (tip, it) = (node.tip(), node.iteration);
+        let s = slot(tip, it);
+        if node.step != Step::Done {
+            let ctx = self.node_context(node);
+            let draw = &ctx.iterations[usize::from(it)];
+            match node.step {
+                Step::Proposal => {
+                    let own = candidate(state, s).is_some();
+                    if draw.generator == Some(p) && !own {
+                        out.push(Event::Propose { valid: true });
+                        if state.invalid_used < self.config.faults.invalid_candidates {
+                            out.push(Event::Propose { valid: false });
+                        }
+                    }
+                    for v in 0..2 {
+                        let b = block(tip, it, v);
+                        if let Some((valid, _)) = candidate(state, b) {
+                            out.push(Event::Candidate { block: b, valid });
+                        }
+                    }
+                    if self.timer_may_fire(state, p, Step::Proposal) {
+                        out.push(Event::Timeout {
+                            step: Step::Proposal,
+                        });
+                    }
+                }
+                Step::Validation => {
+                    for value in Self::values(state, s, false) {
+                        if let Some(signers) = self.quorum_signers(
+                            state,
+                            Some(p),
+                            &draw.validation,
+                            s,
+                            VoteStep::Validation,
+                            value,
+                        ) {
+                            out.push(Event::ValidationQuorum { value, signers });
+                        }
+                    }
+                    if self.timer_may_fire(state, p, Step::Validation) {
+                        out.push(Event::Timeout {
+                            step: Step::Validation,
+                        });
+                    }
+                }
+                Step::Ratification => {
+                    for value in Self::values(state, s, true) {
+                        if let Some(att) = self.attestation(state, Some(p), draw, s, value) {
+                            let failed = match value {
+                                Value::Valid(v) => candidate(state, block(tip, it, v))
+                                    .map_or(FailSet::default(), |c| c.1),
+                                _ => FailSet::default(),
+                            };
+                            out.push(Event::RatificationQuorum { att, failed });
+                        }
+                    }
+                    if self.timer_may_fire(state, p, Step::Ratification) {
+                        out.push(Event::Timeout {
+                            step: Step::Ratification,
+                        });
+                    }
+                }
+                Step::Open | Step::Done => {}
+            }
+            // Success attestations of earlier iterations of this round (all, when Open).
+            let upto = if node.step == Step::Open {
+                self.config.protocol.max_iterations
+            } else {
+                it
+            };
+            for j in 0..upto {
+                for v in 0..2 {
+                    if let Some((att, failed)) = self.success(state, Some(p), block(tip, j, v)) {
+                        out.push(Event::PastSuccess { att, failed });
+                    }
+                }
+            }
+            if self.config.has(Mutation::DoubleVote) && node.step == Step::Validation {
+                let voted_no_candidate = state.pool.contains(&Msg::Vote {
+                    slot: s,
+                    step: VoteStep::Validation,
+                    value: Value::NoCandidate,
+                    voter: p as u8,
+                });
+                let b = block(tip, it, 0);
+                if voted_no_candidate
+                    && candidate(state, b).is_some()
+                    && votes_cast(state, s, VoteStep::Validation, p as u8) == 1
+                {
+                    out.push(Event::Revote { block: b });
+                }
+            }
+        }
+        self.fork_choice(state, p, out);
+    }
+
+    /// FORK-1: a Success of a strictly lower iteration on the parent of a block this node
+    /// holds above its last Final block.
+    fn fork_choice(&self, state: &State, p: usize, out: &mut Vec<Event>) {
+        let node = &state.nodes[p];
+        let final_height = node.final_height();
+        let any_iteration = self.config.has(Mutation::FallbackAnyIteration)
+            || self.config.has(Mutation::DuskStalledRecovery);
+        let ignore_final = self.config.has(Mutation::DuskStalledRecovery);
+        for h in 1..=node.chain.len() {
+            let below_final = h <= final_height;
+            if below_final && !ignore_final {
+                continue;
+            }
+            let have = node.chain[h - 1].iteration;
+            let parent = node.block_at(h - 1);
+            for j in 0..self.config.protocol.max_iterations {
+                let allowed = if any_iteration { j != have } else { j < have };
+                if !allowed {
+                    continue;
+                }
+                for v in 0..2 {
+                    if let Some((att, failed)) = self.success(state, Some(p), block(parent, j, v)) {
+                        if j >= have {
+                            self.hits.hit(Mutation::FallbackAnyIteration);
+                        }
+                        if below_final {
+                            self.hits.hit(Mutation::DuskStalledRecovery);
+                        }
+                        out.push(Event::Fallback {
+                            height: h as u8,
+                            att,
+                            failed,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// The candidates a Byzantine generator can broadcast now: for each slot an honest node is
+    /// deciding whose gen(i) is Byzantine, each of two different candidates not yet sent.
+    fn byzantine_moves(&self, state: &State, out: &mut Vec<Action>) {
+        if self.config.faults.byzantine.is_empty() {
+            return;
+        }
+        let mut slots: Vec<(BlockId, u8)> = state
+            .nodes
+            .iter()
+            .filter(|n| {
+                n.alive
+                    && matches!(
+                        n.step,
+                        Step::Proposal | Step::Validation | Step::Ratification
+                    )
+            })
+            .map(|n| (n.tip(), n.iteration))
+            .collect();
+        slots.sort_unstable();
+        slots.dedup();
+        for (tip, it) in slots {
+            let ctx = self.path_context(state, tip);
+            let Some(g) = ctx.iterations[usize::from(it)].generator else {
+                continue;
+            };
+            if !self.config.is_byzantine(g) {
+                continue;
+            }
+            let failed = self.formable_fails(state, &ctx, tip, it);
+            for v in 0..2 {
+                let b = block(tip, it, v);
+                if candidate(state, b).is_none() {
+                    out.push(Action::ByzantinePropose {
+                        p: g as u8,
+                        block: b,
+                        failed,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Every Fail attestation of iterations below `it` (and the relaxed threshold) on `tip`
+    /// that can be formed from the votes sent and the Byzantine credits.
+    fn formable_fails(&self, state: &State, ctx: &Context, tip: BlockId, it: u8) -> FailSet {
+        let mut failed = FailSet::default();
+        for j in 0..it.min(self.config.protocol.relaxed_iterations) {
+            let s = slot(tip, j);
+            let draw = &ctx.iterations[usize::from(j)];
+            for value in Self::values(state, s, true) {
+                if !value.is_valid() && self.attestation(state, None, draw, s, value).is_some() {
+                    failed = failed.with(j, value);
+                    break;
+                }
+            }
+        }
+        failed
+    }
+
+    fn crashed(&self, state: &State) -> u8 {
+        state
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(p, n)| !n.alive && !self.config.is_byzantine(*p))
+            .count() as u8
     }
 }
 
-/// The candidate proposed for `slot`: (valid, failed_iterations).
-pub fn candidate(state: &State, slot: BlockId) -> Option<(bool, FailSet)> {
+/// The candidate `b` if it was sent: (valid, failed_iterations).
+pub fn candidate(state: &State, b: BlockId) -> Option<(bool, FailSet)> {
     let lo = Msg::Candidate {
-        slot,
+        block: b,
         valid: false,
         failed: FailSet(0),
     };
     let hi = Msg::Candidate {
-        slot,
-        valid: true,
-        failed: FailSet(u16::MAX),
+        block: b + 1,
+        valid: false,
+        failed: FailSet(0),
     };
-    state.pool.range(lo..=hi).next().map(|m| match *m {
-        Msg::Candidate { valid, failed, .. } => (valid, failed),
-        Msg::Vote { .. } => unreachable_vote(),
+    state.pool.range(&lo, &hi).iter().find_map(|m| match *m {
+        Msg::Candidate {
+            block: x,
+            valid,
+            failed,
+        } if x == b => Some((valid, failed)),
+        _ => None,
     })
 }
 
-fn unreachable_vote() -> (bool, FailSet) {
-    // The range above only spans candidates; a vote cannot appear in it.
-    (false, FailSet(0))
-}
-
-const VALUES: [Value; 4] = [
-    Value::NoCandidate,
-    Value::Valid,
-    Value::Invalid,
-    Value::NoQuorum,
-];
-
 /// Number of different votes `voter` cast for (`slot`, `step`).
-pub fn votes_cast(state: &State, slot: BlockId, step: VoteStep, voter: u8) -> usize {
-    VALUES
-        .iter()
-        .filter(|&&value| {
+pub fn votes_cast(state: &State, s: BlockId, step: VoteStep, voter: u8) -> usize {
+    let mut values = vec![Value::NoCandidate, Value::NoQuorum];
+    for v in 0..2 {
+        values.push(Value::Valid(v));
+        values.push(Value::Invalid(v));
+    }
+    values
+        .into_iter()
+        .filter(|&value| {
             state.pool.contains(&Msg::Vote {
-                slot,
+                slot: s,
                 step,
                 value,
                 voter,
@@ -530,7 +679,11 @@ pub fn votes_cast(state: &State, slot: BlockId, step: VoteStep, voter: u8) -> us
 }
 
 /// Whether node `q` may still act in step `before_or_at` (or earlier) of iteration `j` of
-/// round `r` on `tip`: alive, and not past that point (a node behind may still get there).
+/// round `r` on `tip`: alive, and not past that point: on `tip` and not yet past the step, or
+/// behind on `tip`'s branch, or on another branch that it will leave for `tip`'s by fork choice
+/// (FORK-1: at the height where the branches part, `tip`'s block has the lower iteration and
+/// `q`'s block there is not Final). After GST such a node receives `tip`'s blocks and falls
+/// back before any timer fires.
 pub fn may_still_act(
     state: &State,
     q: usize,
@@ -540,16 +693,32 @@ pub fn may_still_act(
     before_or_at: Step,
 ) -> bool {
     let n = &state.nodes[q];
-    n.alive
-        && (n.round() < r
+    if !n.alive {
+        return false;
+    }
+    let ancestor = |h: u8| -> BlockId {
+        if h == 0 {
+            0
+        } else {
+            tip & (u32::MAX >> (32 - 4 * u32::from(h)))
+        }
+    };
+    let common = (1..=n.chain.len().min(usize::from(r) - 1))
+        .take_while(|&h| n.block_at(h) == ancestor(h as u8))
+        .count();
+    if common == n.chain.len() {
+        // On tip's branch: behind, or at tip and not yet past the step.
+        return n.round() < r
             || (n.round() == r
-                && n.tip() == tip
-                && (n.iteration < j || (n.iteration == j && n.step <= before_or_at))))
-}
-
-/// Whether `voter` cast two different votes for (`slot`, `step`).
-pub fn has_conflict(state: &State, slot: BlockId, step: VoteStep, voter: u8) -> bool {
-    votes_cast(state, slot, step, voter) > 1
+                && (n.iteration < j || (n.iteration == j && n.step <= before_or_at)));
+    }
+    let d = common + 1;
+    if d >= usize::from(r) {
+        // q is past tip on a branch that contains it: not coming back to this slot.
+        return false;
+    }
+    let theirs = iteration_of(ancestor(d as u8));
+    d > n.final_height() && theirs < n.chain[d - 1].iteration
 }
 
 impl Model for SaModel {
@@ -557,339 +726,84 @@ impl Model for SaModel {
     type Action = Action;
 
     fn init_states(&self) -> Vec<State> {
-        let mut state = State {
-            nodes: vec![Node::new(); self.n()],
-            pool: Default::default(),
-            attestations: Default::default(),
-            invalid_used: 0,
-            late_used: 0,
-        };
-        for p in 0..self.n() {
-            self.skip_idle_steps(&mut state, p);
+        let mut nodes = vec![Node::new(); self.n()];
+        for (p, node) in nodes.iter_mut().enumerate() {
+            if self.config.is_byzantine(p) {
+                node.alive = false;
+                node.step = Step::Done;
+            } else {
+                skip_idle_steps(self, p, node);
+            }
         }
-        vec![state]
+        vec![State {
+            nodes,
+            pool: Default::default(),
+            invalid_used: 0,
+        }]
     }
 
     fn actions(&self, state: &State, actions: &mut Vec<Action>) {
-        let late = state.late_used < self.config.faults.late;
         let can_crash = self.crashed(state) < self.config.faults.absent;
-        // TIME-4: after GST delivery is synchronous and the model runs the nodes that are past
-        // GST one at a time, in key order (a synchronous round). Before GST every interleaving
-        // is explored. Crashes stay possible at every point.
+        // TIME-4: after GST delivery is synchronous and the nodes past GST are run one at a
+        // time, in key order. Before GST every interleaving is explored.
         let mut scheduled_post_gst = false;
-        for (pi, node) in state.nodes.iter().enumerate() {
-            if !node.alive {
+        let mut events = Vec::new();
+        for (p, node) in state.nodes.iter().enumerate() {
+            if !node.alive || self.config.is_byzantine(p) {
                 continue;
             }
-            let p = pi as u8;
-            let gst = self.config.faults.gst_round;
-            let post_gst = gst != 0 && node.round() >= gst;
+            let post_gst = self.post_gst(node);
             if can_crash && !post_gst {
-                actions.push(Action::Crash { p });
+                actions.push(Action::Node {
+                    p: p as u8,
+                    event: Event::Crash,
+                });
             }
             if post_gst && scheduled_post_gst {
                 continue;
             }
-            let before = actions.len();
-            let round = node.round();
-            let iteration = node.iteration;
-            let tip = node.tip();
-            let late = late && !post_gst;
-            let early_all = self.config.faults.late_all_steps;
-            if node.step != Step::Done {
-                let ctx = self.node_context(node);
-                let draw = &ctx.iterations[usize::from(iteration)];
-                let s = slot(tip, iteration);
-                match node.step {
-                    Step::Proposal => {
-                        let cand = candidate(state, s);
-                        let is_gen = draw.generator == Some(pi);
-                        if is_gen && cand.is_none() {
-                            actions.push(Action::Propose {
-                                p,
-                                round,
-                                iteration,
-                                valid: true,
-                            });
-                            if state.invalid_used < self.config.faults.invalid_candidates {
-                                actions.push(Action::Propose {
-                                    p,
-                                    round,
-                                    iteration,
-                                    valid: false,
-                                });
-                            }
-                        }
-                        if cand.is_some() {
-                            actions.push(Action::ReceiveCandidate {
-                                p,
-                                round,
-                                iteration,
-                            });
-                        }
-                        if (late && early_all) || self.nothing_pending(state, pi, Step::Proposal) {
-                            actions.push(Action::ProposalTimeout {
-                                p,
-                                round,
-                                iteration,
-                            });
-                        }
-                    }
-                    Step::Validation => {
-                        let mut any = false;
-                        for value in [Value::NoCandidate, Value::Valid, Value::Invalid] {
-                            if self.validation_quorum(state, draw, s, value) {
-                                any = true;
-                                actions.push(Action::ValidationQuorum {
-                                    p,
-                                    round,
-                                    iteration,
-                                    value,
-                                });
-                            }
-                        }
-                        if (late && early_all)
-                            || (!any && self.nothing_pending(state, pi, Step::Validation))
-                        {
-                            actions.push(Action::ValidationTimeout {
-                                p,
-                                round,
-                                iteration,
-                            });
-                        }
-                    }
-                    Step::Ratification => {
-                        let mut any = false;
-                        for value in [
-                            Value::NoCandidate,
-                            Value::Valid,
-                            Value::Invalid,
-                            Value::NoQuorum,
-                        ] {
-                            if self.quorum(state, draw, s, value).is_some() {
-                                any = true;
-                                actions.push(Action::RatificationQuorum {
-                                    p,
-                                    round,
-                                    iteration,
-                                    value,
-                                });
-                            }
-                        }
-                        if late || (!any && self.nothing_pending(state, pi, Step::Ratification)) {
-                            actions.push(Action::RatificationTimeout {
-                                p,
-                                round,
-                                iteration,
-                            });
-                        }
-                    }
-                    Step::Open | Step::Done => {}
-                }
-                // Success quorums of earlier iterations of this round (and all, when Open).
-                let upto = if node.step == Step::Open {
-                    self.config.protocol.max_iterations
-                } else {
-                    iteration
-                };
-                for j in 0..upto {
-                    if self.success(state, slot(tip, j)).is_some() {
-                        actions.push(Action::PastSuccess {
-                            p,
-                            round,
-                            iteration: j,
-                        });
-                    }
-                }
-                if self.config.has(Mutation::DoubleVote)
-                    && matches!(node.step, Step::Validation | Step::Ratification)
-                    && node.candidate.is_none()
-                    && draw.validation.credits(pi) > 0
-                    && candidate(state, s).is_some()
-                    && !has_conflict(state, s, VoteStep::Validation, p)
-                {
-                    actions.push(Action::Revote {
-                        p,
-                        round,
-                        iteration,
-                    });
-                }
-            }
-            // Fork choice: a competing Success at a height this node already decided.
-            let final_height = node.final_height();
-            let any_iteration = self.config.has(Mutation::FallbackAnyIteration)
-                || self.config.has(Mutation::DuskStalledRecovery);
-            let ignore_final = self.config.has(Mutation::DuskStalledRecovery);
-            for h in 1..=node.chain.len() {
-                if h <= final_height && !ignore_final {
-                    continue;
-                }
-                let have = node.chain[h - 1].iteration;
-                let parent = node.block_at(h - 1);
-                for j in 0..self.config.protocol.max_iterations {
-                    let allowed = if any_iteration { j != have } else { j < have };
-                    if allowed && self.success(state, slot(parent, j)).is_some() {
-                        actions.push(Action::Fallback {
-                            p,
-                            height: h as u8,
-                            iteration: j,
-                        });
-                    }
-                }
-            }
-            if post_gst && actions.len() > before {
+            events.clear();
+            self.node_events(state, p, &mut events);
+            if post_gst && !events.is_empty() {
                 scheduled_post_gst = true;
             }
+            actions.extend(
+                events
+                    .drain(..)
+                    .map(|event| Action::Node { p: p as u8, event }),
+            );
         }
+        self.byzantine_moves(state, actions);
     }
 
     fn next_state(&self, last: &State, action: Action) -> Option<State> {
         let mut state = last.clone();
-        let pi = usize::from(action.actor());
-        let p = action.actor();
-        let node = state.nodes[pi].clone();
-        let ctx = self.node_context(&node);
-        let tip = node.tip();
-        let iteration = node.iteration;
-        let draw = ctx.iterations.get(usize::from(iteration)).cloned();
-        let s = slot(tip, iteration);
-        let timeout_step = match action {
-            Action::ProposalTimeout { .. } => {
-                Some(Step::Proposal).filter(|_| self.config.faults.late_all_steps)
-            }
-            Action::ValidationTimeout { .. } => {
-                Some(Step::Validation).filter(|_| self.config.faults.late_all_steps)
-            }
-            Action::RatificationTimeout { .. } => Some(Step::Ratification),
-            _ => None,
-        };
-        if let Some(step) = timeout_step {
-            if !self.nothing_pending(last, pi, step) {
-                state.late_used += 1;
-            }
-        }
         match action {
-            Action::Crash { .. } => state.nodes[pi].alive = false,
-            Action::Propose { valid, .. } => {
-                let draw = draw?;
-                let failed = node.fails.below(self.config.protocol.relaxed_iterations);
+            Action::ByzantinePropose { block, failed, .. } => {
                 state.pool.insert(Msg::Candidate {
-                    slot: s,
-                    valid,
+                    block,
+                    valid: true,
                     failed,
                 });
-                if !valid {
+            }
+            Action::Node { p, event } => {
+                let p = usize::from(p);
+                if let Event::Propose { valid: false } = event {
                     state.invalid_used += 1;
                 }
-                self.validate(&mut state, p, &draw, s, valid);
-            }
-            Action::ReceiveCandidate { .. } => {
-                let draw = draw?;
-                let (valid, _) = candidate(&state, s)?;
-                self.validate(&mut state, p, &draw, s, valid);
-            }
-            Action::ProposalTimeout { .. } => {
-                let draw = draw?;
-                let n = &mut state.nodes[pi];
-                n.candidate = None;
-                n.step = Step::Validation;
-                self.cast(
-                    &mut state,
-                    &draw.validation,
-                    p,
-                    s,
-                    VoteStep::Validation,
-                    Value::NoCandidate,
-                );
-            }
-            Action::ValidationQuorum { value, .. } => {
-                let draw = draw?;
-                let n = &mut state.nodes[pi];
-                n.result = Some(value);
-                n.step = Step::Ratification;
-                self.cast(
-                    &mut state,
-                    &draw.ratification,
-                    p,
-                    s,
-                    VoteStep::Ratification,
-                    value,
-                );
-            }
-            Action::ValidationTimeout { .. } => {
-                let draw = draw?;
-                let n = &mut state.nodes[pi];
-                n.result = Some(Value::NoQuorum);
-                n.step = Step::Ratification;
-                self.cast(
-                    &mut state,
-                    &draw.ratification,
-                    p,
-                    s,
-                    VoteStep::Ratification,
-                    Value::NoQuorum,
-                );
-            }
-            Action::RatificationQuorum { value, .. } => {
-                let draw = draw?;
-                let att = self.quorum(&state, &draw, s, value)?;
-                if value == Value::Valid {
-                    self.accept(&mut state, pi, att);
-                } else {
-                    self.record(&mut state, att);
-                    let n = &mut state.nodes[pi];
-                    n.fails = n.fails.with(iteration, value);
-                    self.next_iteration(n);
-                }
-            }
-            Action::RatificationTimeout { .. } => self.next_iteration(&mut state.nodes[pi]),
-            Action::PastSuccess { iteration: j, .. } => {
-                let att = self.success(&state, slot(tip, j))?;
-                self.accept(&mut state, pi, att);
-            }
-            Action::Fallback {
-                height,
-                iteration: j,
-                ..
-            } => {
-                let h = usize::from(height);
-                let parent = node.block_at(h - 1);
-                let att = self.success(&state, slot(parent, j))?;
-                let record = FallbackRecord {
-                    height,
-                    from_iteration: node.chain[h - 1].iteration,
-                    to_iteration: j,
-                    reverted_label: node.chain[h - 1..].iter().map(|e| e.label).max()?,
-                };
-                let n = &mut state.nodes[pi];
-                n.chain.truncate(h - 1);
-                n.last_fallback = Some(record);
-                self.accept(&mut state, pi, att);
-            }
-            Action::Revote { .. } => {
-                let draw = draw?;
-                let (valid, _) = candidate(&state, s)?;
-                let value = if valid { Value::Valid } else { Value::Invalid };
-                self.cast(
-                    &mut state,
-                    &draw.validation,
-                    p,
-                    s,
-                    VoteStep::Validation,
-                    value,
-                );
+                let (node, out) = handle(self, p, &last.nodes[p], &event);
+                state.nodes[p] = node;
+                state.pool.extend(out);
             }
         }
-        self.skip_idle_steps(&mut state, pi);
         Some(state)
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
         crate::properties::all()
     }
-}
 
-/// Round of the slot a node is deciding (for descriptions).
-pub fn slot_round(s: BlockId) -> u8 {
-    round_of(s)
+    fn within_boundary(&self, _: &State) -> bool {
+        !self.stop.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }

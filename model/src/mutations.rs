@@ -2,7 +2,13 @@
 //!
 //! Each mutation changes one rule of spec/protocol.md. A property reported as holding
 //! must be shown able to fail: for every safety ID of spec/properties.md at least one
-//! mutation makes `sa check` report it VIOLATED (see model/tests/model_mutations.rs).
+//! mutation makes `sa check` report it VIOLATED on the default preset (see
+//! model/tests/model_mutations.rs). Every mutated code path reports when it changed a
+//! decision ([`Hits`]): a mutation that never did on a configuration is reported as having no
+//! effect there, instead of a PASS that says nothing about it.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +21,7 @@ pub enum Mutation {
     /// Every provisioner votes, committee member or not, and the tally counts a non-member
     /// vote with one credit (TALLY-2).
     CountNonMembers,
-    /// A node that voted NoCandidate and later receives the candidate votes again, Valid (VOTE-1).
+    /// A node that voted NoCandidate and later receives the candidate votes again (VOTE-1).
     DoubleVote,
     /// Validation/Ratification committees do not exclude gen(i) and gen(i+1) (SORT-4).
     NoExclusion,
@@ -37,11 +43,30 @@ pub enum Mutation {
     /// Dusk rusk #3717 family: with exactly two eligible provisioners the exclusions of gen(i)
     /// and gen(i+1) still apply and leave an empty committee.
     DuskTwoEligible,
+    /// Validators vote Valid on an invalid candidate (STEP-VAL-1).
+    AcceptInvalid,
+    /// An honest generator broadcasts a second, different candidate for its slot (PROP-1).
+    DoubleCandidate,
+    /// The block below every Attested block is labelled Final, whatever lies under it (FIN-3).
+    FinalizeParent,
+    /// A generator records Fail(NoCandidate) for every earlier iteration it holds no
+    /// attestation for, and validators do not check failed_iterations (ATT-3).
+    ForgeFailed,
+    /// A soft slash credits `locked` without debiting the stake (SLASH-2).
+    LockWithoutDebit,
+    /// A Fail(NoCandidate) is punished with a hard slash (SLASH-4).
+    HardSlashNoCandidate,
+    /// After GST the generator's own Proposal timer may still fire first: an honest, online
+    /// generator skips its slot (TIME-3, the model's earlier bug).
+    GeneratorMaySkip,
+    /// Both committees' credits are paid to the union of both steps' signers (REW-2, the
+    /// model's earlier bug).
+    RewardUnionSigners,
 }
 
 impl Mutation {
     /// Every mutation, in declaration order.
-    pub const ALL: [Mutation; 12] = [
+    pub const ALL: [Mutation; 20] = [
         Mutation::ValidThresholdBelowMajority,
         Mutation::CountNonMembers,
         Mutation::DoubleVote,
@@ -54,6 +79,14 @@ impl Mutation {
         Mutation::FallbackAnyIteration,
         Mutation::DuskStalledRecovery,
         Mutation::DuskTwoEligible,
+        Mutation::AcceptInvalid,
+        Mutation::DoubleCandidate,
+        Mutation::FinalizeParent,
+        Mutation::ForgeFailed,
+        Mutation::LockWithoutDebit,
+        Mutation::HardSlashNoCandidate,
+        Mutation::GeneratorMaySkip,
+        Mutation::RewardUnionSigners,
     ];
 
     /// The kebab-case name used in configuration files and reports.
@@ -62,5 +95,28 @@ impl Mutation {
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default()
+    }
+
+    fn bit(self) -> u32 {
+        1 << Mutation::ALL.iter().position(|&m| m == self).unwrap_or(31)
+    }
+}
+
+/// Which mutations changed at least one decision during a check (shared by every thread and
+/// clone of a model).
+#[derive(Clone, Debug, Default)]
+pub struct Hits(Arc<AtomicU32>);
+
+impl Hits {
+    /// Records that `m` changed a decision.
+    pub fn hit(&self, m: Mutation) {
+        let b = m.bit();
+        if self.0.load(Ordering::Relaxed) & b == 0 {
+            self.0.fetch_or(b, Ordering::Relaxed);
+        }
+    }
+    /// Whether `m` changed a decision so far.
+    pub fn was_hit(&self, m: Mutation) -> bool {
+        self.0.load(Ordering::Relaxed) & m.bit() != 0
     }
 }

@@ -3,16 +3,21 @@
 //! Safety properties are Stateright `always` properties, checked in every reachable state;
 //! witnesses are `sometimes` properties that must be reachable so no safety result is vacuous.
 //! There is no `eventually` here: Stateright's is unsound on cycles and has no fairness.
+//!
+//! Each condition is computed from the state by its own code: thresholds from the spec's
+//! formulas, tallies by counting the votes sent, eligibility from the ledger fields, rewards
+//! from the attestation's signers. None calls the guard that let the model take a step.
 
 use stateright::Property;
 
 use crate::config::{Config, LUX_PER_UNIT};
 use crate::context::{ledger_blocks, rewards, Context};
 use crate::ledger::BLOCK_REWARD;
-use crate::model::{candidate, may_still_act, votes_cast, SaModel};
+use crate::model::{candidate, may_still_act, SaModel};
+use crate::sortition::Committee;
 use crate::state::{
-    iteration_of, parent_of, round_of, slot, BlockId, Label, Msg, Node, State, Step, Value,
-    VoteStep,
+    block, iteration_of, parent_of, slot, variant_of, Att, BlockId, Label, Msg, Node, State, Step,
+    Value, VoteStep,
 };
 
 /// Safety or witness.
@@ -35,169 +40,332 @@ pub struct Spec {
     pub statement: &'static str,
     /// The condition over a state.
     pub condition: fn(&SaModel, &State) -> bool,
+    /// For a witness: `Err(reason)` when the configuration's fault budget excludes it (the
+    /// report then says "not applicable" with the reason instead of expecting it).
+    pub applies: fn(&Config) -> Result<(), &'static str>,
+}
+
+fn always(_: &Config) -> Result<(), &'static str> {
+    Ok(())
+}
+
+macro_rules! safety {
+    ($id:expr, $statement:expr, $f:expr) => {
+        Spec {
+            id: $id,
+            kind: Kind::Safety,
+            statement: $statement,
+            condition: $f,
+            applies: always,
+        }
+    };
+}
+
+macro_rules! witness {
+    ($id:expr, $statement:expr, $f:expr, $applies:expr) => {
+        Spec {
+            id: $id,
+            kind: Kind::Witness,
+            statement: $statement,
+            condition: $f,
+            applies: $applies,
+        }
+    };
 }
 
 /// Every property, in report order.
 pub const SPECS: &[Spec] = &[
-    Spec {
-        id: "SAFE-FINAL-AGREEMENT",
-        kind: Kind::Safety,
-        statement: "no two nodes hold different Final blocks at the same height",
-        condition: final_agreement,
-    },
-    Spec {
-        id: "SAFE-FINAL-NO-REVERT",
-        kind: Kind::Safety,
-        statement: "no node ever reverts a block it labelled Final",
-        condition: final_no_revert,
-    },
-    Spec {
-        id: "SAFE-ATTESTATION-QUORUM",
-        kind: Kind::Safety,
-        statement: "every attestation is backed by quorums of the right committee's credits",
-        condition: attestation_quorum,
-    },
-    Spec {
-        id: "SAFE-VOTE-UNIQUE",
-        kind: Kind::Safety,
-        statement: "no honest provisioner casts two different votes for one step of one iteration",
-        condition: vote_unique,
-    },
-    Spec {
-        id: "SAFE-COMMITTEE-CREDITS",
-        kind: Kind::Safety,
-        statement: "only committee members' votes count, with exactly their credits",
-        condition: committee_credits,
-    },
-    Spec {
-        id: "SAFE-COMMITTEE-WELLFORMED",
-        kind: Kind::Safety,
-        statement: "committees sum to C unless stake runs out, and exclude gen(i), gen(i+1)",
-        condition: committee_wellformed,
-    },
-    Spec {
-        id: "SAFE-ELIGIBLE-DRAW",
-        kind: Kind::Safety,
-        statement: "suspended, immature or unstaked provisioners are never drawn",
-        condition: eligible_draw,
-    },
-    Spec {
-        id: "SAFE-ONE-OUTCOME",
-        kind: Kind::Safety,
-        statement: "at most one outcome per (round, iteration)",
-        condition: one_outcome,
-    },
-    Spec {
-        id: "SAFE-FINAL-PRIOR-ITERATIONS",
-        kind: Kind::Safety,
-        statement: "a block is Final only if no lower iteration of its round can still succeed",
-        condition: final_prior_iterations,
-    },
-    Spec {
-        id: "SAFE-REWARD-SIGNERS",
-        kind: Kind::Safety,
-        statement: "rewards go only to the generator and the attestation's signers",
-        condition: reward_signers,
-    },
-    Spec {
-        id: "SAFE-SOFT-SLASH",
-        kind: Kind::Safety,
-        statement: "soft penalties hit only a generator that missed its slot, never principal",
-        condition: soft_slash,
-    },
-    Spec {
-        id: "SAFE-FALLBACK-LOWER",
-        kind: Kind::Safety,
-        statement: "fallback only to a strictly lower iteration",
-        condition: fallback_lower,
-    },
-    Spec {
-        id: "WIT-ATTESTED-LATER-ITERATION",
-        kind: Kind::Witness,
-        statement: "a block is attested in iteration > 0",
-        condition: wit_attested_later,
-    },
-    Spec {
-        id: "WIT-FAILED-ITERATION",
-        kind: Kind::Witness,
-        statement: "an iteration fails with a Fail attestation",
-        condition: wit_failed,
-    },
-    Spec {
-        id: "WIT-FALLBACK",
-        kind: Kind::Witness,
-        statement: "a node falls back to a lower-iteration block",
-        condition: wit_fallback,
-    },
-    Spec {
-        id: "WIT-SUSPENSION",
-        kind: Kind::Witness,
-        statement: "a generator is suspended by a soft slash",
-        condition: wit_suspension,
-    },
-    Spec {
-        id: "WIT-FINAL",
-        kind: Kind::Witness,
-        statement: "a block becomes Final",
-        condition: wit_final,
-    },
-    Spec {
-        id: "WIT-ABSENT-PROGRESS",
-        kind: Kind::Witness,
-        statement: "blocks are accepted after a provisioner went absent",
-        condition: wit_absent_progress,
-    },
-    Spec {
-        id: "WIT-INVALID-REJECTED",
-        kind: Kind::Witness,
-        statement: "an invalid candidate is rejected with Fail(Invalid)",
-        condition: wit_invalid_rejected,
-    },
-    Spec {
-        id: "WIT-REWARD",
-        kind: Kind::Witness,
-        statement: "a voter is rewarded",
-        condition: wit_reward,
-    },
+    safety!(
+        "SAFE-FINAL-AGREEMENT",
+        "no two honest nodes hold different Final blocks at the same height",
+        final_agreement
+    ),
+    safety!(
+        "SAFE-FINAL-NO-REVERT",
+        "no node ever reverts a block it labelled Final",
+        final_no_revert
+    ),
+    safety!(
+        "SAFE-FINAL-PREFIX",
+        "every node's Final blocks form a prefix of its chain",
+        final_prefix
+    ),
+    safety!(
+        "SAFE-FINAL-PRIOR-ITERATIONS",
+        "a block is Final only if no lower iteration of its round can still succeed",
+        final_prior_iterations
+    ),
+    safety!(
+        "SAFE-ATTESTATION-QUORUM",
+        "every attestation held reaches SM (Valid) or M credits of its own committees",
+        attestation_quorum
+    ),
+    safety!(
+        "SAFE-COMMITTEE-CREDITS",
+        "every signer of an attestation is a member of that step's committee and cast that vote",
+        committee_credits
+    ),
+    safety!(
+        "SAFE-VOTE-UNIQUE",
+        "no honest provisioner casts two different votes for one step of one iteration",
+        vote_unique
+    ),
+    safety!(
+        "SAFE-ONE-CANDIDATE",
+        "an honest generator sends at most one candidate per slot",
+        one_candidate
+    ),
+    safety!(
+        "SAFE-ONE-OUTCOME",
+        "honest nodes never hold two different outcomes of one (round, iteration)",
+        one_outcome
+    ),
+    safety!(
+        "SAFE-NO-INVALID-ACCEPTED",
+        "no node accepts an invalid candidate",
+        no_invalid_accepted
+    ),
+    safety!(
+        "SAFE-FAILED-MATCHES",
+        "every failed iteration a block records matches a Fail attestation that was formed",
+        failed_matches
+    ),
+    safety!(
+        "SAFE-COMMITTEE-WELLFORMED",
+        "committees sum to C unless stake runs out, and exclude gen(i), gen(i+1)",
+        committee_wellformed
+    ),
+    safety!(
+        "SAFE-ELIGIBLE-DRAW",
+        "suspended, immature or unstaked provisioners are never drawn",
+        eligible_draw
+    ),
+    safety!(
+        "SAFE-REWARD-SIGNERS",
+        "rewards go to the generator and, per step, to that step's signers for their credits",
+        reward_signers
+    ),
+    safety!(
+        "SAFE-SOFT-SLASH",
+        "soft penalties hit only a generator that missed its slot, never principal",
+        soft_slash
+    ),
+    safety!(
+        "SAFE-HARD-SLASH-INVALID",
+        "a hard slash only punishes the generator of a Fail(Invalid) iteration",
+        hard_slash_invalid
+    ),
+    safety!(
+        "SAFE-STAKE-CONSERVED",
+        "stake + locked + burned of every provisioner equals its genesis stake",
+        stake_conserved
+    ),
+    safety!(
+        "SAFE-NO-HONEST-SLASH",
+        "after GST no honest, present provisioner is slashed on a parent every honest node holds",
+        no_honest_slash
+    ),
+    safety!(
+        "SAFE-FALLBACK-LOWER",
+        "fallback only to a strictly lower iteration",
+        fallback_lower
+    ),
+    safety!(
+        "ACC-FORK-EVIDENCE",
+        "if honest nodes finalize different blocks, they hold fault proofs worth the quorum overlap",
+        fork_evidence
+    ),
+    witness!(
+        "WIT-ATTESTED-LATER-ITERATION",
+        "a block is attested in iteration > 0",
+        wit_attested_later,
+        |c| needs_iterations(c, 2)
+    ),
+    witness!(
+        "WIT-FAILED-ITERATION",
+        "an iteration fails with a Fail attestation",
+        wit_failed,
+        needs_fault
+    ),
+    witness!(
+        "WIT-FALLBACK",
+        "a node falls back to a lower-iteration block",
+        wit_fallback,
+        |c| {
+            needs_iterations(c, 2)?;
+            needs_asynchrony(c)
+        }
+    ),
+    witness!(
+        "WIT-SUSPENSION",
+        "a generator is suspended by a soft slash",
+        wit_suspension,
+        |c| {
+            needs_iterations(c, 2)?;
+            needs_fault(c)
+        }
+    ),
+    witness!("WIT-FINAL", "a block becomes Final", wit_final, |c| {
+        needs_rounds(c, 2)
+    }),
+    witness!(
+        "WIT-FINAL-AFTER-PNI",
+        "a block accepted with PNI > 0 becomes Final after 2·PNI confirmations",
+        wit_final_after_pni,
+        |c| {
+            needs_rounds(c, 3)?;
+            needs_iterations(c, 2)?;
+            needs_fault(c)
+        }
+    ),
+    witness!(
+        "WIT-ABSENT-PROGRESS",
+        "blocks are accepted after a provisioner went absent",
+        wit_absent_progress,
+        |c| if c.faults.absent > 0 {
+            Ok(())
+        } else {
+            Err("no provisioner may be absent (faults.absent = 0)")
+        }
+    ),
+    witness!(
+        "WIT-INVALID-REJECTED",
+        "an invalid candidate is rejected with Fail(Invalid)",
+        wit_invalid_rejected,
+        |c| if c.faults.invalid_candidates > 0 {
+            Ok(())
+        } else {
+            Err("no invalid candidate is allowed (faults.invalid_candidates = 0)")
+        }
+    ),
+    witness!(
+        "WIT-EQUIVOCATION-DETECTED",
+        "the two conflicting votes of a fault proof reach honest nodes",
+        wit_equivocation_detected,
+        |c| if c.faults.byzantine.is_empty() {
+            Err("no Byzantine provisioner (faults.byzantine is empty)")
+        } else {
+            Ok(())
+        }
+    ),
+    witness!("WIT-REWARD", "a voter is rewarded", wit_reward, always),
 ];
 
-/// The Stateright properties, in [`SPECS`] order.
+fn needs_iterations(c: &Config, k: u8) -> Result<(), &'static str> {
+    if c.protocol.max_iterations >= k {
+        Ok(())
+    } else {
+        Err("needs more iterations per round")
+    }
+}
+
+fn needs_rounds(c: &Config, k: u8) -> Result<(), &'static str> {
+    if c.protocol.rounds >= k {
+        Ok(())
+    } else {
+        Err("needs more rounds")
+    }
+}
+
+fn needs_asynchrony(c: &Config) -> Result<(), &'static str> {
+    if (c.faults.early_timers && c.faults.gst_round != 1) || !c.faults.byzantine.is_empty() {
+        Ok(())
+    } else {
+        Err("synchronous from the first round and no Byzantine provisioner")
+    }
+}
+
+fn needs_fault(c: &Config) -> Result<(), &'static str> {
+    if c.faults.absent > 0 || needs_asynchrony(c).is_ok() {
+        Ok(())
+    } else {
+        Err("no absence, no early timer and no Byzantine provisioner")
+    }
+}
+
+/// The Stateright properties, in [`SPECS`] order. A witness, once reached, is not evaluated
+/// again in that search (Stateright would keep evaluating it in every state).
 pub fn all() -> Vec<Property<SaModel>> {
     SPECS
         .iter()
-        .map(|s| match s.kind {
+        .enumerate()
+        .map(|(k, s)| match s.kind {
             Kind::Safety => Property::always(s.id, s.condition),
-            Kind::Witness => Property::sometimes(s.id, s.condition),
+            Kind::Witness => Property::sometimes(s.id, WITNESS_ONCE[k]),
         })
         .collect()
 }
+
+fn witness_once(m: &SaModel, s: &State, k: usize) -> bool {
+    use std::sync::atomic::Ordering;
+    let bit = 1u64 << k;
+    if m.witnessed.load(Ordering::Relaxed) & bit != 0 {
+        return false;
+    }
+    let found = (SPECS[k].condition)(m, s);
+    if found {
+        m.witnessed.fetch_or(bit, Ordering::Relaxed);
+    }
+    found
+}
+
+macro_rules! once {
+    ($($k:literal)*) => {
+        [$({
+            fn w(m: &SaModel, s: &State) -> bool {
+                witness_once(m, s, $k)
+            }
+            w as fn(&SaModel, &State) -> bool
+        }),*]
+    };
+}
+
+const WITNESS_ONCE: [fn(&SaModel, &State) -> bool; 40] = once!(
+    0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19
+    20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39
+);
 
 /// Looks a property up by ID.
 pub fn spec(id: &str) -> Option<&'static Spec> {
     SPECS.iter().find(|s| s.id == id)
 }
 
+/// The spec's thresholds (QUORUM-1/2), written out again here.
 fn reference_threshold(config: &Config, value: Value) -> u32 {
-    if value == Value::Valid {
-        config.supermajority()
+    let c = config.protocol.committee_credits;
+    if value.is_valid() {
+        config.protocol.supermajority.unwrap_or(c - c / 3)
     } else {
-        config.majority()
+        config.protocol.majority.unwrap_or(c / 2 + 1)
     }
 }
 
-fn pairs(state: &State) -> impl Iterator<Item = (&Node, &Node)> {
-    state
-        .nodes
+fn honest_nodes<'a>(m: &'a SaModel, s: &'a State) -> impl Iterator<Item = (usize, &'a Node)> {
+    s.nodes
         .iter()
         .enumerate()
-        .flat_map(move |(i, a)| state.nodes[i + 1..].iter().map(move |b| (a, b)))
+        .filter(move |(p, _)| !m.config.is_byzantine(*p))
 }
 
-fn final_agreement(_: &SaModel, s: &State) -> bool {
-    pairs(s).all(|(a, b)| {
-        let h = a.final_height().min(b.final_height());
-        a.block_at(h) == b.block_at(h)
-    })
+fn pairs<'a>(m: &'a SaModel, s: &'a State) -> Vec<(&'a Node, &'a Node)> {
+    let honest: Vec<&Node> = honest_nodes(m, s).map(|(_, n)| n).collect();
+    let mut out = Vec::new();
+    for i in 0..honest.len() {
+        for j in i + 1..honest.len() {
+            out.push((honest[i], honest[j]));
+        }
+    }
+    out
+}
+
+/// The height at which two nodes hold different Final blocks, if any.
+fn final_fork(a: &Node, b: &Node) -> bool {
+    let h = a.final_height().min(b.final_height());
+    a.block_at(h) != b.block_at(h)
+}
+
+fn final_agreement(m: &SaModel, s: &State) -> bool {
+    pairs(m, s).iter().all(|(a, b)| !final_fork(a, b))
 }
 
 fn final_no_revert(_: &SaModel, s: &State) -> bool {
@@ -207,37 +375,100 @@ fn final_no_revert(_: &SaModel, s: &State) -> bool {
     })
 }
 
-fn fallback_lower(_: &SaModel, s: &State) -> bool {
+fn final_prefix(_: &SaModel, s: &State) -> bool {
     s.nodes.iter().all(|n| {
-        n.last_fallback
-            .is_none_or(|f| f.to_iteration < f.from_iteration)
+        let finals = n.chain.iter().filter(|e| e.label == Label::Final).count();
+        n.chain[..finals].iter().all(|e| e.label == Label::Final)
     })
 }
 
+fn fallback_lower(_: &SaModel, s: &State) -> bool {
+    s.nodes.iter().all(|n| {
+        n.last_fallback
+            .is_none_or(|f| iteration_of(f.to) < iteration_of(f.from))
+    })
+}
+
+/// Every attestation honest nodes hold, with its signers (see [`signers`]).
+fn held(m: &SaModel, s: &State) -> Vec<Att> {
+    let mut keys: Vec<(BlockId, Value)> = honest_nodes(m, s)
+        .flat_map(|(_, n)| n.held.iter().copied())
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys.into_iter()
+        .map(|(sl, v)| signers(m, s, sl, v))
+        .collect()
+}
+
+/// The attestation on `value` of `slot` with its signers: every committee member that sent
+/// that vote, and every Byzantine member (which can send any vote to anyone). Which subset
+/// of them a node actually received is not stored: each property below holds for every
+/// quorum subset iff it holds for this one (spec/faults.md, abstraction 2).
+pub fn signers(m: &SaModel, s: &State, slot_id: BlockId, value: Value) -> Att {
+    let draw = m.slot_draw(s, slot_id);
+    let gather = |step: VoteStep| -> u8 {
+        let Some(d) = &draw else { return 0 };
+        let committee = match step {
+            VoteStep::Validation => &d.validation,
+            VoteStep::Ratification => &d.ratification,
+        };
+        (0..m.n())
+            .filter(|&v| {
+                (m.config.is_byzantine(v) && committee.credits(v) > 0)
+                    || sent(s, slot_id, step, value, v)
+            })
+            .fold(0u8, |acc, v| acc | 1 << v)
+    };
+    Att {
+        slot: slot_id,
+        value,
+        validation: if value == Value::NoQuorum {
+            0
+        } else {
+            gather(VoteStep::Validation)
+        },
+        ratification: gather(VoteStep::Ratification),
+    }
+}
+
+fn sent(s: &State, slot_id: BlockId, step: VoteStep, value: Value, voter: usize) -> bool {
+    s.pool.contains(&Msg::Vote {
+        slot: slot_id,
+        step,
+        value,
+        voter: voter as u8,
+    })
+}
+
+fn bits(mask: u8) -> impl Iterator<Item = usize> {
+    (0..8).filter(move |p| mask & (1 << p) != 0)
+}
+
+fn credits_of(c: &Committee, mask: u8) -> u32 {
+    bits(mask).map(|p| c.credits(p)).sum()
+}
+
 fn attestation_quorum(m: &SaModel, s: &State) -> bool {
-    s.attestations.iter().all(|a| {
+    held(m, s).iter().all(|a| {
         let ctx = m.path_context(s, parent_of(a.slot));
         let draw = &ctx.iterations[usize::from(iteration_of(a.slot))];
         let thr = reference_threshold(&m.config, a.value);
-        let rat_ok = draw.ratification.credits_of(a.ratification) >= thr;
-        let val_ok = a.value == Value::NoQuorum || draw.validation.credits_of(a.validation) >= thr;
+        let rat_ok = credits_of(&draw.ratification, a.ratification) >= thr;
+        let val_ok =
+            a.value == Value::NoQuorum || credits_of(&draw.validation, a.validation) >= thr;
         rat_ok && val_ok
     })
 }
 
 fn committee_credits(m: &SaModel, s: &State) -> bool {
-    s.attestations.iter().all(|a| {
+    held(m, s).iter().all(|a| {
         let ctx = m.path_context(s, parent_of(a.slot));
         let draw = &ctx.iterations[usize::from(iteration_of(a.slot))];
-        let ok = |mask: u8, committee: &crate::sortition::Committee, step| {
-            (0..m.n() as u8).filter(|v| mask & (1 << v) != 0).all(|v| {
-                committee.credits(usize::from(v)) > 0
-                    && s.pool.contains(&Msg::Vote {
-                        slot: a.slot,
-                        step,
-                        value: a.value,
-                        voter: v,
-                    })
+        let ok = |mask: u8, committee: &Committee, step| {
+            bits(mask).all(|v| {
+                committee.credits(v) > 0
+                    && (m.config.is_byzantine(v) || sent(s, a.slot, step, a.value, v))
             })
         };
         ok(a.validation, &draw.validation, VoteStep::Validation)
@@ -245,26 +476,107 @@ fn committee_credits(m: &SaModel, s: &State) -> bool {
     })
 }
 
-fn vote_unique(_: &SaModel, s: &State) -> bool {
+fn vote_unique(m: &SaModel, s: &State) -> bool {
     let mut seen = std::collections::BTreeMap::new();
-    s.pool.iter().all(|m| match *m {
+    s.pool.iter().all(|msg| match *msg {
         Msg::Vote {
             slot,
             step,
             value,
             voter,
-        } => *seen.entry((slot, step, voter)).or_insert(value) == value,
+        } => {
+            m.config.is_byzantine(usize::from(voter))
+                || *seen.entry((slot, step, voter)).or_insert(value) == value
+        }
         Msg::Candidate { .. } => true,
+    })
+}
+
+fn one_candidate(m: &SaModel, s: &State) -> bool {
+    s.pool.iter().all(|msg| match *msg {
+        Msg::Candidate { block: b, .. } if variant_of(b) == 1 => {
+            let draw = m.slot_draw(s, slot(parent_of(b), iteration_of(b)));
+            draw.and_then(|d| d.generator)
+                .is_some_and(|g| m.config.is_byzantine(g))
+        }
+        _ => true,
+    })
+}
+
+fn one_outcome(m: &SaModel, s: &State) -> bool {
+    let mut outcome = std::collections::BTreeMap::new();
+    honest_nodes(m, s)
+        .flat_map(|(_, n)| n.held.iter())
+        .all(|&(sl, v)| *outcome.entry(sl).or_insert(v) == v)
+}
+
+fn no_invalid_accepted(_: &SaModel, s: &State) -> bool {
+    s.nodes.iter().all(|n| {
+        (1..=n.chain.len()).all(|h| candidate(s, n.block_at(h)).is_some_and(|(valid, _)| valid))
+    })
+}
+
+/// Credits for `value` in (`slot`, `step`) anyone could gather: the honest members that sent
+/// it plus every Byzantine member.
+fn gatherable(
+    m: &SaModel,
+    s: &State,
+    c: &Committee,
+    slot_id: BlockId,
+    step: VoteStep,
+    value: Value,
+) -> u32 {
+    c.members()
+        .filter(|&v| m.config.is_byzantine(v) || sent(s, slot_id, step, value, v))
+        .map(|v| c.credits(v))
+        .sum()
+}
+
+fn failed_matches(m: &SaModel, s: &State) -> bool {
+    s.nodes.iter().all(|n| {
+        (1..=n.chain.len()).all(|h| {
+            let e = &n.chain[h - 1];
+            let parent = n.block_at(h - 1);
+            (0..e.iteration).all(|j| {
+                let Some(kind) = e.failed.get(j) else {
+                    return true;
+                };
+                let sj = slot(parent, j);
+                let same_kind = |v: Value| match (v, kind) {
+                    (Value::Invalid(_), Value::Invalid(_)) => true,
+                    (a, b) => a == b,
+                };
+                let held_by_someone = honest_nodes(m, s)
+                    .flat_map(|(_, n)| n.held.iter())
+                    .any(|&(sl, v)| sl == sj && same_kind(v));
+                if held_by_someone {
+                    return true;
+                }
+                // Formed by the adversary: the votes for it exist.
+                let Some(draw) = m.slot_draw(s, sj) else {
+                    return false;
+                };
+                let values: Vec<Value> = match kind {
+                    Value::Invalid(_) => vec![Value::Invalid(0), Value::Invalid(1)],
+                    v => vec![v],
+                };
+                values.into_iter().any(|v| {
+                    let thr = reference_threshold(&m.config, v);
+                    gatherable(m, s, &draw.ratification, sj, VoteStep::Ratification, v) >= thr
+                        && (v == Value::NoQuorum
+                            || gatherable(m, s, &draw.validation, sj, VoteStep::Validation, v)
+                                >= thr)
+                })
+            })
+        })
     })
 }
 
 /// Contexts the nodes are deciding in now (one per distinct chain).
 fn current_contexts(m: &SaModel, s: &State) -> Vec<std::sync::Arc<Context>> {
-    let mut chains: Vec<_> = s
-        .nodes
-        .iter()
-        .filter(|n| n.step != Step::Done)
-        .map(|n| ledger_blocks(&n.chain))
+    let mut chains: Vec<_> = honest_nodes(m, s)
+        .filter(|(_, n)| n.step != Step::Done)
+        .map(|(_, n)| ledger_blocks(&n.chain))
         .collect();
     chains.sort();
     chains.dedup();
@@ -293,9 +605,9 @@ fn committee_wellformed(m: &SaModel, s: &State) -> bool {
                 let total = com.total();
                 let members_ok = com.members().all(|p| {
                     must_exclude & (1 << p) == 0
-                        && com.credits(p) as u64 <= ctx.weights[p].div_ceil(LUX_PER_UNIT)
+                        && u64::from(com.credits(p)) <= ctx.weights[p].div_ceil(LUX_PER_UNIT)
                 });
-                members_ok && (total == c || total == capacity.min(c))
+                members_ok && total > 0 && (total == c || total == capacity.min(c))
             })
         })
     })
@@ -303,55 +615,245 @@ fn committee_wellformed(m: &SaModel, s: &State) -> bool {
 
 fn eligible_draw(m: &SaModel, s: &State) -> bool {
     current_contexts(m, s).iter().all(|ctx| {
+        let l = &ctx.ledger;
+        let round = u32::from(ctx.round);
+        let minimum = u64::from(m.config.protocol.minimum_stake) * LUX_PER_UNIT;
+        // ELIG-1..3 written out from the ledger's fields.
+        let ok = |p: usize| {
+            l.stake[p] >= minimum && l.eligible_from[p] <= round && l.suspended_until[p] <= round
+        };
         ctx.iterations.iter().all(|d| {
-            d.generator.is_none_or(|g| ctx.eligible[g])
-                && d.validation.members().all(|p| ctx.eligible[p])
-                && d.ratification.members().all(|p| ctx.eligible[p])
+            d.generator.is_none_or(ok)
+                && d.validation.members().all(ok)
+                && d.ratification.members().all(ok)
         })
     })
 }
 
-fn one_outcome(_: &SaModel, s: &State) -> bool {
-    let mut outcome = std::collections::BTreeMap::new();
-    s.attestations
-        .iter()
-        .all(|a| *outcome.entry(a.slot).or_insert(a.value) == a.value)
+/// The Success attestation a node holds for the block at height `h` of its chain.
+fn block_att(m: &SaModel, s: &State, n: &Node, h: usize) -> Option<Att> {
+    let e = &n.chain[h - 1];
+    let sl = slot(n.block_at(h - 1), e.iteration);
+    let v = Value::Valid(e.variant);
+    n.holds(sl, v).then(|| signers(m, s, sl, v))
+}
+
+fn reward_signers(m: &SaModel, s: &State) -> bool {
+    let per_credit = BLOCK_REWARD / 10 / (2 * u64::from(m.config.protocol.committee_credits));
+    honest_nodes(m, s).all(|(_, n)| {
+        let blocks = ledger_blocks(&n.chain);
+        (1..=n.chain.len()).all(|h| {
+            let e = &n.chain[h - 1];
+            let Some(att) = block_att(m, s, n, h) else {
+                return false;
+            };
+            let parent = m.context(&blocks[..h - 1]);
+            let d = &parent.iterations[usize::from(e.iteration)];
+            let mut paid = rewards(
+                &m.config,
+                &parent,
+                e.iteration,
+                att.validation,
+                att.ratification,
+                &m.hits,
+            );
+            let mut expected: Vec<(usize, u64)> = d
+                .generator
+                .map(|g| (g, BLOCK_REWARD / 10 * 7))
+                .into_iter()
+                .collect();
+            for (committee, signers) in [
+                (&d.validation, att.validation),
+                (&d.ratification, att.ratification),
+            ] {
+                for p in bits(signers) {
+                    if committee.credits(p) > 0 {
+                        expected.push((p, per_credit * u64::from(committee.credits(p))));
+                    }
+                }
+            }
+            paid.sort_unstable();
+            expected.sort_unstable();
+            let total: u64 = paid.iter().map(|&(_, a)| a).sum();
+            paid == expected && total <= BLOCK_REWARD
+        })
+    })
+}
+
+/// (parent context, child context, entry) for every block of every honest chain.
+fn for_each_block(
+    m: &SaModel,
+    s: &State,
+    f: &mut dyn FnMut(&Node, usize, &Context, &Context) -> bool,
+) -> bool {
+    honest_nodes(m, s).all(|(_, n)| {
+        let blocks = ledger_blocks(&n.chain);
+        (1..=blocks.len()).all(|h| {
+            let parent = m.context(&blocks[..h - 1]);
+            let child = m.context(&blocks[..h]);
+            f(n, h, &parent, &child)
+        })
+    })
+}
+
+fn soft_slash(m: &SaModel, s: &State) -> bool {
+    let relaxed = m.config.protocol.relaxed_iterations;
+    for_each_block(m, s, &mut |n, h, parent, child| {
+        let e = &n.chain[h - 1];
+        let targets_ok = child.effects.soft_slashed.iter().all(|&(p, j)| {
+            j < relaxed
+                && e.failed.get(j) == Some(Value::NoCandidate)
+                && parent.iterations[usize::from(j)].generator == Some(p)
+        });
+        let principal_ok = (0..m.n()).all(|p| {
+            child.effects.hard_slashed.contains(&p)
+                || parent.ledger.stake[p] + parent.ledger.locked[p]
+                    == child.ledger.stake[p] + child.ledger.locked[p]
+        });
+        targets_ok && principal_ok
+    })
+}
+
+fn hard_slash_invalid(m: &SaModel, s: &State) -> bool {
+    for_each_block(m, s, &mut |n, h, parent, child| {
+        let e = &n.chain[h - 1];
+        child.effects.hard_slashed.iter().all(|&p| {
+            (0..e.iteration).any(|j| {
+                matches!(e.failed.get(j), Some(Value::Invalid(_)))
+                    && parent.iterations[usize::from(j)].generator == Some(p)
+            })
+        })
+    })
+}
+
+fn stake_conserved(m: &SaModel, s: &State) -> bool {
+    for_each_block(m, s, &mut |_, _, _, child| {
+        let l = &child.ledger;
+        m.config.provisioners.iter().enumerate().all(|(p, prov)| {
+            l.stake[p] + l.locked[p] + l.burned[p] == u64::from(prov.stake) * LUX_PER_UNIT
+        })
+    })
+}
+
+fn no_honest_slash(m: &SaModel, s: &State) -> bool {
+    let gst = m.config.faults.gst_round;
+    if gst == 0 {
+        return true;
+    }
+    for_each_block(m, s, &mut |n, h, parent, child| {
+        if (h as u8) < gst {
+            return true;
+        }
+        // Only where the honest nodes agree on the parent: a branch left over from before GST
+        // can miss the slot of a generator that is on the other branch (spec/properties.md).
+        let parent_id = n.block_at(h - 1);
+        let agreed = honest_nodes(m, s)
+            .filter(|(_, q)| q.alive && q.chain.len() >= h - 1)
+            .all(|(_, q)| q.block_at(h - 1) == parent_id);
+        if !agreed {
+            return true;
+        }
+        let e = &n.chain[h - 1];
+        let excused = |p: usize, j: u8| {
+            // Byzantine, absent, or the generator of an invalid candidate.
+            m.config.is_byzantine(p)
+                || !s.nodes[p].alive
+                || (matches!(e.failed.get(j), Some(Value::Invalid(_)))
+                    && parent.iterations[usize::from(j)].generator == Some(p))
+        };
+        let soft = child
+            .effects
+            .soft_slashed
+            .iter()
+            .all(|&(p, j)| excused(p, j));
+        let hard = child
+            .effects
+            .hard_slashed
+            .iter()
+            .all(|&p| (0..e.iteration).any(|j| excused(p, j)));
+        soft && hard
+    })
+}
+
+/// Fault proofs the given nodes hold together: for every pair of attestations of one slot with
+/// different values, the signers of one step that signed both (they signed two different
+/// votes for one (prev_hash, round, iteration, step)), weighed by their credits in that step's
+/// committee. Returns the largest weight of one such proof set.
+pub fn evidence_weight(m: &SaModel, s: &State, atts: &[&Att]) -> u32 {
+    let mut best = 0;
+    for (i, a) in atts.iter().enumerate() {
+        for b in &atts[i + 1..] {
+            if a.slot != b.slot || a.value == b.value {
+                continue;
+            }
+            let Some(draw) = m.slot_draw(s, a.slot) else {
+                continue;
+            };
+            let rat = credits_of(&draw.ratification, a.ratification & b.ratification);
+            let val = if a.value == Value::NoQuorum || b.value == Value::NoQuorum {
+                0
+            } else {
+                credits_of(&draw.validation, a.validation & b.validation)
+            };
+            best = best.max(rat).max(val);
+        }
+    }
+    best
+}
+
+fn fork_evidence(m: &SaModel, s: &State) -> bool {
+    if final_agreement(m, s) {
+        return true;
+    }
+    let atts = held(m, s);
+    let refs: Vec<&Att> = atts.iter().collect();
+    evidence_weight(m, s, &refs) >= m.config.success_fail_overlap().max(1)
 }
 
 /// Whether a Success attestation for `slot` can still come to exist: the Valid votes cast plus
-/// the credits of members that may still vote reach the supermajority in both steps.
+/// the credits of members that may still vote (Byzantine members always may) reach the
+/// supermajority in both steps, for some candidate of the slot.
 fn success_possible(m: &SaModel, s: &State, slot_id: BlockId) -> bool {
-    if candidate(s, slot_id).is_some_and(|(valid, _)| !valid) {
-        return false;
-    }
     let parent = parent_of(slot_id);
-    let (r, j) = (round_of(slot_id), iteration_of(slot_id));
-    let ctx = m.path_context(s, parent);
-    let draw = &ctx.iterations[usize::from(j)];
-    let sm = m.config.supermajority();
-    let may_vote = |q: usize, step: VoteStep, before: Step| {
-        if votes_cast(s, slot_id, step, q as u8) > 0 {
-            return s.pool.contains(&Msg::Vote {
-                slot: slot_id,
-                step,
-                value: Value::Valid,
-                voter: q as u8,
-            });
+    let (r, j) = (crate::state::round_of(slot_id), iteration_of(slot_id));
+    let Some(draw) = m.slot_draw(s, slot_id) else {
+        return false;
+    };
+    let sm = reference_threshold(&m.config, Value::Valid(0));
+    (0..2).any(|variant| {
+        let b = block(parent, j, variant);
+        // An invalid candidate never gets honest Valid votes; a candidate not yet sent may
+        // still be sent by its generator (variant 0) or a Byzantine one.
+        if candidate(s, b).is_some_and(|(valid, _)| !valid) {
+            return false;
         }
-        may_still_act(s, q, parent, r, j, before)
-    };
-    let potential = |com: &crate::sortition::Committee, step, before| -> u32 {
-        com.members()
-            .filter(|&q| may_vote(q, step, before))
-            .map(|q| com.credits(q))
-            .sum()
-    };
-    potential(&draw.validation, VoteStep::Validation, Step::Proposal) >= sm
-        && potential(&draw.ratification, VoteStep::Ratification, Step::Validation) >= sm
+        let value = Value::Valid(variant);
+        let may_vote = |q: usize, step: VoteStep, before: Step| {
+            if m.config.is_byzantine(q) {
+                return true;
+            }
+            if sent(s, slot_id, step, value, q) {
+                return true;
+            }
+            let voted_else = s.pool.iter().any(|msg| {
+                matches!(*msg, Msg::Vote { slot: x, step: st, voter, .. }
+                    if x == slot_id && st == step && usize::from(voter) == q)
+            });
+            !voted_else && may_still_act(s, q, parent, r, j, before)
+        };
+        let potential = |com: &Committee, step, before| -> u32 {
+            com.members()
+                .filter(|&q| may_vote(q, step, before))
+                .map(|q| com.credits(q))
+                .sum()
+        };
+        potential(&draw.validation, VoteStep::Validation, Step::Proposal) >= sm
+            && potential(&draw.ratification, VoteStep::Ratification, Step::Validation) >= sm
+    })
 }
 
 fn final_prior_iterations(m: &SaModel, s: &State) -> bool {
-    s.nodes.iter().all(|n| {
+    honest_nodes(m, s).all(|(_, n)| {
         n.chain.iter().enumerate().all(|(h, e)| {
             e.label != Label::Final
                 || (0..e.iteration).all(|j| {
@@ -361,52 +863,14 @@ fn final_prior_iterations(m: &SaModel, s: &State) -> bool {
     })
 }
 
-fn reward_signers(m: &SaModel, s: &State) -> bool {
-    s.nodes.iter().all(|n| {
-        let blocks = ledger_blocks(&n.chain);
-        n.chain.iter().enumerate().all(|(h, e)| {
-            let parent = m.context(&blocks[..h]);
-            let generator = parent.iterations[usize::from(e.iteration)].generator;
-            let paid = rewards(&m.config, &parent, e.iteration, e.signers);
-            let total: u64 = paid.iter().map(|&(_, a)| a).sum();
-            total <= BLOCK_REWARD
-                && paid
-                    .iter()
-                    .all(|&(p, _)| Some(p) == generator || e.signers & (1 << p) != 0)
-        })
-    })
-}
-
-fn soft_slash(m: &SaModel, s: &State) -> bool {
-    s.nodes.iter().all(|n| {
-        let blocks = ledger_blocks(&n.chain);
-        (0..blocks.len()).all(|h| {
-            let parent = m.context(&blocks[..h]);
-            let child = m.context(&blocks[..=h]);
-            let e = &n.chain[h];
-            let targets_ok = child.effects.soft_slashed.iter().all(|&(p, j)| {
-                j < m.config.protocol.relaxed_iterations
-                    && e.failed.get(j) == Some(Value::NoCandidate)
-                    && parent.iterations[usize::from(j)].generator == Some(p)
-            });
-            let principal_ok = (0..m.n()).all(|p| {
-                child.effects.hard_slashed.contains(&p)
-                    || parent.ledger.stake[p] + parent.ledger.locked[p]
-                        == child.ledger.stake[p] + child.ledger.locked[p]
-            });
-            targets_ok && principal_ok
-        })
-    })
-}
-
-fn wit_attested_later(_: &SaModel, s: &State) -> bool {
-    s.attestations
+fn wit_attested_later(m: &SaModel, s: &State) -> bool {
+    held(m, s)
         .iter()
-        .any(|a| a.value == Value::Valid && iteration_of(a.slot) > 0)
+        .any(|a| a.value.is_valid() && iteration_of(a.slot) > 0)
 }
 
-fn wit_failed(_: &SaModel, s: &State) -> bool {
-    s.attestations.iter().any(|a| a.value != Value::Valid)
+fn wit_failed(m: &SaModel, s: &State) -> bool {
+    held(m, s).iter().any(|a| !a.value.is_valid())
 }
 
 fn wit_fallback(_: &SaModel, s: &State) -> bool {
@@ -414,7 +878,7 @@ fn wit_fallback(_: &SaModel, s: &State) -> bool {
 }
 
 fn wit_suspension(m: &SaModel, s: &State) -> bool {
-    s.nodes.iter().any(|n| {
+    honest_nodes(m, s).any(|(_, n)| {
         let blocks = ledger_blocks(&n.chain);
         (1..=blocks.len()).any(|h| {
             let ctx = m.context(&blocks[..h]);
@@ -430,21 +894,40 @@ fn wit_final(_: &SaModel, s: &State) -> bool {
     s.nodes.iter().any(|n| n.final_height() > 0)
 }
 
-fn wit_absent_progress(_: &SaModel, s: &State) -> bool {
-    s.nodes.iter().any(|q| {
-        !q.alive
-            && s.nodes
-                .iter()
-                .any(|p| p.alive && p.chain.len() > q.chain.len())
+fn wit_final_after_pni(m: &SaModel, s: &State) -> bool {
+    s.nodes.iter().any(|n| {
+        n.chain
+            .iter()
+            .any(|e| e.label == Label::Final && crate::finality::pni(&m.config, &m.hits, e) > 0)
     })
 }
 
-fn wit_invalid_rejected(_: &SaModel, s: &State) -> bool {
-    s.attestations.iter().any(|a| a.value == Value::Invalid)
+fn wit_absent_progress(m: &SaModel, s: &State) -> bool {
+    honest_nodes(m, s).any(|(_, q)| {
+        !q.alive && honest_nodes(m, s).any(|(_, p)| p.alive && p.chain.len() > q.chain.len())
+    })
 }
 
-fn wit_reward(_: &SaModel, s: &State) -> bool {
-    s.nodes
+fn wit_invalid_rejected(m: &SaModel, s: &State) -> bool {
+    held(m, s)
         .iter()
-        .any(|n| n.chain.iter().any(|e| e.signers != 0))
+        .any(|a| matches!(a.value, Value::Invalid(_)))
+}
+
+/// The two votes of a fault proof have reached honest nodes: two attestations of one slot on
+/// different values, held by honest nodes, signed in one step by the same provisioner. Votes
+/// are gossiped (every honest node relays what it receives, and after GST delivers it), so
+/// every honest node comes to hold both: a node's own TALLY-3 keeps it from *adopting* the
+/// second attestation, not from holding the proof.
+fn wit_equivocation_detected(m: &SaModel, s: &State) -> bool {
+    let atts = held(m, s);
+    let refs: Vec<&Att> = atts.iter().collect();
+    evidence_weight(m, s, &refs) > 0
+}
+
+fn wit_reward(m: &SaModel, s: &State) -> bool {
+    honest_nodes(m, s).any(|(_, n)| {
+        (1..=n.chain.len())
+            .any(|h| block_att(m, s, n, h).is_some_and(|a| (a.validation | a.ratification) != 0))
+    })
 }

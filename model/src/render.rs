@@ -2,15 +2,13 @@
 //! believed.
 
 use crate::model::{Action, SaModel};
-use crate::state::{block_name, slot, Label, Node, State, Step, Value};
+use crate::node::Event;
+use crate::state::{
+    block, block_name, iteration_of, parent_of, slot, variant_of, Label, Node, State, Step, Value,
+};
 
-fn value(v: Value) -> &'static str {
-    match v {
-        Value::NoCandidate => "NoCandidate",
-        Value::Valid => "Valid",
-        Value::Invalid => "Invalid",
-        Value::NoQuorum => "NoQuorum",
-    }
+fn value(v: Value) -> String {
+    v.name()
 }
 
 fn member(m: &SaModel, before: &State, p: u8, ratification: bool) -> bool {
@@ -41,96 +39,151 @@ fn vote_note(m: &SaModel, before: &State, p: u8, ratification: bool, v: Value) -
     }
 }
 
+fn signers(mask: u8) -> String {
+    let names: Vec<String> = (0..8)
+        .filter(|p| mask & (1 << p) != 0)
+        .map(|p| format!("P{p}"))
+        .collect();
+    format!("{{{}}}", names.join(" "))
+}
+
+fn att_note(a: &crate::state::Att) -> String {
+    if a.value == Value::NoQuorum {
+        format!("signed by {} (Ratification)", signers(a.ratification))
+    } else {
+        format!(
+            "signed by {} (Validation) and {} (Ratification)",
+            signers(a.validation),
+            signers(a.ratification)
+        )
+    }
+}
+
 /// One action described against the state it was taken in.
 pub fn describe(m: &SaModel, before: &State, action: &Action) -> String {
     let who = |p: u8| format!("P{p}");
-    match *action {
-        Action::Crash { p } => format!("{} goes offline (absent from now on)", who(p)),
-        Action::Propose { p, round, iteration, valid } => {
-            let tip = before.nodes[usize::from(p)].tip();
-            format!(
-                "{} is gen({iteration}) of round {round}: broadcasts {} candidate {} on {}",
+    let (p, event) = match *action {
+        Action::ByzantinePropose { p, block, failed } => {
+            return format!(
+                "{} (Byzantine) is gen({}): broadcasts candidate {} on {}{}",
                 who(p),
+                iteration_of(block),
+                block_name(block),
+                block_name(parent_of(block)),
+                if failed.count() > 0 {
+                    format!(" recording {} failed iteration(s)", failed.count())
+                } else {
+                    String::new()
+                }
+            )
+        }
+        Action::Node { p, event } => (p, event),
+    };
+    let node = &before.nodes[usize::from(p)];
+    let (round, iteration) = (node.round(), node.iteration);
+    let at = format!("{} round {round} iteration {iteration}", who(p));
+    match event {
+        Event::Crash => format!("{} goes offline (absent from now on)", who(p)),
+        Event::Propose { valid } => {
+            let tip = node.tip();
+            format!(
+                "{at}: is gen({iteration}), broadcasts {} candidate {} on {}",
                 if valid { "a valid" } else { "an INVALID" },
                 block_name(slot(tip, iteration)),
                 block_name(tip)
             )
         }
-        Action::ReceiveCandidate { p, round, iteration } => {
-            let node = &before.nodes[usize::from(p)];
-            let s = slot(node.tip(), iteration);
-            let valid = crate::model::candidate(before, s).is_some_and(|(v, _)| v);
-            let v = if valid { Value::Valid } else { Value::Invalid };
+        Event::Candidate { block, valid } => {
+            let v = if valid {
+                Value::Valid(variant_of(block))
+            } else {
+                Value::Invalid(variant_of(block))
+            };
             format!(
-                "{} round {round} iteration {iteration} Proposal: receives candidate {}{}",
-                who(p),
-                block_name(s),
+                "{at} Proposal: receives candidate {}{}",
+                block_name(block),
                 vote_note(m, before, p, false, v)
             )
         }
-        Action::ProposalTimeout { p, round, iteration } => format!(
-            "{} round {round} iteration {iteration} Proposal: timer fires, no candidate{}",
-            who(p),
+        Event::Timeout {
+            step: Step::Proposal,
+        } => format!(
+            "{at} Proposal: timer fires, no candidate{}",
             vote_note(m, before, p, false, Value::NoCandidate)
         ),
-        Action::ValidationQuorum { p, round, iteration, value: v } => format!(
-            "{} round {round} iteration {iteration} Validation: sees a quorum on {}{}",
-            who(p),
+        Event::ValidationQuorum {
+            value: v,
+            signers: s,
+        } => format!(
+            "{at} Validation: holds a quorum on {} from {}{}",
             value(v),
+            signers(s),
             vote_note(m, before, p, true, v)
         ),
-        Action::ValidationTimeout { p, round, iteration } => format!(
-            "{} round {round} iteration {iteration} Validation: timer fires, result NoQuorum{}",
-            who(p),
+        Event::Timeout {
+            step: Step::Validation,
+        } => format!(
+            "{at} Validation: timer fires, result NoQuorum{}",
             vote_note(m, before, p, true, Value::NoQuorum)
         ),
-        Action::RatificationQuorum { p, round, iteration, value: v } => {
-            if v == Value::Valid {
-                let s = slot(before.nodes[usize::from(p)].tip(), iteration);
+        Event::RatificationQuorum { att, .. } => {
+            if let Value::Valid(v) = att.value {
                 format!(
-                    "{} round {round} iteration {iteration} Ratification: Success quorum; accepts {}",
-                    who(p),
-                    block_name(s)
+                    "{at} Ratification: Success attestation {}; accepts {}",
+                    att_note(&att),
+                    block_name(block(node.tip(), iteration, v))
                 )
             } else {
                 format!(
-                    "{} round {round} iteration {iteration} Ratification: quorum on {}; Fail({}) attestation, next iteration",
-                    who(p),
-                    value(v),
-                    value(v)
+                    "{at} Ratification: Fail({}) attestation {}; next iteration",
+                    value(att.value),
+                    att_note(&att)
                 )
             }
         }
-        Action::RatificationTimeout { p, round, iteration } => format!(
-            "{} round {round} iteration {iteration} Ratification: timer fires, no attestation, next iteration",
-            who(p)
-        ),
-        Action::PastSuccess { p, round, iteration } => {
-            let s = slot(before.nodes[usize::from(p)].tip(), iteration);
+        Event::Timeout {
+            step: Step::Ratification,
+        } => format!("{at} Ratification: timer fires, no attestation, next iteration"),
+        Event::Timeout { step } => format!("{at}: {step:?} timer fires"),
+        Event::PastSuccess { att, .. } => {
+            let Value::Valid(v) = att.value else {
+                return format!("{at}: sees an attestation");
+            };
             format!(
-                "{} round {round}: sees the Success quorum of earlier iteration {iteration}; accepts {}",
-                who(p),
-                block_name(s)
+                "{at}: receives the Success attestation of iteration {} {}; accepts {}",
+                iteration_of(att.slot),
+                att_note(&att),
+                block_name(block(node.tip(), iteration_of(att.slot), v))
             )
         }
-        Action::Fallback { p, height, iteration } => {
-            let node = &before.nodes[usize::from(p)];
+        Event::Fallback { height, att, .. } => {
             let h = usize::from(height);
+            let Value::Valid(v) = att.value else {
+                return format!("{at}: falls back");
+            };
+            let label = node.chain[h - 1..]
+                .iter()
+                .map(|e| e.label)
+                .max()
+                .map_or(String::new(), |l| {
+                    format!(" (reverting blocks up to {})", crate::render::label(l))
+                });
             format!(
-                "{} falls back: replaces {} by {} (iteration {iteration}) at height {height}",
+                "{} falls back: replaces {} by {} (iteration {}) at height {height}{label}",
                 who(p),
                 block_name(node.block_at(h)),
-                block_name(slot(node.block_at(h - 1), iteration))
+                block_name(block(node.block_at(h - 1), iteration_of(att.slot), v)),
+                iteration_of(att.slot)
             )
         }
-        Action::Revote { p, round, iteration } => format!(
-            "{} round {round} iteration {iteration}: receives the late candidate and votes AGAIN in Validation",
-            who(p)
+        Event::Revote { block } => format!(
+            "{at}: receives the late candidate {} and votes AGAIN in Validation",
+            block_name(block)
         ),
     }
 }
 
-fn label(l: Label) -> &'static str {
+pub(crate) fn label(l: Label) -> &'static str {
     match l {
         Label::Accepted => "Accepted",
         Label::Attested => "Attested",
@@ -171,6 +224,9 @@ pub fn belief(m: &SaModel, p: usize, node: &Node) -> String {
             s
         ),
     };
+    if m.config.is_byzantine(p) {
+        return format!("P{p} [Byzantine]: no node state (may sign anything it is drawn for)");
+    }
     let alive = if node.alive { "" } else { " [absent]" };
     let draws = if matches!(node.step, Step::Done | Step::Open) {
         String::new()

@@ -17,6 +17,46 @@ pub enum Status {
     Witnessed,
     /// Witness: no explored state satisfies it.
     NotWitnessed,
+    /// Witness the configuration's fault budget excludes (the reason is in `note`).
+    NotApplicable,
+}
+
+/// The verdict of a check: one meaning each, one exit status each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Verdict {
+    /// Exhaustive, every safety property holds, every applicable witness is reached and every
+    /// mutation checked changed at least one decision. Exit 0.
+    Pass,
+    /// A safety property is violated (a counterexample is given), exhaustive or not. Exit 1.
+    Violated,
+    /// Exhaustive and nothing violated, but some result says nothing: an applicable witness
+    /// was not reached, or a mutation never changed a decision. Exit 3.
+    Vacuous,
+    /// A limit (states, depth, time) cut the search and nothing was violated in what it saw.
+    /// Exit 4.
+    Incomplete,
+}
+
+impl Verdict {
+    /// The process exit status of this verdict.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Verdict::Pass => 0,
+            Verdict::Violated => 1,
+            Verdict::Vacuous => 3,
+            Verdict::Incomplete => 4,
+        }
+    }
+    /// The verdict as printed.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Violated => "VIOLATED",
+            Verdict::Vacuous => "VACUOUS",
+            Verdict::Incomplete => "INCOMPLETE",
+        }
+    }
 }
 
 /// One step of a counterexample.
@@ -26,8 +66,8 @@ pub struct Step {
     pub index: usize,
     /// The provisioner that acted.
     pub actor: String,
-    /// The action as a Rust value (machine-readable).
-    pub action: String,
+    /// The action, structured (actor, event and its fields), as the model's `Action`.
+    pub action: serde_json::Value,
     /// The action in the spec's words.
     pub description: String,
     /// What each node believed after the step.
@@ -56,6 +96,8 @@ pub struct PropertyReport {
     pub statement: String,
     /// The outcome.
     pub status: Status,
+    /// Why a witness is not applicable to this configuration (null otherwise).
+    pub note: Option<String>,
     /// For a violation: the counterexample; for a witness: a path reaching it; else null.
     pub counterexample: Option<Counterexample>,
 }
@@ -65,6 +107,12 @@ pub struct PropertyReport {
 pub struct CheckReport {
     /// The configuration checked.
     pub config: Config,
+    /// The verdict (see [`Verdict`]).
+    pub verdict: Verdict,
+    /// Every bound that shapes the result, one line each.
+    pub bounds: Vec<String>,
+    /// Mutations of the configuration that never changed a decision in this search.
+    pub mutations_without_effect: Vec<String>,
     /// True only when the search visited every reachable state (no limit cut it).
     pub exhaustive: bool,
     /// Why the search is not exhaustive, if it is not.
@@ -92,14 +140,27 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
-    /// True when every safety property holds, every witness is witnessed and the search was
-    /// exhaustive: the condition for exit status 0.
+    /// True when the verdict is PASS.
     pub fn passed(&self) -> bool {
-        self.exhaustive
-            && self
-                .properties
-                .iter()
-                .all(|p| matches!(p.status, Status::Holds | Status::Witnessed))
+        self.verdict == Verdict::Pass
+    }
+
+    /// The verdict the report's contents give.
+    pub fn compute_verdict(&self) -> Verdict {
+        if self.properties.iter().any(|p| p.status == Status::Violated) {
+            Verdict::Violated
+        } else if !self.exhaustive {
+            Verdict::Incomplete
+        } else if self
+            .properties
+            .iter()
+            .any(|p| p.status == Status::NotWitnessed)
+            || !self.mutations_without_effect.is_empty()
+        {
+            Verdict::Vacuous
+        } else {
+            Verdict::Pass
+        }
     }
 
     /// The report line of `id`.

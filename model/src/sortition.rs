@@ -62,13 +62,28 @@ pub fn mod_be(bytes: &[u8], w: u64) -> u64 {
         .fold(0u128, |acc, &b| (acc * 256 + u128::from(b)) % u128::from(w)) as u64
 }
 
-/// Draws `size` credits (provisioners whose remaining weight is zero are skipped: SORT-2) among `weights` (lux per provisioner index; zero = not eligible).
+/// Draws `size` credits (provisioners whose remaining weight is zero are skipped: SORT-2) among
+/// `weights` (lux per provisioner index; zero = not eligible), for the model's committees.
 ///
 /// Stops early with a partial committee when the total weight runs out (SORT-3).
 pub fn draw(seed: &Seed, step: u8, weights: &[u64], size: u32) -> Committee {
+    let mut committee = Committee::default();
+    for (p, c) in draw_credits(seed, step, weights, size)
+        .into_iter()
+        .enumerate()
+    {
+        if c > 0 {
+            committee.0[p] = u8::try_from(c).unwrap_or(u8::MAX);
+        }
+    }
+    committee
+}
+
+/// The draw itself, over any number of provisioners: credits per provisioner index.
+pub fn draw_credits(seed: &Seed, step: u8, weights: &[u64], size: u32) -> Vec<u32> {
     let mut w: Vec<u64> = weights.to_vec();
     let mut total: u64 = w.iter().sum();
-    let mut committee = Committee::default();
+    let mut credits = vec![0u32; weights.len()];
     for credit in 0..size {
         if total == 0 {
             break;
@@ -87,7 +102,7 @@ pub fn draw(seed: &Seed, step: u8, weights: &[u64], size: u32) -> Committee {
             score -= *wp;
         }
         let Some(p) = chosen else { break };
-        committee.0[p] = committee.0[p].saturating_add(1);
+        credits[p] += 1;
         let d = LUX_PER_UNIT.min(w[p]);
         w[p] -= d;
         if total <= d {
@@ -95,5 +110,5 @@ pub fn draw(seed: &Seed, step: u8, weights: &[u64], size: u32) -> Committee {
         }
         total -= d;
     }
-    committee
+    credits
 }

@@ -1,17 +1,24 @@
-//! The model's state: per-node state in the spec's words, the broadcast pool, and the
-//! history of attestations (a monitor: what any node ever formed).
+//! The model's state in the spec's words: per-node state (each node's own view), the set of
+//! messages sent, and what the adversary has used of its budget.
 
-use std::collections::BTreeSet;
+use std::hash::Hash;
+
+use serde::Serialize;
 
 /// A block (or candidate slot) by its path from genesis: one nibble per round holding
-/// `iteration + 1`. Genesis is 0. The slot of (parent, round r, iteration i) is the id of the
-/// candidate gen(i) would propose on `parent`; votes name the slot they are for, which is the
-/// spec's (prev_hash, round, iteration).
+/// `1 + 2·iteration + variant`. Genesis is 0. Variant 0 is the candidate an honest generator
+/// proposes; variant 1 the second, different candidate a Byzantine generator may propose for
+/// the same (prev_hash, round, iteration). The *slot* of a block is its id with variant 0:
+/// votes for NoCandidate/NoQuorum name the slot, Valid/Invalid name the block.
 pub type BlockId = u32;
+
+fn nibble(id: BlockId, k: u8) -> u32 {
+    (id >> (4 * u32::from(k))) & 0xF
+}
 
 /// Round (height) of a block id: number of non-zero nibbles.
 pub fn round_of(id: BlockId) -> u8 {
-    (0..8).take_while(|k| (id >> (4 * k)) & 0xF != 0).count() as u8
+    (0..8).take_while(|&k| nibble(id, k) != 0).count() as u8
 }
 
 /// Parent of a block id.
@@ -26,73 +33,108 @@ pub fn parent_of(id: BlockId) -> BlockId {
 
 /// Iteration of a (non-genesis) block id.
 pub fn iteration_of(id: BlockId) -> u8 {
-    let r = round_of(id);
-    ((id >> (4 * (u32::from(r) - 1))) & 0xF) as u8 - 1
+    ((nibble(id, round_of(id) - 1) - 1) / 2) as u8
 }
 
-/// Slot of iteration `i` on `parent`.
-pub fn slot(parent: BlockId, iteration: u8) -> BlockId {
+/// Candidate variant of a (non-genesis) block id (0 = the only one an honest generator makes).
+pub fn variant_of(id: BlockId) -> u8 {
+    ((nibble(id, round_of(id) - 1) - 1) % 2) as u8
+}
+
+/// The block of variant `variant` of iteration `iteration` on `parent`.
+pub fn block(parent: BlockId, iteration: u8, variant: u8) -> BlockId {
     let r = round_of(parent);
-    parent | (u32::from(iteration) + 1) << (4 * u32::from(r))
+    parent | (1 + 2 * u32::from(iteration) + u32::from(variant)) << (4 * u32::from(r))
 }
 
-/// Human form of a block id: `B1.0-2.1` = round 1 iteration 0, then round 2 iteration 1.
+/// Slot of iteration `i` on `parent`: the spec's (prev_hash, round, iteration).
+pub fn slot(parent: BlockId, iteration: u8) -> BlockId {
+    block(parent, iteration, 0)
+}
+
+/// The slot a block was proposed in.
+pub fn slot_of(id: BlockId) -> BlockId {
+    slot(parent_of(id), iteration_of(id))
+}
+
+/// Human form of a block id: `B1.0-2.1` = round 1 iteration 0, then round 2 iteration 1;
+/// a second candidate of a slot is marked `'` (`B1.0'`).
 pub fn block_name(id: BlockId) -> String {
     if id == 0 {
         return "genesis".into();
     }
     let r = round_of(id);
-    let parts: Vec<String> = (1..=r)
-        .map(|k| format!("{k}.{}", ((id >> (4 * (u32::from(k) - 1))) & 0xF) - 1))
+    let parts: Vec<String> = (0..r)
+        .map(|k| {
+            let n = nibble(id, k) - 1;
+            let mark = if n % 2 == 1 { "'" } else { "" };
+            format!("{}.{}{mark}", k + 1, n / 2)
+        })
         .collect();
     format!("B{}", parts.join("-"))
 }
 
-/// A vote value (spec VOTE-1). `Valid`/`Invalid` name the slot's unique candidate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A vote value (spec VOTE-1). `Valid`/`Invalid` carry the candidate variant they name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Value {
     /// No candidate was received before the Proposal timeout.
     NoCandidate,
-    /// The candidate is valid.
-    Valid,
-    /// The candidate is invalid.
-    Invalid,
+    /// The candidate (variant) is valid.
+    Valid(u8),
+    /// The candidate (variant) is invalid.
+    Invalid(u8),
     /// The previous step reached no quorum (Ratification only).
     NoQuorum,
 }
 
 impl Value {
-    /// Two-bit code used in [`FailSet`].
-    pub fn code(self) -> u16 {
+    /// Whether this is a Valid vote (Success when ratified).
+    pub fn is_valid(self) -> bool {
+        matches!(self, Value::Valid(_))
+    }
+    /// The short name used in reports.
+    pub fn name(self) -> String {
         match self {
-            Value::NoCandidate => 1,
-            Value::Valid => 0,
-            Value::Invalid => 2,
-            Value::NoQuorum => 3,
+            Value::NoCandidate => "NoCandidate".into(),
+            Value::Valid(0) => "Valid".into(),
+            Value::Valid(v) => format!("Valid(candidate {v})"),
+            Value::Invalid(0) => "Invalid".into(),
+            Value::Invalid(v) => format!("Invalid(candidate {v})"),
+            Value::NoQuorum => "NoQuorum".into(),
         }
     }
-    fn from_code(c: u16) -> Option<Value> {
+    /// Two-bit code of a Fail value used in [`FailSet`] (0 = none).
+    fn fail_code(self) -> u16 {
+        match self {
+            Value::NoCandidate => 1,
+            Value::Invalid(_) => 2,
+            Value::NoQuorum => 3,
+            Value::Valid(_) => 0,
+        }
+    }
+    fn from_fail_code(c: u16) -> Option<Value> {
         match c {
             1 => Some(Value::NoCandidate),
-            2 => Some(Value::Invalid),
+            2 => Some(Value::Invalid(0)),
             3 => Some(Value::NoQuorum),
             _ => None,
         }
     }
 }
 
-/// Fail attestations per iteration, two bits each (0 = none).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// The Fail attestations a candidate records in failed_iterations, two bits per iteration
+/// (0 = none). `Invalid` is stored without its variant: the fail kind is what counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct FailSet(pub u16);
 
 impl FailSet {
     /// The Fail vote recorded for iteration `i`, if any.
     pub fn get(self, i: u8) -> Option<Value> {
-        Value::from_code((self.0 >> (2 * i)) & 3)
+        Value::from_fail_code((self.0 >> (2 * i)) & 3)
     }
     /// Records Fail(`v`) for iteration `i`.
     pub fn with(self, i: u8, v: Value) -> FailSet {
-        FailSet((self.0 & !(3 << (2 * i))) | (v.code() << (2 * i)))
+        FailSet((self.0 & !(3 << (2 * i))) | (v.fail_code() << (2 * i)))
     }
     /// Keeps only iterations below `n`.
     pub fn below(self, n: u8) -> FailSet {
@@ -105,7 +147,7 @@ impl FailSet {
 }
 
 /// The two voting steps (Proposal has no votes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum VoteStep {
     /// Validation step.
     Validation,
@@ -113,13 +155,15 @@ pub enum VoteStep {
     Ratification,
 }
 
-/// A message in the broadcast pool. Field order gives range scans by slot and step.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A message some honest provisioner sent. Byzantine votes are not stored: a Byzantine
+/// committee member can sign any value for any step it is drawn in and send it to anyone, so
+/// every tally counts its credits for whatever value is being tallied (`network::tally`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Msg {
-    /// gen(i)'s candidate for `slot`, with the failed_iterations it carries.
+    /// A candidate, with the failed_iterations it carries.
     Candidate {
-        /// Slot (= the candidate's block id).
-        slot: BlockId,
+        /// The candidate's block id (slot + variant).
+        block: BlockId,
         /// Whether the candidate passes validation.
         valid: bool,
         /// failed_iterations of the candidate (iterations < relaxed threshold).
@@ -139,7 +183,7 @@ pub enum Msg {
 }
 
 /// Where a node is in its round (spec STEP-*).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Step {
     /// Waiting for gen(i)'s candidate.
     Proposal,
@@ -154,7 +198,7 @@ pub enum Step {
 }
 
 /// Block labels (spec FIN-*).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Label {
     /// Accepted with PNI > 0.
     Accepted,
@@ -167,48 +211,63 @@ pub enum Label {
 }
 
 /// A block in a node's chain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Entry {
     /// Iteration the block won.
     pub iteration: u8,
+    /// Candidate variant (0 unless a Byzantine generator made two).
+    pub variant: u8,
     /// Its failed_iterations.
     pub failed: FailSet,
-    /// Signers of its attestation (validation | ratification), as a bitset of provisioners.
-    pub signers: u8,
     /// Its label in this node's view.
     pub label: Label,
 }
 
+/// An attestation (ATT-1): the outcome of one iteration with the signers of both steps, as
+/// one node holds it. Signers are bitsets of provisioners.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Att {
+    /// (prev_hash, round, iteration).
+    pub slot: BlockId,
+    /// Success is `Valid(variant)`; anything else is Fail(value).
+    pub value: Value,
+    /// Validation signers (empty for Fail(NoQuorum)).
+    pub validation: u8,
+    /// Ratification signers.
+    pub ratification: u8,
+}
+
 /// The last fallback a node performed (monitor for SAFE-FALLBACK-LOWER / SAFE-FINAL-NO-REVERT).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct FallbackRecord {
     /// Height of the replaced block.
     pub height: u8,
-    /// Iteration of the replaced block.
-    pub from_iteration: u8,
-    /// Iteration of the block accepted instead.
-    pub to_iteration: u8,
+    /// The replaced block.
+    pub from: BlockId,
+    /// The block accepted instead.
+    pub to: BlockId,
     /// Highest label among the reverted blocks.
     pub reverted_label: Label,
 }
 
-/// One node (provisioner) in the spec's words.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// One node (provisioner) in the spec's words: what it has decided and what it holds.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Node {
-    /// False once crashed (absent).
+    /// False once crashed (absent). Byzantine provisioners have no node state and stay inert.
     pub alive: bool,
     /// Current iteration of the round `chain.len() + 1`.
     pub iteration: u8,
     /// Current step.
     pub step: Step,
-    /// Candidate received in this iteration: Some(valid?).
-    pub candidate: Option<bool>,
-    /// Validation result of this iteration.
-    pub result: Option<Value>,
     /// Accepted blocks at heights 1.. (genesis is implicit and Final).
     pub chain: Vec<Entry>,
     /// Fail attestations held for the current round.
     pub fails: FailSet,
+    /// The outcome (slot, value) of every attestation this node formed or adopted, in any
+    /// round, never dropped: its own view, from which its fault proofs are computed (two
+    /// attestations of one slot on different values whose signers overlap). The signers are
+    /// not stored: see `properties::signers` and spec/faults.md (abstraction 2).
+    pub held: Vec<(BlockId, Value)>,
     /// The last fallback performed.
     pub last_fallback: Option<FallbackRecord>,
 }
@@ -220,10 +279,9 @@ impl Node {
             alive: true,
             iteration: 0,
             step: Step::Proposal,
-            candidate: None,
-            result: None,
             chain: Vec::new(),
             fails: FailSet::default(),
+            held: Vec::new(),
             last_fallback: None,
         }
     }
@@ -235,7 +293,7 @@ impl Node {
     pub fn block_at(&self, h: usize) -> BlockId {
         self.chain[..h]
             .iter()
-            .fold(0, |id, e| slot(id, e.iteration))
+            .fold(0, |id, e| block(id, e.iteration, e.variant))
     }
     /// Id of the tip.
     pub fn tip(&self) -> BlockId {
@@ -248,6 +306,10 @@ impl Node {
             .rposition(|e| e.label == Label::Final)
             .map_or(0, |k| k + 1)
     }
+    /// Whether this node holds an attestation of `slot` on `value`.
+    pub fn holds(&self, slot: BlockId, value: Value) -> bool {
+        self.held.binary_search(&(slot, value)).is_ok()
+    }
 }
 
 impl Default for Node {
@@ -256,30 +318,139 @@ impl Default for Node {
     }
 }
 
-/// An attestation some node formed (monitor).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Attestation {
-    /// (prev_hash, round, iteration).
-    pub slot: BlockId,
-    /// Success is `Valid`; anything else is Fail(value).
-    pub value: Value,
-    /// Validation signers (empty for Fail(NoQuorum)).
-    pub validation: u8,
-    /// Ratification signers.
-    pub ratification: u8,
-}
-
 /// The whole model state.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct State {
-    /// One node per provisioner, by key order.
+    /// One node per provisioner, by key order (Byzantine ones inert).
     pub nodes: Vec<Node>,
-    /// Every broadcast message (delivery is a node observing it).
-    pub pool: BTreeSet<Msg>,
-    /// Every attestation any node formed.
-    pub attestations: BTreeSet<Attestation>,
+    /// Every message an honest provisioner (or a Byzantine generator: candidates) sent.
+    pub pool: Pool,
     /// Invalid candidates proposed so far (fault budget).
     pub invalid_used: u8,
-    /// Premature timer firings so far (late-message budget).
-    pub late_used: u8,
+}
+
+/// The messages sent: a sorted set kept as a vector (cheap to clone, hash and search).
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Pool(Vec<Msg>);
+
+impl Pool {
+    /// Whether `m` was sent.
+    pub fn contains(&self, m: &Msg) -> bool {
+        self.0.binary_search(m).is_ok()
+    }
+    /// Records that `m` was sent.
+    pub fn insert(&mut self, m: Msg) {
+        if let Err(at) = self.0.binary_search(&m) {
+            self.0.insert(at, m);
+        }
+    }
+    /// Every message sent, in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Msg> {
+        self.0.iter()
+    }
+    /// The messages from `lo` (inclusive) to `hi` (exclusive), in order.
+    pub fn range(&self, lo: &Msg, hi: &Msg) -> &[Msg] {
+        let a = self.0.partition_point(|m| m < lo);
+        let b = self.0.partition_point(|m| m < hi);
+        &self.0[a..b.max(a)]
+    }
+}
+
+impl Extend<Msg> for Pool {
+    fn extend<I: IntoIterator<Item = Msg>>(&mut self, iter: I) {
+        for m in iter {
+            self.insert(m);
+        }
+    }
+}
+
+/// A fast 64-bit hasher of good quality (the wyhash mixing step over 8-byte words), used to
+/// fingerprint a state in one pass: Stateright then hashes only this one word. Two distinct
+/// states are merged only if their 64-bit hashes collide (as with Stateright's own
+/// fingerprints).
+#[derive(Clone, Copy)]
+pub struct WyHasher {
+    h: u64,
+    buf: u64,
+    len: u32,
+}
+
+impl Default for WyHasher {
+    fn default() -> Self {
+        WyHasher {
+            h: 0xa076_1d64_78bd_642f,
+            buf: 0,
+            len: 0,
+        }
+    }
+}
+
+fn wymix(a: u64, b: u64) -> u64 {
+    let r = u128::from(a) * u128::from(b);
+    (r as u64) ^ ((r >> 64) as u64)
+}
+
+impl WyHasher {
+    fn word(&mut self, w: u64) {
+        self.h = wymix(
+            self.h ^ w ^ 0xe703_7ed1_a0b4_28db,
+            0x8ebc_6af0_9c88_c6e3 ^ self.h.rotate_left(17),
+        );
+    }
+}
+
+impl std::hash::Hasher for WyHasher {
+    fn finish(&self) -> u64 {
+        let mut h = *self;
+        let w = h.buf;
+        h.word(w ^ u64::from(h.len).rotate_right(8));
+        wymix(h.h, 0x5899_65cc_7537_4cc3)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.word(u64::from_le_bytes(w) ^ (chunk.len() as u64) << 60);
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.push(u64::from(i), 8);
+    }
+    fn write_u16(&mut self, i: u16) {
+        self.push(u64::from(i), 16);
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.push(u64::from(i), 32);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.word(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.push(i as u64, 32);
+    }
+}
+
+impl WyHasher {
+    /// Packs small integers into one word before mixing.
+    fn push(&mut self, v: u64, bits: u32) {
+        if self.len + bits > 64 {
+            let w = self.buf;
+            self.word(w);
+            self.buf = 0;
+            self.len = 0;
+        }
+        self.buf |= v << self.len;
+        self.len += bits;
+    }
+}
+
+impl std::hash::Hash for State {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        use std::hash::Hasher as _;
+        let mut h = WyHasher::default();
+        self.nodes.hash(&mut h);
+        self.pool.hash(&mut h);
+        self.invalid_used.hash(&mut h);
+        state.write_u64(h.finish());
+    }
 }

@@ -9,7 +9,9 @@ fn spec_ids() -> BTreeSet<String> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/properties.md");
     let text = std::fs::read_to_string(path).expect("spec/properties.md exists");
     text.lines()
-        .filter(|l| l.starts_with("| `SAFE-") || l.starts_with("| `WIT-"))
+        .filter(|l| {
+            l.starts_with("| `SAFE-") || l.starts_with("| `WIT-") || l.starts_with("| `ACC-")
+        })
         .filter_map(|l| l.split('`').nth(1).map(str::to_owned))
         .collect()
 }

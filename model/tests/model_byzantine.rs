@@ -1,0 +1,72 @@
+//! The Byzantine adversary: what holds at the bound floor((C-1)/3) and one past it
+//! (spec/faults.md, spec/incidents.md "Success and Fail in one iteration").
+
+mod common;
+
+use common::{preset, run};
+use sa_model::report::{Status, Verdict};
+
+fn status(r: &sa_model::CheckReport, id: &str) -> Status {
+    r.property(id).map(|p| p.status).expect("known property")
+}
+
+#[test]
+fn at_the_bound_two_honest_nodes_finalize_different_blocks_and_the_fork_is_accountable() {
+    let r = run(&preset("byzantine"), true);
+    assert!(r.exhaustive);
+    assert_eq!(r.unique_states, 340_909);
+    assert!(r
+        .bounds
+        .iter()
+        .any(|b| b.contains("at most 2 credits") && b.contains("within the bound")));
+    assert_eq!(r.verdict, Verdict::Violated);
+    assert_eq!(status(&r, "SAFE-ONE-OUTCOME"), Status::Violated);
+    assert_eq!(status(&r, "SAFE-FINAL-AGREEMENT"), Status::Violated);
+    assert_eq!(status(&r, "ACC-FORK-EVIDENCE"), Status::Holds);
+    assert_eq!(status(&r, "WIT-EQUIVOCATION-DETECTED"), Status::Witnessed);
+    // Honest behaviour stays the spec's: honest votes unique, no invalid block, finality
+    // never reverted locally.
+    for id in [
+        "SAFE-VOTE-UNIQUE",
+        "SAFE-ONE-CANDIDATE",
+        "SAFE-NO-INVALID-ACCEPTED",
+        "SAFE-FINAL-NO-REVERT",
+        "SAFE-ATTESTATION-QUORUM",
+        "SAFE-COMMITTEE-CREDITS",
+    ] {
+        assert_eq!(status(&r, id), Status::Holds, "{id}");
+    }
+    // The fork's counterexample ends with two nodes holding different Final blocks.
+    let cx = r
+        .property("SAFE-FINAL-AGREEMENT")
+        .unwrap()
+        .counterexample
+        .as_ref()
+        .unwrap();
+    let last = &cx.steps.last().unwrap().beliefs;
+    assert!(last.iter().any(|b| b.contains("B1.1:Final")));
+    assert!(last.iter().any(|b| b.contains("B1.0:Final")));
+}
+
+#[test]
+fn the_same_draws_without_the_byzantine_provisioner_are_safe() {
+    let mut c = preset("byzantine");
+    c.faults.byzantine.clear();
+    let r = run(&c, false);
+    assert!(r.exhaustive);
+    assert_eq!(status(&r, "SAFE-FINAL-AGREEMENT"), Status::Holds);
+    assert_eq!(status(&r, "SAFE-ONE-OUTCOME"), Status::Holds);
+}
+
+#[test]
+fn past_the_bound_forks_still_carry_evidence() {
+    let r = run(&preset("byzantine-over"), false);
+    assert!(r.exhaustive);
+    assert!(r
+        .bounds
+        .iter()
+        .any(|b| b.contains("at most 3 credits") && b.contains("PAST the bound")));
+    assert_eq!(status(&r, "SAFE-FINAL-AGREEMENT"), Status::Violated);
+    assert_eq!(status(&r, "ACC-FORK-EVIDENCE"), Status::Holds);
+    assert_eq!(status(&r, "WIT-EQUIVOCATION-DETECTED"), Status::Witnessed);
+}
