@@ -177,6 +177,22 @@ impl Config {
                 sortition: SortitionParams { seed },
                 mutations: vec![],
             };
+        let byzantine = |p3_stake: u32, seed: u64| {
+            config(
+                ProtocolParams {
+                    committee_credits: 7,
+                    rounds: 2,
+                    ..protocol.clone()
+                },
+                &[5, 5, 5, p3_stake],
+                FaultBudget {
+                    byzantine: vec![3],
+                    gst_round: 2,
+                    ..faults.clone()
+                },
+                seed,
+            )
+        };
         let c = match name {
             // 4 provisioners of 2 units, C = 5 (SM 4 != M 3), 3 rounds of up to 2 iterations.
             // Excluding gen(i) and gen(i+1) leaves 4 units: committees hold 4 of the nominal 5
@@ -230,35 +246,9 @@ impl Config {
             // the next one is Attested, so a node cut off during round 1 stays cut off as long
             // as finality takes. A demonstration preset: expected verdict VIOLATED
             // (spec/incidents.md, "Success and Fail in one iteration").
-            "byzantine" => config(
-                ProtocolParams {
-                    committee_credits: 7,
-                    rounds: 2,
-                    ..protocol
-                },
-                &[5, 5, 5, 2],
-                FaultBudget {
-                    byzantine: vec![3],
-                    gst_round: 2,
-                    ..faults
-                },
-                3,
-            ),
+            "byzantine" => byzantine(2, 3),
             // As `byzantine`, with P3 staking 3: up to 3 Byzantine credits, one past the bound.
-            "byzantine-over" => config(
-                ProtocolParams {
-                    committee_credits: 7,
-                    rounds: 2,
-                    ..protocol
-                },
-                &[5, 5, 5, 3],
-                FaultBudget {
-                    byzantine: vec![3],
-                    gst_round: 2,
-                    ..faults
-                },
-                121,
-            ),
+            "byzantine-over" => byzantine(3, 121),
             // Dusk mainnet parameters: valid, far too large to check exhaustively.
             "mainnet" => config(
                 ProtocolParams {

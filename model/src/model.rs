@@ -73,7 +73,10 @@ pub struct SaModel {
 impl SaModel {
     /// The model of `config` (which must be valid).
     pub fn new(config: Config) -> SaModel {
-        let contexts = Contexts::default();
+        SaModel::with_contexts(config, Contexts::default())
+    }
+
+    fn with_contexts(config: Config, contexts: Contexts) -> SaModel {
         let hits = contexts.hits.clone();
         SaModel {
             config,
@@ -110,14 +113,8 @@ impl SaModel {
                 }
             })
             .collect();
-        let contexts = Contexts::with_first_round(&config, draws, hits.clone());
-        SaModel {
-            config,
-            contexts,
-            hits,
-            stop: Default::default(),
-            witnessed: Default::default(),
-        }
+        let contexts = Contexts::with_first_round(&config, draws, hits);
+        SaModel::with_contexts(config, contexts)
     }
 
     /// Number of provisioners.
