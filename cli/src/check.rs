@@ -54,8 +54,13 @@ pub struct Args {
     no_shorten: bool,
     /// Check every class of first-round draws SORT-3..5 allow (up to relabelling provisioners
     /// of equal stake) instead of the seed's draw only; one exhaustive search per class.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "seeds")]
     all_draws: bool,
+    /// Check once per seed of FROM..=TO (whole draw sequences, every height: seeded sampling
+    /// of the draws) and merge: a property holds only if it holds for every seed; each
+    /// violation and witness names its seed. The limits apply to the whole sweep.
+    #[arg(long, value_name = "FROM..=TO")]
+    seeds: Option<String>,
     /// Print the configuration being checked as TOML and exit (a starting point for --config).
     #[arg(long)]
     print_config: bool,
@@ -101,6 +106,27 @@ fn load(args: &Args) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
+/// Parses `FROM..=TO` (or `FROM..TO`, also inclusive of TO: a seed range names seeds).
+fn parse_seeds(s: &str) -> Result<(u64, u64), String> {
+    let (a, b) = s
+        .split_once("..=")
+        .or_else(|| s.split_once(".."))
+        .ok_or("expected FROM..=TO, e.g. 0..=20")?;
+    let num = |x: &str, what: &str| {
+        x.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("{what} `{x}` is not a seed (an unsigned integer)"))
+    };
+    let (from, to) = (num(a, "FROM")?, num(b, "TO")?);
+    if from > to {
+        return Err(format!("FROM {from} is after TO {to}"));
+    }
+    if to - from >= 100_000 {
+        return Err("at most 100000 seeds in one sweep".into());
+    }
+    Ok((from, to))
+}
+
 /// Runs `sa check`; returns the process exit status.
 pub fn run(args: Args) -> u8 {
     let config = match load(&args) {
@@ -126,6 +152,16 @@ pub fn run(args: Args) -> u8 {
         eprintln!("sa check: `--threads` must be at least 1");
         return EXIT_BAD_INPUT;
     }
+    let seeds = match args.seeds.as_deref().map(parse_seeds).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!(
+                "sa check: `--seeds {}`: {e}",
+                args.seeds.unwrap_or_default()
+            );
+            return EXIT_BAD_INPUT;
+        }
+    };
     let mut opts = CheckOptions {
         max_states: args.max_states,
         max_depth: args.max_depth,
@@ -150,6 +186,16 @@ pub fn run(args: Args) -> u8 {
         sa_model::check::check_all_draws(&config, &opts, &mut |done, total| {
             if let Some(bar) = &bar {
                 bar.set_message(format!("draw class {done} of {total}"));
+                bar.tick();
+            }
+        })
+    } else if let Some((from, to)) = seeds {
+        sa_model::check::check_seeds(&config, from, to, &opts, &mut |done, total| {
+            if let Some(bar) = &bar {
+                bar.set_message(format!(
+                    "seed {} ({done} of {total} done)",
+                    from + done as u64
+                ));
                 bar.tick();
             }
         })
@@ -224,9 +270,11 @@ pub fn table(r: &CheckReport) -> String {
             r.mutations_without_effect.join(", ")
         ));
     }
-    let draws = r
-        .draw_classes
-        .map_or(String::new(), |k| format!(" over {k} draw classes"));
+    let draws = match (r.draw_classes, r.seeds) {
+        (Some(k), _) => format!(" over {k} draw classes"),
+        (None, Some([a, b])) => format!(" over the {} seeds {a}..={b}", b - a + 1),
+        (None, None) => String::new(),
+    };
     out.push_str(&format!(
         "search: {}{draws}; {} unique states, {} total, max depth {}, {:.2} s ({:.0} states/s, {} threads)\n\n",
         if r.exhaustive {

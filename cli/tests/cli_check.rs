@@ -165,7 +165,7 @@ fn a_config_file_round_trips_through_print_config() {
     std::fs::write(&path, text).unwrap();
     let (code, out, _) = sa(&["check", "--config", path.to_str().unwrap(), "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["unique_states"], 385323);
+    assert_eq!(v["unique_states"], 186134);
     // tiny has one round: WIT-FINAL is not applicable there (said, not hidden), so it passes.
     assert_eq!(code, 0);
     assert!(out.contains("needs more rounds"));
@@ -203,4 +203,46 @@ fn all_draws_checks_every_class_and_catches_the_dusk_two_eligible_rule() {
         "{out}"
     );
     assert!(out.contains("draw classes"), "{out}");
+}
+
+#[test]
+fn a_seed_sweep_merges_and_names_the_seed_of_each_violation() {
+    // Seeds 23 and 24 of byzantine-over: only 24 gives a fork of Final blocks.
+    let (code, out, _) = sa(&[
+        "check",
+        "--preset",
+        "byzantine-over",
+        "--seeds",
+        "23..=24",
+        "--no-shorten",
+        "--json",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["verdict"], "VIOLATED");
+    assert_eq!(v["seeds"], serde_json::json!([23, 24]));
+    assert_eq!(v["exhaustive"], true);
+    let prop = |id: &str| {
+        v["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let fork = prop("SAFE-FINAL-AGREEMENT");
+    assert_eq!(fork["status"], "violated");
+    assert_eq!(fork["note"], "seed 24");
+    assert_eq!(prop("ACC-FORK-EVIDENCE")["status"], "holds");
+    assert!(v["bounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|b| b.as_str().unwrap().contains("every seed 23..=24")));
+    for bad in ["9..=3", "x..=3", "3"] {
+        let (code, _, err) = sa(&["check", "--preset", "tiny", "--seeds", bad]);
+        assert_eq!(code, 2, "{bad}");
+        assert!(err.contains("--seeds"), "{err}");
+    }
 }

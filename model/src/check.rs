@@ -312,6 +312,7 @@ pub fn check_model(
                    seats, so no two provisioners are interchangeable (see spec/faults.md)"
             .into(),
         draw_classes: None,
+        seeds: None,
         properties,
     };
     report.verdict = report.compute_verdict();
@@ -320,6 +321,18 @@ pub fn check_model(
 
 /// Every bound that shapes a result, one line each, in the spec's words.
 pub fn bounds(model: &SaModel, all_draws: bool) -> Vec<String> {
+    bounds_of(
+        model,
+        if all_draws {
+            Draws::AllClasses
+        } else {
+            Draws::Seed
+        },
+    )
+}
+
+/// [`bounds`] for any kind of draws.
+pub fn bounds_of(model: &SaModel, draws: Draws) -> Vec<String> {
     let c = &model.config;
     let p = &c.protocol;
     let f = &c.faults;
@@ -374,10 +387,15 @@ pub fn bounds(model: &SaModel, all_draws: bool) -> Vec<String> {
                 .join(", ")
         ));
     }
-    out.push(if all_draws {
-        "draws: every class of first-round draws SORT-3..5 allow; later rounds by the seed".into()
-    } else {
-        format!("draws: the seed's ({}), every round", c.sortition.seed)
+    out.push(match draws {
+        Draws::AllClasses => {
+            "draws: every class of first-round draws SORT-3..5 allow; later rounds by the seed"
+                .into()
+        }
+        Draws::Seed => format!("draws: the seed's ({}), every round", c.sortition.seed),
+        Draws::Seeds(a, b) => format!(
+            "draws: those of every seed {a}..={b}, every round (seeded sampling of whole draw sequences)"
+        ),
     });
     out.push(
         "reductions: idle steps skipped; after GST one node at a time in key order (TIME-4); symmetry not applied"
@@ -473,32 +491,50 @@ fn replay(
     Some(out)
 }
 
-/// Checks one model per allowed draw class of the first round and merges the reports: a safety
-/// property holds only if it holds for every class (the first violation found is kept), a
-/// witness is witnessed if some class reaches it. Progress reports (classes done, classes).
-pub fn check_all_draws(
-    config: &Config,
+/// What a check's draws are: the seed's, every first-round class, or a range of seeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Draws {
+    /// The configuration's seed, every round.
+    Seed,
+    /// Every class of first-round draws (`--all-draws`).
+    AllClasses,
+    /// Every seed of `from..=to`, every round (`--seeds`).
+    Seeds(u64, u64),
+}
+
+/// Checks `count` models (`make(k)`, the k-th with its name) and merges the reports: a safety
+/// property holds only if it holds for every model (the first violation found is kept, its note
+/// naming the model), a witness is witnessed if some model reaches it. The limits apply to the
+/// whole sweep. Progress reports (models done, models).
+fn sweep(
+    count: usize,
+    unit: &str,
+    make: &dyn Fn(usize) -> (String, crate::SaModel),
     opts: &crate::CheckOptions,
     progress: &mut dyn FnMut(usize, usize),
-) -> crate::CheckReport {
+) -> Option<crate::CheckReport> {
     use crate::report::Status;
     let start = std::time::Instant::now();
-    let n = config.provisioners.len();
-    let base = crate::SaModel::new(config.clone());
-    let weights = base.context(&[]).weights[..n].to_vec();
-    let classes = crate::draws::allowed_classes(config, &weights);
     let mut merged: Option<crate::CheckReport> = None;
-    // The limits apply to the whole sweep: each class gets what the previous ones left.
+    // Each model gets what the previous ones left.
     let mut states_left = opts.max_states;
-    for (k, profile) in classes.iter().enumerate() {
-        progress(k, classes.len());
-        let mut class_opts = opts.clone();
-        class_opts.max_states = states_left;
-        class_opts.timeout = opts.timeout.map(|t| t.saturating_sub(start.elapsed()));
-        let model = crate::SaModel::with_first_round(config.clone(), profile);
-        let r = crate::check_model(model, &class_opts, &mut |_| {});
+    for k in 0..count {
+        progress(k, count);
+        let mut run_opts = opts.clone();
+        run_opts.max_states = states_left;
+        run_opts.timeout = opts.timeout.map(|t| t.saturating_sub(start.elapsed()));
+        let (name, model) = make(k);
+        let mut r = crate::check_model(model, &run_opts, &mut |_| {});
         states_left = states_left.map(|n| n.saturating_sub(r.total_states));
         let cut = !r.exhaustive;
+        for p in &mut r.properties {
+            if matches!(p.status, Status::Violated | Status::Witnessed) {
+                p.note = Some(match &p.note {
+                    Some(n) => format!("{n}; {name}"),
+                    None => name.clone(),
+                });
+            }
+        }
         merged = Some(match merged {
             None => r,
             Some(mut m) => {
@@ -529,21 +565,80 @@ pub fn check_all_draws(
         if cut {
             if let Some(m) = merged.as_mut() {
                 m.cut_reason = Some(format!(
-                    "{} (after {} of {} draw classes)",
+                    "{} (after {} of {count} {unit})",
                     m.cut_reason.clone().unwrap_or_default(),
                     k + 1,
-                    classes.len()
                 ));
             }
             break;
         }
     }
-    progress(classes.len(), classes.len());
+    progress(count, count);
+    merged
+}
+
+/// Finishes a sweep's merged report.
+fn finish_sweep(
+    merged: Option<crate::CheckReport>,
+    config: &Config,
+    draws: Draws,
+    opts: &crate::CheckOptions,
+    start: std::time::Instant,
+) -> crate::CheckReport {
     let mut report = merged.unwrap_or_else(|| crate::check(config, opts, &mut |_| {}));
-    report.draw_classes = Some(classes.len());
-    report.bounds = bounds(&base, true);
+    report.bounds = bounds_of(&crate::SaModel::new(config.clone()), draws);
     report.verdict = report.compute_verdict();
     report.seconds = start.elapsed().as_secs_f64();
     report.states_per_second = report.unique_states as f64 / report.search_seconds.max(1e-9);
+    report
+}
+
+/// Checks one model per allowed draw class of the first round and merges the reports (a
+/// safety property holds only if it holds for every class; see [`sweep`]). Progress reports
+/// (classes done, classes).
+pub fn check_all_draws(
+    config: &Config,
+    opts: &crate::CheckOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> crate::CheckReport {
+    let start = std::time::Instant::now();
+    let n = config.provisioners.len();
+    let base = crate::SaModel::new(config.clone());
+    let weights = base.context(&[]).weights[..n].to_vec();
+    let classes: Vec<_> = crate::draws::allowed_classes(config, &weights)
+        .into_iter()
+        .collect();
+    let make = |k: usize| {
+        (
+            format!("draw class {} of {}", k + 1, classes.len()),
+            crate::SaModel::with_first_round(config.clone(), &classes[k]),
+        )
+    };
+    let merged = sweep(classes.len(), "draw classes", &make, opts, progress);
+    let mut report = finish_sweep(merged, config, Draws::AllClasses, opts, start);
+    report.draw_classes = Some(classes.len());
+    report
+}
+
+/// Checks the configuration once per seed of `from..=to` (whole draw sequences, every height:
+/// seeded sampling of the draws) and merges the reports as [`check_all_draws`] does; each
+/// violation and witness names the seed it came from.
+pub fn check_seeds(
+    config: &Config,
+    from: u64,
+    to: u64,
+    opts: &crate::CheckOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> crate::CheckReport {
+    let start = std::time::Instant::now();
+    let count = usize::try_from(to.saturating_sub(from) + 1).unwrap_or(usize::MAX);
+    let make = |k: usize| {
+        let mut c = config.clone();
+        c.sortition.seed = from + k as u64;
+        (format!("seed {}", c.sortition.seed), crate::SaModel::new(c))
+    };
+    let merged = sweep(count, "seeds", &make, opts, progress);
+    let mut report = finish_sweep(merged, config, Draws::Seeds(from, to), opts, start);
+    report.seeds = Some([from, to]);
     report
 }

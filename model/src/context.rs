@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use crate::config::{Config, MAX_PROVISIONERS};
+use crate::keys::{child_seed, genesis_seed, Seed};
 use crate::ledger::{Effects, Ledger, BLOCK_REWARD};
 use crate::mutations::{Hits, Mutation};
-use crate::sortition::{draw, hash, Committee, Seed};
+use crate::sortition::{draw, Committee};
 use crate::state::{Entry, FailSet, Value};
 
 /// The draws of one iteration (SORT-*).
@@ -177,7 +178,7 @@ impl Contexts {
 }
 
 fn genesis_context(config: &Config, hits: &Hits) -> Context {
-    let seed = hash(&[b"sa-genesis", &config.sortition.seed.to_le_bytes()]);
+    let seed = genesis_seed(config.sortition.seed);
     make_context(
         config,
         1,
@@ -277,8 +278,8 @@ fn child_context(config: &Config, parent: &Context, block: &LedgerBlock, hits: &
             Value::NoQuorum | Value::Valid(_) => {}
         }
     }
-    let generator = it.generator.unwrap_or(0) as u8;
-    let seed = hash(&[&parent.seed, &[generator]]);
+    // A block always has a generator (it was proposed); 0 only for an unreachable draw.
+    let seed = child_seed(&parent.seed, it.generator.unwrap_or(0));
     make_context(config, parent.round + 1, seed, ledger, fx, hits)
 }
 

@@ -2,9 +2,11 @@
 //! relabelling provisioners of equal weight, and the classes a seed's draw falls in. (The
 //! sweep that checks one model per class is `check::check_all_draws`.)
 //!
-//! The model is symmetric under a permutation of provisioners of equal weight once the draws
-//! are fixed (the draws are its only use of keys), so checking one seed per class checks every
-//! draw of the class. `model/tests/model_all_draws.rs` sweeps seeds until every class allowed
+//! A one-round model is symmetric under a permutation of provisioners of equal weight and equal
+//! fault role (honest or Byzantine) once the round's draws are fixed (the draws are its only use
+//! of keys), so checking one draw per class checks every draw of the class. With more than one
+//! round it is not: who generates a block decides the next seed (SORT-6, the generator's
+//! signature) and so every later draw. There every allowed draw is its own class. `model/tests/model_all_draws.rs` sweeps seeds until every class allowed
 //! for the first round is covered and checks each.
 
 use std::collections::BTreeSet;
@@ -40,12 +42,19 @@ fn permutations(items: &[usize]) -> Vec<Vec<usize>> {
     out
 }
 
-/// Relabelings of provisioners that preserve every weight (the symmetry group).
-fn symmetries(weights: &[u64]) -> Vec<[usize; MAX_PROVISIONERS]> {
+/// Relabelings of provisioners that preserve every weight and fault role (the symmetry group of
+/// a one-round check; only the identity with more rounds: see the module's note).
+fn symmetries(config: &Config, weights: &[u64]) -> Vec<[usize; MAX_PROVISIONERS]> {
     let idx: Vec<usize> = (0..weights.len()).collect();
+    let byz = |p: usize| config.faults.byzantine.contains(&(p as u8));
+    let one_round = config.protocol.rounds <= 1;
     permutations(&idx)
         .into_iter()
-        .filter(|p| p.iter().enumerate().all(|(i, &j)| weights[i] == weights[j]))
+        .filter(|p| {
+            p.iter().enumerate().all(|(i, &j)| {
+                (i == j || one_round) && weights[i] == weights[j] && byz(i) == byz(j)
+            })
+        })
         .map(|p| {
             let mut a = [0; MAX_PROVISIONERS];
             for (i, &j) in p.iter().enumerate() {
@@ -60,8 +69,8 @@ fn symmetries(weights: &[u64]) -> Vec<[usize; MAX_PROVISIONERS]> {
 }
 
 /// The smallest relabelled profile: one representative per class.
-pub fn canonical(profile: &Profile, weights: &[u64]) -> Profile {
-    symmetries(weights)
+pub fn canonical(config: &Config, profile: &Profile, weights: &[u64]) -> Profile {
+    symmetries(config, weights)
         .iter()
         .map(|perm| {
             profile
@@ -162,7 +171,7 @@ pub fn allowed_classes(config: &Config, weights: &[u64]) -> BTreeSet<Profile> {
             partial = grown;
         }
         for p in partial {
-            classes.insert(canonical(&p, weights));
+            classes.insert(canonical(config, &p, weights));
         }
     }
     classes

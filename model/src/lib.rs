@@ -5,7 +5,7 @@
 //! Two jobs, one dependency direction:
 //! - **the protocol**: [`config`], [`state`], [`node`] (one honest node's handler,
 //!   `handle(node, event) -> (node, messages)`), [`model`] (the network and the adversary that
-//!   compose the handlers), [`sortition`], [`context`] and [`draws`] (draws per chain prefix and
+//!   compose the handlers), [`keys`] (test keys and the seed rule), [`sortition`], [`context`] and [`draws`] (draws per chain prefix and
 //!   every draw class), [`ledger`], [`finality`], [`properties`], [`mutations`];
 //! - **the checking machinery**, which reads the protocol and is never read by it: [`check`]
 //!   (search, limits, verdicts, shortest paths, the all-draws sweep), [`report`], [`render`],
@@ -17,6 +17,7 @@ pub mod context;
 pub mod draws;
 pub mod error;
 pub mod finality;
+pub mod keys;
 pub mod ledger;
 pub mod model;
 pub mod mutations;

@@ -64,6 +64,56 @@ pub enum Mutation {
     RewardUnionSigners,
 }
 
+/// The property each mutation is shown to violate on the default preset (`dusk-two-eligible`:
+/// on the preset `two-eligible`, the one configuration it changes), and whether the search for
+/// it runs depth-first (counterexamples that lie deep). `model/tests/model_mutations.rs`
+/// requires each; `model/examples/seedscan.rs --mutations` scans seeds for them.
+pub const INTENDED: &[(Mutation, &str, bool)] = &[
+    (
+        Mutation::ValidThresholdBelowMajority,
+        "SAFE-ATTESTATION-QUORUM",
+        false,
+    ),
+    (Mutation::CountNonMembers, "SAFE-COMMITTEE-CREDITS", false),
+    (Mutation::DoubleVote, "SAFE-VOTE-UNIQUE", false),
+    (Mutation::NoExclusion, "SAFE-COMMITTEE-WELLFORMED", false),
+    (Mutation::DrawSuspended, "SAFE-ELIGIBLE-DRAW", false),
+    (Mutation::IgnorePni, "SAFE-FINAL-AGREEMENT", true),
+    (
+        Mutation::FinalizeOnAccept,
+        "SAFE-FINAL-PRIOR-ITERATIONS",
+        false,
+    ),
+    (Mutation::RewardAllCommittee, "SAFE-REWARD-SIGNERS", false),
+    (Mutation::SlashAbsentVoters, "SAFE-SOFT-SLASH", false),
+    (Mutation::FallbackAnyIteration, "SAFE-FALLBACK-LOWER", false),
+    (Mutation::DuskStalledRecovery, "SAFE-FINAL-NO-REVERT", true),
+    (
+        Mutation::DuskTwoEligible,
+        "SAFE-COMMITTEE-WELLFORMED",
+        false,
+    ),
+    (Mutation::AcceptInvalid, "SAFE-NO-INVALID-ACCEPTED", false),
+    (Mutation::DoubleCandidate, "SAFE-ONE-CANDIDATE", false),
+    (Mutation::FinalizeParent, "SAFE-FINAL-PREFIX", true),
+    (Mutation::ForgeFailed, "SAFE-FAILED-MATCHES", false),
+    (Mutation::LockWithoutDebit, "SAFE-STAKE-CONSERVED", false),
+    (
+        Mutation::HardSlashNoCandidate,
+        "SAFE-HARD-SLASH-INVALID",
+        false,
+    ),
+    (Mutation::GeneratorMaySkip, "SAFE-NO-HONEST-SLASH", true),
+    (Mutation::RewardUnionSigners, "SAFE-REWARD-SIGNERS", false),
+    (
+        Mutation::ValidThresholdBelowMajority,
+        "SAFE-ONE-OUTCOME",
+        false,
+    ),
+    // Forks from asynchrony alone: two Final blocks and no equivocation behind them.
+    (Mutation::IgnorePni, "ACC-FORK-EVIDENCE", true),
+];
+
 impl Mutation {
     /// Every mutation, in declaration order.
     pub const ALL: [Mutation; 20] = [

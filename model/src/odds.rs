@@ -66,6 +66,8 @@ fn binomial_tail(n: u32, p: f64, k: u32) -> f64 {
 pub fn fork_odds(params: &OddsParams, byzantine_counts: &[usize]) -> Vec<OddsRow> {
     let n = params.provisioners;
     let weight = params.stake * LUX_PER_UNIT;
+    // Equal stakes: the key order is any order; index order is used.
+    let order: Vec<usize> = (0..n).collect();
     byzantine_counts
         .iter()
         .map(|&b| {
@@ -81,12 +83,12 @@ pub fn fork_odds(params: &OddsParams, byzantine_counts: &[usize]) -> Vec<OddsRow
                 let mut weights = vec![weight; n];
                 // gen(0) and gen(1), excluded from iteration 0's committees (SORT-4).
                 for step in [0u8, 3] {
-                    let g = draw_credits(&seed, step, &weights, 1);
+                    let g = draw_credits(&seed, step, &weights, &order, 1);
                     if let Some(p) = (0..n).find(|&p| g[p] > 0) {
                         weights[p] = 0;
                     }
                 }
-                let committee = draw_credits(&seed, 2, &weights, params.committee_credits);
+                let committee = draw_credits(&seed, 2, &weights, &order, params.committee_credits);
                 // The Byzantine provisioners are the last `b` in key order.
                 let credits: u32 = committee[n - b..].iter().sum();
                 credit_sum += u64::from(credits);

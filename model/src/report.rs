@@ -135,6 +135,8 @@ pub struct CheckReport {
     pub symmetry: String,
     /// With `--all-draws`: how many classes of first-round draws were checked (null: one seed).
     pub draw_classes: Option<usize>,
+    /// With `--seeds`: the first and last seed checked (null: one seed).
+    pub seeds: Option<[u64; 2]>,
     /// Every property, in spec order.
     pub properties: Vec<PropertyReport>,
 }

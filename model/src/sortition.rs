@@ -1,6 +1,7 @@
 //! Deterministic sortition with credits (spec/protocol.md SORT-1..SORT-6).
 //!
-//! The draw is the spec's algorithm over the provisioners sorted by key (here: index):
+//! The draw is the spec's algorithm over the provisioners sorted by public key
+//! ([`crate::keys::key_order`]):
 //! for credit c, `h = BLAKE2b-256(seed ‖ step:u8 ‖ c:u32 LE)`, `score = uint_be(h) mod W`,
 //! walk the list to the first provisioner whose remaining weight covers the score, give it
 //! one credit and remove `min(1 unit, weight)` of its weight.
@@ -13,8 +14,7 @@ use crate::config::{LUX_PER_UNIT, MAX_PROVISIONERS};
 /// BLAKE2b with a 256-bit output: the one hash of the reference (Dusk mainnet: SHA3-256).
 pub type Blake2b256 = Blake2b<U32>;
 
-/// A 32-byte seed.
-pub type Seed = [u8; 32];
+pub use crate::keys::Seed;
 
 /// Credits per provisioner index; zero = not in the committee.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -29,7 +29,7 @@ impl Committee {
     pub fn total(&self) -> u32 {
         self.0.iter().map(|&c| u32::from(c)).sum()
     }
-    /// Members (provisioners with at least one credit), in key order.
+    /// Members (provisioners with at least one credit), in index order.
     pub fn members(&self) -> impl Iterator<Item = usize> + '_ {
         (0..MAX_PROVISIONERS).filter(|&p| self.0[p] > 0)
     }
@@ -47,7 +47,7 @@ impl Committee {
 }
 
 /// BLAKE2b-256 of the concatenation of `parts`.
-pub fn hash(parts: &[&[u8]]) -> Seed {
+pub fn hash(parts: &[&[u8]]) -> [u8; 32] {
     let mut h = Blake2b256::new();
     for p in parts {
         h.update(p);
@@ -66,9 +66,14 @@ pub fn mod_be(bytes: &[u8], w: u64) -> u64 {
 /// `weights` (lux per provisioner index; zero = not eligible), for the model's committees.
 ///
 /// Stops early with a partial committee when the total weight runs out (SORT-3).
-pub fn draw(seed: &Seed, step: u8, weights: &[u64], size: u32) -> Committee {
+pub fn draw(seed: &[u8], step: u8, weights: &[u64], size: u32) -> Committee {
     let mut committee = Committee::default();
-    for (p, c) in draw_credits(seed, step, weights, size)
+    let order: Vec<usize> = crate::keys::key_order()
+        .iter()
+        .copied()
+        .filter(|&p| p < weights.len())
+        .collect();
+    for (p, c) in draw_credits(seed, step, weights, &order, size)
         .into_iter()
         .enumerate()
     {
@@ -79,8 +84,16 @@ pub fn draw(seed: &Seed, step: u8, weights: &[u64], size: u32) -> Committee {
     committee
 }
 
-/// The draw itself, over any number of provisioners: credits per provisioner index.
-pub fn draw_credits(seed: &Seed, step: u8, weights: &[u64], size: u32) -> Vec<u32> {
+/// The draw itself, over any number of provisioners: credits per provisioner index; the list is
+/// walked in `order` (provisioner indices in key order; every index of `weights` with weight
+/// appears once).
+pub fn draw_credits(
+    seed: &[u8],
+    step: u8,
+    weights: &[u64],
+    order: &[usize],
+    size: u32,
+) -> Vec<u32> {
     let mut w: Vec<u64> = weights.to_vec();
     let mut total: u64 = w.iter().sum();
     let mut credits = vec![0u32; weights.len()];
@@ -91,15 +104,16 @@ pub fn draw_credits(seed: &Seed, step: u8, weights: &[u64], size: u32) -> Vec<u3
         let h = hash(&[seed, &[step], &credit.to_le_bytes()]);
         let mut score = mod_be(&h, total);
         let mut chosen = None;
-        for (p, wp) in w.iter().enumerate() {
-            if *wp == 0 {
+        for &p in order {
+            let wp = w[p];
+            if wp == 0 {
                 continue;
             }
-            if *wp >= score {
+            if wp >= score {
                 chosen = Some(p);
                 break;
             }
-            score -= *wp;
+            score -= wp;
         }
         let Some(p) = chosen else { break };
         credits[p] += 1;

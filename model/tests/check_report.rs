@@ -92,7 +92,7 @@ fn progress_is_reported() {
     assert_eq!(r.unique_states, TINY_STATES);
 }
 
-const TINY_STATES: usize = 385_323;
+const TINY_STATES: usize = 186_134;
 
 #[test]
 fn a_single_thread_search_stops_at_its_timeout() {
@@ -145,6 +145,6 @@ fn insta_like(text: &[String]) {
 }
 
 const EXPECTED_DOUBLE_VOTE: &str = "\
-1. P1 round 1 iteration 0 Proposal: timer fires, no candidate; sends Validation vote NoCandidate
+1. P0 round 1 iteration 0 Proposal: timer fires, no candidate; sends Validation vote NoCandidate
 2. P3 round 1 iteration 0: is gen(0), broadcasts a valid candidate B1.0 on genesis
-3. P1 round 1 iteration 0: receives the late candidate B1.0 and votes AGAIN in Validation";
+3. P0 round 1 iteration 0: receives the late candidate B1.0 and votes AGAIN in Validation";

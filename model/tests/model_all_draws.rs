@@ -19,7 +19,7 @@ fn the_seed_draw_is_one_of_the_allowed_classes() {
     for name in ["tiny", "small", "default"] {
         let c = Config::preset(name).unwrap();
         let w = weights(&c);
-        let class = canonical(&profile_of(&SaModel::new(c.clone()).context(&[])), &w);
+        let class = canonical(&c, &profile_of(&SaModel::new(c.clone()).context(&[])), &w);
         assert!(allowed_classes(&c, &w).contains(&class), "{name}");
     }
 }
@@ -67,7 +67,7 @@ fn a_broken_draw_is_caught() {
     let mut profile = profile_of(&SaModel::new(base.clone()).context(&[]));
     let g = profile[0].0.unwrap();
     profile[0].1 .0[g] = 1;
-    assert!(!allowed_classes(&base, &w).contains(&canonical(&profile, &w)));
+    assert!(!allowed_classes(&base, &w).contains(&canonical(&base, &profile, &w)));
     let opts = CheckOptions {
         threads: 2,
         shorten: false,
@@ -80,4 +80,63 @@ fn a_broken_draw_is_caught() {
     );
     let p = r.property("SAFE-COMMITTEE-WELLFORMED").unwrap();
     assert_eq!(p.status, Status::Violated);
+}
+
+#[test]
+fn relabelling_is_a_symmetry_only_where_it_is_sound() {
+    let base = Config::preset("small").unwrap();
+    let w = weights(&base);
+    let one_round = allowed_classes(&base, &w).len();
+    // A Byzantine provisioner is not interchangeable with an honest one of equal stake.
+    let mut byz = base.clone();
+    byz.faults.byzantine = vec![0];
+    let with_byzantine = allowed_classes(&byz, &w).len();
+    assert!(
+        with_byzantine > one_round,
+        "{with_byzantine} vs {one_round}"
+    );
+    // With a second round, who generated decides the next seed (SORT-6): relabelling the
+    // generator of round 1 changes round 2's draws, so no two draws are merged.
+    let mut two = base.clone();
+    two.protocol.rounds = 2;
+    let two_rounds = allowed_classes(&two, &w).len();
+    assert!(
+        two_rounds > with_byzantine,
+        "{two_rounds} vs {with_byzantine}"
+    );
+    let profile = profile_of(&SaModel::new(two.clone()).context(&[]));
+    let g = profile[0].0.unwrap();
+    let h = (0..w.len()).find(|&p| p != g).unwrap();
+    let swap = |p: usize| {
+        if p == g {
+            h
+        } else if p == h {
+            g
+        } else {
+            p
+        }
+    };
+    let relabelled: Vec<_> = profile
+        .iter()
+        .map(|(gen, v, r)| {
+            let map = |c: &sa_model::sortition::Committee| {
+                let mut m = sa_model::sortition::Committee::default();
+                for p in 0..w.len() {
+                    m.0[swap(p)] = c.0[p];
+                }
+                m
+            };
+            (gen.map(swap), map(v), map(r))
+        })
+        .collect();
+    let block = [(0u8, sa_model::state::FailSet::default())];
+    let a = SaModel::with_first_round(two.clone(), &profile).context(&block);
+    let b = SaModel::with_first_round(two, &relabelled).context(&block);
+    assert_ne!(
+        a.seed, b.seed,
+        "round 2 seeds must depend on round 1's generator"
+    );
+    println!(
+        "classes: one round {one_round}, Byzantine P0 {with_byzantine}, two rounds {two_rounds}"
+    );
 }
