@@ -155,7 +155,7 @@ fn bad_arguments_are_rejected_with_exit_2() {
 }
 
 #[test]
-fn a_corrupt_log_is_reported_not_used() {
+fn a_corrupt_log_is_reported_not_used_and_a_torn_tail_is_repaired() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     let (code, v, err) = sa(&[
@@ -185,12 +185,55 @@ fn a_corrupt_log_is_reported_not_used() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("checksum mismatch in record"), "{err}");
-    // Truncation is reported too.
+    // A torn tail (the last append cut short) is repaired: the node says so and starts.
+    bytes[n - 5] ^= 0x40;
     std::fs::write(&log, &bytes[..n - 3]).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sa"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sa"))
         .args(["node", "--config", cfg.to_str().unwrap()])
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("truncated"));
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // Events in order: the repair warning, then `started` (a guard, not a timing assertion).
+    let mut events = Vec::new();
+    while let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(120)) {
+        let started = line.contains("\"started\"");
+        events.push(line);
+        if started {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        events.last().is_some_and(|l| l.contains("\"started\"")),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|l| l.contains("log repaired: a torn tail")),
+        "{events:?}"
+    );
+    let saved = std::fs::read_dir(dir.path().join("node0"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("node.log.torn-")
+        });
+    assert!(saved, "the log as found is kept");
 }

@@ -232,6 +232,15 @@ pub async fn run(
             }
         })?;
     let my = node.public_key().short();
+    if let Some(r) = log.repaired() {
+        emit(json!({
+            "t": now_ms(), "node": my, "event": "warning",
+            "reason": format!(
+                "log repaired: a torn tail of {} bytes (an append that never finished: {}) was cut off; {} bytes kept; the log as found is saved as {}",
+                r.discarded, r.reason, r.kept, r.saved_as.display()
+            ),
+        }));
+    }
     let (inbox_tx, mut inbox) = mpsc::unbounded_channel::<Event>();
     let net = Net {
         writers: Arc::new(Mutex::new(BTreeMap::new())),
