@@ -7,9 +7,13 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::crypto::{from_hex, to_hex, verify_pop, KeyRing, Keypair, PublicKey, Signature};
+use crate::crypto::{from_hex, to_hex, KeyRing, Keypair, PublicKey, SigError, Signature};
 use crate::hash::blake2b256;
 use crate::message::Seed;
+
+/// The most iterations a round may have: the sortition step byte `3·iteration + kind` (SORT-4)
+/// must fit in one byte (3·84 + 2 = 254).
+pub const MAX_ITERATIONS: u8 = 85;
 
 /// A configuration that cannot be used.
 #[derive(Debug, Error)]
@@ -114,8 +118,11 @@ impl Params {
                 ),
             ));
         }
-        if self.max_iterations == 0 || self.max_iterations > 200 {
-            return Err(invalid("params.max_iterations", "must be 1..=200"));
+        if self.max_iterations == 0 || self.max_iterations > MAX_ITERATIONS {
+            return Err(invalid(
+                "params.max_iterations",
+                "must be 1..=85: the sortition step byte 3·iteration + kind (SORT-4) must fit in one byte",
+            ));
         }
         if self.relaxed_iterations > self.max_iterations {
             return Err(invalid(
@@ -200,10 +207,19 @@ impl Genesis {
             if !seen.insert(p.key) {
                 return Err(invalid(format!("{field}.key"), "duplicate key"));
             }
-            verify_pop(&p.key, &p.pop)
-                .map_err(|e| invalid(format!("{field}.pop"), e.to_string()))?;
-            ring.insert(p.key)
-                .map_err(|e| invalid(format!("{field}.key"), e.to_string()))?;
+            ring.insert(p.key, &p.pop).map_err(|e| match e {
+                SigError::BadKey => invalid(format!("{field}.key"), e.to_string()),
+                _ => invalid(format!("{field}.pop"), e.to_string()),
+            })?;
+        }
+        let mut total: u64 = 0;
+        for (i, p) in self.provisioners.iter().enumerate() {
+            total = total.checked_add(p.stake).ok_or_else(|| {
+                invalid(
+                    format!("provisioners[{i}].stake"),
+                    "the total stake overflows 64 bits of lux",
+                )
+            })?;
         }
         let eligible = self
             .provisioners

@@ -198,9 +198,11 @@ impl PartialEq for KeyRing {
 }
 
 impl KeyRing {
-    /// Adds a key after validating it.
-    pub fn insert(&mut self, pk: PublicKey) -> Result<(), SigError> {
+    /// Adds a key after validating it and its proof of possession (without the proof, a
+    /// rogue key could cancel others in an aggregate).
+    pub fn insert(&mut self, pk: PublicKey, pop: &Signature) -> Result<(), SigError> {
         let point = key_point(&pk)?;
+        verify_pop(&pk, pop)?;
         self.keys.insert(pk, point);
         Ok(())
     }

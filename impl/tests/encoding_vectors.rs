@@ -76,7 +76,8 @@ fn vote_digest_key_and_signature() {
     let sig = k.sign(&digest);
     assert_eq!(to_hex(&sig.0), SIGNATURE);
     let mut ring = sa_node::crypto::KeyRing::default();
-    ring.insert(k.public).expect("valid key");
+    ring.insert(k.public, &k.proof_of_possession())
+        .expect("valid key");
     assert_eq!(ring.verify(&k.public, &digest, &sig), Ok(()));
 }
 

@@ -388,7 +388,13 @@ pub fn exclusions(
     let mutated = if config.has(Mutation::NoExclusion) {
         Some((Mutation::NoExclusion, 0))
     } else if drawable == 2 && config.has(Mutation::DuskTwoEligible) {
-        Some((Mutation::DuskTwoEligible, bit(gen) | bit(next)))
+        // rusk excludes both; when that leaves nobody it draws from every eligible
+        // provisioner, exclusions ignored (`CommitteeGenerator::from_provisioners`).
+        let both = bit(gen) | bit(next);
+        Some((
+            Mutation::DuskTwoEligible,
+            if both.count_ones() >= 2 { 0 } else { both },
+        ))
     } else {
         None
     };

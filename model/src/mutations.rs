@@ -40,8 +40,9 @@ pub enum Mutation {
     /// Dusk: stalled-chain recovery reverts to any valid alternative at height ≤ tip, with no
     /// finality check (rusk `node/src/chain/stalled.rs`).
     DuskStalledRecovery,
-    /// Dusk rusk #3717 family: with exactly two eligible provisioners the exclusions of gen(i)
-    /// and gen(i+1) still apply and leave an empty committee.
+    /// Dusk (rusk's committee generator): with exactly two eligible provisioners and
+    /// gen(i) != gen(i+1), excluding both leaves nobody, and the committee is drawn from every
+    /// eligible provisioner with exclusions ignored: gen(i) may judge its own candidate.
     DuskTwoEligible,
     /// Validators vote Valid on an invalid candidate (STEP-VAL-1).
     AcceptInvalid,
