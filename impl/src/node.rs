@@ -899,7 +899,7 @@ impl Node {
         if i >= self.params.max_iterations {
             return self.reject(peer, kind, format!("iteration {i} >= MAX_ITER"));
         }
-        let draw = Self::draw_cached(self, i);
+        let draw = self.draw_of(i);
         let committee = match want {
             VoteStep::Validation => &draw.validation,
             VoteStep::Ratification => &draw.ratification,
@@ -974,8 +974,13 @@ impl Node {
         self.progress(i);
     }
 
-    fn draw_cached(&mut self, i: u8) -> Draw {
-        self.iteration(i).draw.clone()
+    /// The draws of iteration `i`: the stored ones if the iteration exists, else computed and
+    /// not stored (a vote that is then rejected must leave the node as it was).
+    fn draw_of(&self, i: u8) -> Draw {
+        match self.round.iterations.get(&i) {
+            Some(it) => it.draw.clone(),
+            None => Self::draw(&self.params, &self.round.ctx, i),
+        }
     }
 
     fn record_fault(&mut self, proof: FaultProof) {
