@@ -148,6 +148,9 @@ pub struct Summary {
     pub rejected: u64,
     /// Seconds from the start to the first acceptance of the highest block (None: no block).
     pub last_block_at_s: Option<f64>,
+    /// Heights first accepted after the last `--crash` fired (None: no crash): past the
+    /// absence bound at most the round in flight can still end (its quorum already formed).
+    pub heights_after_last_crash: Option<u64>,
     /// Wall-clock seconds of the run.
     pub seconds: f64,
 }
@@ -375,6 +378,7 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
     let mut rejected = 0u64;
     let mut detected_faults = 0u64;
     let mut last_block_at: Option<f64> = None;
+    let mut height_at_last_crash: Option<u64> = None;
     let mut pending_crashes = crashes.clone();
     let mut restarts: Vec<(f64, u32)> = Vec::new();
     let deadline = Duration::from_secs(args.duration);
@@ -385,6 +389,8 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
         }
         let secs = elapsed.as_secs_f64();
         // Fault injection.
+        let before = pending_crashes.len();
+        let top = blocks.keys().next_back().copied().unwrap_or(0);
         pending_crashes.retain(|c| {
             if c.at <= secs {
                 if let Some(mut ch) = procs[c.node as usize].child.take() {
@@ -400,6 +406,9 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
                 true
             }
         });
+        if before > 0 && pending_crashes.is_empty() {
+            height_at_last_crash = Some(top);
+        }
         let mut due = Vec::new();
         restarts.retain(|(t, n)| {
             if *t <= secs {
@@ -569,6 +578,14 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
         detected_faults,
         rejected,
         last_block_at_s: last_block_at,
+        heights_after_last_crash: height_at_last_crash.map(|h| {
+            blocks
+                .keys()
+                .next_back()
+                .copied()
+                .unwrap_or(0)
+                .saturating_sub(h)
+        }),
         seconds: start.elapsed().as_secs_f64(),
     })
 }
