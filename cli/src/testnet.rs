@@ -148,6 +148,8 @@ pub struct Summary {
     pub rejected: u64,
     /// Seconds from the start to the first acceptance of the highest block (None: no block).
     pub last_block_at_s: Option<f64>,
+    /// Nodes that exited without being killed by the runner (each also printed at once).
+    pub unexpected_exits: Vec<String>,
     /// Heights first accepted after the last `--crash` fired (None: no crash): past the
     /// absence bound at most the round in flight can still end (its quorum already formed).
     pub heights_after_last_crash: Option<u64>,
@@ -175,9 +177,17 @@ pub fn absence_bound(nodes: u32, c: u32, stake: u64) -> u32 {
     k
 }
 
-fn free_addr() -> Result<SocketAddr, String> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
-    l.local_addr().map_err(|e| e.to_string())
+/// `n` distinct free loopback addresses: every listener is held until all are bound, so the
+/// system cannot hand the same port out twice (binding and releasing one at a time once gave
+/// two nodes one port).
+fn free_addrs(n: u32) -> Result<Vec<SocketAddr>, String> {
+    let listeners = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    listeners
+        .iter()
+        .map(|l| l.local_addr().map_err(|e| e.to_string()))
+        .collect()
 }
 
 struct Proc {
@@ -247,6 +257,9 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
     if args.committee == 0 || args.committee > 64 {
         return Err("--committee must be 1..=64".into());
     }
+    if args.blocks == 0 {
+        return Err("--blocks must be at least 1 (the run stops at that height)".into());
+    }
     let crashes = args
         .crash
         .iter()
@@ -296,9 +309,7 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
         toml::to_string(&genesis).map_err(|e| e.to_string())?,
     )
     .map_err(|e| e.to_string())?;
-    let addrs = (0..args.nodes)
-        .map(|_| free_addr())
-        .collect::<Result<Vec<_>, _>>()?;
+    let addrs = free_addrs(args.nodes)?;
     let mut procs = Vec::new();
     let keys: Vec<String> = (0..args.nodes)
         .map(|i| Keypair::testnet(i).public.short())
@@ -347,7 +358,14 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
             args.time_scale,
             args.delay
         );
-        println!("directory: {}", dir.display());
+        if args.dir.is_some() {
+            println!("directory: {} (kept)", dir.display());
+        } else {
+            println!(
+                "directory: {} (temporary, deleted at the end; --dir DIR keeps the logs, events and configs)",
+                dir.display()
+            );
+        }
     }
     let (tx, rx) = mpsc::channel::<(u32, Value)>();
     for i in 0..running {
@@ -379,6 +397,7 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
     let mut detected_faults = 0u64;
     let mut last_block_at: Option<f64> = None;
     let mut height_at_last_crash: Option<u64> = None;
+    let mut unexpected_exits: Vec<String> = Vec::new();
     let mut pending_crashes = crashes.clone();
     let mut restarts: Vec<(f64, u32)> = Vec::new();
     let deadline = Duration::from_secs(args.duration);
@@ -422,6 +441,16 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
             if n < running && procs[n as usize].child.is_none() {
                 procs[n as usize].child = Some(spawn(n, &procs[n as usize].config, &tx)?);
                 say(format!("  [{secs:6.1}s] restarted n{n} from its log"));
+            }
+        }
+        // A node that exits without being killed is reported at once.
+        for (n, p) in procs.iter_mut().enumerate() {
+            let status = p.child.as_mut().and_then(|c| c.try_wait().ok().flatten());
+            if let Some(status) = status {
+                p.child = None;
+                let what = format!("n{n} exited unexpectedly at {secs:.1} s ({status})");
+                say(format!("  [{secs:6.1}s] {what}"));
+                unexpected_exits.push(what);
             }
         }
         let Ok((i, v)) = rx.recv_timeout(Duration::from_millis(50)) else {
@@ -578,6 +607,7 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
         detected_faults,
         rejected,
         last_block_at_s: last_block_at,
+        unexpected_exits,
         heights_after_last_crash: height_at_last_crash.map(|h| {
             blocks
                 .keys()
@@ -634,7 +664,7 @@ pub fn run(args: Args) -> u8 {
     } else {
         print_summary(&summary);
     }
-    if summary.violations.is_empty() {
+    if summary.violations.is_empty() && summary.unexpected_exits.is_empty() {
         EXIT_OK
     } else {
         EXIT_FAILED
@@ -654,10 +684,21 @@ fn print_summary(s: &Summary) {
             i,
             s.failed_iterations
         ),
-        _ => println!(
+        _ if s.height > 0 => println!(
+            "{} block(s) accepted: too few for a median block time",
+            s.height
+        ),
+        _ if s.absent > s.absence_bound => println!(
             "no block accepted ({} absent of {}, absence bound {}): liveness lost, as the spec expects past the bound",
             s.absent, s.nodes, s.absence_bound
         ),
+        _ => println!(
+            "no block accepted although {} absent of {} is within the absence bound {}: liveness was expected and did not come",
+            s.absent, s.nodes, s.absence_bound
+        ),
+    }
+    for e in &s.unexpected_exits {
+        println!("NODE EXIT {e}");
     }
     println!("rejected messages: {}", s.rejected);
     if s.detected_faults > 0 {
@@ -672,5 +713,15 @@ fn print_summary(s: &Summary) {
         for v in &s.violations {
             println!("VIOLATION {v}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_addresses_of_one_testnet_are_distinct() {
+        let addrs = super::free_addrs(64).unwrap();
+        let distinct: std::collections::BTreeSet<_> = addrs.iter().collect();
+        assert_eq!(distinct.len(), 64);
     }
 }

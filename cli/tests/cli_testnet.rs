@@ -147,6 +147,9 @@ fn bad_arguments_are_rejected_with_exit_2() {
     let (code, _, err) = sa(&["testnet", "--crash", "two@5"]);
     assert_eq!(code, 2);
     assert!(err.contains("NODE@SECONDS"), "{err}");
+    let (code, _, err) = sa(&["testnet", "--blocks", "0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--blocks must be at least 1"), "{err}");
     let (code, _, err) = sa(&["testnet", "--misbehave", "1:sleepy"]);
     assert_eq!(code, 2);
     assert!(err.contains("--misbehave"), "{err}");
@@ -234,4 +237,55 @@ fn a_corrupt_log_is_reported_not_used_and_a_torn_tail_is_repaired() {
                 .starts_with("node.log.torn-")
         });
     assert!(saved, "the log as found is kept");
+}
+
+#[test]
+fn a_node_that_exits_unexpectedly_is_reported_and_fails_the_run() {
+    let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("run");
+    let child = Command::new(env!("CARGO_BIN_EXE_sa"))
+        .args([
+            "testnet",
+            "--nodes",
+            "4",
+            "--blocks",
+            "1000",
+            "--duration",
+            "10",
+        ])
+        .args(["--dir", d.to_str().unwrap(), "--json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for node 3 to start (a guard against a hang, not a timing assertion), then kill it
+    // behind the runner's back.
+    let events = d.join("node3.events.jsonl");
+    let mut started = false;
+    for _ in 0..600 {
+        if std::fs::read_to_string(&events).is_ok_and(|s| s.contains("\"started\"")) {
+            started = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(started, "node 3 never started");
+    let cfg = d.join("node3.toml");
+    let killed = Command::new("pkill")
+        .args(["-KILL", "-f", cfg.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(killed.success(), "node 3's process was found and killed");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let exits = v["unexpected_exits"].as_array().unwrap();
+    assert_eq!(exits.len(), 1, "{v}");
+    assert!(
+        exits[0]
+            .as_str()
+            .unwrap()
+            .starts_with("n3 exited unexpectedly"),
+        "{v}"
+    );
 }
