@@ -1,0 +1,93 @@
+//! Acceptance: appending a block, its finality labels (FIN-*), rewards and penalties applied to the ledger (REW-*, SLASH-*).
+
+use super::*;
+
+impl Node {
+    /// ACCEPT-1: append a verified block, label it (FIN-1..3), apply it to the ledger, record
+    /// it, announce it, and start the next round.
+    pub(super) fn accept(&mut self, b: Block) {
+        let height = b.header().height;
+        let ctx = Self::context_of(&self.chain, &self.params, height);
+        self.out
+            .push(Output::Persist(Record::Accepted(Box::new(b.clone()))));
+        let voters = self.append_with(&ctx, b.clone());
+        let e = self.chain.last().expect("just appended");
+        self.out.push(Output::Accepted(AcceptedBlock {
+            height,
+            hash: b.hash(),
+            iteration: b.header().iteration,
+            label: e.labels.label,
+            generator: b.header().generator,
+            voters,
+            timestamp: b.header().timestamp,
+        }));
+        self.out
+            .push(Output::Broadcast(Message::Block(Box::new(b))));
+        self.last_accept = self.now;
+        self.start_round();
+    }
+
+    /// Appends without outputs other than label changes (used by restore).
+    pub(super) fn append(&mut self, b: Block) {
+        let ctx = Self::context_of(&self.chain, &self.params, b.header().height);
+        self.append_with(&ctx, b);
+    }
+
+    pub(super) fn append_with(&mut self, ctx: &Context, b: Block) -> Vec<PublicKey> {
+        let h = b.header();
+        let draw = Self::draw(&self.params, ctx, h.iteration);
+        let mut fx = BlockEffects {
+            height: h.height,
+            generator: Some(h.generator),
+            quorum_credits: 2 * thresholds(&self.params).supermajority,
+            ..Default::default()
+        };
+        for (committee, sv) in [
+            (&draw.validation, &b.attestation.validation),
+            (&draw.ratification, &b.attestation.ratification),
+        ] {
+            for (k, c) in bitset_members(committee, sv.bitset).unwrap_or_default() {
+                *fx.signer_credits.entry(k).or_insert(0) += c;
+            }
+        }
+        let mut fails = 0;
+        for (j, f) in h.failed_iterations.iter().enumerate() {
+            let Some(f) = f else { continue };
+            fails += 1;
+            match f.attestation.result {
+                Outcome::Fail(Vote::NoCandidate) if (j as u8) < self.params.relaxed_iterations => {
+                    fx.soft.push(f.generator)
+                }
+                Outcome::Fail(Vote::Invalid(_)) => fx.hard.push((f.generator, h.height, j as u8)),
+                _ => {}
+            }
+        }
+        for f in &b.candidate.faults {
+            fx.hard.push(f.subject());
+        }
+        let mut ledger = self.chain.last().expect("genesis").ledger.clone();
+        ledger.apply(&fx, &self.params);
+        let (label, confirmed_after) =
+            initial_label(pni(h.iteration, self.params.max_iterations, fails));
+        let hash = b.hash();
+        self.chain.push(Entry {
+            block: b,
+            labels: LabelState {
+                label,
+                confirmed_after,
+            },
+            ledger,
+        });
+        let mut labels: Vec<LabelState> = self.chain.iter().map(|e| e.labels).collect();
+        for (height, label) in on_attested_append(&mut labels) {
+            self.chain[height].labels.label = label;
+            self.out.push(Output::Labelled {
+                height: height as u64,
+                hash: self.chain[height].block.hash(),
+                label,
+            });
+        }
+        let _ = hash;
+        fx.signer_credits.into_keys().collect()
+    }
+}

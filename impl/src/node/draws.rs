@@ -1,0 +1,71 @@
+//! Contexts and draws: what a chain prefix fixes for the next round (seed, eligible stake) and the sortition of each iteration (SORT-*).
+
+use super::*;
+
+impl Node {
+    pub(super) fn context_of(chain: &[Entry], params: &Params, round: u64) -> Context {
+        let parent = &chain[round as usize - 1];
+        Context {
+            round,
+            prev_hash: parent.block.hash(),
+            prev_timestamp: parent.block.header().timestamp,
+            seed: parent.block.header().seed,
+            eligible: parent.ledger.eligible(round, params),
+        }
+    }
+
+    pub(super) fn draw(params: &Params, ctx: &Context, iteration: u8) -> Draw {
+        let seed = &ctx.seed.0;
+        let gen = generator(seed, iteration, &ctx.eligible);
+        Draw {
+            generator: gen,
+            validation: committee(
+                seed,
+                iteration,
+                StepKind::Validation,
+                params.max_iterations,
+                &ctx.eligible,
+                params.committee_credits,
+            ),
+            ratification: committee(
+                seed,
+                iteration,
+                StepKind::Ratification,
+                params.max_iterations,
+                &ctx.eligible,
+                params.committee_credits,
+            ),
+        }
+    }
+
+    pub(super) fn iteration(&mut self, i: u8) -> &mut Iteration {
+        let params = &self.params;
+        let ctx = &self.round.ctx;
+        self.round.iterations.entry(i).or_insert_with(|| {
+            let draw = Self::draw(params, ctx, i);
+            Iteration {
+                val: VoteKeeper::new(
+                    VoteStep::Validation,
+                    draw.validation.clone(),
+                    params.committee_credits,
+                ),
+                rat: VoteKeeper::new(
+                    VoteStep::Ratification,
+                    draw.ratification.clone(),
+                    params.committee_credits,
+                ),
+                draw,
+                candidate: None,
+                valid: None,
+                val_votes: BTreeMap::new(),
+                rat_votes: BTreeMap::new(),
+                val_quorums: BTreeMap::new(),
+                attestation: None,
+            }
+        })
+    }
+
+    pub(super) fn emergency(&self, i: u8) -> bool {
+        i >= self.params.emergency_iteration
+    }
+}

@@ -1,0 +1,509 @@
+//! The sans-IO consensus core (spec/protocol.md): `Node::handle(now, input)` returns the
+//! outputs the runtime must carry out, in order. No sockets, clocks or randomness inside: the
+//! time comes with each input, timers are outputs, randomness is the sortition seed.
+//!
+//! Output order is part of the contract: a [`Output::Persist`] comes before the
+//! [`Output::Broadcast`] or [`Output::Accepted`] that depends on it, and the runtime must make
+//! it durable before carrying out what follows.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::Serialize;
+
+use crate::chain::{initial_label, on_attested_append, pni, Label, LabelState};
+use crate::config::{Behaviour, Genesis, Params};
+use crate::crypto::{aggregate, KeyRing, Keypair, PublicKey};
+use crate::encoding::encode;
+use crate::hash::Hash;
+use crate::ledger::{BlockEffects, Ledger};
+use crate::message::{
+    faults_root, merkle_root, seed_digest, vote_digest, Attestation, Block, Candidate,
+    FailedIteration, FaultProof, Header, Message, Outcome, Seed, SignedVote, StepVotes, VoteHeader,
+    MAX_FAULTS_PER_BLOCK,
+};
+use crate::sortition::{committee, generator, Committee, StepKind};
+use crate::storage::Record;
+use crate::votes::{Accepted as Tally, Thresholds, Vote, VoteKeeper, VoteStep};
+
+mod accept;
+mod draws;
+mod messages;
+mod steps;
+mod sync;
+mod tally;
+mod verify;
+
+/// A peer as the runtime numbers it.
+pub type PeerId = u64;
+
+/// The payload transaction the executor rejects (fault injection, `Behaviour`).
+pub const INVALID_TX: &[u8] = b"sa-invalid-transaction";
+
+/// Buffered messages of future rounds, at most.
+const MAX_FUTURE: usize = 4096;
+/// Blocks ahead of the tip kept while syncing, at most.
+const MAX_PENDING_BLOCKS: u64 = 256;
+/// Blocks sent in answer to one GetBlocks.
+const BLOCKS_PER_REQUEST: u64 = 64;
+
+/// A timer the core asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Timer {
+    /// The timeout of a step (TIME-1/2).
+    Step {
+        /// Round.
+        round: u64,
+        /// Iteration.
+        iteration: u8,
+        /// Step.
+        step: StepKind,
+    },
+    /// The generator may propose (minimum block time, STEP-PROP-1).
+    Propose {
+        /// Round.
+        round: u64,
+        /// Iteration.
+        iteration: u8,
+    },
+    /// No block for the stall timeout: ask for blocks (FORK-2).
+    Stall,
+}
+
+/// An input to the core.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// Begin (after construction or restore): start the round on the tip.
+    Start,
+    /// Bytes received from a peer.
+    Message {
+        /// Who sent it.
+        peer: PeerId,
+        /// The frame.
+        bytes: Vec<u8>,
+    },
+    /// A timer fired.
+    Timer(Timer),
+    /// The executor's verdict on a candidate's payload.
+    Executed {
+        /// The candidate.
+        hash: Hash,
+        /// Whether execution succeeded.
+        valid: bool,
+    },
+}
+
+/// What the runtime must do, in order.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum Output {
+    /// Make this record durable before carrying out any later output.
+    Persist(Record),
+    /// Send to every peer.
+    Broadcast(Message),
+    /// Send to one peer.
+    Send {
+        /// The peer.
+        peer: PeerId,
+        /// The message.
+        message: Message,
+    },
+    /// Fire `timer` after `after_ms`.
+    SetTimer {
+        /// Which.
+        timer: Timer,
+        /// Delay.
+        after_ms: u64,
+    },
+    /// Execute a candidate's payload and answer with [`Input::Executed`].
+    Execute {
+        /// Candidate hash.
+        hash: Hash,
+        /// The candidate.
+        candidate: Box<Candidate>,
+    },
+    /// A block was appended to the chain.
+    Accepted(AcceptedBlock),
+    /// A block's label changed (FIN-2/3).
+    Labelled {
+        /// Height.
+        height: u64,
+        /// Hash.
+        hash: Hash,
+        /// New label.
+        label: Label,
+    },
+    /// FORK-1: the blocks above `to_height` were dropped for a lower-iteration block.
+    Fallback {
+        /// Old tip height.
+        from_height: u64,
+        /// The common ancestor kept.
+        to_height: u64,
+    },
+    /// An iteration ended without a block (a Fail attestation or a Ratification timeout).
+    IterationFailed {
+        /// Round.
+        round: u64,
+        /// Iteration.
+        iteration: u8,
+        /// The Fail vote, or None after a timeout.
+        vote: Option<Vote>,
+    },
+    /// Evidence of equivocation was found (kept for the next candidate, SLASH-4).
+    Fault(Box<FaultProof>),
+    /// A message was rejected; the node's state is unchanged.
+    Rejected {
+        /// From whom.
+        peer: PeerId,
+        /// Message kind, or "frame".
+        kind: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A block appended to the chain, for the runtime's log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AcceptedBlock {
+    /// Height.
+    pub height: u64,
+    /// Hash.
+    pub hash: Hash,
+    /// Iteration it was decided in.
+    pub iteration: u8,
+    /// Its label when appended.
+    pub label: Label,
+    /// Generator.
+    pub generator: PublicKey,
+    /// Signers of its attestation.
+    pub voters: Vec<PublicKey>,
+    /// Header timestamp (ms).
+    pub timestamp: u64,
+}
+
+/// Why a node could not be restored from its records.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("record {index}: {problem}")]
+pub struct RestoreError {
+    /// Index of the offending record.
+    pub index: usize,
+    /// What is wrong.
+    pub problem: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    Proposal,
+    Validation,
+    Ratification,
+    /// ITER-3: after MAX_ITER iterations, wait for a Success of the round.
+    Open,
+}
+
+/// The sortition of one (round, iteration).
+#[derive(Clone, Debug, PartialEq)]
+struct Draw {
+    generator: Option<PublicKey>,
+    validation: Committee<PublicKey>,
+    ratification: Committee<PublicKey>,
+}
+
+/// Everything known about one iteration of the current round.
+#[derive(Clone, Debug, PartialEq)]
+struct Iteration {
+    draw: Draw,
+    candidate: Option<Candidate>,
+    valid: Option<bool>,
+    val: VoteKeeper<PublicKey>,
+    rat: VoteKeeper<PublicKey>,
+    val_votes: BTreeMap<PublicKey, SignedVote>,
+    rat_votes: BTreeMap<PublicKey, SignedVote>,
+    /// Validation quorums: formed locally or attached (verified) to Ratification votes.
+    val_quorums: BTreeMap<Vote, StepVotes>,
+    attestation: Option<Attestation>,
+}
+
+/// What a round is decided on: the tip.
+#[derive(Clone, Debug, PartialEq)]
+struct Context {
+    round: u64,
+    prev_hash: Hash,
+    prev_timestamp: u64,
+    seed: Seed,
+    eligible: BTreeMap<PublicKey, u64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Round {
+    ctx: Context,
+    iteration: u8,
+    step: Step,
+    step_started: u64,
+    /// TIME-2: added to each step's timeout for the rest of the round.
+    extra: [u64; 3],
+    iterations: BTreeMap<u8, Iteration>,
+}
+
+/// One block of the chain with its label.
+#[derive(Clone, Debug, PartialEq)]
+struct Entry {
+    block: Block,
+    labels: LabelState,
+    /// The ledger after this block.
+    ledger: Ledger,
+}
+
+/// The node state machine.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    genesis: Genesis,
+    params: Params,
+    keys: KeyRing,
+    me: Keypair,
+    behaviour: Behaviour,
+    chain: Vec<Entry>,
+    round: Round,
+    my_votes: BTreeMap<VoteHeader, SignedVote>,
+    my_candidates: BTreeMap<(u64, u8, Hash), Candidate>,
+    faults: Vec<FaultProof>,
+    future: BTreeMap<u64, Vec<(PeerId, Message)>>,
+    future_count: usize,
+    pending_blocks: BTreeMap<u64, Block>,
+    durations: [VecDeque<u64>; 3],
+    last_accept: u64,
+    last_sync_request: Option<u64>,
+    started: bool,
+    now: u64,
+    out: Vec<Output>,
+}
+
+fn kind_index(k: StepKind) -> usize {
+    k as usize
+}
+
+/// Thresholds of the configured C (QUORUM-1/2).
+fn thresholds(params: &Params) -> Thresholds {
+    Thresholds::for_credits(params.committee_credits)
+}
+
+/// The members of `committee` whose bits are set, checked against the committee's size.
+fn bitset_members(
+    committee: &Committee<PublicKey>,
+    bitset: u64,
+) -> Result<Vec<(PublicKey, u32)>, String> {
+    let members: Vec<(PublicKey, u32)> = committee.iter().map(|(k, c)| (*k, *c)).collect();
+    if members.len() < 64 && bitset >> members.len() != 0 {
+        return Err(format!(
+            "bitset {bitset:#x} names positions beyond the committee's {} members",
+            members.len()
+        ));
+    }
+    Ok(members
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| bitset & (1u64 << i) != 0)
+        .map(|(_, m)| m)
+        .collect())
+}
+
+impl Node {
+    /// A fresh node on the genesis (its key ring validated by [`Genesis::validate`]).
+    pub fn new(genesis: Genesis, keys: KeyRing, me: Keypair, behaviour: Behaviour) -> Node {
+        let params = genesis.params.clone();
+        let ledger = Ledger::genesis(&genesis);
+        let gblock = Block {
+            candidate: Candidate {
+                header: Header {
+                    height: 0,
+                    prev_hash: [0; 32],
+                    iteration: 0,
+                    timestamp: genesis.timestamp,
+                    generator: PublicKey([0; 96]),
+                    seed: genesis.genesis_seed(),
+                    payload_root: merkle_root(&[]),
+                    faults_root: faults_root(&[]),
+                    failed_iterations: vec![],
+                },
+                payload: vec![],
+                faults: vec![],
+                signature: crate::crypto::Signature::EMPTY,
+            },
+            attestation: Attestation {
+                result: Outcome::Success([0; 32]),
+                validation: StepVotes::EMPTY,
+                ratification: StepVotes::EMPTY,
+            },
+        };
+        let chain = vec![Entry {
+            block: gblock,
+            labels: LabelState {
+                label: Label::Final,
+                confirmed_after: 0,
+            },
+            ledger,
+        }];
+        let ctx = Self::context_of(&chain, &params, 1);
+        Node {
+            genesis,
+            params,
+            keys,
+            me,
+            behaviour,
+            chain,
+            round: Round {
+                ctx,
+                iteration: 0,
+                step: Step::Proposal,
+                step_started: 0,
+                extra: [0; 3],
+                iterations: BTreeMap::new(),
+            },
+            my_votes: BTreeMap::new(),
+            my_candidates: BTreeMap::new(),
+            faults: vec![],
+            future: BTreeMap::new(),
+            future_count: 0,
+            pending_blocks: BTreeMap::new(),
+            durations: Default::default(),
+            last_accept: 0,
+            last_sync_request: None,
+            started: false,
+            now: 0,
+            out: vec![],
+        }
+    }
+
+    /// A node rebuilt from its log: accepted blocks (re-verified), reverts, and every vote and
+    /// candidate it signed, so that it never signs a different one for the same step.
+    pub fn restore(
+        genesis: Genesis,
+        keys: KeyRing,
+        me: Keypair,
+        behaviour: Behaviour,
+        records: &[Record],
+    ) -> Result<Node, RestoreError> {
+        let mut node = Node::new(genesis, keys, me, behaviour);
+        for (index, r) in records.iter().enumerate() {
+            let err = |problem: String| RestoreError { index, problem };
+            match r {
+                Record::Voted(v) => {
+                    if v.signer != node.me.public {
+                        return Err(err("a vote signed by another key".into()));
+                    }
+                    node.my_votes.insert(v.header, *v);
+                }
+                Record::Proposed(c) => {
+                    let h = &c.header;
+                    node.my_candidates
+                        .insert((h.height, h.iteration, h.prev_hash), (**c).clone());
+                }
+                Record::Accepted(b) => {
+                    let tip = node.tip_height();
+                    if b.header().height != tip + 1 {
+                        return Err(err(format!(
+                            "block at height {} does not extend the tip {tip}",
+                            b.header().height
+                        )));
+                    }
+                    node.round.ctx = Self::context_of(&node.chain, &node.params, tip + 1);
+                    node.verify_block(b).map_err(err)?;
+                    node.append(b.as_ref().clone());
+                }
+                Record::Reverted { to_height } => {
+                    if *to_height >= node.tip_height() || *to_height < node.last_final() {
+                        return Err(err(format!("revert to {to_height} is not allowed here")));
+                    }
+                    node.chain.truncate(*to_height as usize + 1);
+                }
+            }
+        }
+        node.out.clear();
+        node.round.ctx = Self::context_of(&node.chain, &node.params, node.tip_height() + 1);
+        Ok(node)
+    }
+
+    /// Handles one input at time `now` (ms) and returns what the runtime must do.
+    pub fn handle(&mut self, now: u64, input: Input) -> Vec<Output> {
+        self.now = now;
+        match input {
+            Input::Start => {
+                if !self.started {
+                    self.started = true;
+                    self.last_accept = now;
+                    self.set_timer(Timer::Stall, self.params.stall_timeout_ms);
+                    self.start_round();
+                }
+            }
+            Input::Message { peer, bytes } => match Message::from_bytes(&bytes) {
+                Ok(m) => self.on_message(peer, m),
+                Err(e) => self.out.push(Output::Rejected {
+                    peer,
+                    kind: "frame",
+                    reason: e.to_string(),
+                }),
+            },
+            Input::Timer(t) => self.on_timer(t),
+            Input::Executed { hash, valid } => self.on_executed(hash, valid),
+        }
+        std::mem::take(&mut self.out)
+    }
+
+    /// This node's key.
+    pub fn public_key(&self) -> PublicKey {
+        self.me.public
+    }
+    /// Height of the tip.
+    pub fn tip_height(&self) -> u64 {
+        self.chain.len() as u64 - 1
+    }
+    /// Hash of the tip.
+    pub fn tip_hash(&self) -> Hash {
+        self.chain.last().expect("genesis").block.hash()
+    }
+    /// Height of the last Final block.
+    pub fn last_final(&self) -> u64 {
+        self.chain
+            .iter()
+            .rposition(|e| e.labels.label == Label::Final)
+            .unwrap_or(0) as u64
+    }
+    /// (hash, label) of every block, by height.
+    pub fn chain_labels(&self) -> Vec<(Hash, Label)> {
+        self.chain
+            .iter()
+            .map(|e| (e.block.hash(), e.labels.label))
+            .collect()
+    }
+    /// The block at `height`.
+    pub fn block(&self, height: u64) -> Option<&Block> {
+        self.chain.get(height as usize).map(|e| &e.block)
+    }
+    /// The ledger after the tip.
+    pub fn ledger(&self) -> &Ledger {
+        &self.chain.last().expect("genesis").ledger
+    }
+    /// The current round and iteration.
+    pub fn position(&self) -> (u64, u8) {
+        (self.round.ctx.round, self.round.iteration)
+    }
+    /// The votes this node signed.
+    pub fn my_votes(&self) -> impl Iterator<Item = &SignedVote> {
+        self.my_votes.values()
+    }
+    /// The parameters.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+}
+
+/// The testnet's stand-in for execution: a payload is valid unless it carries
+/// [`INVALID_TX`] or a transaction above 64 KiB (the WebAssembly VM is a later issue).
+pub fn execute(candidate: &Candidate) -> bool {
+    candidate
+        .payload
+        .iter()
+        .all(|tx| tx.as_slice() != INVALID_TX && tx.len() <= 64 * 1024)
+}
+
+/// Encoded size of a message (for tests and benchmarks).
+pub fn encoded_len(m: &Message) -> usize {
+    encode(m).len()
+}

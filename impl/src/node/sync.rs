@@ -1,0 +1,119 @@
+//! Sync and fork choice: blocks from peers at, below and above the tip (FORK-*, SYNC-*), pending blocks, GetBlocks answers.
+
+use super::*;
+
+impl Node {
+    pub(super) fn request_sync(&mut self, peer: PeerId) {
+        let now = self.now;
+        let due = self
+            .last_sync_request
+            .is_none_or(|t| now >= t + self.params.timeout_min_ms);
+        if due {
+            self.last_sync_request = Some(now);
+            self.out.push(Output::Send {
+                peer,
+                message: Message::GetBlocks {
+                    from: self.tip_height() + 1,
+                },
+            });
+        }
+    }
+
+    pub(super) fn on_block(&mut self, peer: PeerId, b: Block) {
+        let h = b.header().height;
+        let tip = self.tip_height();
+        if h == 0 {
+            return self.reject(peer, "block", "the genesis block is not sent");
+        }
+        if h == tip + 1 {
+            if let Err(e) = self.verify_block(&b) {
+                return self.reject(peer, "block", e);
+            }
+            self.accept(b);
+            return self.drain_pending();
+        }
+        if h > tip + 1 {
+            if h > tip + MAX_PENDING_BLOCKS {
+                return self.reject(
+                    peer,
+                    "block",
+                    format!("height {h} is too far ahead of {tip}"),
+                );
+            }
+            self.pending_blocks.insert(h, b);
+            return self.request_sync(peer);
+        }
+        // h <= tip: the same block, or a candidate for FORK-1.
+        let local = &self.chain[h as usize].block;
+        if local.hash() == b.hash() {
+            return;
+        }
+        let (li, ri) = (local.header().iteration, b.header().iteration);
+        if h <= self.last_final() {
+            return self.reject(
+                peer,
+                "block",
+                format!("height {h} is at or below the last Final block (FIN-4)"),
+            );
+        }
+        if let Err(e) = self.verify_block(&b) {
+            return self.reject(peer, "block", e);
+        }
+        if ri > li {
+            return self.reject(
+                peer,
+                "block",
+                "a higher-iteration alternative is ignored (FORK-1)",
+            );
+        }
+        if ri == li {
+            let proof = FaultProof::DoubleCandidate {
+                first: Box::new(local.header().clone()),
+                first_signature: local.candidate.signature,
+                second: Box::new(b.header().clone()),
+                second_signature: b.candidate.signature,
+            };
+            return self.record_fault(proof);
+        }
+        // FORK-1: revert to the parent and accept the lower-iteration block.
+        let from_height = tip;
+        self.chain.truncate(h as usize);
+        self.out
+            .push(Output::Persist(Record::Reverted { to_height: h - 1 }));
+        self.out.push(Output::Fallback {
+            from_height,
+            to_height: h - 1,
+        });
+        self.accept(b);
+        self.drain_pending();
+    }
+
+    pub(super) fn drain_pending(&mut self) {
+        loop {
+            let next = self.tip_height() + 1;
+            self.pending_blocks.retain(|h, _| *h >= next);
+            let Some(b) = self.pending_blocks.remove(&next) else {
+                return;
+            };
+            if self.verify_block(&b).is_err() {
+                return;
+            }
+            self.accept(b);
+        }
+    }
+
+    pub(super) fn on_get_blocks(&mut self, peer: PeerId, from: u64) {
+        let tip = self.tip_height();
+        let from = from.max(1);
+        if from > tip {
+            return;
+        }
+        for h in from..=tip.min(from + BLOCKS_PER_REQUEST - 1) {
+            let b = self.chain[h as usize].block.clone();
+            self.out.push(Output::Send {
+                peer,
+                message: Message::Block(Box::new(b)),
+            });
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! Votes and quorums: vote checks (TALLY-*), the vote keepers, quorums into attestations (ATT-*).
+
+use super::*;
+
+impl Node {
+    pub(super) fn on_vote(&mut self, peer: PeerId, v: SignedVote, attached: Option<StepVotes>) {
+        let kind = if attached.is_some() {
+            "ratification"
+        } else {
+            "validation"
+        };
+        let want = if attached.is_some() {
+            VoteStep::Ratification
+        } else {
+            VoteStep::Validation
+        };
+        if v.header.step != want {
+            return self.reject(peer, kind, "vote header names another step");
+        }
+        if v.header.prev_hash != self.round.ctx.prev_hash {
+            return self.reject(peer, kind, "vote for another parent");
+        }
+        let i = v.header.iteration;
+        if i >= self.params.max_iterations {
+            return self.reject(peer, kind, format!("iteration {i} >= MAX_ITER"));
+        }
+        let draw = self.draw_of(i);
+        let committee = match want {
+            VoteStep::Validation => &draw.validation,
+            VoteStep::Ratification => &draw.ratification,
+        };
+        if committee.get(&v.signer).copied().unwrap_or(0) == 0 {
+            return self.reject(
+                peer,
+                kind,
+                "signer is not a member of the step's committee (TALLY-2)",
+            );
+        }
+        if want == VoteStep::Validation && v.vote == Vote::NoQuorum {
+            return self.reject(peer, kind, "NoQuorum is not a Validation vote (STEP-VAL-2)");
+        }
+        if let Err(e) = self
+            .keys
+            .verify(&v.signer, &vote_digest(&v.header, &v.vote), &v.signature)
+        {
+            return self.reject(peer, kind, format!("vote signature: {e}"));
+        }
+        if let Some(sv) = &attached {
+            let vh = VoteHeader {
+                step: VoteStep::Validation,
+                ..v.header
+            };
+            let known = self
+                .round
+                .iterations
+                .get(&i)
+                .is_some_and(|it| it.val_quorums.get(&v.vote) == Some(sv));
+            let check = if v.vote == Vote::NoQuorum {
+                if *sv == StepVotes::EMPTY {
+                    Ok(())
+                } else {
+                    Err("a NoQuorum vote must attach empty validation votes".to_string())
+                }
+            } else if known {
+                Ok(()) // this exact StepVotes was verified (or formed) before
+            } else {
+                self.verify_step_votes(&draw.validation, &vh, &v.vote, sv)
+            };
+            if let Err(e) = check {
+                return self.reject(peer, kind, format!("attached validation quorum: {e}"));
+            }
+        }
+        // Accepted from here on.
+        let emergency = self.emergency(i);
+        let it = self.iteration(i);
+        let (keeper, sigs) = match want {
+            VoteStep::Validation => (&mut it.val, &mut it.val_votes),
+            VoteStep::Ratification => (&mut it.rat, &mut it.rat_votes),
+        };
+        if emergency && keeper.vote_of(&v.signer).is_some() {
+            return; // EMERG-1: no conflicting-vote checks; the first vote stands.
+        }
+        match keeper.add(&v.signer, v.vote) {
+            Ok(Tally::Counted { .. }) => {
+                sigs.insert(v.signer, v);
+            }
+            Ok(Tally::Duplicate) => return,
+            Ok(Tally::Conflict { .. }) => {
+                let first = sigs.remove(&v.signer).expect("first vote kept");
+                return self.record_fault(FaultProof::DoubleVote { first, second: v });
+            }
+            Err(e) => return self.reject(peer, kind, e.to_string()),
+        }
+        if let Some(sv) = attached {
+            if v.vote != Vote::NoQuorum {
+                it.val_quorums.entry(v.vote).or_insert(sv);
+            }
+        }
+        self.progress(i);
+    }
+
+    /// The draws of iteration `i`: the stored ones if the iteration exists, else computed and
+    /// not stored (a vote that is then rejected must leave the node as it was).
+    pub(super) fn draw_of(&self, i: u8) -> Draw {
+        match self.round.iterations.get(&i) {
+            Some(it) => it.draw.clone(),
+            None => Self::draw(&self.params, &self.round.ctx, i),
+        }
+    }
+
+    /// Moves iteration `i` forward after its votes changed: forms quorums and attestations.
+    pub(super) fn progress(&mut self, i: u8) {
+        let emergency = self.emergency(i);
+        let it = self.iteration(i);
+        // A Validation quorum is evidence for Ratification (and our own Ratification vote).
+        if let Some(q) = it.val.quorum() {
+            if !it.val_quorums.contains_key(&q.vote) {
+                let signers: Vec<PublicKey> = q.signers.iter().copied().collect();
+                if let Some(sv) = Self::step_votes(&it.draw.validation, &it.val_votes, &signers) {
+                    it.val_quorums.insert(q.vote, sv);
+                }
+            }
+        }
+        let val_result = it
+            .val
+            .quorum()
+            .and_then(|q| it.val_quorums.get(&q.vote).map(|sv| (q.vote, *sv)));
+        // STEP-RAT-2: an attestation needs a Ratification quorum and the matching Validation one.
+        if it.attestation.is_none() {
+            if let Some(q) = it.rat.quorum() {
+                let validation = match q.vote {
+                    Vote::NoQuorum => Some(StepVotes::EMPTY),
+                    v => it.val_quorums.get(&v).copied(),
+                };
+                let signers: Vec<PublicKey> = q.signers.iter().copied().collect();
+                let rat = Self::step_votes(&it.draw.ratification, &it.rat_votes, &signers);
+                if let (Some(validation), Some(ratification)) = (validation, rat) {
+                    let result = match q.vote {
+                        Vote::Valid(h) => Some(Outcome::Success(h)),
+                        v if !emergency => Some(Outcome::Fail(v)),
+                        _ => None, // EMERG-1: no Fail attestations
+                    };
+                    if let Some(result) = result {
+                        it.attestation = Some(Attestation {
+                            result,
+                            validation,
+                            ratification,
+                        });
+                        return self.on_attestation(i);
+                    }
+                }
+            }
+        }
+        let r = &self.round;
+        if i == r.iteration && r.step == Step::Validation {
+            if let Some((vote, sv)) = val_result {
+                self.record_duration(StepKind::Validation);
+                self.enter_ratification(vote, sv);
+            }
+        }
+    }
+
+    pub(super) fn on_attestation(&mut self, i: u8) {
+        let it = self.iteration(i);
+        let att = it.attestation.expect("just formed");
+        match att.result {
+            Outcome::Success(h) => {
+                // ITER-2: a Success of any iteration of the round is accepted when seen.
+                if let Some(c) = it.candidate.clone().filter(|c| c.header.hash() == h) {
+                    if i == self.round.iteration {
+                        self.record_duration(StepKind::Ratification);
+                    }
+                    self.accept(Block {
+                        candidate: c,
+                        attestation: att,
+                    });
+                    self.drain_pending();
+                }
+            }
+            Outcome::Fail(v) => {
+                self.out.push(Output::IterationFailed {
+                    round: self.round.ctx.round,
+                    iteration: i,
+                    vote: Some(v),
+                });
+                if i >= self.round.iteration && self.round.step != Step::Open {
+                    if i == self.round.iteration && self.round.step == Step::Ratification {
+                        self.record_duration(StepKind::Ratification);
+                    }
+                    self.enter_iteration(i + 1);
+                }
+            }
+        }
+    }
+}
