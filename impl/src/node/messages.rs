@@ -38,16 +38,72 @@ impl Node {
         }
     }
 
+    /// Keeps a message of a later round (at most two ahead) for when the node gets there,
+    /// within the buffer's bounds, counted in messages and bytes. Each peer has a quota; when
+    /// the whole buffer is full, a peer holding less than the largest holder takes room from
+    /// it (that holder's newest message goes), so a flood never starves a quieter peer.
     pub(super) fn buffer_future(&mut self, peer: PeerId, r: u64, m: Message) {
         let round = self.round.ctx.round;
-        if r > round + 2 || self.future_count >= MAX_FUTURE {
+        if r > round + 2 {
             return self.reject(
                 peer,
                 m.kind(),
                 format!("round {r} is too far ahead of round {round} (syncing)"),
             );
         }
-        self.future.entry(r).or_default().push((peer, m));
+        let size = encode(&m).len();
+        let usage = |node: &Node| {
+            let mut per: BTreeMap<PeerId, (usize, usize)> = BTreeMap::new();
+            let mut bytes = 0;
+            for (p, b, _) in node.future.values().flatten() {
+                let e = per.entry(*p).or_default();
+                e.0 += 1;
+                e.1 += b;
+                bytes += b;
+            }
+            (per, bytes)
+        };
+        let (per, _) = usage(self);
+        let (mine, my_bytes) = per.get(&peer).copied().unwrap_or_default();
+        if mine >= MAX_FUTURE_PER_PEER || my_bytes + size > MAX_FUTURE_BYTES_PER_PEER {
+            return self.reject(
+                peer,
+                m.kind(),
+                format!(
+                    "round {r}: this peer's share of the future-round buffer is full (syncing)"
+                ),
+            );
+        }
+        loop {
+            let (per, bytes) = usage(self);
+            if self.future_count < MAX_FUTURE && bytes + size <= MAX_FUTURE_BYTES {
+                break;
+            }
+            // Full: take room from the largest holder if it holds more than this peer.
+            let Some((&big, &(n, _))) = per.iter().max_by_key(|(_, (n, b))| (*n, *b)) else {
+                break;
+            };
+            if n <= mine + 1 || big == peer {
+                return self.reject(
+                    peer,
+                    m.kind(),
+                    format!("round {r}: the future-round buffer is full (syncing)"),
+                );
+            }
+            let newest = self.future.iter().rev().find_map(|(round, v)| {
+                v.iter()
+                    .rposition(|(p, _, _)| *p == big)
+                    .map(|i| (*round, i))
+            });
+            let Some(v) = newest.and_then(|(round, _)| self.future.get_mut(&round)) else {
+                return self.reject(peer, m.kind(), "the future-round buffer is inconsistent");
+            };
+            if let Some((_, i)) = newest {
+                v.remove(i);
+                self.future_count -= 1;
+            }
+        }
+        self.future.entry(r).or_default().push((peer, size, m));
         self.future_count += 1;
         self.request_sync(peer);
     }

@@ -39,10 +39,21 @@ pub type PeerId = u64;
 /// The payload transaction the executor rejects (fault injection, `Behaviour`).
 pub const INVALID_TX: &[u8] = b"sa-invalid-transaction";
 
-/// Buffered messages of future rounds, at most.
+/// Buffered messages of future rounds, at most (in all).
 const MAX_FUTURE: usize = 4096;
-/// Blocks ahead of the tip kept while syncing, at most.
+/// Buffered messages of future rounds from one peer, at most: a flooding peer fills its own
+/// quota, never another peer's.
+const MAX_FUTURE_PER_PEER: usize = 1024;
+/// Encoded bytes of buffered future messages, at most (in all / from one peer).
+const MAX_FUTURE_BYTES: usize = 32 << 20;
+const MAX_FUTURE_BYTES_PER_PEER: usize = 8 << 20;
+/// Heights ahead of the tip at which blocks are kept while syncing, at most.
 const MAX_PENDING_BLOCKS: u64 = 256;
+/// Different blocks kept for one pending height (a junk block never replaces another).
+const MAX_PENDING_PER_HEIGHT: usize = 4;
+/// Encoded bytes of pending blocks, at most (in all / from one peer).
+const MAX_PENDING_BYTES: usize = 64 << 20;
+const MAX_PENDING_BYTES_PER_PEER: usize = 16 << 20;
 /// Blocks sent in answer to one GetBlocks.
 const BLOCKS_PER_REQUEST: u64 = 64;
 
@@ -264,9 +275,11 @@ pub struct Node {
     my_votes: BTreeMap<VoteHeader, SignedVote>,
     my_candidates: BTreeMap<(u64, u8, Hash), Candidate>,
     faults: Vec<FaultProof>,
-    future: BTreeMap<u64, Vec<(PeerId, Message)>>,
+    /// Messages of future rounds: (sender, encoded bytes, message) per round.
+    future: BTreeMap<u64, Vec<(PeerId, usize, Message)>>,
     future_count: usize,
-    pending_blocks: BTreeMap<u64, Block>,
+    /// Blocks ahead of the tip: (sender, encoded bytes, block) per height, distinct hashes.
+    pending_blocks: BTreeMap<u64, Vec<(PeerId, usize, Block)>>,
     durations: [VecDeque<u64>; 3],
     last_accept: u64,
     last_sync_request: Option<u64>,

@@ -112,7 +112,7 @@ impl Node {
         self.future.retain(|r, _| *r >= round);
         if let Some(msgs) = self.future.remove(&round) {
             self.future_count -= msgs.len();
-            for (peer, m) in msgs {
+            for (peer, _, m) in msgs {
                 if self.round.ctx.round != round {
                     break;
                 }

@@ -40,8 +40,7 @@ impl Node {
                     format!("height {h} is too far ahead of {tip}"),
                 );
             }
-            self.pending_blocks.insert(h, b);
-            return self.request_sync(peer);
+            return self.keep_pending(peer, b);
         }
         // h <= tip: the same block, or a candidate for FORK-1.
         let local = &self.chain[h as usize].block;
@@ -88,16 +87,71 @@ impl Node {
         self.drain_pending();
     }
 
+    /// Keeps a block ahead of the tip until its parent is accepted. What can be checked
+    /// without the parent is checked first (the generator is a provisioner and signed it), a
+    /// block never replaces another at its height (up to [`MAX_PENDING_PER_HEIGHT`]
+    /// alternatives), and the pending bytes are bounded in all and per peer.
+    fn keep_pending(&mut self, peer: PeerId, b: Block) {
+        let h = b.header().height;
+        let hash = b.hash();
+        if let Err(e) = self
+            .keys
+            .verify(&b.header().generator, &hash, &b.candidate.signature)
+        {
+            return self.reject(
+                peer,
+                "block",
+                format!("pending block: candidate signature: {e}"),
+            );
+        }
+        let here = self
+            .pending_blocks
+            .get(&h)
+            .map_or(&[][..], |v| v.as_slice());
+        if here.iter().any(|(_, _, x)| x.hash() == hash) {
+            return;
+        }
+        if here.len() >= MAX_PENDING_PER_HEIGHT {
+            return self.reject(
+                peer,
+                "block",
+                format!("height {h} already has {MAX_PENDING_PER_HEIGHT} pending blocks"),
+            );
+        }
+        let size = encode(&b).len();
+        let (mut all, mut mine) = (0, 0);
+        for (p, bytes, _) in self.pending_blocks.values().flatten() {
+            all += bytes;
+            if *p == peer {
+                mine += bytes;
+            }
+        }
+        if all + size > MAX_PENDING_BYTES || mine + size > MAX_PENDING_BYTES_PER_PEER {
+            return self.reject(peer, "block", "the pending-block buffer is full (syncing)");
+        }
+        self.pending_blocks
+            .entry(h)
+            .or_default()
+            .push((peer, size, b));
+        self.request_sync(peer);
+    }
+
+    /// Accepts pending blocks on the tip, height by height: at each height the first
+    /// alternative that verifies.
     pub(super) fn drain_pending(&mut self) {
         loop {
             let next = self.tip_height() + 1;
             self.pending_blocks.retain(|h, _| *h >= next);
-            let Some(b) = self.pending_blocks.remove(&next) else {
+            let Some(alternatives) = self.pending_blocks.remove(&next) else {
                 return;
             };
-            if self.verify_block(&b).is_err() {
+            let Some(b) = alternatives
+                .into_iter()
+                .map(|(_, _, b)| b)
+                .find(|b| self.verify_block(b).is_ok())
+            else {
                 return;
-            }
+            };
             self.accept(b);
         }
     }
