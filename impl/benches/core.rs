@@ -180,6 +180,7 @@ fn build() -> Fixture {
             payload_root: merkle_root(&payload),
             faults_root: faults_root(&[]),
             failed_iterations: vec![],
+            prev_attestation: rounds.last().map(|t: &RoundTraffic| t.block.attestation),
         };
         let hash = header.hash();
         let candidate = Candidate {

@@ -129,6 +129,10 @@ pub struct Header {
     /// FAIL-1: for j < min(iteration, RELAXED), the Fail attestation of j if the generator
     /// holds one.
     pub failed_iterations: Vec<Option<FailedIteration>>,
+    /// REW-2: the parent's Success attestation as this block's generator holds it (none at
+    /// height 1: the genesis has none). The parent's rewards are paid from it when this block
+    /// is accepted, so every node on one chain pays the same signers.
+    pub prev_attestation: Option<Attestation>,
 }
 wire_struct!(Header {
     height,
@@ -139,7 +143,8 @@ wire_struct!(Header {
     seed,
     payload_root,
     faults_root,
-    failed_iterations
+    failed_iterations,
+    prev_attestation
 });
 
 impl Header {
@@ -323,6 +328,7 @@ impl Wire for FaultProof {
 
 /// A network message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(clippy::large_enum_variant)] // decoded and handled at once; boxing buys nothing
 pub enum Message {
     /// A candidate block (Proposal step).
     Candidate(Candidate),

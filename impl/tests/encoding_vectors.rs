@@ -159,11 +159,12 @@ fn strictness() {
     let mut c = vec![0u8];
     c.extend([0u8; 257]);
     c.extend(0u32.to_le_bytes());
+    c.push(0); // prev_attestation: none
     let mut over = c.clone();
     over.extend(65_537u32.to_le_bytes());
     assert_eq!(
         Message::from_bytes(&over).unwrap_err().to_string(),
-        "malformed Candidate.payload at byte 262: 65537 items exceed the limit 65536"
+        "malformed Candidate.payload at byte 263: 65537 items exceed the limit 65536"
     );
     let mut opt = vec![0u8];
     opt.extend([0u8; 257]);

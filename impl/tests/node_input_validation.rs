@@ -323,6 +323,7 @@ fn oversized_sequences_and_trailing_bytes_are_rejected_by_name() {
     let mut c = vec![0u8];
     c.extend(vec![0u8; 8 + 32 + 1 + 8 + 96 + 48 + 32 + 32]);
     c.extend(0u32.to_le_bytes()); // failed_iterations: none
+    c.push(0); // prev_attestation: none
     c.extend(u32::MAX.to_le_bytes());
     let r = rejected(&feed(&mut node, f.now, c)).expect("huge count rejected");
     assert!(r.contains("exceed the limit"), "{r}");

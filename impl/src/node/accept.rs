@@ -36,18 +36,40 @@ impl Node {
     pub(super) fn append_with(&mut self, ctx: &Context, b: Block) -> Vec<PublicKey> {
         let h = b.header();
         let draw = Self::draw(&self.params, ctx, h.iteration);
-        let mut fx = BlockEffects {
-            height: h.height,
-            generator: Some(h.generator),
-            quorum_credits: 2 * thresholds(&self.params).supermajority,
-            ..Default::default()
-        };
+        // Who signed this block's own attestation (reported with the acceptance).
+        let mut voters = BTreeMap::new();
         for (committee, sv) in [
             (&draw.validation, &b.attestation.validation),
             (&draw.ratification, &b.attestation.ratification),
         ] {
             for (k, c) in bitset_members(committee, sv.bitset).unwrap_or_default() {
-                *fx.signer_credits.entry(k).or_insert(0) += c;
+                *voters.entry(k).or_insert(0u32) += c;
+            }
+        }
+        // REW-1/2: this block pays its parent's rewards, from the parent's attestation this
+        // block's header fixes: the same for every node on this chain.
+        let mut fx = BlockEffects {
+            height: h.height,
+            generator: None,
+            quorum_credits: 2 * thresholds(&self.params).supermajority,
+            ..Default::default()
+        };
+        if let (Some(a), Some(parent)) = (
+            &h.prev_attestation,
+            self.chain
+                .get(h.height as usize - 1)
+                .filter(|_| h.height >= 2),
+        ) {
+            let pctx = Self::context_of(&self.chain, &self.params, h.height - 1);
+            let pdraw = Self::draw(&self.params, &pctx, parent.block.header().iteration);
+            fx.generator = Some(parent.block.header().generator);
+            for (committee, sv) in [
+                (&pdraw.validation, &a.validation),
+                (&pdraw.ratification, &a.ratification),
+            ] {
+                for (k, c) in bitset_members(committee, sv.bitset).unwrap_or_default() {
+                    *fx.signer_credits.entry(k).or_insert(0) += c;
+                }
             }
         }
         let mut fails = 0;
@@ -88,6 +110,6 @@ impl Node {
             });
         }
         let _ = hash;
-        fx.signer_credits.into_keys().collect()
+        voters.into_keys().collect()
     }
 }

@@ -333,6 +333,7 @@ impl Node {
                     seed: genesis.genesis_seed(),
                     payload_root: merkle_root(&[]),
                     faults_root: faults_root(&[]),
+                    prev_attestation: None,
                     failed_iterations: vec![],
                 },
                 payload: vec![],

@@ -232,6 +232,10 @@ impl Node {
             payload_root: merkle_root(&payload),
             faults_root: faults_root(&faults),
             failed_iterations: failed,
+            // REW-2: the parent's attestation, fixed here for every node (none on genesis).
+            prev_attestation: (ctx.round >= 2)
+                .then(|| self.chain.last().map(|e| e.block.attestation))
+                .flatten(),
         };
         let signature = self.me.sign(&header.hash());
         let c = Candidate {

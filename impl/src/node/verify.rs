@@ -190,7 +190,31 @@ impl Node {
                 }
             }
         }
+        self.verify_prev_attestation(h)?;
         Ok(draw)
+    }
+
+    /// REW-2: the parent's attestation a header carries: none at height 1, else a Success for
+    /// the parent from the parent's own committees (whichever quorum subset the generator
+    /// holds: the rewards follow this one).
+    fn verify_prev_attestation(&self, h: &Header) -> Result<(), String> {
+        match (&h.prev_attestation, h.height) {
+            (None, 1) => Ok(()),
+            (Some(_), 1) => Err("prev_attestation must be empty at height 1 (REW-2)".into()),
+            (None, _) => Err("prev_attestation is missing (REW-2)".into()),
+            (Some(a), height) => {
+                let Some(parent) = self.chain.get(height as usize - 1) else {
+                    return Err("prev_attestation: the parent is not held".into());
+                };
+                if a.result != Outcome::Success(h.prev_hash) {
+                    return Err("prev_attestation is not a Success for the parent (REW-2)".into());
+                }
+                let pctx = Self::context_of(&self.chain, &self.params, height - 1);
+                self.verify_attestation(&pctx, parent.block.header().iteration, a)
+                    .map(|_| ())
+                    .map_err(|e| format!("prev_attestation: {e}"))
+            }
+        }
     }
 
     /// ACCEPT-1: a block on the tip with a valid Success attestation.
