@@ -7,7 +7,8 @@ use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -19,6 +20,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
+
+/// Exit status of a run stopped by Ctrl-C (128 + SIGINT, the shell's convention).
+const EXIT_INTERRUPTED: u8 = 130;
 
 /// Arguments of `sa testnet`.
 #[derive(clap::Args, Clone)]
@@ -148,6 +152,8 @@ pub struct Summary {
     pub rejected: u64,
     /// Seconds from the start to the first acceptance of the highest block (None: no block).
     pub last_block_at_s: Option<f64>,
+    /// The run was stopped by Ctrl-C before its height or duration (exit status 130).
+    pub interrupted: bool,
     /// Nodes that exited without being killed by the runner (each also printed at once).
     pub unexpected_exits: Vec<String>,
     /// Heights first accepted after the last `--crash` fired (None: no crash): past the
@@ -180,6 +186,23 @@ pub fn absence_bound(nodes: u32, c: u32, stake: u64) -> u32 {
 /// `n` distinct free loopback addresses: every listener is held until all are bound, so the
 /// system cannot hand the same port out twice (binding and releasing one at a time once gave
 /// two nodes one port).
+/// A flag set when the process receives Ctrl-C (SIGINT), watched by a thread of its own.
+fn ctrl_c_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let set = Arc::clone(&flag);
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
+        if let Ok(rt) = rt {
+            if rt.block_on(tokio::signal::ctrl_c()).is_ok() {
+                set.store(true, Ordering::SeqCst);
+            }
+        }
+    });
+    flag
+}
+
 fn free_addrs(n: u32) -> Result<Vec<SocketAddr>, String> {
     let listeners = (0..n)
         .map(|_| TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}")))
@@ -197,7 +220,12 @@ struct Proc {
 
 fn spawn(i: u32, config: &Path, tx: &mpsc::Sender<(u32, Value)>) -> Result<Child, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let mut child = Command::new(exe)
+    let mut cmd = Command::new(exe);
+    // Its own process group: a Ctrl-C at the terminal reaches the runner, which stops the
+    // nodes and prints the summary, not the nodes behind its back.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let mut child = cmd
         .arg("node")
         .arg("--config")
         .arg(config)
@@ -401,7 +429,17 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
     let mut pending_crashes = crashes.clone();
     let mut restarts: Vec<(f64, u32)> = Vec::new();
     let deadline = Duration::from_secs(args.duration);
+    let interrupted = ctrl_c_flag();
+    let mut was_interrupted = false;
     loop {
+        if interrupted.load(Ordering::SeqCst) {
+            was_interrupted = true;
+            say(format!(
+                "  [{:6.1}s] interrupted (Ctrl-C): stopping the nodes",
+                start.elapsed().as_secs_f64()
+            ));
+            break;
+        }
         let elapsed = start.elapsed();
         if elapsed >= deadline || blocks.keys().next_back().copied().unwrap_or(0) >= args.blocks {
             break;
@@ -608,6 +646,7 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
         rejected,
         last_block_at_s: last_block_at,
         unexpected_exits,
+        interrupted: was_interrupted,
         heights_after_last_crash: height_at_last_crash.map(|h| {
             blocks
                 .keys()
@@ -664,10 +703,12 @@ pub fn run(args: Args) -> u8 {
     } else {
         print_summary(&summary);
     }
-    if summary.violations.is_empty() && summary.unexpected_exits.is_empty() {
-        EXIT_OK
-    } else {
+    if !summary.violations.is_empty() || !summary.unexpected_exits.is_empty() {
         EXIT_FAILED
+    } else if summary.interrupted {
+        EXIT_INTERRUPTED
+    } else {
+        EXIT_OK
     }
 }
 
@@ -699,6 +740,12 @@ fn print_summary(s: &Summary) {
     }
     for e in &s.unexpected_exits {
         println!("NODE EXIT {e}");
+    }
+    if s.interrupted {
+        println!(
+            "interrupted by Ctrl-C after {:.1} s: the figures above are up to then",
+            s.seconds
+        );
     }
     println!("rejected messages: {}", s.rejected);
     if s.detected_faults > 0 {

@@ -289,3 +289,46 @@ fn a_node_that_exits_unexpectedly_is_reported_and_fails_the_run() {
         "{v}"
     );
 }
+
+#[test]
+fn ctrl_c_stops_the_nodes_and_prints_the_summary() {
+    let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("run");
+    let child = Command::new(env!("CARGO_BIN_EXE_sa"))
+        .args([
+            "testnet",
+            "--nodes",
+            "4",
+            "--blocks",
+            "100000",
+            "--duration",
+            "120",
+        ])
+        .args(["--dir", d.to_str().unwrap(), "--json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let events = d.join("node0.events.jsonl");
+    let mut started = false;
+    for _ in 0..600 {
+        if std::fs::read_to_string(&events).is_ok_and(|s| s.contains("\"accepted\"")) {
+            started = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(started, "no block accepted");
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["interrupted"], true, "{v}");
+    assert_eq!(v["unexpected_exits"], Value::Array(vec![]), "{v}");
+    assert!(v["height"].as_u64().unwrap() >= 1, "{v}");
+    no_violations(&v);
+}
