@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod check;
 mod degrade;
+mod inspect;
 mod node;
 mod odds;
 mod testnet;
@@ -41,6 +42,9 @@ enum Command {
     Testnet(testnet::Args),
     /// Probability that sortition gives the Byzantine stake the credits of the Success+Fail fork.
     Odds(odds::Args),
+    /// What a node (or every node of a testnet directory) holds on disk: log state, chain with
+    /// labels, ledger digest per height, votes cast. Reads only.
+    Inspect(inspect::Args),
     /// Graceful-degradation benchmark: the testnet with 0, 1, 2, ... absent nodes; table and PNG.
     Degrade(degrade::Args),
 }
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
         Command::Testnet(args) => testnet::run(args),
         Command::Degrade(args) => degrade::run(args),
         Command::Odds(args) => odds::run(args),
+        Command::Inspect(args) => inspect::run(args),
     };
     ExitCode::from(code)
 }

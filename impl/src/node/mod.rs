@@ -490,6 +490,11 @@ impl Node {
     pub fn block(&self, height: u64) -> Option<&Block> {
         self.chain.get(height as usize).map(|e| &e.block)
     }
+    /// The ledger after the block at `height`.
+    pub fn ledger_at(&self, height: u64) -> Option<&Ledger> {
+        self.chain.get(height as usize).map(|e| &e.ledger)
+    }
+
     /// The ledger after the tip.
     pub fn ledger(&self) -> &Ledger {
         &self.chain.last().expect("genesis").ledger

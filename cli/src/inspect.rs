@@ -1,0 +1,244 @@
+//! `sa inspect DIR`: what a node (or every node of a testnet directory) holds on disk, read
+//! without changing anything: its log checked (a torn tail or corruption is reported, never
+//! repaired here), its chain rebuilt from the log with labels, its ledger at every height (a
+//! digest per height, so ledgers of several nodes compare at a glance) and its votes cast.
+
+use std::path::{Path, PathBuf};
+
+use sa_node::config::{Genesis, NodeConfig};
+use sa_node::crypto::to_hex;
+use sa_node::hash::blake2b256;
+use sa_node::node::Node;
+use sa_node::storage::scan;
+use serde::Serialize;
+
+use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
+
+/// Arguments of `sa inspect`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// A node file (`nodeI.toml`) or a directory of them (`sa testnet --dir DIR`).
+    path: PathBuf,
+    /// Print one JSON object instead of the text report.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One height of a node's chain.
+#[derive(Serialize)]
+struct Height {
+    height: u64,
+    hash: String,
+    iteration: u8,
+    label: String,
+    /// BLAKE2b-256 of the canonical JSON of the ledger after this block (first 16 hex digits).
+    ledger_digest: String,
+}
+
+/// What one node holds.
+#[derive(Serialize)]
+struct NodeReport {
+    config: String,
+    key: String,
+    log: String,
+    records: usize,
+    /// "ok", or what a node would repair at start (torn tail), or the corruption.
+    log_state: String,
+    tip: u64,
+    last_final: u64,
+    votes_cast: usize,
+    chain: Vec<Height>,
+    /// Stake and reward balance (lux) of each provisioner after the tip.
+    balances: Vec<(String, u64, u64)>,
+}
+
+#[derive(Serialize)]
+struct Report {
+    nodes: Vec<NodeReport>,
+    /// Heights at which nodes holding the same block hold different ledgers (must be empty).
+    ledger_disagreements: Vec<u64>,
+}
+
+fn digest<T: Serialize>(v: &T) -> String {
+    let json = serde_json::to_vec(v).unwrap_or_default();
+    to_hex(&blake2b256(&[&json]))[..16].to_string()
+}
+
+fn inspect_node(cfg_path: &Path) -> Result<NodeReport, String> {
+    let (cfg, me) = NodeConfig::load(cfg_path).map_err(|e| e.to_string())?;
+    let (genesis, keys): (Genesis, _) = Genesis::load(&cfg.genesis).map_err(|e| e.to_string())?;
+    let log = cfg.data_dir.join("node.log");
+    let bytes = std::fs::read(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let read = scan(&log, &bytes).map_err(|e| format!("corrupt, a node would not start: {e}"))?;
+    let log_state = match &read.torn {
+        None => "ok".to_string(),
+        Some(t) => format!(
+            "torn tail at byte {} ({} bytes; a node repairs it at start): {}",
+            t.valid_len,
+            bytes.len() as u64 - t.valid_len,
+            t.error
+        ),
+    };
+    let node = Node::restore(genesis, keys, me, cfg.behaviour.clone(), &read.records)
+        .map_err(|e| format!("{}: {e}", log.display()))?;
+    let labels = node.chain_labels();
+    let chain = (1..=node.tip_height())
+        .filter_map(|h| {
+            let b = node.block(h)?;
+            Some(Height {
+                height: h,
+                hash: to_hex(&b.hash())[..16].to_string(),
+                iteration: b.header().iteration,
+                label: format!("{:?}", labels.get(h as usize)?.1).to_lowercase(),
+                ledger_digest: digest(node.ledger_at(h)?),
+            })
+        })
+        .collect();
+    let ledger = serde_json::to_value(node.ledger()).unwrap_or_default();
+    let balances = ledger["accounts"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, a)| {
+                    (
+                        k.chars().take(16).collect(),
+                        a["stake"].as_u64().unwrap_or(0),
+                        a["reward"].as_u64().unwrap_or(0),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(NodeReport {
+        config: cfg_path.display().to_string(),
+        key: node.public_key().short(),
+        log: log.display().to_string(),
+        records: read.records.len(),
+        log_state,
+        tip: node.tip_height(),
+        last_final: node.last_final(),
+        votes_cast: node.my_votes().count(),
+        chain,
+        balances,
+    })
+}
+
+fn node_files(path: &Path) -> Result<Vec<PathBuf>, String> {
+    if path.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name.starts_with("node") && name.ends_with(".toml")
+        })
+        .collect();
+    files.sort_by_key(|p| {
+        let name = p.file_stem().and_then(|n| n.to_str()).unwrap_or("");
+        (name.len(), name.to_string())
+    });
+    if files.is_empty() {
+        return Err(format!("{}: no node*.toml here", path.display()));
+    }
+    Ok(files)
+}
+
+/// Runs `sa inspect`; returns the exit status (1 if nodes on one block disagree on a ledger).
+pub fn run(args: Args) -> u8 {
+    let files = match node_files(&args.path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("sa inspect: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let mut nodes = Vec::new();
+    for f in &files {
+        match inspect_node(f) {
+            Ok(r) => nodes.push(r),
+            Err(e) => {
+                eprintln!("sa inspect: {}: {e}", f.display());
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
+    let mut ledger_disagreements = Vec::new();
+    let top = nodes.iter().map(|n| n.tip).max().unwrap_or(0);
+    for h in 1..=top {
+        let mut seen: std::collections::BTreeMap<&str, &str> = Default::default();
+        for n in &nodes {
+            if let Some(e) = n.chain.get(h as usize - 1) {
+                if seen
+                    .insert(&e.hash, &e.ledger_digest)
+                    .is_some_and(|d| d != e.ledger_digest)
+                {
+                    ledger_disagreements.push(h);
+                    break;
+                }
+            }
+        }
+    }
+    let report = Report {
+        nodes,
+        ledger_disagreements,
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else {
+        print_text(&report);
+    }
+    if report.ledger_disagreements.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    }
+}
+
+fn print_text(r: &Report) {
+    for n in &r.nodes {
+        println!(
+            "{} (key {}): log {} — {} records, {}; tip {}, Final up to {}, {} votes cast",
+            n.config, n.key, n.log, n.records, n.log_state, n.tip, n.last_final, n.votes_cast
+        );
+    }
+    println!();
+    print!("{:>6}", "height");
+    for (i, _) in r.nodes.iter().enumerate() {
+        print!("  {:<36}", format!("node {i}: block / label / ledger"));
+    }
+    println!();
+    let top = r.nodes.iter().map(|n| n.tip).max().unwrap_or(0);
+    for h in 1..=top {
+        print!("{h:>6}");
+        for n in &r.nodes {
+            match n.chain.get(h as usize - 1) {
+                Some(e) => print!(
+                    "  {:<36}",
+                    format!(
+                        "{} it{} {:<8} {}",
+                        &e.hash[..8],
+                        e.iteration,
+                        e.label,
+                        &e.ledger_digest[..8]
+                    )
+                ),
+                None => print!("  {:<36}", "-"),
+            }
+        }
+        println!();
+    }
+    if r.ledger_disagreements.is_empty() {
+        println!("\nledgers: every node holding a block holds the same ledger after it");
+    } else {
+        println!(
+            "\nLEDGERS DISAGREE at heights {:?} (nodes on the same block, different ledgers)",
+            r.ledger_disagreements
+        );
+    }
+}
