@@ -34,6 +34,17 @@ pub struct Sim {
     /// Messages held back by `hold`, delivered by `release`.
     pub held: Vec<(usize, usize, Message)>,
     pub hold: Filter,
+    /// Kill node `.0` in the middle of its next input that persists something: after carrying
+    /// out only the first `.1` of that input's outputs (a crash between a persist, its fsync
+    /// and the send it guards: outputs after the cut, a record's durability included, never
+    /// happen).
+    pub cut_after: Option<(usize, usize)>,
+    /// The last cut made: (outputs the input produced, whether one of them was a Persist,
+    /// outputs carried out).
+    pub last_cut: Option<(usize, bool, usize)>,
+    /// The broken runtime: carries out every other output before the Persists of the same
+    /// input (sends before the record is durable).
+    pub send_before_persist: bool,
 }
 
 /// Small, fast parameters: no minimum block time, 1 s timeouts.
@@ -84,6 +95,9 @@ impl Sim {
             filter: Box::new(|_, _, _| true),
             held: vec![],
             hold: Box::new(|_, _, _| false),
+            cut_after: None,
+            last_cut: None,
+            send_before_persist: false,
         }
     }
 
@@ -174,8 +188,21 @@ impl Sim {
         let Some(node) = self.nodes[i].as_mut() else {
             return vec![];
         };
-        let outs = node.handle(self.now, input);
+        let mut outs = node.handle(self.now, input);
         self.inputs[i] += 1;
+        if self.send_before_persist {
+            outs.sort_by_key(|o| matches!(o, Output::Persist(_)));
+        }
+        let cut = match self.cut_after {
+            Some((c, n)) if c == i && outs.iter().any(|o| matches!(o, Output::Persist(_))) => {
+                self.cut_after = None;
+                let persists = true;
+                self.last_cut = Some((outs.len(), persists, n.min(outs.len())));
+                outs.truncate(n);
+                true
+            }
+            _ => false,
+        };
         for o in &outs {
             match o {
                 Output::Persist(r) => self.logs[i].push(r.clone()),
@@ -205,6 +232,9 @@ impl Sim {
             }
         }
         self.history[i].extend(outs.iter().cloned());
+        if cut {
+            self.crash(i);
+        }
         outs
     }
 
