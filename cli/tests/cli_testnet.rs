@@ -392,3 +392,92 @@ fn inspect_shows_one_ledger_per_block_across_nodes_and_a_torn_log() {
         "inspect reads only"
     );
 }
+
+/// Peak resident memory of the process whose command line mentions `needle`, in KiB.
+fn peak_kib_of(needle: &str) -> Option<u64> {
+    let out = Command::new("pgrep").args(["-f", needle]).output().ok()?;
+    let pid = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()?
+        .trim()
+        .to_string();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+fn a_flood_of_connections_and_junk_frames_leaves_memory_bounded_and_blocks_coming() {
+    let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("run");
+    let child = Command::new(env!("CARGO_BIN_EXE_sa"))
+        .args([
+            "testnet",
+            "--nodes",
+            "4",
+            "--blocks",
+            "8",
+            "--duration",
+            "120",
+        ])
+        .args(["--dir", d.to_str().unwrap(), "--json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let events = d.join("node0.events.jsonl");
+    let mut started = false;
+    for _ in 0..600 {
+        if std::fs::read_to_string(&events).is_ok_and(|s| s.contains("\"started\"")) {
+            started = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(started, "node 0 never started");
+    let cfg = std::fs::read_to_string(d.join("node0.toml")).unwrap();
+    let listen = cfg
+        .lines()
+        .find_map(|l| l.strip_prefix("listen = "))
+        .unwrap()
+        .trim_matches('"')
+        .to_string();
+    // 40 connections (the node keeps at most its 3 peers + 16), each sending 100 junk frames
+    // of 64 KiB as fast as the socket takes them: 256 MB offered.
+    let frame = {
+        let mut f = (65_536u32).to_be_bytes().to_vec();
+        f.extend(std::iter::repeat_n(0xA5u8, 65_536));
+        f
+    };
+    let floods: Vec<_> = (0..40)
+        .map(|_| {
+            let (listen, frame) = (listen.clone(), frame.clone());
+            std::thread::spawn(move || {
+                use std::io::Write;
+                let mut sent = 0u64;
+                if let Ok(mut s) = std::net::TcpStream::connect(&listen) {
+                    for _ in 0..100 {
+                        if s.write_all(&frame).is_err() {
+                            break;
+                        }
+                        sent += frame.len() as u64;
+                    }
+                }
+                sent
+            })
+        })
+        .collect();
+    let sent: u64 = floods.into_iter().map(|t| t.join().unwrap()).sum();
+    let peak = peak_kib_of(d.join("node0.toml").to_str().unwrap()).expect("node 0 runs");
+    let out = child.wait_with_output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    println!("flood: {sent} bytes accepted by the sockets; node 0 peak memory {peak} KiB");
+    no_violations(&v);
+    assert_eq!(v["unexpected_exits"], Value::Array(vec![]), "{v}");
+    assert!(
+        v["height"].as_u64().unwrap() >= 8,
+        "blocks kept coming: {v}"
+    );
+    // 19 connections × 8 MiB inbound budget, plus the node itself: well under 512 MiB.
+    assert!(peak < 512 * 1024, "node 0 peaked at {peak} KiB");
+}

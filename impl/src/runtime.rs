@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -49,15 +50,49 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// Bytes of frames one connection may have waiting for the core (read, not yet handled): a
+/// peer that sends faster than the core handles is slowed by TCP, not buffered.
+pub const INBOUND_BYTES_PER_PEER: usize = 8 << 20;
+/// Bytes queued for sending to one peer, at most: frames past it are dropped for that peer
+/// (it is too slow; it catches up through GetBlocks).
+pub const OUTBOUND_BYTES_PER_PEER: usize = 16 << 20;
+/// Connections beyond the configured peers, at most (peers dialing in, tools).
+pub const EXTRA_CONNECTIONS: usize = 16;
+
 enum Event {
-    Frame { peer: PeerId, bytes: Vec<u8> },
-    BadFrame { peer: PeerId, reason: String },
-    Connected { peer: PeerId },
+    Frame {
+        peer: PeerId,
+        bytes: Vec<u8>,
+        /// Returned when the core has handled the frame (the peer's inbound budget).
+        _budget: tokio::sync::OwnedSemaphorePermit,
+    },
+    BadFrame {
+        peer: PeerId,
+        reason: String,
+    },
+    Connected {
+        peer: PeerId,
+    },
     Closed,
     Timer(Timer),
 }
 
-type Writers = Arc<Mutex<BTreeMap<PeerId, mpsc::UnboundedSender<Arc<Vec<u8>>>>>>;
+/// Per peer: the sender to its writer task and the bytes queued there.
+type Writers =
+    Arc<Mutex<BTreeMap<PeerId, (mpsc::UnboundedSender<Arc<Vec<u8>>>, Arc<AtomicUsize>)>>>;
+
+/// Queues a frame for a peer's writer unless that peer already has
+/// [`OUTBOUND_BYTES_PER_PEER`] queued.
+fn queue_bounded(
+    tx: &mpsc::UnboundedSender<Arc<Vec<u8>>>,
+    queued: &AtomicUsize,
+    bytes: Arc<Vec<u8>>,
+) {
+    if queued.load(Ordering::Relaxed) + bytes.len() <= OUTBOUND_BYTES_PER_PEER {
+        queued.fetch_add(bytes.len(), Ordering::Relaxed);
+        let _ = tx.send(bytes);
+    }
+}
 
 struct Net {
     writers: Writers,
@@ -96,7 +131,11 @@ impl Net {
         };
         let (rd, wr) = stream.into_split();
         let (tx, mut rx) = mpsc::unbounded_channel::<Arc<Vec<u8>>>();
-        self.writers.lock().expect("lock").insert(peer, tx);
+        let queued = Arc::new(AtomicUsize::new(0));
+        self.writers
+            .lock()
+            .expect("lock")
+            .insert(peer, (tx, Arc::clone(&queued)));
         let _ = self.inbox.send(Event::Connected { peer });
         let delay = self.delay;
         let mut sink = FramedWrite::new(wr, self.codec());
@@ -113,6 +152,7 @@ impl Net {
                     queue.push_back((tokio::time::Instant::now() + delay, b));
                 }
                 let (due, bytes) = queue.pop_front().expect("non-empty");
+                queued.fetch_sub(bytes.len(), Ordering::Relaxed);
                 tokio::time::sleep_until(due).await;
                 if sink
                     .send(bytes::Bytes::copy_from_slice(&bytes))
@@ -124,12 +164,21 @@ impl Net {
             }
         });
         let mut frames = FramedRead::new(rd, self.codec());
+        // Budget in KiB units, so a frame of up to max_frame bytes always fits.
+        let units = INBOUND_BYTES_PER_PEER.max(self.max_frame) / 1024 + 1;
+        let budget = Arc::new(tokio::sync::Semaphore::new(units));
         while let Some(frame) = frames.next().await {
             match frame {
                 Ok(b) => {
+                    let need = u32::try_from(b.len() / 1024 + 1).unwrap_or(u32::MAX);
+                    // Waits (and so stops reading from this peer) while the core is behind.
+                    let Ok(permit) = Arc::clone(&budget).acquire_many_owned(need).await else {
+                        break;
+                    };
                     let _ = self.inbox.send(Event::Frame {
                         peer,
                         bytes: b.to_vec(),
+                        _budget: permit,
                     });
                 }
                 Err(e) => {
@@ -150,13 +199,13 @@ impl Net {
         let w = self.writers.lock().expect("lock");
         match peer {
             Some(p) => {
-                if let Some(tx) = w.get(&p) {
-                    let _ = tx.send(bytes);
+                if let Some((tx, queued)) = w.get(&p) {
+                    queue_bounded(tx, queued, bytes);
                 }
             }
             None => {
-                for tx in w.values() {
-                    let _ = tx.send(bytes.clone());
+                for (tx, queued) in w.values() {
+                    queue_bounded(tx, queued, bytes.clone());
                 }
             }
         }
@@ -254,10 +303,16 @@ pub async fn run(
         "t": now_ms(), "node": my, "event": "started", "listen": cfg.listen.to_string(),
         "records": records.len(), "height": node.tip_height(), "final": node.last_final(),
     }));
+    let max_connections = cfg.peers.len() + EXTRA_CONNECTIONS;
     {
         let net = net.clone();
         tokio::spawn(async move {
             while let Ok((s, _)) = listener.accept().await {
+                // At most the configured peers and a few more: beyond that, closed at once.
+                if net.writers.lock().map_or(0, |w| w.len()) >= max_connections {
+                    drop(s);
+                    continue;
+                }
                 tokio::spawn(net.clone().serve(s));
             }
         });
@@ -285,7 +340,9 @@ pub async fn run(
             Some(i) => i,
             None => match inbox.recv().await {
                 None => return Ok(()),
-                Some(Event::Frame { peer, bytes }) => Input::Message { peer, bytes },
+                // The frame leaves the inbox for the core now: its budget permit is returned
+                // and the peer's reader may go on.
+                Some(Event::Frame { peer, bytes, .. }) => Input::Message { peer, bytes },
                 Some(Event::Timer(t)) => Input::Timer(t),
                 Some(Event::BadFrame { peer, reason }) => {
                     emit(
