@@ -210,3 +210,44 @@ fn a_replayed_vote_is_dropped_before_its_signature_is_checked() {
     );
     assert!(r.is_some_and(|r| r.contains("signature")));
 }
+
+#[test]
+fn get_blocks_is_answered_at_most_once_per_peer_per_minimum_timeout() {
+    let blocks = chain();
+    let (mut node, now) = fresh();
+    for b in &blocks {
+        send(&mut node, now, 8, &Message::Block(Box::new(b.clone())));
+    }
+    assert_eq!(node.tip_height(), 3);
+    let ask = |node: &mut Node, t: u64, peer: u64| {
+        node.handle(
+            t,
+            Input::Message {
+                peer,
+                bytes: Message::GetBlocks { from: 1 }.to_bytes(),
+            },
+        )
+    };
+    let sent = |outs: &[Output]| {
+        outs.iter()
+            .filter(|o| matches!(o, Output::Send { .. }))
+            .count()
+    };
+    assert_eq!(sent(&ask(&mut node, now, 9)), 3);
+    let again = ask(&mut node, now + 1, 9);
+    assert_eq!(sent(&again), 0);
+    assert!(again
+        .iter()
+        .any(|o| matches!(o, Output::Rejected { reason, .. } if reason.contains("rate limit"))));
+    assert_eq!(
+        sent(&ask(&mut node, now + 1, 10)),
+        3,
+        "another peer is answered"
+    );
+    let later = now + node.params().timeout_min_ms;
+    assert_eq!(
+        sent(&ask(&mut node, later, 9)),
+        3,
+        "answered again after the minimum timeout"
+    );
+}

@@ -54,6 +54,8 @@ const MAX_PENDING_PER_HEIGHT: usize = 4;
 /// Encoded bytes of pending blocks, at most (in all / from one peer).
 const MAX_PENDING_BYTES: usize = 64 << 20;
 const MAX_PENDING_BYTES_PER_PEER: usize = 16 << 20;
+/// Peers whose last GetBlocks answer time is remembered (the oldest are forgotten).
+const MAX_GET_BLOCKS_PEERS: usize = 256;
 /// Blocks sent in answer to one GetBlocks.
 const BLOCKS_PER_REQUEST: u64 = 64;
 
@@ -283,6 +285,8 @@ pub struct Node {
     durations: [VecDeque<u64>; 3],
     last_accept: u64,
     last_sync_request: Option<u64>,
+    /// When each peer's last GetBlocks was answered (at most [`MAX_GET_BLOCKS_PEERS`] kept).
+    answered: BTreeMap<PeerId, u64>,
     started: bool,
     now: u64,
     out: Vec<Output>,
@@ -379,6 +383,7 @@ impl Node {
             durations: Default::default(),
             last_accept: 0,
             last_sync_request: None,
+            answered: BTreeMap::new(),
             started: false,
             now: 0,
             out: vec![],

@@ -156,11 +156,25 @@ impl Node {
         }
     }
 
+    /// Answers with up to [`BLOCKS_PER_REQUEST`] blocks, at most once per peer per
+    /// `timeout_min_ms` (9 bytes in must not buy 64 blocks out at line rate).
     pub(super) fn on_get_blocks(&mut self, peer: PeerId, from: u64) {
         let tip = self.tip_height();
         let from = from.max(1);
         if from > tip {
             return;
+        }
+        let now = self.now;
+        if let Some(&t) = self.answered.get(&peer) {
+            if now < t + self.params.timeout_min_ms {
+                return self.reject(peer, "get_blocks", "GetBlocks again too soon (rate limit)");
+            }
+        }
+        self.answered.insert(peer, now);
+        if self.answered.len() > MAX_GET_BLOCKS_PEERS {
+            if let Some((&oldest, _)) = self.answered.iter().min_by_key(|(_, t)| **t) {
+                self.answered.remove(&oldest);
+            }
         }
         for h in from..=tip.min(from + BLOCKS_PER_REQUEST - 1) {
             let b = self.chain[h as usize].block.clone();
