@@ -23,6 +23,35 @@ fn no_violations(v: &Value) {
     assert_eq!(v["violations"], Value::Array(vec![]), "violations: {v}");
 }
 
+/// Starts `sa testnet --nodes 4 --blocks B --duration S --dir D --json` in the background.
+fn spawn_testnet(d: &std::path::Path, blocks: &str, duration: &str) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_sa"))
+        .args([
+            "testnet",
+            "--nodes",
+            "4",
+            "--blocks",
+            blocks,
+            "--duration",
+            duration,
+        ])
+        .args(["--dir", d.to_str().unwrap(), "--json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until `file` contains `needle` (a guard against a hang, not a timing assertion).
+fn wait_for(file: &std::path::Path, needle: &str) -> bool {
+    for _ in 0..600 {
+        if std::fs::read_to_string(file).is_ok_and(|s| s.contains(needle)) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
 #[test]
 fn seven_nodes_two_absent_keep_finalizing() {
     let (code, v, err) = sa(&[
@@ -244,32 +273,12 @@ fn a_node_that_exits_unexpectedly_is_reported_and_fails_the_run() {
     let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().join("run");
-    let child = Command::new(env!("CARGO_BIN_EXE_sa"))
-        .args([
-            "testnet",
-            "--nodes",
-            "4",
-            "--blocks",
-            "1000",
-            "--duration",
-            "10",
-        ])
-        .args(["--dir", d.to_str().unwrap(), "--json"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait for node 3 to start (a guard against a hang, not a timing assertion), then kill it
-    // behind the runner's back.
-    let events = d.join("node3.events.jsonl");
-    let mut started = false;
-    for _ in 0..600 {
-        if std::fs::read_to_string(&events).is_ok_and(|s| s.contains("\"started\"")) {
-            started = true;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert!(started, "node 3 never started");
+    let child = spawn_testnet(&d, "1000", "10");
+    assert!(
+        wait_for(&d.join("node3.events.jsonl"), "\"started\""),
+        "node 3 never started"
+    );
+    // Node 3 is killed behind the runner's back.
     let cfg = d.join("node3.toml");
     let killed = Command::new("pkill")
         .args(["-KILL", "-f", cfg.to_str().unwrap()])
@@ -295,30 +304,11 @@ fn ctrl_c_stops_the_nodes_and_prints_the_summary() {
     let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().join("run");
-    let child = Command::new(env!("CARGO_BIN_EXE_sa"))
-        .args([
-            "testnet",
-            "--nodes",
-            "4",
-            "--blocks",
-            "100000",
-            "--duration",
-            "120",
-        ])
-        .args(["--dir", d.to_str().unwrap(), "--json"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let events = d.join("node0.events.jsonl");
-    let mut started = false;
-    for _ in 0..600 {
-        if std::fs::read_to_string(&events).is_ok_and(|s| s.contains("\"accepted\"")) {
-            started = true;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert!(started, "no block accepted");
+    let child = spawn_testnet(&d, "100000", "120");
+    assert!(
+        wait_for(&d.join("node0.events.jsonl"), "\"accepted\""),
+        "no block accepted"
+    );
     let sent = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -411,30 +401,11 @@ fn a_flood_of_connections_and_junk_frames_leaves_memory_bounded_and_blocks_comin
     let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().join("run");
-    let child = Command::new(env!("CARGO_BIN_EXE_sa"))
-        .args([
-            "testnet",
-            "--nodes",
-            "4",
-            "--blocks",
-            "8",
-            "--duration",
-            "120",
-        ])
-        .args(["--dir", d.to_str().unwrap(), "--json"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let events = d.join("node0.events.jsonl");
-    let mut started = false;
-    for _ in 0..600 {
-        if std::fs::read_to_string(&events).is_ok_and(|s| s.contains("\"started\"")) {
-            started = true;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert!(started, "node 0 never started");
+    let child = spawn_testnet(&d, "8", "120");
+    assert!(
+        wait_for(&d.join("node0.events.jsonl"), "\"started\""),
+        "node 0 never started"
+    );
     let cfg = std::fs::read_to_string(d.join("node0.toml")).unwrap();
     let listen = cfg
         .lines()

@@ -55,15 +55,20 @@ fn crash_at(k: u64, down: u64, forget: bool) -> Sim {
     if forget {
         s.logs[1].retain(|r| !matches!(r, Record::Voted(_)));
     }
+    restart_isolated_and_run_on(&mut s);
+    s
+}
+
+/// Restarts node 1 from its log; it hears nothing for 3 s, so its timers fire and it reaches
+/// the steps it had voted in before the crash on its own, where a node without its votes would
+/// vote anew; then everyone runs on to height 4.
+fn restart_isolated_and_run_on(s: &mut Sim) {
     s.restart(1);
-    // The restarted node hears nothing for 3 s: its timers fire and it reaches the steps it
-    // had voted in before the crash on its own, where a node without its votes would vote anew.
     s.filter = Box::new(|_, to, _| to != 1);
     let t = s.now + 3_000;
     s.run_until(3_000, |s| s.now >= t);
     s.filter = Box::new(|_, _, _| true);
     s.run_until(120_000, |s| s.min_tip() >= 4);
-    s
 }
 
 #[test]
@@ -164,12 +169,7 @@ fn cut_inside_with(k: u64, n: usize, send_first: bool) -> (Sim, bool) {
     let inside = s
         .last_cut
         .is_some_and(|(all, persists, done)| persists && done < all);
-    s.restart(1);
-    s.filter = Box::new(|_, to, _| to != 1);
-    let t = s.now + 3_000;
-    s.run_until(3_000, |s| s.now >= t);
-    s.filter = Box::new(|_, _, _| true);
-    s.run_until(120_000, |s| s.min_tip() >= 4);
+    restart_isolated_and_run_on(&mut s);
     (s, inside)
 }
 
