@@ -57,6 +57,7 @@ pub fn run(args: Args) -> u8 {
             blocks: args.blocks,
             duration: args.duration,
             dir: None,
+            soft_slash_warnings: 1,
             quiet: true,
             json: false,
         };

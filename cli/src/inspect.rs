@@ -48,6 +48,11 @@ struct NodeReport {
     last_final: u64,
     votes_cast: usize,
     chain: Vec<Height>,
+    /// The state root after the tip: BLAKE2b-256 of the canonical JSON of the ledger (every
+    /// stake, reward, locked amount, suspension and punishment: all the protocol state a block
+    /// changes; contract storage joins it with execution, issue 12). `ledger_digest` per height
+    /// is its first 16 hex digits.
+    state_root: String,
     /// Stake and reward balance (lux) of each provisioner after the tip.
     balances: Vec<(String, u64, u64)>,
 }
@@ -59,9 +64,13 @@ struct Report {
     ledger_disagreements: Vec<u64>,
 }
 
-fn digest<T: Serialize>(v: &T) -> String {
+fn root<T: Serialize>(v: &T) -> String {
     let json = serde_json::to_vec(v).unwrap_or_default();
-    to_hex(&blake2b256(&[&json]))[..16].to_string()
+    to_hex(&blake2b256(&[&json]))
+}
+
+fn digest<T: Serialize>(v: &T) -> String {
+    root(v)[..16].to_string()
 }
 
 fn inspect_node(cfg_path: &Path) -> Result<NodeReport, String> {
@@ -118,6 +127,7 @@ fn inspect_node(cfg_path: &Path) -> Result<NodeReport, String> {
         tip: node.tip_height(),
         last_final: node.last_final(),
         votes_cast: node.my_votes().count(),
+        state_root: root(node.ledger()),
         chain,
         balances,
     })
@@ -165,22 +175,7 @@ pub fn run(args: Args) -> u8 {
             }
         }
     }
-    let mut ledger_disagreements = Vec::new();
-    let top = nodes.iter().map(|n| n.tip).max().unwrap_or(0);
-    for h in 1..=top {
-        let mut seen: std::collections::BTreeMap<&str, &str> = Default::default();
-        for n in &nodes {
-            if let Some(e) = n.chain.get(h as usize - 1) {
-                if seen
-                    .insert(&e.hash, &e.ledger_digest)
-                    .is_some_and(|d| d != e.ledger_digest)
-                {
-                    ledger_disagreements.push(h);
-                    break;
-                }
-            }
-        }
-    }
+    let ledger_disagreements = disagreements(&nodes);
     let report = Report {
         nodes,
         ledger_disagreements,
@@ -200,11 +195,49 @@ pub fn run(args: Args) -> u8 {
     }
 }
 
+/// Heights at which nodes holding the same block hold different ledgers.
+fn disagreements(nodes: &[NodeReport]) -> Vec<u64> {
+    let mut out = Vec::new();
+    let top = nodes.iter().map(|n| n.tip).max().unwrap_or(0);
+    for h in 1..=top {
+        let mut seen: std::collections::BTreeMap<&str, &str> = Default::default();
+        for n in nodes {
+            if let Some(e) = n.chain.get(h as usize - 1) {
+                if seen
+                    .insert(&e.hash, &e.ledger_digest)
+                    .is_some_and(|d| d != e.ledger_digest)
+                {
+                    out.push(h);
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The ledger check of `sa inspect` on a testnet directory (for `sa soak`).
+pub fn ledger_disagreements(dir: &Path) -> Result<Vec<u64>, String> {
+    let nodes = node_files(dir)?
+        .iter()
+        .map(|f| inspect_node(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(disagreements(&nodes))
+}
+
 fn print_text(r: &Report) {
     for n in &r.nodes {
         println!(
-            "{} (key {}): log {} — {} records, {}; tip {}, Final up to {}, {} votes cast",
-            n.config, n.key, n.log, n.records, n.log_state, n.tip, n.last_final, n.votes_cast
+            "{} (key {}): log {} — {} records, {}; tip {}, Final up to {}, {} votes cast; state root {}",
+            n.config,
+            n.key,
+            n.log,
+            n.records,
+            n.log_state,
+            n.tip,
+            n.last_final,
+            n.votes_cast,
+            n.state_root
         );
     }
     println!();

@@ -7,11 +7,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod campaign;
 mod check;
 mod degrade;
+mod genesis;
 mod inspect;
 mod node;
 mod odds;
+mod soak;
 mod testnet;
 
 /// Exit status when every checked property holds / the command succeeded.
@@ -36,6 +39,8 @@ struct Cli {
 enum Command {
     /// Model-check a preset or configuration exhaustively against spec/properties.md.
     Check(check::Args),
+    /// Write a genesis and node files for running `sa node` by hand.
+    Genesis(genesis::Args),
     /// Run one sa-node process (JSON events on stdout, one per line).
     Node(node::Args),
     /// Start N node processes on loopback with fault injection and safety monitoring.
@@ -45,6 +50,11 @@ enum Command {
     /// What a node (or every node of a testnet directory) holds on disk: log state, chain with
     /// labels, ledger digest per height, votes cast. Reads only.
     Inspect(inspect::Args),
+    /// Fault campaign: random, mutated and crafted messages through sa-node's core, counted per
+    /// rejection reason.
+    Campaign(campaign::Args),
+    /// Seeded kill -9 of testnet nodes at random instants; durability and safety checks.
+    Soak(soak::Args),
     /// Graceful-degradation benchmark: the testnet with 0, 1, 2, ... absent nodes; table and PNG.
     Degrade(degrade::Args),
 }
@@ -54,10 +64,13 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Node(args) => node::run(args),
+        Command::Genesis(args) => genesis::run(args),
         Command::Testnet(args) => testnet::run(args),
         Command::Degrade(args) => degrade::run(args),
         Command::Odds(args) => odds::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Campaign(args) => campaign::run(args),
+        Command::Soak(args) => soak::run(args),
     };
     ExitCode::from(code)
 }

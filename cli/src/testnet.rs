@@ -59,6 +59,10 @@ pub struct Args {
     /// Directory for the genesis, node files and logs (default: a new temporary directory).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Soft faults a generator may commit before it is suspended (SLASH-2's WARNINGS; the
+    /// spec's value is 1).
+    #[arg(long, default_value_t = 1)]
+    pub soft_slash_warnings: u8,
     /// Print only the summary.
     #[arg(long)]
     pub quiet: bool,
@@ -156,6 +160,15 @@ pub struct Summary {
     pub interrupted: bool,
     /// Nodes that exited without being killed by the runner (each also printed at once).
     pub unexpected_exits: Vec<String>,
+    /// Restarts whose restored chain was compared with what the previous process had reported
+    /// accepting (every reported block is durable: the log is fsynced before the event).
+    pub restarts_checked: u64,
+    /// Restarts whose restored tip lost a block the previous process reported (must be empty;
+    /// also in `violations`).
+    pub lost_blocks: Vec<String>,
+    /// Restarted nodes that reported no new Final height after their last restart (a short
+    /// run may end first; `sa soak` requires it).
+    pub not_back: Vec<String>,
     /// Heights first accepted after the last `--crash` fired (None: no crash): past the
     /// absence bound at most the round in flight can still end (its quorum already formed).
     pub heights_after_last_crash: Option<u64>,
@@ -218,7 +231,15 @@ struct Proc {
     config: PathBuf,
 }
 
-fn spawn(i: u32, config: &Path, tx: &mpsc::Sender<(u32, Value)>) -> Result<Child, String> {
+/// Starts node `i`'s process; its events reach `tx` tagged with `incarnation` (how many times
+/// the node was started before), so that a restart can be compared with what the previous
+/// process reported, whatever order the two pipes are read in.
+fn spawn(
+    i: u32,
+    incarnation: u32,
+    config: &Path,
+    tx: &mpsc::Sender<(u32, Value)>,
+) -> Result<Child, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut cmd = Command::new(exe);
     // Its own process group: a Ctrl-C at the terminal reaches the runner, which stops the
@@ -248,7 +269,8 @@ fn spawn(i: u32, config: &Path, tx: &mpsc::Sender<(u32, Value)>) -> Result<Child
     std::thread::spawn(move || {
         for line in BufReader::new(out).lines().map_while(Result::ok) {
             let _ = writeln!(events, "{line}");
-            if let Ok(v) = serde_json::from_str::<Value>(&line) {
+            if let Ok(mut v) = serde_json::from_str::<Value>(&line) {
+                v["incarnation"] = incarnation.into();
                 if tx2.send((i, v)).is_err() {
                     return;
                 }
@@ -269,6 +291,82 @@ fn spawn(i: u32, config: &Path, tx: &mpsc::Sender<(u32, Value)>) -> Result<Child
 struct View {
     finals: BTreeMap<u64, String>,
     last_final: u64,
+    /// Processes started so far.
+    incarnations: u32,
+}
+
+/// What one process of a node reported: where its chain started (restored from the log) and
+/// its tip as its accepted and fallback events moved it, the highest Final height it
+/// reported, and the highest Final height of any node when it was started.
+#[derive(Clone, Debug, Default)]
+struct Incarnation {
+    restored: Option<(u64, String)>,
+    tip: Option<(u64, String)>,
+    final_height: u64,
+    floor: u64,
+}
+
+/// What a local network's files say: N provisioners with the sharp stake, their addresses.
+pub struct Network {
+    /// Provisioners.
+    pub nodes: u32,
+    /// Committee credits C.
+    pub committee: u32,
+    /// Multiplier of every protocol duration.
+    pub time_scale: f64,
+    /// Delay added to every message, ms.
+    pub delay: u64,
+    /// Each node's listening address.
+    pub addrs: Vec<SocketAddr>,
+    /// Misbehaving nodes.
+    pub behaviours: BTreeMap<u32, sa_node::config::Behaviour>,
+    /// SLASH-2's WARNINGS.
+    pub soft_slash_warnings: u8,
+}
+
+/// Writes `genesis.toml` (testnet keys, stake [`sharp_stake`] each, genesis time now) and one
+/// `nodeI.toml` per provisioner into `dir` (paths in them relative to `dir`); returns the node
+/// files.
+pub fn write_network(dir: &Path, net: &Network) -> Result<Vec<PathBuf>, String> {
+    let stake = sharp_stake(net.nodes, net.committee);
+    let params = Params {
+        committee_credits: net.committee,
+        minimum_stake: CREDIT_WEIGHT,
+        epoch: 100,
+        soft_slash_warnings: net.soft_slash_warnings,
+        ..Params::default()
+    }
+    .scaled(net.time_scale);
+    let genesis = Genesis::testnet(
+        net.nodes,
+        stake * CREDIT_WEIGHT,
+        params,
+        sa_node::runtime::now_ms(),
+    );
+    std::fs::write(
+        dir.join("genesis.toml"),
+        toml::to_string(&genesis).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    let mut files = vec![];
+    for i in 0..net.nodes {
+        let me = net.addrs[i as usize];
+        let cfg = NodeConfig {
+            secret_key: NodeConfig::secret_hex(&Keypair::testnet_seed(i)),
+            genesis: PathBuf::from("genesis.toml"),
+            listen: me,
+            peers: net.addrs.iter().copied().filter(|a| *a != me).collect(),
+            data_dir: PathBuf::from(format!("node{i}")),
+            send_delay_ms: net.delay,
+            max_frame_bytes: 4 * 1024 * 1024,
+            behaviour: net.behaviours.get(&i).cloned().unwrap_or_default(),
+        };
+        let path = dir.join(format!("node{i}.toml"));
+        std::fs::write(&path, toml::to_string(&cfg).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+        files.push(path);
+    }
+    Ok(files)
 }
 
 /// Runs a testnet and returns its summary (Err: bad arguments or a setup failure).
@@ -319,52 +417,27 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let stake = sharp_stake(args.nodes, args.committee);
     let bound = absence_bound(args.nodes, args.committee, stake);
-    let params = Params {
-        committee_credits: args.committee,
-        minimum_stake: CREDIT_WEIGHT,
-        epoch: 100,
-        ..Params::default()
-    }
-    .scaled(args.time_scale);
-    let genesis = Genesis::testnet(
-        args.nodes,
-        stake * CREDIT_WEIGHT,
-        params,
-        sa_node::runtime::now_ms(),
-    );
-    std::fs::write(
-        dir.join("genesis.toml"),
-        toml::to_string(&genesis).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| e.to_string())?;
     let addrs = free_addrs(args.nodes)?;
-    let mut procs = Vec::new();
+    let net = Network {
+        nodes: args.nodes,
+        committee: args.committee,
+        time_scale: args.time_scale,
+        delay: args.delay,
+        addrs,
+        behaviours,
+        soft_slash_warnings: args.soft_slash_warnings,
+    };
+    let mut procs: Vec<Proc> = write_network(&dir, &net)?
+        .into_iter()
+        .map(|config| Proc {
+            child: None,
+            config,
+        })
+        .collect();
+    let behaviours = net.behaviours;
     let keys: Vec<String> = (0..args.nodes)
         .map(|i| Keypair::testnet(i).public.short())
         .collect();
-    for i in 0..args.nodes {
-        let cfg = NodeConfig {
-            secret_key: NodeConfig::secret_hex(&Keypair::testnet_seed(i)),
-            genesis: PathBuf::from("genesis.toml"),
-            listen: addrs[i as usize],
-            peers: addrs
-                .iter()
-                .copied()
-                .filter(|a| *a != addrs[i as usize])
-                .collect(),
-            data_dir: PathBuf::from(format!("node{i}")),
-            send_delay_ms: args.delay,
-            max_frame_bytes: 4 * 1024 * 1024,
-            behaviour: behaviours.get(&i).cloned().unwrap_or_default(),
-        };
-        let path = dir.join(format!("node{i}.toml"));
-        std::fs::write(&path, toml::to_string(&cfg).map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
-        procs.push(Proc {
-            child: None,
-            config: path,
-        });
-    }
     let name = |short: &str| {
         keys.iter()
             .position(|k| k == short)
@@ -386,7 +459,9 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
             args.time_scale,
             args.delay
         );
-        if args.dir.is_some() {
+        if args.quiet {
+            // a caller (sa soak) that owns the directory and says what happens to it
+        } else if args.dir.is_some() {
             println!("directory: {} (kept)", dir.display());
         } else {
             println!(
@@ -396,8 +471,11 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
         }
     }
     let (tx, rx) = mpsc::channel::<(u32, Value)>();
+    let mut views: BTreeMap<u32, View> = BTreeMap::new();
+    let mut incs: BTreeMap<(u32, u32), Incarnation> = BTreeMap::new();
     for i in 0..running {
-        procs[i as usize].child = Some(spawn(i, &procs[i as usize].config, &tx)?);
+        procs[i as usize].child = Some(spawn(i, 0, &procs[i as usize].config, &tx)?);
+        views.entry(i).or_default().incarnations = 1;
     }
     let start = Instant::now();
     let pb = if show && std::io::stdout().is_terminal() {
@@ -415,7 +493,6 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
         None if show => println!("{line}"),
         None => {}
     };
-    let mut views: BTreeMap<u32, View> = BTreeMap::new();
     let mut blocks: BTreeMap<u64, (u64, u8)> = BTreeMap::new(); // height -> (timestamp, iteration)
     let mut hashes: BTreeMap<u64, String> = BTreeMap::new();
     let mut final_shown: BTreeSet<u64> = BTreeSet::new();
@@ -477,7 +554,12 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
         });
         for n in due {
             if n < running && procs[n as usize].child.is_none() {
-                procs[n as usize].child = Some(spawn(n, &procs[n as usize].config, &tx)?);
+                let floor = views.values().map(|w| w.last_final).max().unwrap_or(0);
+                let w = views.entry(n).or_default();
+                let k = w.incarnations;
+                w.incarnations += 1;
+                incs.entry((n, k)).or_default().floor = floor;
+                procs[n as usize].child = Some(spawn(n, k, &procs[n as usize].config, &tx)?);
                 say(format!("  [{secs:6.1}s] restarted n{n} from its log"));
             }
         }
@@ -496,9 +578,21 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
         };
         let ev = v["event"].as_str().unwrap_or("");
         let height = v["height"].as_u64().unwrap_or(0);
+        let inc = incs
+            .entry((i, v["incarnation"].as_u64().unwrap_or(0) as u32))
+            .or_default();
         match ev {
+            "started" => {
+                let tip = (height, v["tip"].as_str().unwrap_or("").to_string());
+                inc.restored = Some(tip.clone());
+                inc.tip = Some(tip);
+            }
             "accepted" => {
                 let hash = v["hash"].as_str().unwrap_or("").to_string();
+                inc.tip = Some((height, hash.clone()));
+                if v["label"] == "final" {
+                    inc.final_height = inc.final_height.max(height);
+                }
                 let it = v["iteration"].as_u64().unwrap_or(0) as u8;
                 let ts = v["timestamp"].as_u64().unwrap_or(0);
                 if v["label"] == "final" {
@@ -532,6 +626,7 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
             "label" => {
                 let hash = v["hash"].as_str().unwrap_or("").to_string();
                 if v["label"] == "final" {
+                    inc.final_height = inc.final_height.max(height);
                     note_final(&mut views, &mut violations, i, height, &hash);
                     let alive: Vec<u32> = (0..running)
                         .filter(|n| procs[*n as usize].child.is_some())
@@ -549,6 +644,9 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
             }
             "fallback" => {
                 let to = v["to_height"].as_u64().unwrap_or(0);
+                // The tip is now the kept ancestor; its hash follows from the next accepted
+                // event (a restart in between is compared by height only).
+                inc.tip = Some((to, String::new()));
                 let lf = views.get(&i).map(|w| w.last_final).unwrap_or(0);
                 say(format!(
                     "  n{i} fell back from height {} to {to} (FORK-1)",
@@ -611,6 +709,26 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
     if args.dir.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
+    let (restarts_checked, lost_blocks) = durability(&incs);
+    for what in &lost_blocks {
+        say(format!("  {what}"));
+        violations.push(what.clone());
+    }
+    let mut not_back = Vec::new();
+    for (n, w) in &views {
+        let k = w.incarnations.saturating_sub(1);
+        if k == 0 {
+            continue;
+        }
+        if let Some(last) = incs.get(&(*n, k)) {
+            if last.final_height <= last.floor {
+                not_back.push(format!(
+                    "n{n}: no Final height above {} after its last restart (process {k}; highest Final it reported: {})",
+                    last.floor, last.final_height
+                ));
+            }
+        }
+    }
     let heights: Vec<u64> = blocks.keys().copied().collect();
     let mut gaps: Vec<u64> = heights
         .windows(2)
@@ -646,6 +764,9 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
         rejected,
         last_block_at_s: last_block_at,
         unexpected_exits,
+        restarts_checked,
+        lost_blocks,
+        not_back,
         interrupted: was_interrupted,
         heights_after_last_crash: height_at_last_crash.map(|h| {
             blocks
@@ -657,6 +778,38 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
         }),
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// Durability across restarts: each restarted process must hold at least the tip its
+/// predecessor reported (events follow the fsync), the same block if at the same height.
+/// Returns the restarts compared and the ones that lost a block.
+fn durability(incs: &BTreeMap<(u32, u32), Incarnation>) -> (u64, Vec<String>) {
+    let mut checked = 0;
+    let mut lost = Vec::new();
+    for (&(n, k), now) in incs {
+        if k == 0 {
+            continue;
+        }
+        // The latest earlier process that reported anything (one killed before its start
+        // event reported nothing and changed nothing it had not logged).
+        let prev = (0..k)
+            .rev()
+            .find_map(|j| incs.get(&(n, j)).and_then(|p| p.tip.clone()));
+        let (Some(prev), Some(restored)) = (prev, now.restored.clone()) else {
+            continue; // this process was killed before it reported its start
+        };
+        checked += 1;
+        let same = prev.1.is_empty() || restored.0 > prev.0 || restored.1 == prev.1;
+        if restored.0 < prev.0 || !same {
+            lost.push(format!(
+                "SAFE-DURABLE: n{n} restarted (process {k}) at height {} but had reported accepting height {} ({})",
+                restored.0,
+                prev.0,
+                &prev.1[..prev.1.len().min(16)]
+            ));
+        }
+    }
+    (checked, lost)
 }
 
 fn note_final(
@@ -765,6 +918,32 @@ fn print_summary(s: &Summary) {
 
 #[cfg(test)]
 mod tests {
+    use super::{durability, Incarnation};
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn a_restart_below_the_reported_tip_is_a_lost_block() {
+        let inc = |restored: Option<(u64, &str)>, tip: Option<(u64, &str)>| Incarnation {
+            restored: restored.map(|(h, x)| (h, x.to_string())),
+            tip: tip.map(|(h, x)| (h, x.to_string())),
+            ..Incarnation::default()
+        };
+        let mut incs = BTreeMap::new();
+        incs.insert((1, 0), inc(Some((0, "g")), Some((5, "b5"))));
+        incs.insert((1, 1), inc(Some((5, "b5")), Some((7, "b7"))));
+        assert_eq!(durability(&incs), (1, vec![]));
+        // killed before its start event: compared with the one before
+        incs.insert((1, 2), inc(None, None));
+        incs.insert((1, 3), inc(Some((6, "b6")), Some((6, "b6"))));
+        let (n, lost) = durability(&incs);
+        assert_eq!((n, lost.len()), (2, 1), "{lost:?}");
+        // same height, another block
+        let mut incs = BTreeMap::new();
+        incs.insert((2, 0), inc(Some((0, "g")), Some((3, "x"))));
+        incs.insert((2, 1), inc(Some((3, "y")), None));
+        assert_eq!(durability(&incs).1.len(), 1);
+    }
+
     #[test]
     fn the_addresses_of_one_testnet_are_distinct() {
         let addrs = super::free_addrs(64).unwrap();

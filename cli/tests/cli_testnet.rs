@@ -143,6 +143,10 @@ fn kill_and_restart_mid_round_never_double_votes() {
             .count()
     };
     assert_eq!((starts(0), starts(1), starts(3)), (1, 3, 2));
+    // Each of the four restarts (node 1 twice, nodes 3 and 5 once) was compared with what the
+    // killed process had reported accepting.
+    assert_eq!(v["restarts_checked"], 4, "{v}");
+    assert_eq!(v["lost_blocks"], Value::Array(vec![]));
     // A kept directory is never reused: its logs belong to another genesis.
     let (code, _, err) = sa(&["testnet", "--dir", kept.to_str().unwrap(), "--nodes", "4"]);
     assert_eq!(code, 2);
@@ -451,4 +455,94 @@ fn a_flood_of_connections_and_junk_frames_leaves_memory_bounded_and_blocks_comin
     );
     // 19 connections × 8 MiB inbound budget, plus the node itself: well under 512 MiB.
     assert!(peak < 512 * 1024, "node 0 peaked at {peak} KiB");
+}
+
+#[test]
+fn soak_kills_at_random_instants_lose_nothing_and_every_node_comes_back() {
+    // `sa soak` small: 8 seeded kills of 4 nodes (bound 1: one down at a time).
+    let (code, v, err) = sa(&[
+        "soak", "--nodes", "4", "--kills", "8", "--seed", "5", "--settle", "10", "--json",
+    ]);
+    assert_eq!(code, 0, "{err}\n{v}");
+    assert_eq!(v["verdict"], "PASS");
+    let t = &v["testnet"];
+    // Every kill restarted and checked, unless it struck before the process reported its start.
+    let checked = t["restarts_checked"].as_u64().unwrap();
+    assert!((6..=8).contains(&checked), "{v}");
+    assert_eq!(t["lost_blocks"], Value::Array(vec![]));
+    assert_eq!(t["not_back"], Value::Array(vec![]));
+    assert_eq!(v["double_votes"], Value::Array(vec![]));
+    assert_eq!(v["final_reverts"], Value::Array(vec![]));
+    assert_eq!(v["ledger_disagreements"], Value::Array(vec![]));
+    // The logs were read back: votes of every node, across their restarts.
+    assert!(v["votes_in_logs"].as_u64().unwrap() > 20, "{v}");
+    assert!(t["final_height"].as_u64().unwrap() > 0, "{v}");
+}
+
+#[test]
+fn genesis_writes_files_that_sa_node_runs_as_the_readme_says() {
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // Four consecutive free ports (probed, then released).
+    let base = (20_000u16..60_000)
+        .step_by(7)
+        .find(|p| {
+            (0..4)
+                .map(|i| std::net::TcpListener::bind(("127.0.0.1", p + i)))
+                .all(|l| l.is_ok())
+        })
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let net = dir.path().join("net");
+    let out = Command::new(env!("CARGO_BIN_EXE_sa"))
+        .args(["genesis", "--nodes", "4", "--out", net.to_str().unwrap()])
+        .args(["--base-port", &base.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut nodes: Vec<std::process::Child> = (0..4)
+        .map(|i| {
+            let events = std::fs::File::create(net.join(format!("n{i}.out"))).unwrap();
+            Command::new(env!("CARGO_BIN_EXE_sa"))
+                .args(["node", "--config"])
+                .arg(net.join(format!("node{i}.toml")))
+                .stdout(events)
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let got = (0..4).all(|i| wait_for(&net.join(format!("n{i}.out")), "\"height\":3"));
+    for n in &mut nodes {
+        let _ = n.kill();
+        let _ = n.wait();
+    }
+    assert!(got, "every node of the written network reaches height 3");
+    // A second run into the same directory is refused, nothing overwritten.
+    let again = Command::new(env!("CARGO_BIN_EXE_sa"))
+        .args(["genesis", "--out", net.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    drop(guard);
+    // And the inspection of what they wrote agrees on every ledger.
+    let (code, v, err) = sa(&["inspect", net.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["ledger_disagreements"], Value::Array(vec![]));
+    assert_eq!(v["nodes"][0]["state_root"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn the_campaign_command_counts_every_reason_and_passes() {
+    let (code, v, err) = sa(&["campaign", "--messages", "5000", "--seed", "2", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["verdict"], "PASS");
+    assert_eq!(v["panics"], 0);
+    assert_eq!(v["rejected_but_changed"], 0);
+    assert_eq!(v["never_hit"], Value::Array(vec![]));
+    assert_eq!(v["rejected"].as_object().unwrap().len(), 36, "{v}");
+    let (code, _, err) = sa(&["campaign", "--messages", "0"]);
+    assert_eq!(code, 2, "{err}");
 }

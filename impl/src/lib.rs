@@ -8,8 +8,12 @@
 //!   SLASH, FIN);
 //! - [`storage`]: the fsynced, checksummed append-only log the node records votes and blocks
 //!   in before sending or acting on them;
-//! - [`runtime`]: the tokio TCP runtime around the core; [`config`]: genesis and node files.
+//! - [`runtime`]: the tokio TCP runtime around the core; [`config`]: genesis and node files;
+//! - [`sim`]: a deterministic in-memory network of cores (tests, the fault campaign);
+//!   [`campaign`]: the fault campaign (random and crafted messages, counted by rejection
+//!   reason).
 
+pub mod campaign;
 pub mod chain;
 pub mod config;
 pub mod crypto;
@@ -19,6 +23,7 @@ pub mod ledger;
 pub mod message;
 pub mod node;
 pub mod runtime;
+pub mod sim;
 pub mod sortition;
 pub mod storage;
 pub mod votes;

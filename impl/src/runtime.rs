@@ -256,9 +256,14 @@ fn event_of(me: &str, o: &Output) -> Option<Value> {
                 "iteration": iteration,
             })
         }
-        Output::Rejected { peer, kind, reason } => json!({
+        Output::Rejected {
+            peer,
+            kind,
+            code,
+            reason,
+        } => json!({
             "t": t, "node": me, "event": "rejected", "peer": peer, "kind": kind,
-            "reason": reason,
+            "code": code.id(), "reason": reason,
         }),
         _ => return None,
     })
@@ -302,6 +307,7 @@ pub async fn run(
     emit(json!({
         "t": now_ms(), "node": my, "event": "started", "listen": cfg.listen.to_string(),
         "records": records.len(), "height": node.tip_height(), "final": node.last_final(),
+        "tip": to_hex(&node.tip_hash()),
     }));
     let max_connections = cfg.peers.len() + EXTRA_CONNECTIONS;
     {

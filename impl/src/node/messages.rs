@@ -3,10 +3,17 @@
 use super::*;
 
 impl Node {
-    pub(super) fn reject(&mut self, peer: PeerId, kind: &'static str, reason: impl Into<String>) {
+    pub(super) fn reject(
+        &mut self,
+        peer: PeerId,
+        kind: &'static str,
+        code: Reason,
+        reason: impl Into<String>,
+    ) {
         self.out.push(Output::Rejected {
             peer,
             kind,
+            code,
             reason: reason.into(),
         });
     }
@@ -48,6 +55,7 @@ impl Node {
             return self.reject(
                 peer,
                 m.kind(),
+                Reason::TooFarAhead,
                 format!("round {r} is too far ahead of round {round} (syncing)"),
             );
         }
@@ -69,6 +77,7 @@ impl Node {
             return self.reject(
                 peer,
                 m.kind(),
+                Reason::FutureBufferPeer,
                 format!(
                     "round {r}: this peer's share of the future-round buffer is full (syncing)"
                 ),
@@ -87,6 +96,7 @@ impl Node {
                 return self.reject(
                     peer,
                     m.kind(),
+                    Reason::FutureBufferFull,
                     format!("round {r}: the future-round buffer is full (syncing)"),
                 );
             }
@@ -96,7 +106,12 @@ impl Node {
                     .map(|i| (*round, i))
             });
             let Some(v) = newest.and_then(|(round, _)| self.future.get_mut(&round)) else {
-                return self.reject(peer, m.kind(), "the future-round buffer is inconsistent");
+                return self.reject(
+                    peer,
+                    m.kind(),
+                    Reason::FutureBufferFull,
+                    "the future-round buffer is inconsistent",
+                );
             };
             if let Some((_, i)) = newest {
                 v.remove(i);
@@ -110,8 +125,8 @@ impl Node {
 
     pub(super) fn on_candidate(&mut self, peer: PeerId, c: Candidate) {
         let i = c.header.iteration;
-        if let Err(e) = self.verify_candidate(&self.round.ctx.clone(), &c, true) {
-            return self.reject(peer, "candidate", e);
+        if let Err((code, e)) = self.verify_candidate(&self.round.ctx.clone(), &c, true) {
+            return self.reject(peer, "candidate", code, e);
         }
         let hash = c.header.hash();
         let it = self.iteration(i);

@@ -23,11 +23,13 @@ use crate::message::{
 };
 use crate::sortition::{committee, generator, Committee, StepKind};
 use crate::storage::Record;
-use crate::votes::{Accepted as Tally, Thresholds, Vote, VoteKeeper, VoteStep};
+use crate::votes::{self, Accepted as Tally, Thresholds, Vote, VoteKeeper, VoteStep};
+pub use reject::Reason;
 
 mod accept;
 mod draws;
 mod messages;
+mod reject;
 mod steps;
 mod sync;
 mod tally;
@@ -168,6 +170,8 @@ pub enum Output {
         peer: PeerId,
         /// Message kind, or "frame".
         kind: &'static str,
+        /// The check it failed (spec/node.md).
+        code: Reason,
         /// Why.
         reason: String,
     },
@@ -423,7 +427,7 @@ impl Node {
                         )));
                     }
                     node.round.ctx = Self::context_of(&node.chain, &node.params, tip + 1);
-                    node.verify_block(b).map_err(err)?;
+                    node.verify_block(b).map_err(|(_, e)| err(e))?;
                     node.append(b.as_ref().clone());
                 }
                 Record::Reverted { to_height } => {
@@ -456,6 +460,7 @@ impl Node {
                 Err(e) => self.out.push(Output::Rejected {
                     peer,
                     kind: "frame",
+                    code: Reason::Decode,
                     reason: e.to_string(),
                 }),
             },
@@ -515,6 +520,19 @@ impl Node {
     /// The parameters.
     pub fn params(&self) -> &Params {
         &self.params
+    }
+    /// The current round's sortition of `iteration` (SORT-*): its generator and its Validation
+    /// and Ratification committees (credits per member).
+    pub fn committees(
+        &self,
+        iteration: u8,
+    ) -> (
+        Option<PublicKey>,
+        Committee<PublicKey>,
+        Committee<PublicKey>,
+    ) {
+        let d = Self::draw(&self.params, &self.round.ctx, iteration);
+        (d.generator, d.validation, d.ratification)
     }
 }
 

@@ -99,15 +99,32 @@ impl Node {
 
     pub(super) fn start_round(&mut self) {
         let round = self.tip_height() + 1;
+        let ctx = Self::context_of(&self.chain, &self.params, round);
+        // RESTART-2: a node that already signed in this round (it restarted from its log)
+        // resumes at the highest iteration it signed a vote or candidate in, not at 0: its
+        // peers are there, and the iterations before it ended for it when it left them.
+        let resume = self
+            .my_votes
+            .keys()
+            .filter(|h| h.round == round && h.prev_hash == ctx.prev_hash)
+            .map(|h| h.iteration)
+            .chain(
+                self.my_candidates
+                    .keys()
+                    .filter(|(r, _, p)| *r == round && *p == ctx.prev_hash)
+                    .map(|(_, i, _)| *i),
+            )
+            .max()
+            .unwrap_or(0);
         self.round = Round {
-            ctx: Self::context_of(&self.chain, &self.params, round),
+            ctx,
             iteration: 0,
             step: Step::Proposal,
             step_started: self.now,
             extra: [0; 3],
             iterations: BTreeMap::new(),
         };
-        self.enter_iteration(0);
+        self.enter_iteration(resume);
         // Replay what arrived early for this round.
         self.future.retain(|r, _| *r >= round);
         if let Some(msgs) = self.future.remove(&round) {

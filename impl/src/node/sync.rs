@@ -23,11 +23,16 @@ impl Node {
         let h = b.header().height;
         let tip = self.tip_height();
         if h == 0 {
-            return self.reject(peer, "block", "the genesis block is not sent");
+            return self.reject(
+                peer,
+                "block",
+                Reason::BlockGenesis,
+                "the genesis block is not sent",
+            );
         }
         if h == tip + 1 {
-            if let Err(e) = self.verify_block(&b) {
-                return self.reject(peer, "block", e);
+            if let Err((code, e)) = self.verify_block(&b) {
+                return self.reject(peer, "block", code, e);
             }
             self.accept(b);
             return self.drain_pending();
@@ -37,6 +42,7 @@ impl Node {
                 return self.reject(
                     peer,
                     "block",
+                    Reason::BlockTooFarAhead,
                     format!("height {h} is too far ahead of {tip}"),
                 );
             }
@@ -52,18 +58,21 @@ impl Node {
             return self.reject(
                 peer,
                 "block",
+                Reason::BlockBelowFinal,
                 format!("height {h} is at or below the last Final block (FIN-4)"),
             );
         }
-        if let Err(e) = self.verify_block(&b) {
-            return self.reject(peer, "block", e);
-        }
+        // Cheap before expensive: a higher-iteration alternative is ignored unverified.
         if ri > li {
             return self.reject(
                 peer,
                 "block",
+                Reason::BlockHigherIteration,
                 "a higher-iteration alternative is ignored (FORK-1)",
             );
+        }
+        if let Err((code, e)) = self.verify_block(&b) {
+            return self.reject(peer, "block", code, e);
         }
         if ri == li {
             let proof = FaultProof::DoubleCandidate {
@@ -101,6 +110,7 @@ impl Node {
             return self.reject(
                 peer,
                 "block",
+                Reason::PendingSignature,
                 format!("pending block: candidate signature: {e}"),
             );
         }
@@ -115,6 +125,7 @@ impl Node {
             return self.reject(
                 peer,
                 "block",
+                Reason::PendingPerHeight,
                 format!("height {h} already has {MAX_PENDING_PER_HEIGHT} pending blocks"),
             );
         }
@@ -127,7 +138,12 @@ impl Node {
             }
         }
         if all + size > MAX_PENDING_BYTES || mine + size > MAX_PENDING_BYTES_PER_PEER {
-            return self.reject(peer, "block", "the pending-block buffer is full (syncing)");
+            return self.reject(
+                peer,
+                "block",
+                Reason::PendingFull,
+                "the pending-block buffer is full (syncing)",
+            );
         }
         self.pending_blocks
             .entry(h)
@@ -167,7 +183,12 @@ impl Node {
         let now = self.now;
         if let Some(&t) = self.answered.get(&peer) {
             if now < t + self.params.timeout_min_ms {
-                return self.reject(peer, "get_blocks", "GetBlocks again too soon (rate limit)");
+                return self.reject(
+                    peer,
+                    "get_blocks",
+                    Reason::GetBlocksRate,
+                    "GetBlocks again too soon (rate limit)",
+                );
             }
         }
         self.answered.insert(peer, now);

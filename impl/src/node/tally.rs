@@ -15,14 +15,24 @@ impl Node {
             VoteStep::Validation
         };
         if v.header.step != want {
-            return self.reject(peer, kind, "vote header names another step");
+            return self.reject(
+                peer,
+                kind,
+                Reason::VoteStep,
+                "vote header names another step",
+            );
         }
         if v.header.prev_hash != self.round.ctx.prev_hash {
-            return self.reject(peer, kind, "vote for another parent");
+            return self.reject(peer, kind, Reason::VoteParent, "vote for another parent");
         }
         let i = v.header.iteration;
         if i >= self.params.max_iterations {
-            return self.reject(peer, kind, format!("iteration {i} >= MAX_ITER"));
+            return self.reject(
+                peer,
+                kind,
+                Reason::VoteIteration,
+                format!("iteration {i} >= MAX_ITER"),
+            );
         }
         let draw = self.draw_of(i);
         let committee = match want {
@@ -33,11 +43,17 @@ impl Node {
             return self.reject(
                 peer,
                 kind,
+                Reason::VoteNotMember,
                 "signer is not a member of the step's committee (TALLY-2)",
             );
         }
         if want == VoteStep::Validation && v.vote == Vote::NoQuorum {
-            return self.reject(peer, kind, "NoQuorum is not a Validation vote (STEP-VAL-2)");
+            return self.reject(
+                peer,
+                kind,
+                Reason::VoteNoQuorumValidation,
+                "NoQuorum is not a Validation vote (STEP-VAL-2)",
+            );
         }
         // A replay of a vote already counted changes nothing: dropped before the signature
         // check (about 1 ms of BLS each), not after.
@@ -52,7 +68,12 @@ impl Node {
             .keys
             .verify(&v.signer, &vote_digest(&v.header, &v.vote), &v.signature)
         {
-            return self.reject(peer, kind, format!("vote signature: {e}"));
+            return self.reject(
+                peer,
+                kind,
+                Reason::VoteSignature,
+                format!("vote signature: {e}"),
+            );
         }
         if let Some(sv) = &attached {
             let vh = VoteHeader {
@@ -76,7 +97,12 @@ impl Node {
                 self.verify_step_votes(&draw.validation, &vh, &v.vote, sv)
             };
             if let Err(e) = check {
-                return self.reject(peer, kind, format!("attached validation quorum: {e}"));
+                return self.reject(
+                    peer,
+                    kind,
+                    Reason::VoteAttachedQuorum,
+                    format!("attached validation quorum: {e}"),
+                );
             }
         }
         // Accepted from here on.
@@ -98,7 +124,13 @@ impl Node {
                 let first = sigs.remove(&v.signer).expect("first vote kept");
                 return self.record_fault(FaultProof::DoubleVote { first, second: v });
             }
-            Err(e) => return self.reject(peer, kind, e.to_string()),
+            Err(e) => {
+                let code = match e {
+                    votes::Rejected::NotMember => Reason::VoteNotMember,
+                    votes::Rejected::NoQuorumInValidation => Reason::VoteNoQuorumValidation,
+                };
+                return self.reject(peer, kind, code, e.to_string());
+            }
         }
         if let Some(sv) = attached {
             if v.vote != Vote::NoQuorum {
@@ -106,6 +138,33 @@ impl Node {
             }
         }
         self.progress(i);
+        self.catch_up(i);
+    }
+
+    /// ITER-4: votes of a later iteration of this round from signers holding more credits of
+    /// one of its committees than the Byzantine stake can hold there (C − SM) mean honest
+    /// provisioners are in that iteration: this node ends its earlier iterations, as after
+    /// their timeouts, and joins them. It never revises a vote (it only stops waiting), so
+    /// safety is untouched; without it, nodes that left a round's iterations at different
+    /// times (restarts, early timers) can stay apart for the rest of the round.
+    pub(super) fn catch_up(&mut self, j: u8) {
+        if self.round.step == Step::Open || j <= self.round.iteration {
+            return;
+        }
+        let Some(it) = self.round.iterations.get(&j) else {
+            return; // the vote ended the round
+        };
+        let credits = |keeper: &VoteKeeper<PublicKey>, votes: &BTreeMap<PublicKey, SignedVote>| {
+            votes
+                .keys()
+                .map(|s| keeper.committee().get(s).copied().unwrap_or(0))
+                .sum::<u32>()
+        };
+        let held = credits(&it.val, &it.val_votes).max(credits(&it.rat, &it.rat_votes));
+        let byzantine = self.params.committee_credits - thresholds(&self.params).supermajority;
+        if held > byzantine {
+            self.enter_iteration(j);
+        }
     }
 
     /// The draws of iteration `i`: the stored ones if the iteration exists, else computed and

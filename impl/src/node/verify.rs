@@ -1,5 +1,6 @@
 //! Verification, pure (never changes state): StepVotes, attestations, candidates and blocks (ATT-*, ACCEPT-*).
 
+use super::reject::{rej, Rej};
 use super::*;
 
 impl Node {
@@ -69,7 +70,7 @@ impl Node {
 
     /// SLASH-4: a fault proof is two validly signed, different messages of one signer for one
     /// (prev_hash, round, iteration[, step]).
-    pub(super) fn verify_fault(&self, f: &FaultProof) -> Result<(), String> {
+    pub(super) fn verify_fault(&self, f: &FaultProof) -> Result<(), Rej> {
         match f {
             FaultProof::DoubleCandidate {
                 first,
@@ -82,12 +83,13 @@ impl Node {
                     || first.prev_hash != second.prev_hash
                     || first.iteration != second.iteration
                 {
-                    return Err(
-                        "the two candidates are not of one generator, round and iteration".into(),
-                    );
+                    return Err(rej(
+                        Reason::FaultInvalid,
+                        "the two candidates are not of one generator, round and iteration",
+                    ));
                 }
                 if first.hash() == second.hash() {
-                    return Err("the two candidates are the same".into());
+                    return Err(rej(Reason::FaultInvalid, "the two candidates are the same"));
                 }
                 self.keys
                     .verify(&first.generator, &first.hash(), first_signature)
@@ -95,19 +97,22 @@ impl Node {
                         self.keys
                             .verify(&second.generator, &second.hash(), second_signature)
                     })
-                    .map_err(|e| format!("fault proof: {e}"))
+                    .map_err(|e| rej(Reason::FaultInvalid, format!("fault proof: {e}")))
             }
             FaultProof::DoubleVote { first, second } => {
                 if first.signer != second.signer || first.header != second.header {
-                    return Err("the two votes are not of one signer and step".into());
+                    return Err(rej(
+                        Reason::FaultInvalid,
+                        "the two votes are not of one signer and step",
+                    ));
                 }
                 if first.vote == second.vote {
-                    return Err("the two votes are the same".into());
+                    return Err(rej(Reason::FaultInvalid, "the two votes are the same"));
                 }
                 for v in [first, second] {
                     self.keys
                         .verify(&v.signer, &vote_digest(&v.header, &v.vote), &v.signature)
-                        .map_err(|e| format!("fault proof: {e}"))?;
+                        .map_err(|e| rej(Reason::FaultInvalid, format!("fault proof: {e}")))?;
                 }
                 Ok(())
             }
@@ -120,73 +125,119 @@ impl Node {
         ctx: &Context,
         c: &Candidate,
         live: bool,
-    ) -> Result<Draw, String> {
+    ) -> Result<Draw, Rej> {
         let h = &c.header;
         if h.height != ctx.round {
-            return Err(format!("height {} is not round {}", h.height, ctx.round));
+            return Err(rej(
+                Reason::CandidateHeight,
+                format!("height {} is not round {}", h.height, ctx.round),
+            ));
         }
         if h.prev_hash != ctx.prev_hash {
-            return Err("wrong parent".into());
+            return Err(rej(Reason::CandidateParent, "wrong parent"));
         }
         if h.iteration >= self.params.max_iterations {
-            return Err(format!("iteration {} >= MAX_ITER", h.iteration));
+            return Err(rej(
+                Reason::CandidateIteration,
+                format!("iteration {} >= MAX_ITER", h.iteration),
+            ));
         }
         let draw = Self::draw(&self.params, ctx, h.iteration);
         if draw.generator != Some(h.generator) {
-            return Err(format!(
-                "generator {} is not gen({})",
-                h.generator.short(),
-                h.iteration
+            return Err(rej(
+                Reason::CandidateGenerator,
+                format!(
+                    "generator {} is not gen({})",
+                    h.generator.short(),
+                    h.iteration
+                ),
             ));
         }
         if h.timestamp <= ctx.prev_timestamp {
-            return Err("timestamp not after the parent's".into());
+            return Err(rej(
+                Reason::CandidateTimestampPast,
+                "timestamp not after the parent's",
+            ));
         }
         if live && h.timestamp > self.now + self.params.max_future_ms {
-            return Err("timestamp too far in the future".into());
+            return Err(rej(
+                Reason::CandidateTimestampFuture,
+                "timestamp too far in the future",
+            ));
         }
         self.keys
             .verify(&h.generator, &h.hash(), &c.signature)
-            .map_err(|e| format!("candidate signature: {e}"))?;
+            .map_err(|e| {
+                rej(
+                    Reason::CandidateSignature,
+                    format!("candidate signature: {e}"),
+                )
+            })?;
         self.keys
             .verify(&h.generator, &seed_digest(&ctx.seed), &h.seed)
-            .map_err(|e| format!("seed (SORT-6): {e}"))?;
+            .map_err(|e| rej(Reason::CandidateSeed, format!("seed (SORT-6): {e}")))?;
         if h.payload_root != merkle_root(&c.payload) {
-            return Err("payload root does not match the payload".into());
+            return Err(rej(
+                Reason::CandidatePayloadRoot,
+                "payload root does not match the payload",
+            ));
         }
         if h.faults_root != faults_root(&c.faults) {
-            return Err("faults root does not match the fault proofs".into());
+            return Err(rej(
+                Reason::CandidateFaultsRoot,
+                "faults root does not match the fault proofs",
+            ));
         }
         if c.faults.len() > MAX_FAULTS_PER_BLOCK {
-            return Err(format!("more than {MAX_FAULTS_PER_BLOCK} fault proofs"));
+            return Err(rej(
+                Reason::CandidateTooManyFaults,
+                format!("more than {MAX_FAULTS_PER_BLOCK} fault proofs"),
+            ));
         }
         for f in &c.faults {
             self.verify_fault(f)?;
             let (_, round, iteration) = f.subject();
             if round > ctx.round || ctx.round - round > self.params.epoch {
-                return Err("fault proof older than one epoch".into());
+                return Err(rej(Reason::FaultTooOld, "fault proof older than one epoch"));
             }
             if self.emergency(iteration) {
-                return Err("fault proof from an emergency iteration".into());
+                return Err(rej(
+                    Reason::FaultEmergency,
+                    "fault proof from an emergency iteration",
+                ));
             }
         }
         let expected = h.iteration.min(self.params.relaxed_iterations) as usize;
         if h.failed_iterations.len() != expected {
-            return Err(format!(
-                "failed_iterations has {} entries, FAIL-1 wants {expected}",
-                h.failed_iterations.len()
+            return Err(rej(
+                Reason::FailedIterationsLength,
+                format!(
+                    "failed_iterations has {} entries, FAIL-1 wants {expected}",
+                    h.failed_iterations.len()
+                ),
             ));
         }
         for (j, f) in h.failed_iterations.iter().enumerate() {
             if let Some(f) = f {
                 if !matches!(f.attestation.result, Outcome::Fail(_)) {
-                    return Err(format!("failed_iterations[{j}] is not a Fail attestation"));
+                    return Err(rej(
+                        Reason::FailedIteration,
+                        format!("failed_iterations[{j}] is not a Fail attestation"),
+                    ));
                 }
                 let d = self
                     .verify_attestation(ctx, j as u8, &f.attestation)
-                    .map_err(|e| format!("failed_iterations[{j}]: {e}"))?;
+                    .map_err(|e| {
+                        rej(
+                            Reason::FailedIteration,
+                            format!("failed_iterations[{j}]: {e}"),
+                        )
+                    })?;
                 if d.generator != Some(f.generator) {
-                    return Err(format!("failed_iterations[{j}] names the wrong generator"));
+                    return Err(rej(
+                        Reason::FailedIteration,
+                        format!("failed_iterations[{j}] names the wrong generator"),
+                    ));
                 }
             }
         }
@@ -197,38 +248,45 @@ impl Node {
     /// REW-2: the parent's attestation a header carries: none at height 1, else a Success for
     /// the parent from the parent's own committees (whichever quorum subset the generator
     /// holds: the rewards follow this one).
-    fn verify_prev_attestation(&self, h: &Header) -> Result<(), String> {
+    fn verify_prev_attestation(&self, h: &Header) -> Result<(), Rej> {
+        let err = |e: &str| rej(Reason::PrevAttestation, e);
         match (&h.prev_attestation, h.height) {
             (None, 1) => Ok(()),
-            (Some(_), 1) => Err("prev_attestation must be empty at height 1 (REW-2)".into()),
-            (None, _) => Err("prev_attestation is missing (REW-2)".into()),
+            (Some(_), 1) => Err(err("prev_attestation must be empty at height 1 (REW-2)")),
+            (None, _) => Err(err("prev_attestation is missing (REW-2)")),
             (Some(a), height) => {
                 let Some(parent) = self.chain.get(height as usize - 1) else {
-                    return Err("prev_attestation: the parent is not held".into());
+                    return Err(err("prev_attestation: the parent is not held"));
                 };
                 if a.result != Outcome::Success(h.prev_hash) {
-                    return Err("prev_attestation is not a Success for the parent (REW-2)".into());
+                    return Err(err(
+                        "prev_attestation is not a Success for the parent (REW-2)",
+                    ));
                 }
                 let pctx = Self::context_of(&self.chain, &self.params, height - 1);
                 self.verify_attestation(&pctx, parent.block.header().iteration, a)
                     .map(|_| ())
-                    .map_err(|e| format!("prev_attestation: {e}"))
+                    .map_err(|e| err(&format!("prev_attestation: {e}")))
             }
         }
     }
 
     /// ACCEPT-1: a block on the tip with a valid Success attestation.
-    pub(super) fn verify_block(&self, b: &Block) -> Result<(), String> {
+    pub(super) fn verify_block(&self, b: &Block) -> Result<(), Rej> {
         let ctx = Self::context_of(&self.chain, &self.params, b.header().height);
         self.verify_block_in(&ctx, b)
     }
 
-    pub(super) fn verify_block_in(&self, ctx: &Context, b: &Block) -> Result<(), String> {
+    pub(super) fn verify_block_in(&self, ctx: &Context, b: &Block) -> Result<(), Rej> {
         self.verify_candidate(ctx, &b.candidate, false)?;
         if b.attestation.result != Outcome::Success(b.hash()) {
-            return Err("the attestation is not a Success for this block".into());
+            return Err(rej(
+                Reason::BlockAttestation,
+                "the attestation is not a Success for this block",
+            ));
         }
         self.verify_attestation(ctx, b.header().iteration, &b.attestation)
             .map(|_| ())
+            .map_err(|e| rej(Reason::BlockAttestation, e))
     }
 }
