@@ -9,7 +9,9 @@ use clap::{Parser, Subcommand};
 
 mod campaign;
 mod check;
+mod conform;
 mod degrade;
+mod export;
 mod genesis;
 mod inspect;
 mod node;
@@ -39,6 +41,10 @@ struct Cli {
 enum Command {
     /// Model-check a preset or configuration exhaustively against spec/properties.md.
     Check(check::Args),
+    /// Export conformance traces (ITF JSON) from the model, covering every transition class.
+    Export(export::Args),
+    /// Replay conformance traces against sa-node and compare every step.
+    Conform(conform::Args),
     /// Write a genesis and node files for running `sa node` by hand.
     Genesis(genesis::Args),
     /// Run one sa-node process (JSON events on stdout, one per line).
@@ -65,6 +71,8 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Node(args) => node::run(args),
         Command::Genesis(args) => genesis::run(args),
+        Command::Export(args) => export::run(args),
+        Command::Conform(args) => conform::run(args),
         Command::Testnet(args) => testnet::run(args),
         Command::Degrade(args) => degrade::run(args),
         Command::Odds(args) => odds::run(args),

@@ -246,3 +246,87 @@ fn a_seed_sweep_merges_and_names_the_seed_of_each_violation() {
         assert!(err.contains("--seeds"), "{err}");
     }
 }
+
+#[test]
+fn export_then_conform_passes_and_bad_traces_fail_with_the_file_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tiny");
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_sa"))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).to_string(),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        )
+    };
+    let (code, text, err) = run(&[
+        "export",
+        "--preset",
+        "tiny",
+        "--out",
+        out.to_str().unwrap(),
+        "--random",
+        "3",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.contains("coverage: 16 of 16 reachable classes"),
+        "{text}"
+    );
+    let (code, text, _) = run(&["conform", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("0 failed") && text.trim_end().ends_with("PASS"),
+        "{text}"
+    );
+    // A second export into the same directory is refused; an unknown preset is bad input.
+    assert_eq!(run(&["export", "--out", out.to_str().unwrap()]).0, 2);
+    assert_eq!(
+        run(&[
+            "export",
+            "--preset",
+            "nope",
+            "--out",
+            dir.path().join("x").to_str().unwrap()
+        ])
+        .0,
+        2
+    );
+    // An empty directory checks nothing: a failure, said so.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let (code, text, _) = run(&["conform", empty.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(text.contains("no .itf.json trace"), "{text}");
+    // A truncated trace and a wrong version are reported by file; the others still run.
+    let first = std::fs::read_dir(&out)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let text0 = std::fs::read_to_string(&first).unwrap();
+    std::fs::write(out.join("zz-truncated.itf.json"), &text0[..text0.len() / 2]).unwrap();
+    std::fs::write(
+        out.join("zz-version.itf.json"),
+        text0.replace("sa-conformance/1", "sa-conformance/9"),
+    )
+    .unwrap();
+    let (code, text, _) = run(&["conform", out.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["failed"], 2, "{v}");
+    assert!(v["passed"].as_u64().unwrap() > 10);
+    let errors = v["failures"].to_string();
+    assert!(
+        errors.contains("zz-truncated") && errors.contains("not JSON"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("zz-version") && errors.contains("format_version"),
+        "{errors}"
+    );
+}

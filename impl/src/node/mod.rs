@@ -513,6 +513,20 @@ impl Node {
     pub fn position(&self) -> (u64, u8) {
         (self.round.ctx.round, self.round.iteration)
     }
+    /// The step the node is in: "proposal", "validation", "ratification", or "open" (ITER-3).
+    pub fn step(&self) -> &'static str {
+        match self.round.step {
+            Step::Proposal => "proposal",
+            Step::Validation => "validation",
+            Step::Ratification => "ratification",
+            Step::Open => "open",
+        }
+    }
+    /// Replaces the fault-injection behaviour (`sa testnet --misbehave`; conformance adapters
+    /// that make one proposal of a trace invalid).
+    pub fn set_behaviour(&mut self, b: Behaviour) {
+        self.behaviour = b;
+    }
     /// The votes this node signed.
     pub fn my_votes(&self) -> impl Iterator<Item = &SignedVote> {
         self.my_votes.values()

@@ -1,0 +1,181 @@
+//! `sa conform DIR`: replays exported traces against sa-node (sa_conformance::replay).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use sa_conformance::replay::{replay, SaNode};
+use sa_conformance::trace::read;
+use sa_model::Config;
+
+use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
+
+/// Arguments of `sa conform`.
+#[derive(clap::Args, Debug)]
+#[command(
+    about = "Replay conformance traces (from `sa export`) against sa-node and compare every step",
+    long_about = "Replays every .itf.json trace in DIR against sa-node in process: each event is \
+                  turned into real signed messages or timers, and what the node sends and shows \
+                  (round, iteration, chain with labels, Final height) is compared with the \
+                  trace. A mismatch stops that trace and is printed with the file, the state, \
+                  the event, the field, expected and actual, and the command that replays just \
+                  that trace. Exit status 0 when every trace passes; 1 when one fails, cannot \
+                  be read, or DIR holds no trace; 2 for bad arguments."
+)]
+pub struct Args {
+    /// Directory of traces (`sa export --out DIR`), or one trace file.
+    path: PathBuf,
+    /// Print one JSON object instead of the text report.
+    #[arg(long)]
+    json: bool,
+}
+
+fn files(path: &Path) -> Result<Vec<PathBuf>, String> {
+    if path.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut v: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".itf.json"))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+/// Runs `sa conform`.
+pub fn run(args: Args) -> u8 {
+    let files = match files(&args.path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("sa conform: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let start = Instant::now();
+    let bar = (!args.json && std::io::stderr().is_terminal()).then(|| {
+        let b = ProgressBar::new(files.len() as u64);
+        b.set_style(
+            ProgressStyle::with_template(
+                "[{elapsed_precise}] {bar:40} {pos}/{len} traces ({per_sec}, eta {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let mut adapter = SaNode::default();
+    let (mut passed, mut steps) = (0usize, 0usize);
+    let mut failures: Vec<serde_json::Value> = vec![];
+    for f in &files {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+        let name = f.display().to_string();
+        let text = match std::fs::read_to_string(f) {
+            Ok(t) => t,
+            Err(e) => {
+                failures.push(serde_json::json!({"file": name, "error": e.to_string()}));
+                continue;
+            }
+        };
+        let trace = match read(&text) {
+            Ok(t) => t,
+            Err(e) => {
+                failures.push(serde_json::json!({"file": name, "error": e}));
+                continue;
+            }
+        };
+        let config: Result<Config, String> = trace
+            .meta
+            .other
+            .get("config")
+            .ok_or_else(|| "#meta.config is missing".to_string())
+            .and_then(|c| serde_json::from_str(c).map_err(|e| format!("#meta.config: {e}")));
+        let node: Result<usize, String> = trace
+            .meta
+            .other
+            .get("node")
+            .ok_or_else(|| "#meta.node is missing".to_string())
+            .and_then(|n| {
+                n.parse()
+                    .map_err(|_| format!("#meta.node {n:?} is not a number"))
+            });
+        let (config, node) = match (config, node) {
+            (Ok(c), Ok(n)) if n < c.provisioners.len() => (c, n),
+            (Ok(_), Ok(n)) => {
+                failures.push(serde_json::json!({"file": name, "error": format!("#meta.node {n} is not a provisioner")}));
+                continue;
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                failures.push(serde_json::json!({"file": name, "error": e}));
+                continue;
+            }
+        };
+        let states: Vec<_> = trace.states.into_iter().map(|s| s.value).collect();
+        match replay(&mut adapter, &config, node, &states) {
+            Ok(Ok(n)) => {
+                passed += 1;
+                steps += n;
+            }
+            Ok(Err(m)) => failures.push(serde_json::json!({
+                "file": name, "state": m.state, "event": m.event, "field": m.field,
+                "expected": m.expected, "actual": m.actual,
+                "replay": format!("sa conform {name}"),
+            })),
+            Err(e) => failures.push(serde_json::json!({"file": name, "error": e})),
+        }
+    }
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let ok = !files.is_empty() && failures.is_empty();
+    if args.json {
+        let v = serde_json::json!({
+            "traces": files.len(), "passed": passed, "failed": failures.len(), "steps": steps,
+            "seconds": secs, "traces_per_second": files.len() as f64 / secs.max(1e-9),
+            "failures": failures, "verdict": if ok { "PASS" } else { "FAILED" },
+        });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        for f in &failures {
+            match f.get("error") {
+                Some(e) => println!(
+                    "{}: {}",
+                    f["file"].as_str().unwrap_or("?"),
+                    e.as_str().unwrap_or("?")
+                ),
+                None => println!(
+                    "{}: state {}: after {}\n  {}: expected {}\n  {}  actual   {}\n  replay: {}",
+                    f["file"].as_str().unwrap_or("?"),
+                    f["state"],
+                    f["event"].as_str().unwrap_or("?"),
+                    f["field"].as_str().unwrap_or("?"),
+                    f["expected"].as_str().unwrap_or("?"),
+                    " ".repeat(f["field"].as_str().unwrap_or("?").len()),
+                    f["actual"].as_str().unwrap_or("?"),
+                    f["replay"].as_str().unwrap_or("?"),
+                ),
+            }
+        }
+        if files.is_empty() {
+            println!(
+                "sa conform: no .itf.json trace in {} (nothing was checked)",
+                args.path.display()
+            );
+        }
+        println!(
+            "sa conform: {} traces, {passed} passed, {} failed; {steps} steps replayed in {secs:.1} s ({:.0} traces/s)",
+            files.len(),
+            failures.len(),
+            files.len() as f64 / secs.max(1e-9)
+        );
+        println!("{}", if ok { "PASS" } else { "FAILED" });
+    }
+    if ok {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    }
+}

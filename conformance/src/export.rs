@@ -1,0 +1,466 @@
+//! `sa export`: model runs selected to cover every transition class, plus seeded random walks,
+//! each projected onto one node under test and written as an ITF trace (spec/conformance.md).
+
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::hash::{BuildHasher, BuildHasherDefault};
+use std::path::Path;
+
+use sa_model::node::Event as MEvent;
+use sa_model::state::{
+    block_name, iteration_of, round_of, variant_of, Att, FailSet, Label as MLabel, Msg, State,
+    Step as MStep, Value as MValue, VoteStep as MVoteStep,
+};
+use sa_model::{Action, SaModel};
+use stateright::Model;
+
+use crate::trace::{
+    Attestation, Big, ChainEntry, Event, Failed, Label, Observed, Sent, Set, Step, TraceState,
+    Value, VoteStep, FORMAT_VERSION,
+};
+
+fn step(s: MStep) -> Step {
+    match s {
+        MStep::Proposal => Step::Proposal,
+        MStep::Validation => Step::Validation,
+        MStep::Ratification => Step::Ratification,
+        MStep::Open => Step::Open,
+        MStep::Done => Step::Done,
+    }
+}
+
+fn value(v: MValue) -> Value {
+    match v {
+        MValue::NoCandidate => Value::NoCandidate,
+        MValue::Valid(c) => Value::Valid {
+            candidate: Big(c.into()),
+        },
+        MValue::Invalid(c) => Value::Invalid {
+            candidate: Big(c.into()),
+        },
+        MValue::NoQuorum => Value::NoQuorum,
+    }
+}
+
+fn label(l: MLabel) -> Label {
+    match l {
+        MLabel::Accepted => Label::Accepted,
+        MLabel::Attested => Label::Attested,
+        MLabel::Confirmed => Label::Confirmed,
+        MLabel::Final => Label::Final,
+    }
+}
+
+fn signers(bits: u8) -> Set<Big> {
+    Set((0..8).filter(|k| bits & (1 << k) != 0).map(Big).collect())
+}
+
+fn failed(f: FailSet) -> Set<Failed> {
+    Set((0..8)
+        .filter_map(|i| {
+            f.get(i).map(|v| Failed {
+                iteration: Big(i.into()),
+                value: value(v),
+            })
+        })
+        .collect())
+}
+
+fn attestation(a: &Att, f: FailSet) -> Attestation {
+    Attestation {
+        iteration: Big(iteration_of(a.slot).into()),
+        value: value(a.value),
+        validation: signers(a.validation),
+        ratification: signers(a.ratification),
+        failed: failed(f),
+    }
+}
+
+/// The trace form of a model event.
+pub fn event(e: &MEvent) -> Event {
+    match *e {
+        MEvent::Propose { valid } => Event::Propose { valid },
+        MEvent::Candidate { block, valid } => Event::Candidate {
+            block: block_name(block),
+            valid,
+            failed: failed(FailSet::default()),
+        },
+        MEvent::Timeout { step: s } => Event::Timeout { step: step(s) },
+        MEvent::ValidationQuorum {
+            value: v,
+            signers: s,
+        } => Event::ValidationQuorum {
+            value: value(v),
+            signers: signers(s),
+        },
+        MEvent::RatificationQuorum { att, failed: f } => Event::RatificationQuorum {
+            attestation: attestation(&att, f),
+        },
+        MEvent::PastSuccess { att, failed: f } => Event::PastSuccess {
+            attestation: attestation(&att, f),
+        },
+        MEvent::Fallback {
+            height,
+            att,
+            failed: f,
+        } => Event::Fallback {
+            height: Big(height.into()),
+            attestation: attestation(&att, f),
+        },
+        MEvent::Revote { block } => Event::Revote {
+            block: block_name(block),
+        },
+        MEvent::Crash => Event::Crash,
+    }
+}
+
+fn observed(s: &State, p: usize) -> Observed {
+    let n = &s.nodes[p];
+    Observed {
+        alive: n.alive,
+        round: Big(n.round().into()),
+        iteration: Big(n.iteration.into()),
+        step: step(n.step),
+        chain: (1..=n.chain.len())
+            .map(|h| ChainEntry {
+                block: block_name(n.block_at(h)),
+                label: label(n.chain[h - 1].label),
+            })
+            .collect(),
+        final_height: Big(n.final_height() as u64),
+    }
+}
+
+fn sent(m: &Msg) -> Sent {
+    match *m {
+        Msg::Candidate { block, valid, .. } => Sent::Candidate {
+            block: block_name(block),
+            valid,
+        },
+        Msg::Vote {
+            slot,
+            step: s,
+            value: v,
+            ..
+        } => Sent::Vote {
+            round: Big(round_of(slot).into()),
+            iteration: Big(iteration_of(slot).into()),
+            step: match s {
+                MVoteStep::Validation => VoteStep::Validation,
+                MVoteStep::Ratification => VoteStep::Ratification,
+            },
+            value: value(v),
+        },
+    }
+}
+
+/// The transition class of `event` at a node in step `at` (spec/conformance.md): event kind,
+/// the step it happens in, and the value or outcome it carries.
+pub fn class(at: MStep, e: &MEvent) -> String {
+    let v = |x: MValue| match x {
+        MValue::NoCandidate => "NoCandidate",
+        MValue::Valid(0) => "Valid",
+        MValue::Valid(_) => "Valid'",
+        MValue::Invalid(_) => "Invalid",
+        MValue::NoQuorum => "NoQuorum",
+    };
+    let att = |a: &Att| match a.value {
+        MValue::Valid(_) => "Success".to_string(),
+        x => format!("Fail({})", v(x)),
+    };
+    let what = match e {
+        MEvent::Propose { valid } => {
+            format!("Propose({})", if *valid { "valid" } else { "invalid" })
+        }
+        MEvent::Candidate { block, valid } => format!(
+            "Candidate({}{})",
+            if *valid { "valid" } else { "invalid" },
+            if variant_of(*block) == 1 {
+                ", second"
+            } else {
+                ""
+            }
+        ),
+        MEvent::Timeout { .. } => "Timeout".into(),
+        MEvent::ValidationQuorum { value: x, .. } => format!("ValidationQuorum({})", v(*x)),
+        MEvent::RatificationQuorum { att: a, .. } => format!("RatificationQuorum({})", att(a)),
+        MEvent::PastSuccess { .. } => "PastSuccess".into(),
+        MEvent::Fallback { .. } => "Fallback".into(),
+        MEvent::Revote { .. } => "Revote".into(),
+        MEvent::Crash => "Crash".into(),
+    };
+    format!("{what} @ {at:?}")
+}
+
+/// The label classes of a transition at one node: a block of its chain reaching a label it
+/// did not hold before (`Label(Final)`, `Label(Confirmed)`, `Label(Attested)`), the labels
+/// being what finality rules (FIN-*) compute.
+pub fn label_classes(before: &sa_model::state::Node, after: &sa_model::state::Node) -> Vec<String> {
+    let count =
+        |n: &sa_model::state::Node, l: MLabel| n.chain.iter().filter(|e| e.label == l).count();
+    [MLabel::Attested, MLabel::Confirmed, MLabel::Final]
+        .into_iter()
+        .filter(|&l| count(after, l) > count(before, l))
+        .map(|l| format!("Label({l:?})"))
+        .collect()
+}
+
+/// A run: the actions from the initial state.
+pub type Run = Vec<Action>;
+
+/// One trace: its file stem, the node under test, and its states.
+pub struct Trace {
+    /// File stem (`class-007`, `walk-0003-p1`).
+    pub name: String,
+    /// What it is (the class it was selected for, or the walk).
+    pub description: String,
+    /// The node under test.
+    pub node: usize,
+    /// Its states (the first is `Init`).
+    pub states: Vec<TraceState>,
+    /// The classes it hits.
+    pub classes: BTreeSet<String>,
+}
+
+/// Projects `run` onto node `p`: one state per event at `p`.
+pub fn project(
+    model: &SaModel,
+    run: &[Action],
+    p: usize,
+) -> Option<(Vec<TraceState>, BTreeSet<String>)> {
+    let mut state = model.init_states().into_iter().next()?;
+    let mut states = vec![TraceState {
+        event: Event::Init,
+        sent: Set(Vec::new()),
+        node: observed(&state, p),
+    }];
+    let mut classes = BTreeSet::new();
+    for &a in run {
+        let next = model.next_state(&state, a)?;
+        if let Action::Node { p: q, event: e } = a {
+            if usize::from(q) == p {
+                classes.insert(class(state.nodes[p].step, &e));
+                classes.extend(label_classes(&state.nodes[p], &next.nodes[p]));
+                let before: HashSet<&Msg> = state.pool.iter().collect();
+                let mut out: Vec<Sent> = next
+                    .pool
+                    .iter()
+                    .filter(|m| !before.contains(m))
+                    .map(sent)
+                    .collect();
+                out.sort();
+                let mut ev = event(&e);
+                if let (Event::Candidate { failed: f, .. }, MEvent::Candidate { block, .. }) =
+                    (&mut ev, e)
+                {
+                    // The Fail attestations the candidate carries are in the message sent.
+                    if let Some(Msg::Candidate { failed: fs, .. }) = state
+                        .pool
+                        .iter()
+                        .find(|m| matches!(m, Msg::Candidate { block: b, .. } if *b == block))
+                    {
+                        *f = failed(*fs);
+                    }
+                }
+                states.push(TraceState {
+                    event: ev,
+                    sent: Set(out),
+                    node: observed(&next, p),
+                });
+            }
+        }
+        state = next;
+    }
+    Some((states, classes))
+}
+
+/// Every transition class reachable in `model` and, for each, a shortest run reaching it
+/// (breadth-first over the whole state space; visited states kept as fingerprints with their
+/// parent and action). Returns (class -> (node, run)), and the states visited.
+pub fn class_runs(model: &SaModel) -> (BTreeMap<String, (usize, Run)>, usize) {
+    let hasher = BuildHasherDefault::<sa_model::state::WyHasher>::default();
+    let fp = |s: &State| hasher.hash_one(s);
+    let mut arena: Vec<(u32, Option<Action>)> = Vec::new();
+    let mut seen = HashSet::new();
+    let mut queue: VecDeque<(u32, State)> = VecDeque::new();
+    for s in model.init_states() {
+        if seen.insert(fp(&s)) {
+            arena.push((u32::MAX, None));
+            queue.push_back((arena.len() as u32 - 1, s));
+        }
+    }
+    let mut found: BTreeMap<String, (usize, u32, Action)> = BTreeMap::new();
+    let mut actions = Vec::new();
+    while let Some((i, state)) = queue.pop_front() {
+        actions.clear();
+        model.actions(&state, &mut actions);
+        for a in actions.drain(..) {
+            let Some(next) = model.next_state(&state, a) else {
+                continue;
+            };
+            if let Action::Node { p, event: e } = a {
+                let p = usize::from(p);
+                let c = class(state.nodes[p].step, &e);
+                found.entry(c).or_insert((p, i, a));
+                for c in label_classes(&state.nodes[p], &next.nodes[p]) {
+                    found.entry(c).or_insert((p, i, a));
+                }
+            }
+            if !seen.insert(fp(&next)) {
+                continue;
+            }
+            arena.push((i, Some(a)));
+            queue.push_back((arena.len() as u32 - 1, next));
+        }
+    }
+    let runs = found
+        .into_iter()
+        .map(|(c, (p, i, last))| {
+            let mut run = vec![last];
+            let mut k = i;
+            while let Some(&(parent, Some(a))) = arena.get(k as usize) {
+                run.push(a);
+                k = parent;
+            }
+            run.reverse();
+            (c, (p, run))
+        })
+        .collect();
+    (runs, arena.len())
+}
+
+/// `n` seeded random walks (each to a terminal state or `max_depth` actions).
+pub fn random_walks(model: &SaModel, n: usize, seed: u64, max_depth: usize) -> Vec<Run> {
+    let mut runs = Vec::new();
+    for w in 0..n {
+        let mut r = sa_node::campaign::Rng::new(seed, w as u64);
+        let Some(mut state) = model.init_states().into_iter().next() else {
+            break;
+        };
+        let mut run = Vec::new();
+        let mut actions = Vec::new();
+        while run.len() < max_depth {
+            actions.clear();
+            model.actions(&state, &mut actions);
+            if actions.is_empty() {
+                break;
+            }
+            let a = actions[r.below(actions.len() as u64) as usize];
+            let Some(next) = model.next_state(&state, a) else {
+                break;
+            };
+            run.push(a);
+            state = next;
+        }
+        runs.push(run);
+    }
+    runs
+}
+
+/// Gives every sum-type value without a payload ITF's empty tuple (`"value": {"#tup": []}`),
+/// as Quint writes them (serde omits it for unit variants; the `itf` reader accepts both).
+fn unit_values(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            if m.contains_key("tag") && !m.contains_key("value") {
+                m.insert("value".into(), serde_json::json!({"#tup": []}));
+            }
+            m.values_mut().for_each(unit_values);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(unit_values),
+        _ => {}
+    }
+}
+
+/// The ITF JSON of a trace (deterministic: sorted keys, no timestamps).
+pub fn to_itf(model: &SaModel, preset: &str, t: &Trace) -> serde_json::Value {
+    let config = serde_json::to_string(&model.config).unwrap_or_default();
+    serde_json::json!({
+        "#meta": {
+            "format": "ITF",
+            "format-description": "https://apalache-mc.org/docs/adr/015adr-trace.html",
+            "source": "sa-model",
+            "format_version": FORMAT_VERSION,
+            "description": t.description,
+            "preset": preset,
+            "node": t.node.to_string(),
+            "config": config,
+        },
+        "params": [],
+        "vars": ["event", "sent", "node"],
+        "states": t.states.iter().enumerate().map(|(k, s)| {
+            let mut v = serde_json::to_value(s).unwrap_or_default();
+            unit_values(&mut v);
+            v["#meta"] = serde_json::json!({"index": k});
+            v
+        }).collect::<Vec<_>>(),
+    })
+}
+
+/// What `export` did.
+pub struct Exported {
+    /// Traces written.
+    pub traces: Vec<Trace>,
+    /// Every reachable class, with how many traces hit it.
+    pub coverage: BTreeMap<String, usize>,
+    /// States the class search visited.
+    pub states_visited: usize,
+}
+
+/// Selects the class runs and `walks` random walks of `model`, projects them and writes one
+/// `.itf.json` per trace into `dir` (which must exist). Deterministic.
+pub fn export(
+    model: &SaModel,
+    preset: &str,
+    dir: &Path,
+    walks: usize,
+    seed: u64,
+) -> Result<Exported, String> {
+    let (runs, visited) = class_runs(model);
+    let mut traces = Vec::new();
+    for (k, (c, (p, run))) in runs.iter().enumerate() {
+        let (states, classes) =
+            project(model, run, *p).ok_or_else(|| format!("class {c}: the run does not replay"))?;
+        traces.push(Trace {
+            name: format!("class-{k:03}"),
+            description: format!("shortest run to the class {c} at P{p}"),
+            node: *p,
+            states,
+            classes,
+        });
+    }
+    for (w, run) in random_walks(model, walks, seed, 200).iter().enumerate() {
+        for p in 0..model.config.provisioners.len() {
+            if model.config.is_byzantine(p) {
+                continue;
+            }
+            let (states, classes) =
+                project(model, run, p).ok_or_else(|| format!("walk {w}: does not replay"))?;
+            if states.len() > 1 {
+                traces.push(Trace {
+                    name: format!("walk-{w:04}-p{p}"),
+                    description: format!("random walk {w} (seed {seed}) at P{p}"),
+                    node: p,
+                    states,
+                    classes,
+                });
+            }
+        }
+    }
+    let mut coverage: BTreeMap<String, usize> = runs.keys().map(|c| (c.clone(), 0)).collect();
+    for t in &traces {
+        for c in &t.classes {
+            *coverage.entry(c.clone()).or_default() += 1;
+        }
+    }
+    for t in &traces {
+        let text =
+            serde_json::to_string_pretty(&to_itf(model, preset, t)).map_err(|e| e.to_string())?;
+        let path = dir.join(format!("{}.itf.json", t.name));
+        std::fs::write(&path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(Exported {
+        traces,
+        coverage,
+        states_visited: visited,
+    })
+}

@@ -1,0 +1,872 @@
+//! Replaying traces against an implementation: the [`Adapter`] trait, sa-node's in-process
+//! adapter ([`SaNode`]), and the runner that compares every step ([`replay`]).
+//!
+//! The adapter turns the trace's abstract values into real ones: provisioner `i` signs with
+//! sa-node's testnet key `i`; candidates are built, signed and seeded as spec/protocol.md says
+//! (deterministically: one candidate per parent, iteration and variant); quorums are the real
+//! signed votes of the trace's signers, attestations real aggregates. The node computes its own
+//! committees, seeds, tallies and labels: nothing it should compute is injected.
+
+use std::collections::BTreeMap;
+
+use sa_model::config::LUX_PER_UNIT;
+use sa_model::Config;
+use sa_node::config::{Behaviour, Genesis, GenesisProvisioner, Params};
+use sa_node::crypto::{aggregate, Keypair, PublicKey};
+use sa_node::hash::Hash;
+use sa_node::message::{
+    faults_root, merkle_root, seed_digest, vote_digest, Attestation as RAttestation, Block,
+    Candidate, FailedIteration, Header, Message, Outcome, SignedVote, StepVotes, VoteHeader,
+};
+use sa_node::node::{execute, Input, Node, Output, Timer, INVALID_TX};
+use sa_node::sortition::{committee, generator, Committee, StepKind};
+use sa_node::votes::{Thresholds, Vote, VoteStep as RVoteStep};
+
+use crate::trace::{
+    Big, ChainEntry, Event, Failed, Label, Observed, Sent, Set, Step, TraceState, Value, VoteStep,
+};
+
+/// An implementation under test, driven one trace event at a time.
+pub trait Adapter {
+    /// Starts a fresh node `node` of the model configuration `config` (`invalid_proposals`:
+    /// the trace makes it propose invalid candidates, a misconfigured generator).
+    fn init(&mut self, config: &Config, node: usize, invalid_proposals: bool)
+        -> Result<(), String>;
+    /// Delivers one event to a node the trace shows as `at` before it; returns what the node
+    /// sent in answer, in the trace's terms.
+    fn deliver(&mut self, event: &Event, at: &Observed) -> Result<Vec<Sent>, String>;
+    /// What can be observed of the node now.
+    fn observe(&mut self) -> Result<Observed, String>;
+}
+
+/// A difference between the trace and the implementation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    /// State index in the trace.
+    pub state: usize,
+    /// The event delivered (Debug form).
+    pub event: String,
+    /// The field that differs (`sent`, `node.round`, `node.chain[1].label`, ...).
+    pub field: String,
+    /// Expected (the trace).
+    pub expected: String,
+    /// Actual (the implementation).
+    pub actual: String,
+}
+
+fn diff_observed(k: usize, e: &Event, want: &Observed, got: &Observed) -> Option<Mismatch> {
+    let m = |field: &str, a: String, b: String| Mismatch {
+        state: k,
+        event: format!("{e:?}"),
+        field: field.into(),
+        expected: a,
+        actual: b,
+    };
+    if want.alive != got.alive {
+        return Some(m(
+            "node.alive",
+            want.alive.to_string(),
+            got.alive.to_string(),
+        ));
+    }
+    if !want.alive {
+        return None; // a crashed node shows nothing more
+    }
+    if want.round != got.round {
+        return Some(m(
+            "node.round",
+            want.round.0.to_string(),
+            got.round.0.to_string(),
+        ));
+    }
+    if want.chain.len() != got.chain.len() {
+        return Some(m(
+            "node.chain",
+            format!("{:?}", want.chain),
+            format!("{:?}", got.chain),
+        ));
+    }
+    for (h, (a, b)) in want.chain.iter().zip(&got.chain).enumerate() {
+        if a != b {
+            return Some(m(
+                &format!("node.chain[{h}]"),
+                format!("{} {:?}", a.block, a.label),
+                format!("{} {:?}", b.block, b.label),
+            ));
+        }
+    }
+    if want.final_height != got.final_height {
+        return Some(m(
+            "node.final_height",
+            want.final_height.0.to_string(),
+            got.final_height.0.to_string(),
+        ));
+    }
+    // In open consensus (ITER-3) the model keeps the last iteration and sa-node counts one
+    // past it; after the last explored round (Done) the model stops: not compared there.
+    if !matches!(want.step, Step::Done | Step::Open) && want.iteration != got.iteration {
+        return Some(m(
+            "node.iteration",
+            want.iteration.0.to_string(),
+            got.iteration.0.to_string(),
+        ));
+    }
+    None
+}
+
+/// Replays one trace; `Ok(steps)` or the first mismatch. `Err` for a trace the adapter
+/// cannot run (named).
+pub fn replay(
+    adapter: &mut dyn Adapter,
+    config: &Config,
+    node: usize,
+    states: &[TraceState],
+) -> Result<Result<usize, Mismatch>, String> {
+    let invalid = states
+        .iter()
+        .any(|s| matches!(s.event, Event::Propose { valid: false }));
+    adapter.init(config, node, invalid)?;
+    let mut carry: Vec<Sent> = vec![];
+    for (k, s) in states.iter().enumerate() {
+        let mut sent = match &s.event {
+            Event::Init => vec![],
+            e => adapter.deliver(e, &states[k - 1].node)?,
+        };
+        sent.append(&mut carry);
+        sent.sort();
+        sent.dedup();
+        // A quorum the node completes with its own vote is a separate event in the model
+        // (the next one, with no other signer); an implementation acts on it at once. Its
+        // messages are accepted one event early, and only then.
+        if let Some(next) = states.get(k + 1) {
+            let own = |signers: &Set<Big>| signers.0.iter().all(|b| b.0 as usize == node);
+            let completes_alone = match &next.event {
+                Event::ValidationQuorum { signers, .. } => own(signers),
+                Event::RatificationQuorum { attestation } => own(&attestation.ratification),
+                _ => false,
+            };
+            if completes_alone {
+                let (early, now): (Vec<Sent>, Vec<Sent>) = sent
+                    .iter()
+                    .cloned()
+                    .partition(|m| !s.sent.0.contains(m) && next.sent.0.contains(m));
+                if !early.is_empty() {
+                    carry = early;
+                    sent = now;
+                }
+            }
+        }
+        if sent != s.sent.0 {
+            return Ok(Err(Mismatch {
+                state: k,
+                event: format!("{:?}", s.event),
+                field: "sent".into(),
+                expected: format!("{:?}", s.sent.0),
+                actual: format!("{sent:?}"),
+            }));
+        }
+        let got = adapter.observe()?;
+        if let Some(m) = diff_observed(k, &s.event, &s.node, &got) {
+            return Ok(Err(m));
+        }
+    }
+    Ok(Ok(states.len() - 1))
+}
+
+/// sa-node in process.
+#[derive(Default)]
+pub struct SaNode {
+    config: Option<Config>,
+    me: usize,
+    node: Option<Node>,
+    alive: bool,
+    now: u64,
+    keys: Vec<Keypair>,
+    /// Block names (`B1.0-2.1`) and hashes, both ways.
+    names: BTreeMap<Hash, String>,
+    /// Candidates built or seen: (parent hash, iteration, variant) -> candidate.
+    candidates: BTreeMap<(Hash, u8, u8), Candidate>,
+    last_chain: Vec<ChainEntry>,
+    last_round: u64,
+}
+
+/// gen(i) and the Validation and Ratification committees of one iteration.
+type Draw = (Option<PublicKey>, Committee<PublicKey>, Committee<PublicKey>);
+
+fn child_name(parent: &str, round: u64, iteration: u8, variant: u8) -> String {
+    let mark = if variant == 1 { "'" } else { "" };
+    if parent == "genesis" {
+        format!("B{round}.{iteration}{mark}")
+    } else {
+        format!("{parent}-{round}.{iteration}{mark}")
+    }
+}
+
+fn variant_of_name(name: &str) -> u8 {
+    u8::from(name.ends_with('\''))
+}
+
+impl SaNode {
+    fn node(&self) -> Result<&Node, String> {
+        self.node
+            .as_ref()
+            .ok_or_else(|| "the node is not running".to_string())
+    }
+
+    fn cfg(&self) -> &Config {
+        self.config.as_ref().expect("initialized")
+    }
+
+    /// Eligible stake, seed and timestamp of the round after the block at `height`.
+    fn context(&self, height: u64) -> Result<(BTreeMap<PublicKey, u64>, Block), String> {
+        let node = self.node()?;
+        let parent = node
+            .block(height)
+            .ok_or_else(|| format!("the node holds no block at height {height}"))?
+            .clone();
+        let ledger = node
+            .ledger_at(height)
+            .ok_or_else(|| format!("no ledger at height {height}"))?;
+        Ok((ledger.eligible(height + 1, node.params()), parent))
+    }
+
+    fn committees(&self, height: u64, iteration: u8) -> Result<Draw, String> {
+        let (eligible, parent) = self.context(height)?;
+        let p = self.node()?.params();
+        let seed = parent.header().seed.0;
+        let c = |k| {
+            committee(
+                &seed,
+                iteration,
+                k,
+                p.max_iterations,
+                &eligible,
+                p.committee_credits,
+            )
+        };
+        Ok((
+            generator(&seed, iteration, &eligible),
+            c(StepKind::Validation),
+            c(StepKind::Ratification),
+        ))
+    }
+
+    fn index_of(&self, pk: &PublicKey) -> Result<usize, String> {
+        self.keys
+            .iter()
+            .position(|k| k.public == *pk)
+            .ok_or_else(|| format!("unknown key {}", pk.short()))
+    }
+
+    /// StepVotes of `signers` for `vote` in `committee`.
+    fn step_votes(
+        &self,
+        committee: &Committee<PublicKey>,
+        header: &VoteHeader,
+        vote: &Vote,
+        signers: &[usize],
+    ) -> Result<StepVotes, String> {
+        let mut bitset = 0u64;
+        let mut sigs = vec![];
+        for &s in signers {
+            let key = &self.keys[s];
+            let pos = committee
+                .keys()
+                .position(|k| *k == key.public)
+                .ok_or_else(|| {
+                    format!("P{s} is not a member of the {:?} committee", header.step)
+                })?;
+            bitset |= 1 << pos;
+            sigs.push(key.sign(&vote_digest(header, vote)));
+        }
+        if sigs.is_empty() {
+            return Ok(StepVotes::EMPTY);
+        }
+        Ok(StepVotes {
+            bitset,
+            aggregate: aggregate(&sigs).map_err(|e| e.to_string())?,
+        })
+    }
+
+    /// Members of `committee` in key order until `need` credits (a quorum's signers).
+    fn quorum_of(&self, committee: &Committee<PublicKey>, need: u32) -> Result<Vec<usize>, String> {
+        let mut got = 0;
+        let mut out = vec![];
+        for (k, c) in committee {
+            if got >= need {
+                break;
+            }
+            got += c;
+            out.push(self.index_of(k)?);
+        }
+        Ok(out)
+    }
+
+    /// The real vote of a trace value in the round after `height`, iteration `i`.
+    fn real_vote(&mut self, height: u64, i: u8, v: &Value) -> Result<Vote, String> {
+        Ok(match v {
+            Value::NoCandidate => Vote::NoCandidate,
+            Value::NoQuorum => Vote::NoQuorum,
+            Value::Valid { candidate } => Vote::Valid(
+                self.candidate(height, i, candidate.0 as u8, true, &Set(vec![]))?
+                    .header
+                    .hash(),
+            ),
+            Value::Invalid { candidate } => Vote::Invalid(
+                self.candidate(height, i, candidate.0 as u8, false, &Set(vec![]))?
+                    .header
+                    .hash(),
+            ),
+        })
+    }
+
+    /// An attestation of iteration `i` of the round after `height`.
+    fn attestation(
+        &mut self,
+        height: u64,
+        i: u8,
+        value: &Value,
+        validation: &[usize],
+        ratification: &[usize],
+    ) -> Result<RAttestation, String> {
+        let vote = self.real_vote(height, i, value)?;
+        let (_, val, rat) = self.committees(height, i)?;
+        let parent = self.node()?.block(height).ok_or("no parent")?.hash();
+        let header = |step| VoteHeader {
+            prev_hash: parent,
+            round: height + 1,
+            iteration: i,
+            step,
+        };
+        Ok(RAttestation {
+            result: match vote {
+                Vote::Valid(h) => Outcome::Success(h),
+                v => Outcome::Fail(v),
+            },
+            validation: if vote == Vote::NoQuorum {
+                StepVotes::EMPTY
+            } else {
+                self.step_votes(&val, &header(RVoteStep::Validation), &vote, validation)?
+            },
+            ratification: self.step_votes(
+                &rat,
+                &header(RVoteStep::Ratification),
+                &vote,
+                ratification,
+            )?,
+        })
+    }
+
+    /// The candidate of gen(i) on the block at `height`, variant `variant`, carrying real Fail
+    /// attestations for `failed` (built once: later calls return the same candidate).
+    fn candidate(
+        &mut self,
+        height: u64,
+        i: u8,
+        variant: u8,
+        valid: bool,
+        failed: &Set<Failed>,
+    ) -> Result<Candidate, String> {
+        let (_, parent) = self.context(height)?;
+        let key = (parent.hash(), i, variant);
+        if let Some(c) = self.candidates.get(&key) {
+            return Ok(c.clone());
+        }
+        let (gen, _, _) = self.committees(height, i)?;
+        let gen =
+            gen.ok_or_else(|| format!("iteration {i} of round {} has no generator", height + 1))?;
+        let g = self.keys[self.index_of(&gen)?].clone();
+        let round = height + 1;
+        let mut payload = vec![format!("conformance {round} {i} {variant}").into_bytes()];
+        if !valid {
+            payload.push(INVALID_TX.to_vec());
+        }
+        let header = Header {
+            height: round,
+            prev_hash: parent.hash(),
+            iteration: i,
+            timestamp: parent.header().timestamp + 1 + u64::from(variant),
+            generator: gen,
+            seed: g.sign(&seed_digest(&parent.header().seed)),
+            payload_root: merkle_root(&payload),
+            faults_root: faults_root(&[]),
+            failed_iterations: vec![None; i.min(self.node()?.params().relaxed_iterations) as usize],
+            prev_attestation: (round >= 2).then_some(parent.attestation),
+        };
+        let c = Candidate {
+            header,
+            payload,
+            faults: vec![],
+            signature: g.sign(&[]),
+        };
+        let c = self.with_failed(c, height, failed)?;
+        self.register(&c, height, variant);
+        self.candidates.insert(key, c.clone());
+        Ok(c)
+    }
+
+    /// Adds real Fail attestations for `failed` to a candidate (re-signed).
+    fn with_failed(
+        &mut self,
+        mut c: Candidate,
+        height: u64,
+        failed: &Set<Failed>,
+    ) -> Result<Candidate, String> {
+        let relaxed = self.node()?.params().relaxed_iterations;
+        let t = Thresholds::for_credits(self.node()?.params().committee_credits);
+        for f in &failed.0 {
+            let j = f.iteration.0 as u8;
+            if j >= c.header.iteration.min(relaxed) {
+                continue;
+            }
+            let vote = self.real_vote(height, j, &f.value)?;
+            let (gen, val, rat) = self.committees(height, j)?;
+            let vs = if vote == Vote::NoQuorum {
+                vec![]
+            } else {
+                self.quorum_of(&val, t.of(&vote))?
+            };
+            let rs = self.quorum_of(&rat, t.of(&vote))?;
+            let att = self.attestation(height, j, &f.value, &vs, &rs)?;
+            c.header.failed_iterations[j as usize] = Some(FailedIteration {
+                generator: gen.ok_or("no generator")?,
+                attestation: att,
+            });
+        }
+        let g = self.keys[self.index_of(&c.header.generator)?].clone();
+        c.signature = g.sign(&c.header.hash());
+        Ok(c)
+    }
+
+    fn register(&mut self, c: &Candidate, height: u64, variant: u8) {
+        let parent = self
+            .names
+            .get(&c.header.prev_hash)
+            .cloned()
+            .unwrap_or_else(|| "?".into());
+        let _ = height;
+        self.names.insert(
+            c.header.hash(),
+            child_name(&parent, c.header.height, c.header.iteration, variant),
+        );
+    }
+
+    fn value_of(&self, v: &Vote) -> Value {
+        let variant = |h: &Hash| {
+            Big(self
+                .names
+                .get(h)
+                .map(|n| u64::from(variant_of_name(n)))
+                .unwrap_or(99))
+        };
+        match v {
+            Vote::NoCandidate => Value::NoCandidate,
+            Vote::NoQuorum => Value::NoQuorum,
+            Vote::Valid(h) => Value::Valid {
+                candidate: variant(h),
+            },
+            Vote::Invalid(h) => Value::Invalid {
+                candidate: variant(h),
+            },
+        }
+    }
+
+    /// Feeds an input and everything it leads to (execution results); returns what was sent.
+    fn drive(&mut self, input: Input) -> Result<Vec<Sent>, String> {
+        let mut queue = vec![input];
+        let mut sent = vec![];
+        while let Some(i) = queue.pop() {
+            self.now += 1;
+            let now = self.now;
+            let node = self.node.as_mut().ok_or("the node is not running")?;
+            let outs = node.handle(now, i);
+            for o in outs {
+                match o {
+                    Output::Execute { hash, candidate } => queue.push(Input::Executed {
+                        hash,
+                        valid: execute(&candidate),
+                    }),
+                    Output::Broadcast(m) | Output::Send { message: m, .. } => match m {
+                        Message::Validation(v) => sent.push(self.sent_vote(&v)),
+                        Message::Ratification { vote, .. } => sent.push(self.sent_vote(&vote)),
+                        Message::Candidate(c) => {
+                            let h = c.header.height - 1;
+                            self.register(&c, h, 0);
+                            let key = (c.header.prev_hash, c.header.iteration, 0);
+                            self.candidates.entry(key).or_insert_with(|| c.clone());
+                            sent.push(Sent::Candidate {
+                                block: self.names[&c.header.hash()].clone(),
+                                valid: execute(&c),
+                            });
+                        }
+                        Message::Block(_) | Message::GetBlocks { .. } => {}
+                    },
+                    _ => {}
+                }
+            }
+        }
+        Ok(sent)
+    }
+
+    fn sent_vote(&self, v: &SignedVote) -> Sent {
+        Sent::Vote {
+            round: Big(v.header.round),
+            iteration: Big(v.header.iteration.into()),
+            step: match v.header.step {
+                RVoteStep::Validation => VoteStep::Validation,
+                RVoteStep::Ratification => VoteStep::Ratification,
+            },
+            value: self.value_of(&v.vote),
+        }
+    }
+
+    fn deliver_msg(&mut self, from: usize, m: Message) -> Result<Vec<Sent>, String> {
+        self.drive(Input::Message {
+            peer: from as u64,
+            bytes: m.to_bytes(),
+        })
+    }
+
+    fn fire(&mut self, step: StepKind) -> Result<Vec<Sent>, String> {
+        let (round, iteration) = self.node()?.position();
+        self.drive(Input::Timer(Timer::Step {
+            round,
+            iteration,
+            step,
+        }))
+    }
+}
+
+fn members(s: &Set<Big>) -> Vec<usize> {
+    s.0.iter().map(|b| b.0 as usize).collect()
+}
+
+impl Adapter for SaNode {
+    fn init(&mut self, config: &Config, me: usize, invalid_proposals: bool) -> Result<(), String> {
+        let p = &config.protocol;
+        let t = Thresholds::for_credits(p.committee_credits);
+        if p.supermajority.is_some_and(|x| x != t.supermajority)
+            || p.majority.is_some_and(|x| x != t.majority)
+        {
+            return Err(
+                "thresholds other than the spec's formulas are not supported by sa-node".into(),
+            );
+        }
+        let params = Params {
+            committee_credits: p.committee_credits,
+            max_iterations: p.max_iterations,
+            relaxed_iterations: p.relaxed_iterations,
+            emergency_iteration: u8::MAX,
+            epoch: u64::from(p.epoch),
+            minimum_stake: u64::from(p.minimum_stake) * LUX_PER_UNIT,
+            soft_slash_warnings: p.soft_slash_warnings,
+            // The adapter fires every timer itself, when the trace says: the node must never
+            // propose on its own clock, nor ask for blocks.
+            min_block_time_ms: 1 << 40,
+            max_future_ms: 1 << 40,
+            stall_timeout_ms: 1 << 40,
+            ..Params::default()
+        };
+        let n = config.provisioners.len();
+        let mut genesis = Genesis::testnet(n as u32, 1, params, 1_000);
+        genesis.seed = config.sortition.seed;
+        genesis.provisioners = config
+            .provisioners
+            .iter()
+            .enumerate()
+            .map(|(i, pp)| {
+                let k = Keypair::testnet(i as u32);
+                GenesisProvisioner {
+                    key: k.public,
+                    pop: k.proof_of_possession(),
+                    stake: u64::from(pp.stake) * LUX_PER_UNIT,
+                    eligible_from: u64::from(pp.eligible_from),
+                }
+            })
+            .collect();
+        let ring = genesis.validate().map_err(|e| e.to_string())?;
+        let behaviour = Behaviour {
+            invalid_candidates: invalid_proposals,
+            ..Behaviour::default()
+        };
+        let node = Node::new(genesis, ring, Keypair::testnet(me as u32), behaviour);
+        *self = SaNode {
+            config: Some(config.clone()),
+            me,
+            node: Some(node),
+            alive: true,
+            now: 1_000,
+            keys: (0..n as u32).map(Keypair::testnet).collect(),
+            ..SaNode::default()
+        };
+        let g = self.node()?.block(0).ok_or("no genesis")?.hash();
+        self.names.insert(g, "genesis".into());
+        self.drive(Input::Start)?;
+        Ok(())
+    }
+
+    fn deliver(&mut self, event: &Event, at: &Observed) -> Result<Vec<Sent>, String> {
+        if !self.alive {
+            return Err("an event after Crash".into());
+        }
+        // The model skips the steps in which the node has nothing to do (spec/conformance.md):
+        // where the trace shows the node past a step sa-node is still in, that step's timer
+        // is what ends it in sa-node. Anything the node sends on the way is reported with
+        // this event.
+        let mut early = vec![];
+        let index = |s: &str| match s {
+            "proposal" => 0,
+            "validation" => 1,
+            "ratification" => 2,
+            _ => 3,
+        };
+        let want = match at.step {
+            Step::Proposal => 0,
+            Step::Validation => 1,
+            Step::Ratification => 2,
+            _ => 0,
+        };
+        let (r0, i0) = self.node()?.position();
+        if r0 == at.round.0 && u64::from(i0) == at.iteration.0 {
+            while index(self.node()?.step()) < want && self.node()?.position() == (r0, i0) {
+                let kind = [StepKind::Proposal, StepKind::Validation][index(self.node()?.step())];
+                early.extend(self.fire(kind)?);
+            }
+        }
+        let mut sent = self.deliver_now(event)?;
+        sent.extend(early);
+        Ok(sent)
+    }
+
+    fn observe(&mut self) -> Result<Observed, String> {
+        self.observe_now()
+    }
+}
+
+impl SaNode {
+    fn deliver_now(&mut self, event: &Event) -> Result<Vec<Sent>, String> {
+        let (round, iteration) = self.node()?.position();
+        let tip = round - 1;
+        match event {
+            Event::Init => Ok(vec![]),
+            Event::Crash => {
+                self.alive = false;
+                Ok(vec![])
+            }
+            Event::Propose { valid } => {
+                let b = Behaviour {
+                    invalid_candidates: !valid,
+                    ..Behaviour::default()
+                };
+                self.node.as_mut().ok_or("not running")?.set_behaviour(b);
+                self.drive(Input::Timer(Timer::Propose { round, iteration }))
+            }
+            Event::Candidate {
+                block,
+                valid,
+                failed,
+            } => {
+                let c = self.candidate(tip, iteration, variant_of_name(block), *valid, failed)?;
+                let from = self.index_of(&c.header.generator)?;
+                self.deliver_msg(from, Message::Candidate(c))
+            }
+            Event::Timeout { step } => {
+                let mut sent = vec![];
+                let want = match step {
+                    Step::Proposal => 0,
+                    Step::Validation => 1,
+                    Step::Ratification => 2,
+                    _ => return Ok(vec![]),
+                };
+                // The model skips steps in which the node has nothing to do; sa-node waits
+                // for their timers: fire them in order up to the trace's step.
+                for (k, kind) in [
+                    StepKind::Proposal,
+                    StepKind::Validation,
+                    StepKind::Ratification,
+                ]
+                .into_iter()
+                .enumerate()
+                {
+                    if k > want {
+                        break;
+                    }
+                    let now = self.node()?.step();
+                    let at = match now {
+                        "proposal" => 0,
+                        "validation" => 1,
+                        "ratification" => 2,
+                        _ => 3,
+                    };
+                    if at == k && self.node()?.position() == (round, iteration) {
+                        sent.extend(self.fire(kind)?);
+                    }
+                }
+                Ok(sent)
+            }
+            Event::ValidationQuorum { value, signers } => {
+                let vote = self.real_vote(tip, iteration, value)?;
+                let parent = self.node()?.tip_hash();
+                let header = VoteHeader {
+                    prev_hash: parent,
+                    round,
+                    iteration,
+                    step: RVoteStep::Validation,
+                };
+                let mut sent = vec![];
+                for s in members(signers) {
+                    if s == self.me {
+                        continue;
+                    }
+                    let k = &self.keys[s];
+                    let v = SignedVote {
+                        header,
+                        vote,
+                        signer: k.public,
+                        signature: k.sign(&vote_digest(&header, &vote)),
+                    };
+                    sent.extend(self.deliver_msg(s, Message::Validation(v))?);
+                }
+                Ok(sent)
+            }
+            Event::RatificationQuorum { attestation: a } => {
+                let i = a.iteration.0 as u8;
+                if let Value::Valid { candidate } = a.value {
+                    // The attested candidate with the Fail attestations it carries (built now
+                    // if the node never received it).
+                    self.candidate(tip, i, candidate.0 as u8, true, &a.failed)?;
+                }
+                let vote = self.real_vote(tip, i, &a.value)?;
+                let att = self.attestation(
+                    tip,
+                    i,
+                    &a.value,
+                    &members(&a.validation),
+                    &members(&a.ratification),
+                )?;
+                let parent = self.node()?.tip_hash();
+                let header = VoteHeader {
+                    prev_hash: parent,
+                    round,
+                    iteration: i,
+                    step: RVoteStep::Ratification,
+                };
+                let mut sent = vec![];
+                for s in members(&a.ratification) {
+                    if s == self.me {
+                        continue;
+                    }
+                    let k = &self.keys[s];
+                    let v = SignedVote {
+                        header,
+                        vote,
+                        signer: k.public,
+                        signature: k.sign(&vote_digest(&header, &vote)),
+                    };
+                    sent.extend(self.deliver_msg(
+                        s,
+                        Message::Ratification {
+                            vote: v,
+                            validation: att.validation,
+                        },
+                    )?);
+                }
+                // A Success is accepted once the candidate is known: deliver the block if the
+                // node did not have the candidate (it timed out its Proposal).
+                if let (Value::Valid { candidate }, true) =
+                    (&a.value, self.node()?.tip_height() == tip)
+                {
+                    let c = self.candidate(tip, i, candidate.0 as u8, true, &a.failed)?;
+                    let from = self.index_of(&c.header.generator)?;
+                    sent.extend(self.deliver_msg(
+                        from,
+                        Message::Block(Box::new(Block {
+                            candidate: c,
+                            attestation: att,
+                        })),
+                    )?);
+                }
+                Ok(sent)
+            }
+            Event::PastSuccess { attestation: a } | Event::Fallback { attestation: a, .. } => {
+                let height = match event {
+                    Event::Fallback { height, .. } => height.0 - 1,
+                    _ => tip,
+                };
+                let i = a.iteration.0 as u8;
+                let Value::Valid { candidate } = a.value else {
+                    return Err("a past success that is not a Success".into());
+                };
+                self.candidate(height, i, candidate.0 as u8, true, &a.failed)?;
+                let att = self.attestation(
+                    height,
+                    i,
+                    &a.value,
+                    &members(&a.validation),
+                    &members(&a.ratification),
+                )?;
+                let c = self.candidate(height, i, candidate.0 as u8, true, &a.failed)?;
+                let from = self.index_of(&c.header.generator)?;
+                self.deliver_msg(
+                    from,
+                    Message::Block(Box::new(Block {
+                        candidate: c,
+                        attestation: att,
+                    })),
+                )
+            }
+            Event::Revote { .. } => Err("Revote (mutation double-vote) has no sa-node form".into()),
+        }
+    }
+
+    fn observe_now(&mut self) -> Result<Observed, String> {
+        if !self.alive {
+            return Ok(Observed {
+                alive: false,
+                round: Big(self.last_round),
+                iteration: Big(0),
+                step: Step::Done,
+                chain: self.last_chain.clone(),
+                final_height: Big(0),
+            });
+        }
+        let node = self.node()?;
+        let (round, iteration) = node.position();
+        let labels = node.chain_labels();
+        let chain: Vec<ChainEntry> = labels
+            .iter()
+            .skip(1)
+            .map(|(h, l)| ChainEntry {
+                block: self
+                    .names
+                    .get(h)
+                    .cloned()
+                    .unwrap_or_else(|| format!("?{}", sa_node::crypto::to_hex(&h[..4]))),
+                label: match format!("{l:?}").as_str() {
+                    "Accepted" => Label::Accepted,
+                    "Attested" => Label::Attested,
+                    "Confirmed" => Label::Confirmed,
+                    _ => Label::Final,
+                },
+            })
+            .collect();
+        let step = match node.step() {
+            "proposal" => Step::Proposal,
+            "validation" => Step::Validation,
+            "ratification" => Step::Ratification,
+            _ => Step::Open,
+        };
+        let o = Observed {
+            alive: true,
+            round: Big(round),
+            iteration: Big(iteration.into()),
+            step,
+            chain: chain.clone(),
+            final_height: Big(node.last_final()),
+        };
+        self.last_chain = chain;
+        self.last_round = round;
+        let _ = self.cfg();
+        Ok(o)
+    }
+}

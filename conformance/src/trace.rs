@@ -1,0 +1,284 @@
+//! The trace format (spec/conformance.md): one model run projected onto one node under test,
+//! written as ITF JSON (Apalache ADR-015) and read back with the `itf` crate.
+//!
+//! Shapes: integers are `{"#bigint": "n"}` ([`Big`]), sets `{"#set": [...]}` ([`Set`]), sum
+//! types `{"tag": "Name", "value": {...}}` (every variant carries a record, possibly empty, so
+//! that Quint's tools read it). The same types serialize (export) and deserialize (through
+//! `itf::trace_from_str`, never by hand).
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The format this crate writes and reads (`#meta.format_version`).
+pub const FORMAT_VERSION: &str = "sa-conformance/1";
+
+/// An integer in ITF form (`{"#bigint": "n"}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Big(pub u64);
+
+impl Serialize for Big {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry("#bigint", &self.0.to_string())?;
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Big {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Big, D::Error> {
+        u64::deserialize(d).map(Big)
+    }
+}
+
+/// A set in ITF form (`{"#set": [...]}`), kept sorted.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Set<T>(pub Vec<T>);
+
+impl<T: Serialize> Serialize for Set<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry("#set", &self.0)?;
+        m.end()
+    }
+}
+
+impl<'de, T: Deserialize<'de> + Ord> Deserialize<'de> for Set<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Set<T>, D::Error> {
+        let mut v = Vec::<T>::deserialize(d)?;
+        v.sort();
+        Ok(Set(v))
+    }
+}
+
+/// A step of a round (spec STEP-*).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "tag", content = "value")]
+pub enum Step {
+    /// Waiting for gen(i)'s candidate.
+    Proposal,
+    /// Voted (if a member), waiting for the Validation result.
+    Validation,
+    /// Voted (if a member), waiting for the Ratification quorum.
+    Ratification,
+    /// After the last iteration (ITER-3).
+    Open,
+    /// Past the last round the model explores.
+    Done,
+}
+
+/// A vote value (VOTE-1); `candidate` is the candidate variant (0, or 1 for a Byzantine
+/// generator's second candidate).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "tag", content = "value")]
+pub enum Value {
+    /// No candidate before the Proposal timeout.
+    NoCandidate,
+    /// The candidate is valid.
+    Valid {
+        /// Its variant.
+        candidate: Big,
+    },
+    /// The candidate is invalid.
+    Invalid {
+        /// Its variant.
+        candidate: Big,
+    },
+    /// No Validation quorum (Ratification only).
+    NoQuorum,
+}
+
+/// The two voting steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "tag", content = "value")]
+pub enum VoteStep {
+    /// Validation.
+    Validation,
+    /// Ratification.
+    Ratification,
+}
+
+/// A block label (FIN-*).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "tag", content = "value")]
+pub enum Label {
+    /// Accepted with PNI > 0.
+    Accepted,
+    /// Accepted with PNI = 0.
+    Attested,
+    /// Confirmed.
+    Confirmed,
+    /// Final.
+    Final,
+}
+
+/// One Fail attestation a candidate carries in `failed_iterations`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Failed {
+    /// Its iteration.
+    pub iteration: Big,
+    /// Its Fail value.
+    pub value: Value,
+}
+
+/// An attestation as the node under test receives it: the outcome of `iteration` of its
+/// round (or of the round at `height` for a fallback) with the signers of both steps.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Attestation {
+    /// The iteration.
+    pub iteration: Big,
+    /// Success is `Valid`; anything else is a Fail of that value.
+    pub value: Value,
+    /// Validation signers (provisioner indices; empty for Fail(NoQuorum)).
+    pub validation: Set<Big>,
+    /// Ratification signers.
+    pub ratification: Set<Big>,
+    /// failed_iterations of the attested candidate (Success only).
+    pub failed: Set<Failed>,
+}
+
+/// What happens to the node under test at one step of the trace.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "tag", content = "value")]
+pub enum Event {
+    /// The initial state (no event).
+    Init,
+    /// The node is gen(i) and proposes (`valid = false`: a misconfigured generator).
+    Propose {
+        /// Whether its candidate passes validation.
+        valid: bool,
+    },
+    /// A candidate of the node's current iteration arrives.
+    Candidate {
+        /// The block (`B1.0`, `B1.0'` for a Byzantine generator's second candidate).
+        block: String,
+        /// Whether it passes validation.
+        valid: bool,
+        /// The Fail attestations it carries in `failed_iterations`.
+        failed: Set<Failed>,
+    },
+    /// The timer of the node's current step fires.
+    Timeout {
+        /// The step.
+        step: Step,
+    },
+    /// Validation votes on `value` of the node's current iteration from `signers` (a quorum).
+    ValidationQuorum {
+        /// The value.
+        value: Value,
+        /// The signers.
+        signers: Set<Big>,
+    },
+    /// Ratification votes forming an attestation of the node's current iteration.
+    RatificationQuorum {
+        /// The attestation.
+        attestation: Attestation,
+    },
+    /// The Success attestation and block of an earlier iteration of the round.
+    PastSuccess {
+        /// The attestation.
+        attestation: Attestation,
+    },
+    /// A lower-iteration block at `height` on the same parent (FORK-1).
+    Fallback {
+        /// The height.
+        height: Big,
+        /// Its Success attestation.
+        attestation: Attestation,
+    },
+    /// Mutation `double-vote` only: a late candidate after a NoCandidate vote.
+    Revote {
+        /// The candidate.
+        block: String,
+    },
+    /// The node goes offline for good.
+    Crash,
+}
+
+/// A message the node under test must send at this step.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "tag", content = "value")]
+pub enum Sent {
+    /// A vote of its current slot.
+    Vote {
+        /// Round.
+        round: Big,
+        /// Iteration.
+        iteration: Big,
+        /// Step.
+        step: VoteStep,
+        /// Value.
+        value: Value,
+    },
+    /// Its candidate.
+    Candidate {
+        /// The block.
+        block: String,
+        /// Whether it passes validation.
+        valid: bool,
+    },
+}
+
+/// One block of the node's chain.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ChainEntry {
+    /// The block (`B1.0-2.1`).
+    pub block: String,
+    /// Its label at the node under test.
+    pub label: Label,
+}
+
+/// What can be observed of the node under test after the step.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Observed {
+    /// Running (not crashed).
+    pub alive: bool,
+    /// The round it decides (tip height + 1).
+    pub round: Big,
+    /// Its iteration.
+    pub iteration: Big,
+    /// Its step.
+    pub step: Step,
+    /// Its chain above genesis, with labels.
+    pub chain: Vec<ChainEntry>,
+    /// Height of its last Final block.
+    pub final_height: Big,
+}
+
+/// One state of a trace: the event, the messages the node must send in answer, the node after.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceState {
+    /// What happened to the node.
+    pub event: Event,
+    /// What it must send.
+    pub sent: Set<Sent>,
+    /// The node after the event.
+    pub node: Observed,
+}
+
+/// Reads a trace file's text with the `itf` crate; errors name the problem (the caller adds
+/// the file).
+pub fn read(text: &str) -> Result<itf::Trace<TraceState>, String> {
+    let raw: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let version = raw
+        .get("#meta")
+        .and_then(|m| m.get("format_version"))
+        .and_then(|v| v.as_str())
+        .ok_or("#meta.format_version is missing")?;
+    if version != FORMAT_VERSION {
+        return Err(format!(
+            "#meta.format_version is {version:?}; this reader knows {FORMAT_VERSION:?}"
+        ));
+    }
+    if let Some(states) = raw.get("states").and_then(|s| s.as_array()) {
+        // Decode state by state first, to name the state that is wrong.
+        for (k, s) in states.iter().enumerate() {
+            let one = serde_json::json!({"#meta": {}, "states": [s]});
+            if let Err(e) = itf::trace_from_value::<TraceState>(one) {
+                return Err(format!("states[{k}]: {e}"));
+            }
+        }
+    }
+    itf::trace_from_value::<TraceState>(raw).map_err(|e| e.to_string())
+}

@@ -1,0 +1,160 @@
+//! The exported traces replayed against sa-node in process.
+
+use sa_conformance::export::export;
+use sa_conformance::replay::{replay, Adapter, SaNode};
+use sa_conformance::trace::{read, Big, Event, Label, Observed, Sent, Set, Value};
+use sa_model::{Config, SaModel};
+
+fn run(preset: &str, walks: usize) -> (usize, usize, Vec<String>) {
+    run_with(preset, walks, &mut SaNode::default())
+}
+
+fn run_with(preset: &str, walks: usize, a: &mut dyn Adapter) -> (usize, usize, Vec<String>) {
+    let m = SaModel::new(Config::preset(preset).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    export(&m, preset, dir.path(), walks, 1).unwrap();
+    replay_dir(dir.path(), preset, a)
+}
+
+/// Replays every trace of `dir` (of `preset`); (passed, steps, failures).
+fn replay_dir(
+    dir: &std::path::Path,
+    preset: &str,
+    a: &mut dyn Adapter,
+) -> (usize, usize, Vec<String>) {
+    let config = Config::preset(preset).unwrap();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let (mut passed, mut steps, mut failures) = (0, 0, vec![]);
+    for f in &files {
+        let t = read(&std::fs::read_to_string(f).unwrap()).unwrap();
+        let node: usize = t.meta.other["node"].parse().unwrap();
+        let states: Vec<_> = t.states.into_iter().map(|s| s.value).collect();
+        match replay(a, &config, node, &states) {
+            Ok(Ok(n)) => {
+                passed += 1;
+                steps += n;
+            }
+            Ok(Err(m)) => failures.push(format!(
+                "{}: state {} {}: {} expected {} got {}",
+                f.file_name().unwrap().to_string_lossy(),
+                m.state,
+                m.event,
+                m.field,
+                m.expected,
+                m.actual
+            )),
+            Err(e) => failures.push(format!("{}: {e}", f.display())),
+        }
+    }
+    (passed, steps, failures)
+}
+
+#[test]
+fn the_tiny_suite_replays_against_sa_node() {
+    let (passed, steps, failures) = run("tiny", 10);
+    for f in &failures {
+        eprintln!("{f}");
+    }
+    eprintln!("passed {passed}, steps {steps}, failed {}", failures.len());
+    assert!(failures.is_empty());
+}
+
+/// sa-node with one defect emulated from outside: the suite must catch each.
+struct Broken {
+    inner: SaNode,
+    defect: Defect,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Defect {
+    /// Fail attestations never reach the node's logic (rusk #2301: Fail quorums ignored).
+    FailIgnored,
+    /// The node needs one vote more than the quorum (threshold off by one).
+    ThresholdPlusOne,
+    /// Finality never reaches Final (FIN-3 broken).
+    NoFinal,
+    /// NoCandidate votes are never cast (a Proposal timeout that does not vote).
+    SilentTimeout,
+}
+
+impl Adapter for Broken {
+    fn init(&mut self, c: &Config, n: usize, i: bool) -> Result<(), String> {
+        self.inner.init(c, n, i)
+    }
+    fn deliver(&mut self, e: &Event, at: &Observed) -> Result<Vec<Sent>, String> {
+        let e = match (self.defect, e) {
+            (Defect::FailIgnored, Event::RatificationQuorum { attestation })
+                if !matches!(attestation.value, Value::Valid { .. }) =>
+            {
+                return Ok(vec![]);
+            }
+            (Defect::ThresholdPlusOne, Event::ValidationQuorum { value, signers }) => {
+                let mut s = signers.0.clone();
+                s.pop();
+                Event::ValidationQuorum {
+                    value: *value,
+                    signers: Set(s),
+                }
+            }
+            _ => e.clone(),
+        };
+        let sent = self.inner.deliver(&e, at)?;
+        Ok(match self.defect {
+            Defect::SilentTimeout => sent
+                .into_iter()
+                .filter(|s| {
+                    !matches!(
+                        s,
+                        Sent::Vote {
+                            value: Value::NoCandidate,
+                            ..
+                        }
+                    )
+                })
+                .collect(),
+            _ => sent,
+        })
+    }
+    fn observe(&mut self) -> Result<Observed, String> {
+        let mut o = self.inner.observe()?;
+        if let Defect::NoFinal = self.defect {
+            for c in &mut o.chain {
+                if c.label == Label::Final {
+                    c.label = Label::Confirmed;
+                }
+            }
+            o.final_height = Big(0);
+        }
+        Ok(o)
+    }
+}
+
+#[test]
+fn each_broken_node_fails_a_named_trace_of_the_default_suite() {
+    for defect in [
+        Defect::FailIgnored,
+        Defect::ThresholdPlusOne,
+        Defect::NoFinal,
+        Defect::SilentTimeout,
+    ] {
+        let mut a = Broken {
+            inner: SaNode::default(),
+            defect,
+        };
+        let suite = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/traces/default"));
+        let (passed, _, failures) = replay_dir(suite, "default", &mut a);
+        assert!(
+            !failures.is_empty(),
+            "{defect:?}: every trace passed ({passed})"
+        );
+        eprintln!(
+            "{defect:?}: {} traces fail, first: {}",
+            failures.len(),
+            failures[0]
+        );
+    }
+}
