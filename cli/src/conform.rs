@@ -26,9 +26,37 @@ use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 pub struct Args {
     /// Directory of traces (`sa export --out DIR`), or one trace file.
     path: PathBuf,
+    /// Replay through an adapter process speaking the JSON-lines protocol of
+    /// spec/conformance.md instead of sa-node in process, e.g. `--adapter "sa adapter"`
+    /// (the command and its arguments, split at spaces).
+    #[arg(long)]
+    adapter: Option<String>,
     /// Print one JSON object instead of the text report.
     #[arg(long)]
     json: bool,
+}
+
+/// Arguments of `sa adapter`.
+#[derive(clap::Args, Debug)]
+#[command(
+    about = "sa-node as a conformance adapter: the JSON-lines protocol of spec/conformance.md on stdin/stdout",
+    long_about = "Reads one request per line on stdin (init, deliver, observe) and answers one                   line on stdout, driving sa-node in process. `sa conform DIR --adapter \"sa \
+                  adapter\"` runs the suite through it, as an implementation in another \
+                  language would be run."
+)]
+pub struct AdapterArgs {}
+
+/// Runs `sa adapter`.
+pub fn adapter(_: AdapterArgs) -> u8 {
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    match sa_conformance::jsonl::serve(&mut SaNode::default(), stdin.lock(), stdout.lock()) {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            eprintln!("sa adapter: {e}");
+            EXIT_FAILED
+        }
+    }
 }
 
 fn files(path: &Path) -> Result<Vec<PathBuf>, String> {
@@ -64,7 +92,24 @@ pub fn run(args: Args) -> u8 {
         );
         b
     });
-    let mut adapter = SaNode::default();
+    let mut adapter: Box<dyn sa_conformance::replay::Adapter> = match &args.adapter {
+        None => Box::new(SaNode::default()),
+        Some(cmd) => {
+            let mut parts = cmd.split_whitespace().map(str::to_owned);
+            let Some(program) = parts.next() else {
+                eprintln!("sa conform: --adapter is empty");
+                return EXIT_BAD_INPUT;
+            };
+            let rest: Vec<String> = parts.collect();
+            match sa_conformance::jsonl::Remote::spawn(&program, &rest) {
+                Ok(r) => Box::new(r),
+                Err(e) => {
+                    eprintln!("sa conform: {e}");
+                    return EXIT_BAD_INPUT;
+                }
+            }
+        }
+    };
     let (mut passed, mut steps) = (0usize, 0usize);
     let mut failures: Vec<serde_json::Value> = vec![];
     for f in &files {
@@ -113,7 +158,7 @@ pub fn run(args: Args) -> u8 {
             }
         };
         let states: Vec<_> = trace.states.into_iter().map(|s| s.value).collect();
-        match replay(&mut adapter, &config, node, &states) {
+        match replay(adapter.as_mut(), &config, node, &states) {
             Ok(Ok(n)) => {
                 passed += 1;
                 steps += n;

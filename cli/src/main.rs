@@ -45,6 +45,8 @@ enum Command {
     Export(export::Args),
     /// Replay conformance traces against sa-node and compare every step.
     Conform(conform::Args),
+    /// sa-node as a conformance adapter (JSON lines on stdin/stdout).
+    Adapter(conform::AdapterArgs),
     /// Write a genesis and node files for running `sa node` by hand.
     Genesis(genesis::Args),
     /// Run one sa-node process (JSON events on stdout, one per line).
@@ -73,6 +75,7 @@ fn main() -> ExitCode {
         Command::Genesis(args) => genesis::run(args),
         Command::Export(args) => export::run(args),
         Command::Conform(args) => conform::run(args),
+        Command::Adapter(args) => conform::adapter(args),
         Command::Testnet(args) => testnet::run(args),
         Command::Degrade(args) => degrade::run(args),
         Command::Odds(args) => odds::run(args),

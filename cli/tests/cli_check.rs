@@ -330,3 +330,32 @@ fn export_then_conform_passes_and_bad_traces_fail_with_the_file_named() {
         "{errors}"
     );
 }
+
+#[test]
+fn the_suite_runs_through_the_json_lines_adapter_too() {
+    let sa = env!("CARGO_BIN_EXE_sa");
+    let suite = concat!(env!("CARGO_MANIFEST_DIR"), "/../conformance/traces/default");
+    let o = std::process::Command::new(sa)
+        .args([
+            "conform",
+            suite,
+            "--json",
+            "--adapter",
+            &format!("{sa} adapter"),
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{v}");
+    assert_eq!(v["failed"], 0);
+    assert!(v["passed"].as_u64().unwrap() >= 100);
+    // An adapter that answers nothing fails every trace, with the reason.
+    let o = std::process::Command::new(sa)
+        .args(["conform", suite, "--json", "--adapter", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["passed"], 0);
+    assert!(v["failures"].to_string().contains("adapter"), "{v}");
+}

@@ -5,5 +5,6 @@
 //!   walks, each projected onto one node under test.
 
 pub mod export;
+pub mod jsonl;
 pub mod replay;
 pub mod trace;

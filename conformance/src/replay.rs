@@ -191,7 +191,11 @@ pub struct SaNode {
 }
 
 /// gen(i) and the Validation and Ratification committees of one iteration.
-type Draw = (Option<PublicKey>, Committee<PublicKey>, Committee<PublicKey>);
+type Draw = (
+    Option<PublicKey>,
+    Committee<PublicKey>,
+    Committee<PublicKey>,
+);
 
 fn child_name(parent: &str, round: u64, iteration: u8, variant: u8) -> String {
     let mark = if variant == 1 { "'" } else { "" };
