@@ -153,9 +153,46 @@ fn sent(m: &Msg) -> Sent {
     }
 }
 
-/// The transition class of `event` at a node in step `at` (spec/conformance.md): event kind,
-/// the step it happens in, and the value or outcome it carries.
-pub fn class(at: MStep, e: &MEvent) -> String {
+/// The transition class of `event` at node `p` (spec/conformance.md): event kind, the value or
+/// outcome it carries, the step the node is in, and for the events of a voting step whether
+/// the node is a member of that step's committee (a member votes, a non-member only watches).
+pub fn class(model: &SaModel, p: usize, node: &sa_model::state::Node, e: &MEvent) -> String {
+    let at = node.step;
+    let member = |step: MVoteStep| {
+        if !node.alive || matches!(node.step, MStep::Open | MStep::Done) {
+            return "";
+        }
+        let ctx = model.node_context(node);
+        match ctx.iterations.get(usize::from(node.iteration)) {
+            Some(d) => {
+                let c = match step {
+                    MVoteStep::Validation => &d.validation,
+                    MVoteStep::Ratification => &d.ratification,
+                };
+                if c.credits(p) > 0 {
+                    ", member"
+                } else {
+                    ", non-member"
+                }
+            }
+            None => "",
+        }
+    };
+    let role = match e {
+        MEvent::Candidate { .. }
+        | MEvent::Timeout {
+            step: MStep::Proposal,
+        } => member(MVoteStep::Validation),
+        MEvent::ValidationQuorum { .. }
+        | MEvent::Timeout {
+            step: MStep::Validation,
+        } => member(MVoteStep::Ratification),
+        _ => "",
+    };
+    format!("{}{role}", class_of(at, e))
+}
+
+fn class_of(at: MStep, e: &MEvent) -> String {
     let v = |x: MValue| match x {
         MValue::NoCandidate => "NoCandidate",
         MValue::Valid(0) => "Valid",
@@ -238,7 +275,7 @@ pub fn project(
         let next = model.next_state(&state, a)?;
         if let Action::Node { p: q, event: e } = a {
             if usize::from(q) == p {
-                classes.insert(class(state.nodes[p].step, &e));
+                classes.insert(class(model, p, &state.nodes[p], &e));
                 classes.extend(label_classes(&state.nodes[p], &next.nodes[p]));
                 let before: HashSet<&Msg> = state.pool.iter().collect();
                 let mut out: Vec<Sent> = next
@@ -299,7 +336,7 @@ pub fn class_runs(model: &SaModel) -> (BTreeMap<String, (usize, Run)>, usize) {
             };
             if let Action::Node { p, event: e } = a {
                 let p = usize::from(p);
-                let c = class(state.nodes[p].step, &e);
+                let c = class(model, p, &state.nodes[p], &e);
                 found.entry(c).or_insert((p, i, a));
                 for c in label_classes(&state.nodes[p], &next.nodes[p]) {
                     found.entry(c).or_insert((p, i, a));
