@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use sa_conformance::replay::{replay, SaNode};
+use sa_conformance::replay::{replay, Adapter, SaNode};
 use sa_conformance::trace::read;
 use sa_model::Config;
 
@@ -31,6 +31,9 @@ pub struct Args {
     /// (the command and its arguments, split at spaces).
     #[arg(long)]
     adapter: Option<String>,
+    /// Replay threads (default: the machine's cores; one adapter each).
+    #[arg(long)]
+    threads: Option<usize>,
     /// Print one JSON object instead of the text report.
     #[arg(long)]
     json: bool,
@@ -72,6 +75,44 @@ fn files(path: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(v)
 }
 
+/// Replays one trace file: its steps, or the failure (file, state, field, ...).
+fn run_one(adapter: &mut dyn Adapter, f: &Path) -> Result<usize, serde_json::Value> {
+    let name = f.display().to_string();
+    let fail = |e: String| serde_json::json!({"file": name, "error": e});
+    let text = std::fs::read_to_string(f).map_err(|e| fail(e.to_string()))?;
+    let trace = read(&text).map_err(fail)?;
+    let config: Config = trace
+        .meta
+        .other
+        .get("config")
+        .ok_or_else(|| "#meta.config is missing".to_string())
+        .and_then(|c| serde_json::from_str(c).map_err(|e| format!("#meta.config: {e}")))
+        .map_err(fail)?;
+    let node: usize = trace
+        .meta
+        .other
+        .get("node")
+        .ok_or_else(|| "#meta.node is missing".to_string())
+        .and_then(|n| {
+            n.parse()
+                .map_err(|_| format!("#meta.node {n:?} is not a number"))
+        })
+        .map_err(fail)?;
+    if node >= config.provisioners.len() {
+        return Err(fail(format!("#meta.node {node} is not a provisioner")));
+    }
+    let states: Vec<_> = trace.states.into_iter().map(|s| s.value).collect();
+    match replay(adapter, &config, node, &states) {
+        Ok(Ok(n)) => Ok(n),
+        Ok(Err(m)) => Err(serde_json::json!({
+            "file": name, "state": m.state, "event": m.event, "field": m.field,
+            "expected": m.expected, "actual": m.actual,
+            "replay": format!("sa conform {name}"),
+        })),
+        Err(e) => Err(fail(e)),
+    }
+}
+
 /// Runs `sa conform`.
 pub fn run(args: Args) -> u8 {
     let files = match files(&args.path) {
@@ -92,83 +133,70 @@ pub fn run(args: Args) -> u8 {
         );
         b
     });
-    let mut adapter: Box<dyn sa_conformance::replay::Adapter> = match &args.adapter {
-        None => Box::new(SaNode::default()),
-        Some(cmd) => {
-            let mut parts = cmd.split_whitespace().map(str::to_owned);
-            let Some(program) = parts.next() else {
-                eprintln!("sa conform: --adapter is empty");
-                return EXIT_BAD_INPUT;
-            };
-            let rest: Vec<String> = parts.collect();
-            match sa_conformance::jsonl::Remote::spawn(&program, &rest) {
-                Ok(r) => Box::new(r),
-                Err(e) => {
-                    eprintln!("sa conform: {e}");
-                    return EXIT_BAD_INPUT;
-                }
+    if args.threads == Some(0) {
+        eprintln!("sa conform: --threads must be at least 1");
+        return EXIT_BAD_INPUT;
+    }
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, files.len().max(1));
+    let cache = SaNode::default();
+    let make = || -> Result<Box<dyn Adapter>, String> {
+        match &args.adapter {
+            None => Ok(Box::new(cache.sharing_signatures())),
+            Some(cmd) => {
+                let mut parts = cmd.split_whitespace().map(str::to_owned);
+                let program = parts.next().ok_or("--adapter is empty")?;
+                let rest: Vec<String> = parts.collect();
+                Ok(Box::new(sa_conformance::jsonl::Remote::spawn(
+                    &program, &rest,
+                )?))
             }
         }
     };
+    // One adapter per thread, each trace on a fresh node; results in file order.
+    let mut results: Vec<(usize, Result<usize, serde_json::Value>)> = vec![];
+    let mut setup_error = None;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (files, bar, make) = (&files, &bar, &make);
+                scope.spawn(move || -> Result<Vec<_>, String> {
+                    let mut adapter = make()?;
+                    let mut out = vec![];
+                    for (k, f) in files.iter().enumerate().skip(t).step_by(threads) {
+                        out.push((k, run_one(adapter.as_mut(), f)));
+                        if let Some(b) = bar {
+                            b.inc(1);
+                        }
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        for h in handles {
+            match h.join() {
+                Ok(Ok(v)) => results.extend(v),
+                Ok(Err(e)) => setup_error = Some(e),
+                Err(_) => setup_error = Some("a replay thread panicked".into()),
+            }
+        }
+    });
+    if let Some(e) = setup_error {
+        eprintln!("sa conform: {e}");
+        return EXIT_BAD_INPUT;
+    }
+    results.sort_by_key(|(k, _)| *k);
     let (mut passed, mut steps) = (0usize, 0usize);
     let mut failures: Vec<serde_json::Value> = vec![];
-    for f in &files {
-        if let Some(b) = &bar {
-            b.inc(1);
-        }
-        let name = f.display().to_string();
-        let text = match std::fs::read_to_string(f) {
-            Ok(t) => t,
-            Err(e) => {
-                failures.push(serde_json::json!({"file": name, "error": e.to_string()}));
-                continue;
-            }
-        };
-        let trace = match read(&text) {
-            Ok(t) => t,
-            Err(e) => {
-                failures.push(serde_json::json!({"file": name, "error": e}));
-                continue;
-            }
-        };
-        let config: Result<Config, String> = trace
-            .meta
-            .other
-            .get("config")
-            .ok_or_else(|| "#meta.config is missing".to_string())
-            .and_then(|c| serde_json::from_str(c).map_err(|e| format!("#meta.config: {e}")));
-        let node: Result<usize, String> = trace
-            .meta
-            .other
-            .get("node")
-            .ok_or_else(|| "#meta.node is missing".to_string())
-            .and_then(|n| {
-                n.parse()
-                    .map_err(|_| format!("#meta.node {n:?} is not a number"))
-            });
-        let (config, node) = match (config, node) {
-            (Ok(c), Ok(n)) if n < c.provisioners.len() => (c, n),
-            (Ok(_), Ok(n)) => {
-                failures.push(serde_json::json!({"file": name, "error": format!("#meta.node {n} is not a provisioner")}));
-                continue;
-            }
-            (Err(e), _) | (_, Err(e)) => {
-                failures.push(serde_json::json!({"file": name, "error": e}));
-                continue;
-            }
-        };
-        let states: Vec<_> = trace.states.into_iter().map(|s| s.value).collect();
-        match replay(adapter.as_mut(), &config, node, &states) {
-            Ok(Ok(n)) => {
+    for (_, r) in results {
+        match r {
+            Ok(n) => {
                 passed += 1;
                 steps += n;
             }
-            Ok(Err(m)) => failures.push(serde_json::json!({
-                "file": name, "state": m.state, "event": m.event, "field": m.field,
-                "expected": m.expected, "actual": m.actual,
-                "replay": format!("sa conform {name}"),
-            })),
-            Err(e) => failures.push(serde_json::json!({"file": name, "error": e})),
+            Err(f) => failures.push(f),
         }
     }
     if let Some(b) = &bar {

@@ -188,7 +188,14 @@ pub struct SaNode {
     candidates: BTreeMap<(Hash, u8, u8), Candidate>,
     last_chain: Vec<ChainEntry>,
     last_round: u64,
+    /// Signatures made, by (signer, digest), kept across traces: the same votes, seeds and
+    /// candidates recur in many traces and signing is a fifth of a replay's time.
+    signatures: SignatureCache,
 }
+
+/// Signatures by (signer, digest), shared by the adapters of one run.
+type SignatureCache =
+    std::sync::Arc<std::sync::Mutex<BTreeMap<(usize, Vec<u8>), sa_node::crypto::Signature>>>;
 
 /// gen(i) and the Validation and Ratification committees of one iteration.
 type Draw = (
@@ -211,6 +218,14 @@ fn variant_of_name(name: &str) -> u8 {
 }
 
 impl SaNode {
+    /// A fresh adapter sharing this one's signature cache (one per replay thread).
+    pub fn sharing_signatures(&self) -> SaNode {
+        SaNode {
+            signatures: self.signatures.clone(),
+            ..SaNode::default()
+        }
+    }
+
     fn node(&self) -> Result<&Node, String> {
         self.node
             .as_ref()
@@ -255,6 +270,24 @@ impl SaNode {
         ))
     }
 
+    /// `who`'s signature over `digest`, made once per run.
+    fn sign(&self, who: usize, digest: &[u8]) -> sa_node::crypto::Signature {
+        let key = (who, digest.to_vec());
+        if let Some(s) = self
+            .signatures
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&key).copied())
+        {
+            return s;
+        }
+        let s = self.keys[who].sign(digest);
+        if let Ok(mut m) = self.signatures.lock() {
+            m.insert(key, s);
+        }
+        s
+    }
+
     fn index_of(&self, pk: &PublicKey) -> Result<usize, String> {
         self.keys
             .iter()
@@ -281,7 +314,7 @@ impl SaNode {
                     format!("P{s} is not a member of the {:?} committee", header.step)
                 })?;
             bitset |= 1 << pos;
-            sigs.push(key.sign(&vote_digest(header, vote)));
+            sigs.push(self.sign(s, &vote_digest(header, vote)));
         }
         if sigs.is_empty() {
             return Ok(StepVotes::EMPTY);
@@ -379,7 +412,8 @@ impl SaNode {
         let (gen, _, _) = self.committees(height, i)?;
         let gen =
             gen.ok_or_else(|| format!("iteration {i} of round {} has no generator", height + 1))?;
-        let g = self.keys[self.index_of(&gen)?].clone();
+        let gi = self.index_of(&gen)?;
+        let g = self.keys[gi].clone();
         let round = height + 1;
         let mut payload = vec![format!("conformance {round} {i} {variant}").into_bytes()];
         if !valid {
@@ -391,7 +425,7 @@ impl SaNode {
             iteration: i,
             timestamp: parent.header().timestamp + 1 + u64::from(variant),
             generator: gen,
-            seed: g.sign(&seed_digest(&parent.header().seed)),
+            seed: self.sign(gi, &seed_digest(&parent.header().seed)),
             payload_root: merkle_root(&payload),
             faults_root: faults_root(&[]),
             failed_iterations: vec![None; i.min(self.node()?.params().relaxed_iterations) as usize],
@@ -437,8 +471,8 @@ impl SaNode {
                 attestation: att,
             });
         }
-        let g = self.keys[self.index_of(&c.header.generator)?].clone();
-        c.signature = g.sign(&c.header.hash());
+        let gi = self.index_of(&c.header.generator)?;
+        c.signature = self.sign(gi, &c.header.hash());
         Ok(c)
     }
 
@@ -594,7 +628,9 @@ impl Adapter for SaNode {
             ..Behaviour::default()
         };
         let node = Node::new(genesis, ring, Keypair::testnet(me as u32), behaviour);
+        let signatures = self.signatures.clone();
         *self = SaNode {
+            signatures,
             config: Some(config.clone()),
             me,
             node: Some(node),
@@ -727,7 +763,7 @@ impl SaNode {
                         header,
                         vote,
                         signer: k.public,
-                        signature: k.sign(&vote_digest(&header, &vote)),
+                        signature: self.sign(s, &vote_digest(&header, &vote)),
                     };
                     sent.extend(self.deliver_msg(s, Message::Validation(v))?);
                 }
@@ -765,7 +801,7 @@ impl SaNode {
                         header,
                         vote,
                         signer: k.public,
-                        signature: k.sign(&vote_digest(&header, &vote)),
+                        signature: self.sign(s, &vote_digest(&header, &vote)),
                     };
                     sent.extend(self.deliver_msg(
                         s,
