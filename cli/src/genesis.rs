@@ -27,15 +27,8 @@ pub struct Args {
     /// Node i listens on 127.0.0.1:(base-port + i).
     #[arg(long, default_value_t = 7400)]
     base_port: u16,
-    /// Committee credits C.
-    #[arg(long, default_value_t = 64)]
-    committee: u32,
-    /// Multiplies every protocol duration (1 = Dusk's 7-40 s timeouts and 10 s blocks).
-    #[arg(long, default_value_t = 0.05)]
-    time_scale: f64,
-    /// Delay added to every message, in milliseconds.
-    #[arg(long, default_value_t = 0)]
-    delay: u64,
+    #[command(flatten)]
+    net: crate::testnet::NetOptions,
 }
 
 /// Runs `sa genesis`.
@@ -47,13 +40,16 @@ pub fn run(args: Args) -> u8 {
     if !(1..=64).contains(&args.nodes) {
         return bad(format!("--nodes {}: must be 1..=64", args.nodes));
     }
-    if !(1..=64).contains(&args.committee) {
-        return bad(format!("--committee {}: must be 1..=64", args.committee));
+    if !(1..=64).contains(&args.net.committee) {
+        return bad(format!(
+            "--committee {}: must be 1..=64",
+            args.net.committee
+        ));
     }
-    if !(args.time_scale > 0.0 && args.time_scale <= 10.0) {
+    if !(args.net.time_scale > 0.0 && args.net.time_scale <= 10.0) {
         return bad(format!(
             "--time-scale {}: must be in (0, 10]",
-            args.time_scale
+            args.net.time_scale
         ));
     }
     if u32::from(args.base_port) + args.nodes > 65_536 || args.base_port == 0 {
@@ -75,9 +71,9 @@ pub fn run(args: Args) -> u8 {
     }
     let net = Network {
         nodes: args.nodes,
-        committee: args.committee,
-        time_scale: args.time_scale,
-        delay: args.delay,
+        committee: args.net.committee,
+        time_scale: args.net.time_scale,
+        delay: args.net.delay,
         addrs: (0..args.nodes)
             .map(|i| SocketAddr::from(([127, 0, 0, 1], args.base_port + i as u16)))
             .collect(),
@@ -88,13 +84,13 @@ pub fn run(args: Args) -> u8 {
         Ok(f) => f,
         Err(e) => return bad(e),
     };
-    let stake = sharp_stake(args.nodes, args.committee);
+    let stake = sharp_stake(args.nodes, args.net.committee);
     println!(
         "sa genesis: {} provisioners of {stake} DUSK, C = {}, absence bound {}, time scale {}; wrote {} and:",
         args.nodes,
-        args.committee,
-        absence_bound(args.nodes, args.committee, stake),
-        args.time_scale,
+        args.net.committee,
+        absence_bound(args.nodes, args.net.committee, stake),
+        args.net.time_scale,
         args.out.join("genesis.toml").display()
     );
     for (i, f) in files.iter().enumerate() {

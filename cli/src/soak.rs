@@ -42,15 +42,8 @@ pub struct Args {
     /// Seconds the run goes on after the last restart (for every node to come back).
     #[arg(long, default_value_t = 15)]
     settle: u64,
-    /// Committee credits C.
-    #[arg(long, default_value_t = 64)]
-    committee: u32,
-    /// Multiplies every protocol duration (as `sa testnet`).
-    #[arg(long, default_value_t = 0.05)]
-    time_scale: f64,
-    /// Delay added to every message, in milliseconds.
-    #[arg(long, default_value_t = 0)]
-    delay: u64,
+    #[command(flatten)]
+    net: crate::testnet::NetOptions,
     /// Soft faults before a suspension (SLASH-2's WARNINGS). Default 255: no suspensions, so
     /// the soak measures crash recovery; the spec's value 1 reproduces the suspension stall
     /// of spec/incidents.md (crashed generators suspended until committees cannot reach SM).
@@ -177,9 +170,9 @@ pub fn run(args: Args) -> u8 {
             .map(|(n, at, down)| format!("{n}@{at}+{down}"))
             .collect(),
         misbehave: vec![],
-        delay: args.delay,
-        time_scale: args.time_scale,
-        committee: args.committee,
+        delay: args.net.delay,
+        time_scale: args.net.time_scale,
+        committee: args.net.committee,
         blocks: u64::MAX,
         duration: end.ceil() as u64 + args.settle,
         dir: Some(dir.clone()),

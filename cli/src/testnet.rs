@@ -71,6 +71,20 @@ pub struct Args {
     pub json: bool,
 }
 
+/// Options of a local network shared by `sa genesis` and `sa soak`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct NetOptions {
+    /// Committee credits C.
+    #[arg(long, default_value_t = 64)]
+    pub committee: u32,
+    /// Multiplies every protocol duration (1 = Dusk's 7-40 s timeouts and 10 s blocks).
+    #[arg(long, default_value_t = 0.05)]
+    pub time_scale: f64,
+    /// Delay added to every message, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub delay: u64,
+}
+
 /// A crash to inject.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Crash {

@@ -288,6 +288,16 @@ impl SaNode {
         s
     }
 
+    /// Provisioner `s`'s signed vote.
+    fn signed_vote(&self, s: usize, header: VoteHeader, vote: Vote) -> SignedVote {
+        SignedVote {
+            header,
+            vote,
+            signer: self.keys[s].public,
+            signature: self.sign(s, &vote_digest(&header, &vote)),
+        }
+    }
+
     fn index_of(&self, pk: &PublicKey) -> Result<usize, String> {
         self.keys
             .iter()
@@ -755,17 +765,10 @@ impl SaNode {
                 };
                 let mut sent = vec![];
                 for s in members(signers) {
-                    if s == self.me {
-                        continue;
+                    if s != self.me {
+                        let v = self.signed_vote(s, header, vote);
+                        sent.extend(self.deliver_msg(s, Message::Validation(v))?);
                     }
-                    let k = &self.keys[s];
-                    let v = SignedVote {
-                        header,
-                        vote,
-                        signer: k.public,
-                        signature: self.sign(s, &vote_digest(&header, &vote)),
-                    };
-                    sent.extend(self.deliver_msg(s, Message::Validation(v))?);
                 }
                 Ok(sent)
             }
@@ -793,23 +796,13 @@ impl SaNode {
                 };
                 let mut sent = vec![];
                 for s in members(&a.ratification) {
-                    if s == self.me {
-                        continue;
+                    if s != self.me {
+                        let vote = self.signed_vote(s, header, vote);
+                        let validation = att.validation;
+                        sent.extend(
+                            self.deliver_msg(s, Message::Ratification { vote, validation })?,
+                        );
                     }
-                    let k = &self.keys[s];
-                    let v = SignedVote {
-                        header,
-                        vote,
-                        signer: k.public,
-                        signature: self.sign(s, &vote_digest(&header, &vote)),
-                    };
-                    sent.extend(self.deliver_msg(
-                        s,
-                        Message::Ratification {
-                            vote: v,
-                            validation: att.validation,
-                        },
-                    )?);
                 }
                 // A Success is accepted once the candidate is known: deliver the block if the
                 // node did not have the candidate (it timed out its Proposal).
