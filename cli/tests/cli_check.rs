@@ -251,17 +251,7 @@ fn a_seed_sweep_merges_and_names_the_seed_of_each_violation() {
 fn export_then_conform_passes_and_bad_traces_fail_with_the_file_named() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("tiny");
-    let run = |args: &[&str]| {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_sa"))
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            o.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&o.stdout).to_string(),
-            String::from_utf8_lossy(&o.stderr).to_string(),
-        )
-    };
+    let run = sa;
     let (code, text, err) = run(&[
         "export",
         "--preset",

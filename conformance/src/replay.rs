@@ -176,7 +176,6 @@ pub fn replay(
 /// sa-node in process.
 #[derive(Default)]
 pub struct SaNode {
-    config: Option<Config>,
     me: usize,
     node: Option<Node>,
     alive: bool,
@@ -230,10 +229,6 @@ impl SaNode {
         self.node
             .as_ref()
             .ok_or_else(|| "the node is not running".to_string())
-    }
-
-    fn cfg(&self) -> &Config {
-        self.config.as_ref().expect("initialized")
     }
 
     /// Eligible stake, seed and timestamp of the round after the block at `height`.
@@ -448,7 +443,7 @@ impl SaNode {
             signature: g.sign(&[]),
         };
         let c = self.with_failed(c, height, failed)?;
-        self.register(&c, height, variant);
+        self.register(&c, variant);
         self.candidates.insert(key, c.clone());
         Ok(c)
     }
@@ -486,13 +481,12 @@ impl SaNode {
         Ok(c)
     }
 
-    fn register(&mut self, c: &Candidate, height: u64, variant: u8) {
+    fn register(&mut self, c: &Candidate, variant: u8) {
         let parent = self
             .names
             .get(&c.header.prev_hash)
             .cloned()
             .unwrap_or_else(|| "?".into());
-        let _ = height;
         self.names.insert(
             c.header.hash(),
             child_name(&parent, c.header.height, c.header.iteration, variant),
@@ -538,8 +532,7 @@ impl SaNode {
                         Message::Validation(v) => sent.push(self.sent_vote(&v)),
                         Message::Ratification { vote, .. } => sent.push(self.sent_vote(&vote)),
                         Message::Candidate(c) => {
-                            let h = c.header.height - 1;
-                            self.register(&c, h, 0);
+                            self.register(&c, 0);
                             let key = (c.header.prev_hash, c.header.iteration, 0);
                             self.candidates.entry(key).or_insert_with(|| c.clone());
                             sent.push(Sent::Candidate {
@@ -641,7 +634,7 @@ impl Adapter for SaNode {
         let signatures = self.signatures.clone();
         *self = SaNode {
             signatures,
-            config: Some(config.clone()),
+
             me,
             node: Some(node),
             alive: true,
@@ -899,7 +892,6 @@ impl SaNode {
         };
         self.last_chain = chain;
         self.last_round = round;
-        let _ = self.cfg();
         Ok(o)
     }
 }
