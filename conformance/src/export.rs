@@ -91,6 +91,7 @@ pub fn event(e: &MEvent) -> Event {
         } => Event::ValidationQuorum {
             value: value(v),
             signers: signers(s),
+            failed: failed(FailSet::default()),
         },
         MEvent::RatificationQuorum { att, failed: f } => Event::RatificationQuorum {
             attestation: attestation(&att, f),
@@ -286,17 +287,37 @@ pub fn project(
                     .collect();
                 out.sort();
                 let mut ev = event(&e);
-                if let (Event::Candidate { failed: f, .. }, MEvent::Candidate { block, .. }) =
-                    (&mut ev, e)
-                {
-                    // The Fail attestations the candidate carries are in the message sent.
-                    if let Some(Msg::Candidate { failed: fs, .. }) = state
-                        .pool
-                        .iter()
-                        .find(|m| matches!(m, Msg::Candidate { block: b, .. } if *b == block))
-                    {
-                        *f = failed(*fs);
+                // The Fail attestations a candidate carries are in the message its generator
+                // sent: they fix its hash.
+                let carried = |block: sa_model::state::BlockId| {
+                    state.pool.iter().find_map(|m| match m {
+                        Msg::Candidate {
+                            block: b,
+                            failed: fs,
+                            ..
+                        } if *b == block => Some(failed(*fs)),
+                        _ => None,
+                    })
+                };
+                match (&mut ev, e) {
+                    (Event::Candidate { failed: f, .. }, MEvent::Candidate { block, .. }) => {
+                        if let Some(fs) = carried(block) {
+                            *f = fs;
+                        }
                     }
+                    (
+                        Event::ValidationQuorum { failed: f, .. },
+                        MEvent::ValidationQuorum {
+                            value: MValue::Valid(v) | MValue::Invalid(v),
+                            ..
+                        },
+                    ) => {
+                        let n = &state.nodes[p];
+                        if let Some(fs) = carried(sa_model::state::block(n.tip(), n.iteration, v)) {
+                            *f = fs;
+                        }
+                    }
+                    _ => {}
                 }
                 states.push(TraceState {
                     event: ev,

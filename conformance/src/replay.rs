@@ -126,36 +126,13 @@ pub fn replay(
         .iter()
         .any(|s| matches!(s.event, Event::Propose { valid: false }));
     adapter.init(config, node, invalid)?;
-    let mut carry: Vec<Sent> = vec![];
     for (k, s) in states.iter().enumerate() {
         let mut sent = match &s.event {
             Event::Init => vec![],
             e => adapter.deliver(e, &states[k - 1].node)?,
         };
-        sent.append(&mut carry);
         sent.sort();
         sent.dedup();
-        // A quorum the node completes with its own vote is a separate event in the model
-        // (the next one, with no other signer); an implementation acts on it at once. Its
-        // messages are accepted one event early, and only then.
-        if let Some(next) = states.get(k + 1) {
-            let own = |signers: &Set<Big>| signers.0.iter().all(|b| b.0 as usize == node);
-            let completes_alone = match &next.event {
-                Event::ValidationQuorum { signers, .. } => own(signers),
-                Event::RatificationQuorum { attestation } => own(&attestation.ratification),
-                _ => false,
-            };
-            if completes_alone {
-                let (early, now): (Vec<Sent>, Vec<Sent>) = sent
-                    .iter()
-                    .cloned()
-                    .partition(|m| !s.sent.0.contains(m) && next.sent.0.contains(m));
-                if !early.is_empty() {
-                    carry = early;
-                    sent = now;
-                }
-            }
-        }
         if sent != s.sent.0 {
             return Ok(Err(Mismatch {
                 state: k,
@@ -190,7 +167,15 @@ pub struct SaNode {
     /// Signatures made, by (signer, digest), kept across traces: the same votes, seeds and
     /// candidates recur in many traces and signing is a fifth of a replay's time.
     signatures: SignatureCache,
+    /// Genesis, validated key ring (remembering verified signatures) and keys per
+    /// configuration, shared like `signatures`: building them checks every proof of
+    /// possession, and the node's own checks of the same votes recur in many traces.
+    setups: SetupCache,
 }
+
+/// (genesis, key ring, keys) by configuration, shared by the adapters of one run.
+type SetupCache = std::sync::Arc<std::sync::Mutex<BTreeMap<String, Setup>>>;
+type Setup = (Genesis, sa_node::crypto::KeyRing, Vec<Keypair>);
 
 /// Signatures by (signer, digest), shared by the adapters of one run.
 type SignatureCache =
@@ -217,10 +202,11 @@ fn variant_of_name(name: &str) -> u8 {
 }
 
 impl SaNode {
-    /// A fresh adapter sharing this one's signature cache (one per replay thread).
+    /// A fresh adapter sharing this one's signature and setup caches (one per replay thread).
     pub fn sharing_signatures(&self) -> SaNode {
         SaNode {
             signatures: self.signatures.clone(),
+            setups: self.setups.clone(),
             ..SaNode::default()
         }
     }
@@ -609,37 +595,49 @@ impl Adapter for SaNode {
             ..Params::default()
         };
         let n = config.provisioners.len();
-        let mut genesis = Genesis::testnet(n as u32, 1, params, 1_000);
-        genesis.seed = config.sortition.seed;
-        genesis.provisioners = config
-            .provisioners
-            .iter()
-            .enumerate()
-            .map(|(i, pp)| {
-                let k = Keypair::testnet(i as u32);
-                GenesisProvisioner {
-                    key: k.public,
-                    pop: k.proof_of_possession(),
-                    stake: u64::from(pp.stake) * LUX_PER_UNIT,
-                    eligible_from: u64::from(pp.eligible_from),
+        let key = format!("{config:?}");
+        let cached = self.setups.lock().ok().and_then(|m| m.get(&key).cloned());
+        let (genesis, ring, keys) = match cached {
+            Some(setup) => setup,
+            None => {
+                let keys: Vec<Keypair> = (0..n as u32).map(Keypair::testnet).collect();
+                let mut genesis = Genesis::testnet(n as u32, 1, params, 1_000);
+                genesis.seed = config.sortition.seed;
+                genesis.provisioners = config
+                    .provisioners
+                    .iter()
+                    .zip(&keys)
+                    .map(|(pp, k)| GenesisProvisioner {
+                        key: k.public,
+                        pop: k.proof_of_possession(),
+                        stake: u64::from(pp.stake) * LUX_PER_UNIT,
+                        eligible_from: u64::from(pp.eligible_from),
+                    })
+                    .collect();
+                let ring = genesis.validate().map_err(|e| e.to_string())?.with_memo();
+                let setup = (genesis, ring, keys);
+                if let Ok(mut m) = self.setups.lock() {
+                    m.insert(key, setup.clone());
                 }
-            })
-            .collect();
-        let ring = genesis.validate().map_err(|e| e.to_string())?;
+                setup
+            }
+        };
+        let me_key = keys.get(me).cloned().ok_or("node index out of range")?;
         let behaviour = Behaviour {
             invalid_candidates: invalid_proposals,
             ..Behaviour::default()
         };
-        let node = Node::new(genesis, ring, Keypair::testnet(me as u32), behaviour);
+        let node = Node::new(genesis, ring, me_key, behaviour);
         let signatures = self.signatures.clone();
+        let setups = self.setups.clone();
         *self = SaNode {
             signatures,
-
+            setups,
             me,
             node: Some(node),
             alive: true,
             now: 1_000,
-            keys: (0..n as u32).map(Keypair::testnet).collect(),
+            keys,
             ..SaNode::default()
         };
         let g = self.node()?.block(0).ok_or("no genesis")?.hash();
@@ -747,7 +745,22 @@ impl SaNode {
                 }
                 Ok(sent)
             }
-            Event::ValidationQuorum { value, signers } => {
+            Event::ValidationQuorum {
+                value,
+                signers,
+                failed,
+            } => {
+                match value {
+                    // The candidate voted on, with the Fail attestations it carries (built now
+                    // if the node never received it).
+                    Value::Valid { candidate } => {
+                        self.candidate(tip, iteration, candidate.0 as u8, true, failed)?;
+                    }
+                    Value::Invalid { candidate } => {
+                        self.candidate(tip, iteration, candidate.0 as u8, false, failed)?;
+                    }
+                    _ => {}
+                }
                 let vote = self.real_vote(tip, iteration, value)?;
                 let parent = self.node()?.tip_hash();
                 let header = VoteHeader {

@@ -168,6 +168,9 @@ pub enum Event {
         value: Value,
         /// The signers.
         signers: Set<Big>,
+        /// For a Valid or Invalid value, the Fail attestations its candidate carries in
+        /// `failed_iterations` (with the name, they fix the candidate's hash); empty otherwise.
+        failed: Set<Failed>,
     },
     /// Ratification votes forming an attestation of the node's current iteration.
     RatificationQuorum {

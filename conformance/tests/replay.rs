@@ -92,12 +92,20 @@ impl Adapter for Broken {
             {
                 return Ok(vec![]);
             }
-            (Defect::ThresholdPlusOne, Event::ValidationQuorum { value, signers }) => {
+            (
+                Defect::ThresholdPlusOne,
+                Event::ValidationQuorum {
+                    value,
+                    signers,
+                    failed,
+                },
+            ) => {
                 let mut s = signers.0.clone();
                 s.pop();
                 Event::ValidationQuorum {
                     value: *value,
                     signers: Set(s),
+                    failed: failed.clone(),
                 }
             }
             _ => e.clone(),

@@ -3,8 +3,9 @@
 //! ciphersuite so that votes on one message aggregate safely (every genesis key carries a proof
 //! of possession, checked when the genesis is loaded).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 use blst::min_sig as bls;
 use blst::BLST_ERROR;
@@ -183,6 +184,9 @@ pub fn aggregate(sigs: &[Signature]) -> Result<Signature, SigError> {
 #[derive(Clone, Default)]
 pub struct KeyRing {
     keys: BTreeMap<PublicKey, bls::PublicKey>,
+    /// With [`KeyRing::with_memo`]: the (keys, digest, signature) triples that verified,
+    /// shared by every clone.
+    memo: Option<Arc<Mutex<HashSet<Vec<u8>>>>>,
 }
 
 impl fmt::Debug for KeyRing {
@@ -213,13 +217,52 @@ impl KeyRing {
             .ok_or_else(|| SigError::UnknownKey(pk.short()))
     }
 
+    /// This ring, remembering every signature that verified (by the exact bytes of keys,
+    /// digest and signature), in a memo shared by all its clones: a harness that runs many
+    /// nodes on the same messages (the conformance replay) verifies each signature for real
+    /// once. Failures are never remembered. The memo grows without bound: not for a live node.
+    pub fn with_memo(mut self) -> KeyRing {
+        self.memo = Some(Arc::default());
+        self
+    }
+
+    /// Runs `verify` unless `signers`, `digest` and `sig` verified before (with a memo).
+    fn memoized(
+        &self,
+        signers: &[PublicKey],
+        digest: &[u8],
+        sig: &Signature,
+        verify: impl FnOnce() -> Result<(), SigError>,
+    ) -> Result<(), SigError> {
+        let Some(memo) = &self.memo else {
+            return verify();
+        };
+        let mut key = Vec::with_capacity(signers.len() * 96 + digest.len() + 56);
+        key.extend_from_slice(&(signers.len() as u64).to_le_bytes());
+        for pk in signers {
+            key.extend_from_slice(&pk.0);
+        }
+        key.extend_from_slice(&sig.0);
+        key.extend_from_slice(digest);
+        if memo.lock().is_ok_and(|m| m.contains(&key)) {
+            return Ok(());
+        }
+        verify()?;
+        if let Ok(mut m) = memo.lock() {
+            m.insert(key);
+        }
+        Ok(())
+    }
+
     /// Verifies one signature of a digest.
     pub fn verify(&self, pk: &PublicKey, digest: &[u8], sig: &Signature) -> Result<(), SigError> {
         let key = self.point(pk)?;
-        match sig_point(sig)?.verify(false, digest, DST_SIG, &[], key, false) {
-            BLST_ERROR::BLST_SUCCESS => Ok(()),
-            _ => Err(SigError::Invalid),
-        }
+        self.memoized(std::slice::from_ref(pk), digest, sig, || {
+            match sig_point(sig)?.verify(false, digest, DST_SIG, &[], key, false) {
+                BLST_ERROR::BLST_SUCCESS => Ok(()),
+                _ => Err(SigError::Invalid),
+            }
+        })
     }
 
     /// Verifies an aggregate signature of `signers` on one digest.
@@ -236,9 +279,11 @@ impl KeyRing {
             .iter()
             .map(|pk| self.point(pk))
             .collect::<Result<Vec<_>, _>>()?;
-        match sig_point(sig)?.fast_aggregate_verify(false, digest, DST_SIG, &keys) {
-            BLST_ERROR::BLST_SUCCESS => Ok(()),
-            _ => Err(SigError::Invalid),
-        }
+        self.memoized(signers, digest, sig, || {
+            match sig_point(sig)?.fast_aggregate_verify(false, digest, DST_SIG, &keys) {
+                BLST_ERROR::BLST_SUCCESS => Ok(()),
+                _ => Err(SigError::Invalid),
+            }
+        })
     }
 }

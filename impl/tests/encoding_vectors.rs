@@ -175,3 +175,35 @@ fn strictness() {
         "malformed Header.failed_iterations at byte 262: option tag must be 0 or 1, found 2"
     );
 }
+
+/// The verification memo the conformance replay uses answers exactly as verification does:
+/// a signature that verified once passes again, anything else is still checked for real.
+#[test]
+fn a_memoized_key_ring_still_rejects_what_does_not_verify() {
+    let (a, b) = (Keypair::testnet(0), Keypair::testnet(1));
+    let mut ring = sa_node::crypto::KeyRing::default();
+    ring.insert(a.public, &a.proof_of_possession()).unwrap();
+    ring.insert(b.public, &b.proof_of_possession()).unwrap();
+    let ring = ring.with_memo();
+    let clone = ring.clone();
+    let digest = [7u8; 32];
+    let sig = a.sign(&digest);
+    for _ in 0..2 {
+        assert_eq!(ring.verify(&a.public, &digest, &sig), Ok(()));
+        assert_eq!(clone.verify(&a.public, &digest, &sig), Ok(()));
+        // Same signature, another key or another digest: refused, memo or not.
+        assert!(ring.verify(&b.public, &digest, &sig).is_err());
+        assert!(clone.verify(&a.public, &[8u8; 32], &sig).is_err());
+    }
+    let agg = sa_node::crypto::aggregate(&[sig, b.sign(&digest)]).unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            ring.verify_aggregate(&[a.public, b.public], &digest, &agg),
+            Ok(())
+        );
+        assert!(ring.verify_aggregate(&[a.public], &digest, &agg).is_err());
+        assert!(ring
+            .verify_aggregate(&[b.public, b.public], &digest, &agg)
+            .is_err());
+    }
+}

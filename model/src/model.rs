@@ -340,6 +340,94 @@ impl SaModel {
         Some((att, failed))
     }
 
+    /// TALLY-4: a node counts its own vote as soon as it casts it, so a quorum its own credits
+    /// reach alone is held at once, in the same step as the vote (not as a later event another
+    /// event could overtake). Applies such quorums to node `p` until none is left.
+    pub fn own_quorums(&self, state: &mut State, p: usize) {
+        let dusk = self.config.has(Mutation::DuskAsyncOwnVote);
+        loop {
+            let node = &state.nodes[p];
+            if !node.alive {
+                return;
+            }
+            let step = match node.step {
+                Step::Validation => VoteStep::Validation,
+                Step::Ratification => VoteStep::Ratification,
+                _ => return,
+            };
+            let (tip, it) = (node.tip(), node.iteration);
+            let s = slot(tip, it);
+            let ctx = self.node_context(node);
+            let Some(draw) = ctx.iterations.get(usize::from(it)) else {
+                return;
+            };
+            let committee = match step {
+                VoteStep::Validation => &draw.validation,
+                VoteStep::Ratification => &draw.ratification,
+            };
+            let own = committee.credits(p);
+            let value = Self::values(state, s, true).into_iter().find(|&value| {
+                own >= self.threshold(value)
+                    && state.pool.contains(&Msg::Vote {
+                        slot: s,
+                        step,
+                        value,
+                        voter: p as u8,
+                    })
+            });
+            let Some(value) = value else {
+                return;
+            };
+            if dusk {
+                // The quorum stays a later event (offered by `node_events`, with this node
+                // among its signers).
+                self.hits.hit(Mutation::DuskAsyncOwnVote);
+                return;
+            }
+            let event = match step {
+                VoteStep::Validation => Event::ValidationQuorum {
+                    value,
+                    signers: 1 << p,
+                },
+                VoteStep::Ratification => {
+                    let validation = if value == Value::NoQuorum {
+                        0
+                    } else {
+                        match self.quorum_signers(
+                            state,
+                            Some(p),
+                            &draw.validation,
+                            s,
+                            VoteStep::Validation,
+                            value,
+                        ) {
+                            Some(signers) => signers,
+                            None => return,
+                        }
+                    };
+                    let failed = match value {
+                        Value::Valid(v) => {
+                            candidate(state, block(tip, it, v)).map_or(FailSet::default(), |c| c.1)
+                        }
+                        _ => FailSet::default(),
+                    };
+                    Event::RatificationQuorum {
+                        att: Att {
+                            slot: s,
+                            value,
+                            validation,
+                            ratification: 1 << p,
+                        },
+                        failed,
+                    }
+                }
+            };
+            let (node, out) = handle(self, p, &state.nodes[p], &event);
+            state.nodes[p] = node;
+            state.pool.extend(out);
+        }
+    }
+
     /// The vote values that can be tallied for slot `s` in `step`: the fixed ones and
     /// Valid/Invalid of every candidate sent for the slot.
     fn values(state: &State, s: BlockId, ratification: bool) -> Vec<Value> {
@@ -791,6 +879,7 @@ impl Model for SaModel {
                 let (node, out) = handle(self, p, &last.nodes[p], &event);
                 state.nodes[p] = node;
                 state.pool.extend(out);
+                self.own_quorums(&mut state, p);
             }
         }
         Some(state)

@@ -63,6 +63,10 @@ pub enum Mutation {
     /// Both committees' credits are paid to the union of both steps' signers (REW-2, the
     /// model's earlier bug).
     RewardUnionSigners,
+    /// Dusk (rusk registers a node's own vote through its inbound queue, behind whatever is
+    /// queued there): a quorum the node's own credits reach alone is a later event that other
+    /// inputs, its timer included, may overtake (TALLY-4; the model's behaviour before it).
+    DuskAsyncOwnVote,
 }
 
 /// The property each mutation is shown to violate on the default preset (`dusk-two-eligible`:
@@ -113,11 +117,14 @@ pub const INTENDED: &[(Mutation, &str, bool)] = &[
     ),
     // Forks from asynchrony alone: two Final blocks and no equivocation behind them.
     (Mutation::IgnorePni, "ACC-FORK-EVIDENCE", true),
+    // On the `byzantine` preset (no node of the default preset holds a quorum alone): the
+    // Final fork at the bound (spec/incidents.md).
+    (Mutation::DuskAsyncOwnVote, "SAFE-FINAL-AGREEMENT", false),
 ];
 
 impl Mutation {
     /// Every mutation, in declaration order.
-    pub const ALL: [Mutation; 20] = [
+    pub const ALL: [Mutation; 21] = [
         Mutation::ValidThresholdBelowMajority,
         Mutation::CountNonMembers,
         Mutation::DoubleVote,
@@ -138,6 +145,7 @@ impl Mutation {
         Mutation::HardSlashNoCandidate,
         Mutation::GeneratorMaySkip,
         Mutation::RewardUnionSigners,
+        Mutation::DuskAsyncOwnVote,
     ];
 
     /// The kebab-case name used in configuration files and reports.

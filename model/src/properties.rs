@@ -193,7 +193,8 @@ pub const SPECS: &[Spec] = &[
         wit_fallback,
         |c| {
             needs_iterations(c, 2)?;
-            needs_asynchrony(c)
+            needs_asynchrony(c)?;
+            needs_shared_committees(c)
         }
     ),
     witness!(
@@ -272,6 +273,14 @@ fn needs_asynchrony(c: &Config) -> Result<(), &'static str> {
         Ok(())
     } else {
         Err("synchronous from the first round and no Byzantine provisioner")
+    }
+}
+
+fn needs_shared_committees(c: &Config) -> Result<(), &'static str> {
+    if c.provisioners.len() >= 3 || !c.faults.byzantine.is_empty() {
+        Ok(())
+    } else {
+        Err("two honest provisioners: gen(i) is excluded, so each committee is one member whose vote is its own quorum (TALLY-4) and an iteration has one outcome")
     }
 }
 

@@ -11,17 +11,20 @@ fn status(r: &sa_model::CheckReport, id: &str) -> Status {
 }
 
 #[test]
-fn at_the_bound_two_honest_nodes_finalize_different_blocks_and_the_fork_is_accountable() {
+fn at_the_bound_two_outcomes_of_one_iteration_and_no_final_fork() {
     let r = run(&preset("byzantine"), true);
     assert!(r.exhaustive);
-    assert_eq!(r.unique_states, 556_774);
+    assert_eq!(r.unique_states, 261_633);
     assert!(r
         .bounds
         .iter()
         .any(|b| b.contains("at most 2 credits") && b.contains("within the bound")));
     assert_eq!(r.verdict, Verdict::Violated);
+    // SM + M - C = 2 = f: a Success and a Fail of one iteration, both held by honest nodes.
     assert_eq!(status(&r, "SAFE-ONE-OUTCOME"), Status::Violated);
-    assert_eq!(status(&r, "SAFE-FINAL-AGREEMENT"), Status::Violated);
+    // With TALLY-4 no fork of Final blocks follows on these draws (with Dusk's asynchronous
+    // own vote it does: model_mutations.rs).
+    assert_eq!(status(&r, "SAFE-FINAL-AGREEMENT"), Status::Holds);
     assert_eq!(status(&r, "ACC-FORK-EVIDENCE"), Status::Holds);
     assert_eq!(status(&r, "WIT-EQUIVOCATION-DETECTED"), Status::Witnessed);
     // Honest behaviour stays the spec's: honest votes unique, no invalid block, finality
@@ -36,16 +39,15 @@ fn at_the_bound_two_honest_nodes_finalize_different_blocks_and_the_fork_is_accou
     ] {
         assert_eq!(status(&r, id), Status::Holds, "{id}");
     }
-    // The fork's counterexample ends with two nodes holding different Final blocks.
+    // The counterexample ends with two honest nodes holding different outcomes of one
+    // iteration.
     let cx = r
-        .property("SAFE-FINAL-AGREEMENT")
+        .property("SAFE-ONE-OUTCOME")
         .unwrap()
         .counterexample
         .as_ref()
         .unwrap();
-    let last = &cx.steps.last().unwrap().beliefs;
-    assert!(last.iter().any(|b| b.contains("B1.1:Final")));
-    assert!(last.iter().any(|b| b.contains("B1.0:Final")));
+    assert!(cx.steps.iter().any(|s| s.description.contains("Fail(")));
 }
 
 #[test]
@@ -59,9 +61,10 @@ fn the_same_draws_without_the_byzantine_provisioner_are_safe() {
 }
 
 #[test]
-fn past_the_bound_forks_still_carry_evidence() {
+fn past_the_bound_honest_nodes_finalize_different_blocks_and_the_fork_is_accountable() {
     let r = run(&preset("byzantine-over"), false);
     assert!(r.exhaustive);
+    assert_eq!(r.unique_states, 259_691);
     assert!(r
         .bounds
         .iter()
@@ -69,6 +72,15 @@ fn past_the_bound_forks_still_carry_evidence() {
     assert_eq!(status(&r, "SAFE-FINAL-AGREEMENT"), Status::Violated);
     assert_eq!(status(&r, "ACC-FORK-EVIDENCE"), Status::Holds);
     assert_eq!(status(&r, "WIT-EQUIVOCATION-DETECTED"), Status::Witnessed);
+    let cx = r
+        .property("SAFE-FINAL-AGREEMENT")
+        .unwrap()
+        .counterexample
+        .as_ref()
+        .unwrap();
+    let last = &cx.steps.last().unwrap().beliefs;
+    let finals: Vec<&String> = last.iter().filter(|b| b.contains(":Final")).collect();
+    assert!(finals.len() >= 2, "two nodes with Final blocks: {last:?}");
 }
 
 /// Whole draw sequences, every height, by seeded sampling: a fixed seed may miss the draw that
@@ -104,5 +116,10 @@ fn over_sampled_seeds_every_fork_is_accountable_and_honest_rules_hold() {
         }
         println!("{name}: seeds {seeds:?}: {outcomes} with two outcomes, {forks} with a fork");
         assert!(outcomes > 0, "{name}: no seed gives two outcomes");
+        if name == "byzantine" {
+            // Measured: at the bound, with TALLY-4, none of these draws gives a Final fork
+            // (nor do seeds 1-80: README). A change that brings one back must be looked at.
+            assert_eq!(forks, 0, "{name}: a Final fork at the bound");
+        }
     }
 }

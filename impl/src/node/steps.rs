@@ -295,7 +295,7 @@ impl Node {
         self.cast(i, VoteStep::Validation, vote, StepVotes::EMPTY);
     }
 
-    /// Signs, records and broadcasts a vote, then counts it. A step already voted in is
+    /// Signs, records and broadcasts a vote, then counts it at once (TALLY-4). A step already voted in is
     /// answered with the recorded vote: never a second, different one (SAFE-VOTE-UNIQUE).
     pub(super) fn cast(&mut self, i: u8, step: VoteStep, vote: Vote, validation: StepVotes) {
         let header = VoteHeader {
