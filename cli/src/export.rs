@@ -80,6 +80,7 @@ pub fn run(args: Args) -> u8 {
             "states_visited": e.states_visited,
             "classes": e.coverage,
             "uncovered": e.coverage.iter().filter(|(_, n)| **n == 0).map(|(c, _)| c).collect::<Vec<_>>(),
+            "witnesses": e.witnesses,
         });
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return EXIT_OK;
@@ -100,11 +101,19 @@ pub fn run(args: Args) -> u8 {
     for (c, n) in &e.coverage {
         println!("{c:<60} {n:>6}");
     }
+    println!(
+        "\n{:<60} traces",
+        "witness (its shortest run, at each node it moves)"
+    );
+    for (w, n) in &e.witnesses {
+        println!("{w:<60} {n:>6}");
+    }
     let uncovered = e.coverage.values().filter(|n| **n == 0).count();
     println!(
-        "\ncoverage: {} of {} reachable classes",
+        "\ncoverage: {} of {} reachable classes; {} witnesses reached",
         e.coverage.len() - uncovered,
-        e.coverage.len()
+        e.coverage.len(),
+        e.witnesses.len()
     );
     EXIT_OK
 }

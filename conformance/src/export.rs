@@ -6,6 +6,7 @@ use std::hash::{BuildHasher, BuildHasherDefault};
 use std::path::Path;
 
 use sa_model::node::Event as MEvent;
+use sa_model::properties::Kind;
 use sa_model::state::{
     block_name, iteration_of, round_of, variant_of, Att, FailSet, Label as MLabel, Msg, State,
     Step as MStep, Value as MValue, VoteStep as MVoteStep,
@@ -331,10 +332,21 @@ pub fn project(
     Some((states, classes))
 }
 
-/// Every transition class reachable in `model` and, for each, a shortest run reaching it
-/// (breadth-first over the whole state space; visited states kept as fingerprints with their
-/// parent and action). Returns (class -> (node, run)), and the states visited.
-pub fn class_runs(model: &SaModel) -> (BTreeMap<String, (usize, Run)>, usize) {
+/// What one breadth-first pass over a model finds.
+pub struct Found {
+    /// Every reachable transition class, with the node and a shortest run reaching it.
+    pub classes: BTreeMap<String, (usize, Run)>,
+    /// Every applicable witness of spec/properties.md reached, with a shortest run to a state
+    /// where it holds.
+    pub witnesses: BTreeMap<&'static str, Run>,
+    /// States visited.
+    pub visited: usize,
+}
+
+/// Every transition class reachable in `model` and, for each, a shortest run reaching it, and
+/// a shortest run to each applicable witness (breadth-first over the whole state space;
+/// visited states kept as fingerprints with their parent and action).
+pub fn class_runs(model: &SaModel) -> Found {
     let hasher = BuildHasherDefault::<sa_model::state::WyHasher>::default();
     let fp = |s: &State| hasher.hash_one(s);
     let mut arena: Vec<(u32, Option<Action>)> = Vec::new();
@@ -347,8 +359,20 @@ pub fn class_runs(model: &SaModel) -> (BTreeMap<String, (usize, Run)>, usize) {
         }
     }
     let mut found: BTreeMap<String, (usize, u32, Action)> = BTreeMap::new();
+    // (ID, condition, the first state where it holds).
+    type Witness = (&'static str, fn(&SaModel, &State) -> bool, Option<u32>);
+    let mut witnesses: Vec<Witness> = sa_model::properties::SPECS
+        .iter()
+        .filter(|s| s.kind == Kind::Witness && (s.applies)(&model.config).is_ok())
+        .map(|s| (s.id, s.condition, None))
+        .collect();
     let mut actions = Vec::new();
     while let Some((i, state)) = queue.pop_front() {
+        for w in witnesses.iter_mut().filter(|w| w.2.is_none()) {
+            if (w.1)(model, &state) {
+                w.2 = Some(i);
+            }
+        }
         actions.clear();
         model.actions(&state, &mut actions);
         for a in actions.drain(..) {
@@ -370,20 +394,32 @@ pub fn class_runs(model: &SaModel) -> (BTreeMap<String, (usize, Run)>, usize) {
             queue.push_back((arena.len() as u32 - 1, next));
         }
     }
-    let runs = found
+    let path = |mut k: u32| {
+        let mut run = vec![];
+        while let Some(&(parent, Some(a))) = arena.get(k as usize) {
+            run.push(a);
+            k = parent;
+        }
+        run.reverse();
+        run
+    };
+    let classes = found
         .into_iter()
         .map(|(c, (p, i, last))| {
-            let mut run = vec![last];
-            let mut k = i;
-            while let Some(&(parent, Some(a))) = arena.get(k as usize) {
-                run.push(a);
-                k = parent;
-            }
-            run.reverse();
+            let mut run = path(i);
+            run.push(last);
             (c, (p, run))
         })
         .collect();
-    (runs, arena.len())
+    let witnesses = witnesses
+        .into_iter()
+        .filter_map(|(id, _, at)| Some((id, path(at?))))
+        .collect();
+    Found {
+        classes,
+        witnesses,
+        visited: arena.len(),
+    }
 }
 
 /// `n` seeded random walks (each to a terminal state or `max_depth` actions).
@@ -462,6 +498,9 @@ pub struct Exported {
     pub coverage: BTreeMap<String, usize>,
     /// States the class search visited.
     pub states_visited: usize,
+    /// Every applicable witness the search reached, with how many traces follow its run (one
+    /// per honest node it moves); an applicable witness the model never reaches is absent.
+    pub witnesses: BTreeMap<String, usize>,
 }
 
 /// Selects the class runs and `walks` random walks of `model`, projects them and writes one
@@ -473,7 +512,11 @@ pub fn export(
     walks: usize,
     seed: u64,
 ) -> Result<Exported, String> {
-    let (runs, visited) = class_runs(model);
+    let Found {
+        classes: runs,
+        witnesses,
+        visited,
+    } = class_runs(model);
     let mut traces = Vec::new();
     for (k, (c, (p, run))) in runs.iter().enumerate() {
         let (states, classes) =
@@ -485,6 +528,28 @@ pub fn export(
             states,
             classes,
         });
+    }
+    // Each witness's shortest run, at every honest node it moves.
+    for (id, run) in &witnesses {
+        for p in 0..model.config.provisioners.len() {
+            if model.config.is_byzantine(p) {
+                continue;
+            }
+            let (states, classes) =
+                project(model, run, p).ok_or_else(|| format!("{id}: the run does not replay"))?;
+            if states.len() > 1 {
+                traces.push(Trace {
+                    name: format!(
+                        "witness-{}-p{p}",
+                        id.trim_start_matches("WIT-").to_lowercase()
+                    ),
+                    description: format!("shortest run to the witness {id}, at P{p}"),
+                    node: p,
+                    states,
+                    classes,
+                });
+            }
+        }
     }
     for (w, run) in random_walks(model, walks, seed, 200).iter().enumerate() {
         for p in 0..model.config.provisioners.len() {
@@ -516,9 +581,19 @@ pub fn export(
         let path = dir.join(format!("{}.itf.json", t.name));
         std::fs::write(&path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
     }
+    let mut witness_traces: BTreeMap<String, usize> =
+        witnesses.keys().map(|id| (id.to_string(), 0)).collect();
+    for t in &traces {
+        if let Some(id) = t.description.strip_prefix("shortest run to the witness ") {
+            if let Some(id) = id.split(',').next() {
+                *witness_traces.entry(id.to_string()).or_default() += 1;
+            }
+        }
+    }
     Ok(Exported {
         traces,
         coverage,
         states_visited: visited,
+        witnesses: witness_traces,
     })
 }

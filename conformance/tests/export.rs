@@ -116,3 +116,46 @@ print(len(files))
         .unwrap();
     assert!(!out.status.success());
 }
+
+/// Every witness `sa check` reaches on a preset has traces (its shortest run, projected onto
+/// each node it moves), and no other: the two searches are independent code.
+#[test]
+fn every_witness_the_check_reaches_is_exported_as_traces() {
+    for preset in ["tiny", "byzantine"] {
+        let config = Config::preset(preset).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let e = export(&SaModel::new(config.clone()), preset, dir.path(), 0, 1).unwrap();
+        let report = sa_model::check(
+            &config,
+            &sa_model::CheckOptions {
+                threads: 2,
+                ..Default::default()
+            },
+            &mut |_| {},
+        );
+        let mut witnessed: Vec<String> = report
+            .properties
+            .iter()
+            .filter(|p| p.status == sa_model::report::Status::Witnessed)
+            .map(|p| p.id.clone())
+            .collect();
+        witnessed.sort();
+        let exported: Vec<String> = e.witnesses.keys().cloned().collect();
+        assert_eq!(exported, witnessed, "{preset}");
+        assert!(e.witnesses.values().all(|n| *n > 0), "{preset}");
+        for id in e.witnesses.keys() {
+            let name = format!("witness-{}-p", id.trim_start_matches("WIT-").to_lowercase());
+            let files = std::fs::read_dir(dir.path())
+                .unwrap()
+                .filter(|f| {
+                    f.as_ref()
+                        .unwrap()
+                        .file_name()
+                        .to_string_lossy()
+                        .starts_with(&name)
+                })
+                .count();
+            assert!(files > 0, "{preset}: no trace file for {id}");
+        }
+    }
+}

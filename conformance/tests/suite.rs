@@ -31,7 +31,7 @@ fn the_checked_in_suites_pass_against_sa_node() {
         let config = Config::preset(preset).unwrap();
         let mut a = SaNode::default();
         let files = names(&suite(preset));
-        assert!(files.len() >= 80, "{preset}: {} traces", files.len());
+        assert!(files.len() >= 100, "{preset}: {} traces", files.len());
         let mut steps = 0;
         for f in &files {
             let t = read(&std::fs::read_to_string(suite(preset).join(f)).unwrap()).unwrap();

@@ -1,0 +1,64 @@
+//! The checked-in conformance suites (`conformance/traces/default` and `byzantine`, exported
+//! from the model) replayed against this crate's node, in process. The same replay runs in
+//! `sa-conformance`'s own tests; it is here too so that a mutation run over sa-node
+//! (`scripts/mutants.sh`, cargo-mutants testing the mutated package) has the suite as its test.
+
+use std::path::PathBuf;
+
+use sa_conformance::replay::{replay, SaNode};
+use sa_conformance::trace::read;
+use sa_model::Config;
+
+fn replay_suite(preset: &str) -> (usize, usize) {
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../conformance/traces"
+    ))
+    .join(preset);
+    let config = Config::preset(preset).expect("preset");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("suite directory")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    let mut adapter = SaNode::default();
+    let (mut traces, mut steps) = (0, 0);
+    for f in &files {
+        let t = read(&std::fs::read_to_string(f).expect("readable")).expect("a trace");
+        let node: usize = t.meta.other["node"].parse().expect("node index");
+        let states: Vec<_> = t.states.into_iter().map(|s| s.value).collect();
+        match replay(&mut adapter, &config, node, &states) {
+            Ok(Ok(n)) => steps += n,
+            Ok(Err(m)) => panic!(
+                "{}: state {} after {}: {} expected {} got {}",
+                f.display(),
+                m.state,
+                m.event,
+                m.field,
+                m.expected,
+                m.actual
+            ),
+            Err(e) => panic!("{}: {e}", f.display()),
+        }
+        traces += 1;
+    }
+    (traces, steps)
+}
+
+#[test]
+fn default_suite() {
+    let (traces, steps) = replay_suite("default");
+    assert!(
+        traces >= 140 && steps >= 500,
+        "{traces} traces, {steps} steps"
+    );
+}
+
+#[test]
+fn byzantine_suite() {
+    let (traces, steps) = replay_suite("byzantine");
+    assert!(
+        traces >= 100 && steps >= 400,
+        "{traces} traces, {steps} steps"
+    );
+}
