@@ -325,6 +325,13 @@ pub fn project(
                     sent: Set(out),
                     node: observed(&next, p),
                 });
+                if let Some(probe) = non_member_vote(model, &next, p) {
+                    states.push(TraceState {
+                        event: probe,
+                        sent: Set(vec![]),
+                        node: observed(&next, p),
+                    });
+                }
             }
         }
         state = next;
@@ -341,6 +348,30 @@ pub struct Found {
     pub witnesses: BTreeMap<&'static str, Run>,
     /// States visited.
     pub visited: usize,
+}
+
+/// TALLY-2 probe: after an event that leaves node `p` waiting in a voting step, the vote of
+/// the first provisioner that is not a member of that step's committee (NoCandidate in
+/// Validation, NoQuorum in Ratification: values that need no attached quorum). The model has
+/// no such message: the node must send nothing and stay as it was.
+fn non_member_vote(model: &SaModel, state: &State, p: usize) -> Option<Event> {
+    let node = &state.nodes[p];
+    if !node.alive {
+        return None;
+    }
+    let ctx = model.node_context(node);
+    let draw = ctx.iterations.get(usize::from(node.iteration))?;
+    let (committee, step, value) = match node.step {
+        MStep::Validation => (&draw.validation, VoteStep::Validation, Value::NoCandidate),
+        MStep::Ratification => (&draw.ratification, VoteStep::Ratification, Value::NoQuorum),
+        _ => return None,
+    };
+    let signer = (0..model.n()).find(|&q| q != p && committee.credits(q) == 0)?;
+    Some(Event::Vote {
+        step,
+        value,
+        signer: Big(signer as u64),
+    })
 }
 
 /// Every transition class reachable in `model` and, for each, a shortest run reaching it, and

@@ -171,6 +171,9 @@ pub struct SaNode {
     /// configuration, shared like `signatures`: building them checks every proof of
     /// possession, and the node's own checks of the same votes recur in many traces.
     setups: SetupCache,
+    /// Messages the node rejected, by rejection code (spec/node.md), over every trace this
+    /// adapter replayed: shows what the suite's inputs reach.
+    pub rejected: BTreeMap<String, usize>,
 }
 
 /// (genesis, key ring, keys) by configuration, shared by the adapters of one run.
@@ -528,6 +531,9 @@ impl SaNode {
                         }
                         Message::Block(_) | Message::GetBlocks { .. } => {}
                     },
+                    Output::Rejected { code, .. } => {
+                        *self.rejected.entry(code.id()).or_default() += 1;
+                    }
                     _ => {}
                 }
             }
@@ -630,9 +636,11 @@ impl Adapter for SaNode {
         let node = Node::new(genesis, ring, me_key, behaviour);
         let signatures = self.signatures.clone();
         let setups = self.setups.clone();
+        let rejected = std::mem::take(&mut self.rejected);
         *self = SaNode {
             signatures,
             setups,
+            rejected,
             me,
             node: Some(node),
             alive: true,
@@ -853,6 +861,35 @@ impl SaNode {
                         attestation: att,
                     })),
                 )
+            }
+            Event::Vote {
+                step,
+                value,
+                signer,
+            } => {
+                let from = signer.0 as usize;
+                if from >= self.keys.len() {
+                    return Err(format!("Vote: no provisioner {}", signer.0));
+                }
+                let vote = self.real_vote(tip, iteration, value)?;
+                let header = VoteHeader {
+                    prev_hash: self.node()?.tip_hash(),
+                    round,
+                    iteration,
+                    step: match step {
+                        VoteStep::Validation => RVoteStep::Validation,
+                        VoteStep::Ratification => RVoteStep::Ratification,
+                    },
+                };
+                let signed = self.signed_vote(from, header, vote);
+                let msg = match step {
+                    VoteStep::Validation => Message::Validation(signed),
+                    VoteStep::Ratification => Message::Ratification {
+                        vote: signed,
+                        validation: StepVotes::EMPTY,
+                    },
+                };
+                self.deliver_msg(from, msg)
             }
             Event::Revote { .. } => Err("Revote (mutation double-vote) has no sa-node form".into()),
         }

@@ -189,6 +189,17 @@ pub enum Event {
         /// Its Success attestation.
         attestation: Attestation,
     },
+    /// A single vote of the node's current slot from `signer`, a provisioner that is not a
+    /// member of that step's committee (TALLY-2: it must not count; the model has no such
+    /// message, so the node must send nothing and stay as it was).
+    Vote {
+        /// The step.
+        step: VoteStep,
+        /// The value.
+        value: Value,
+        /// The signer.
+        signer: Big,
+    },
     /// Mutation `double-vote` only: a late candidate after a NoCandidate vote.
     Revote {
         /// The candidate.

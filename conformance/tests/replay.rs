@@ -166,3 +166,37 @@ fn each_broken_node_fails_a_named_trace_of_the_default_suite() {
         );
     }
 }
+
+/// The TALLY-2 probes reach the membership check: every non-member vote of the suites is
+/// rejected by sa-node as REJ-VOTE-NOT-MEMBER (and by nothing earlier), and changes nothing
+/// (the replay compares the node after each).
+#[test]
+fn every_non_member_vote_of_the_suites_reaches_the_membership_check() {
+    for preset in ["default", "byzantine"] {
+        let dir =
+            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/traces")).join(preset);
+        let mut probes = 0;
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let t = read(&std::fs::read_to_string(f.unwrap().path()).unwrap()).unwrap();
+            probes += t
+                .states
+                .iter()
+                .filter(|s| matches!(s.value.event, Event::Vote { .. }))
+                .count();
+        }
+        let mut a = SaNode::default();
+        let (passed, _, failures) = replay_dir(&dir, preset, &mut a);
+        assert!(failures.is_empty(), "{failures:?}");
+        assert!(passed > 0 && probes > 100, "{preset}: {probes} probes");
+        assert_eq!(
+            a.rejected.get("REJ-VOTE-NOT-MEMBER").copied().unwrap_or(0),
+            probes,
+            "{preset}: {:?}",
+            a.rejected
+        );
+        eprintln!(
+            "{preset}: {probes} non-member votes, rejections {:?}",
+            a.rejected
+        );
+    }
+}
