@@ -15,8 +15,8 @@ use sa_model::{Action, SaModel};
 use stateright::Model;
 
 use crate::trace::{
-    Attestation, Big, ChainEntry, Event, Failed, Label, Observed, Sent, Set, Step, TraceState,
-    Value, VoteStep, FORMAT_VERSION,
+    Attestation, Balance, Big, ChainEntry, Event, Failed, Label, Observed, Sent, Set, Step,
+    TraceState, Value, VoteStep, FORMAT_VERSION,
 };
 
 fn step(s: MStep) -> Step {
@@ -115,9 +115,19 @@ pub fn event(e: &MEvent) -> Event {
     }
 }
 
-fn observed(s: &State, p: usize) -> Observed {
+fn observed(model: &SaModel, s: &State, p: usize) -> Observed {
     let n = &s.nodes[p];
+    let ledger = &model.node_context(n).ledger;
     Observed {
+        ledger: (0..model.n())
+            .map(|q| Balance {
+                stake: Big(ledger.stake[q]),
+                locked: Big(ledger.locked[q]),
+                faults: Big(ledger.faults[q].into()),
+                hard_faults: Big(ledger.hard_faults[q].into()),
+                suspended_until: Big(ledger.suspended_until[q].into()),
+            })
+            .collect(),
         alive: n.alive,
         round: Big(n.round().into()),
         iteration: Big(n.iteration.into()),
@@ -270,7 +280,7 @@ pub fn project(
     let mut states = vec![TraceState {
         event: Event::Init,
         sent: Set(Vec::new()),
-        node: observed(&state, p),
+        node: observed(model, &state, p),
     }];
     let mut classes = BTreeSet::new();
     for &a in run {
@@ -323,13 +333,13 @@ pub fn project(
                 states.push(TraceState {
                     event: ev,
                     sent: Set(out),
-                    node: observed(&next, p),
+                    node: observed(model, &next, p),
                 });
                 if let Some(probe) = non_member_vote(model, &next, p) {
                     states.push(TraceState {
                         event: probe,
                         sent: Set(vec![]),
-                        node: observed(&next, p),
+                        node: observed(model, &next, p),
                     });
                 }
             }

@@ -23,7 +23,8 @@ use sa_node::sortition::{committee, generator, Committee, StepKind};
 use sa_node::votes::{Thresholds, Vote, VoteStep as RVoteStep};
 
 use crate::trace::{
-    Big, ChainEntry, Event, Failed, Label, Observed, Sent, Set, Step, TraceState, Value, VoteStep,
+    Balance, Big, ChainEntry, Event, Failed, Label, Observed, Sent, Set, Step, TraceState, Value,
+    VoteStep,
 };
 
 /// An implementation under test, driven one trace event at a time.
@@ -71,6 +72,22 @@ fn diff_observed(k: usize, e: &Event, want: &Observed, got: &Observed) -> Option
     }
     if !want.alive {
         return None; // a crashed node shows nothing more
+    }
+    for (q, (a, b)) in want.ledger.iter().zip(&got.ledger).enumerate() {
+        if a != b {
+            return Some(m(
+                &format!("node.ledger[P{q}]"),
+                format!("{a:?}"),
+                format!("{b:?}"),
+            ));
+        }
+    }
+    if want.ledger.len() != got.ledger.len() {
+        return Some(m(
+            "node.ledger",
+            format!("{} entries", want.ledger.len()),
+            format!("{} entries", got.ledger.len()),
+        ));
     }
     if want.round != got.round {
         return Some(m(
@@ -904,6 +921,7 @@ impl SaNode {
                 step: Step::Done,
                 chain: self.last_chain.clone(),
                 final_height: Big(0),
+                ledger: vec![],
             });
         }
         let node = self.node()?;
@@ -932,6 +950,31 @@ impl SaNode {
             "ratification" => Step::Ratification,
             _ => Step::Open,
         };
+        let tip = node.tip_height();
+        let accounts = &node
+            .ledger_at(tip)
+            .ok_or_else(|| format!("no ledger at the tip {tip}"))?
+            .accounts;
+        let ledger = self
+            .keys
+            .iter()
+            .map(|k| match accounts.get(&k.public) {
+                Some(a) => Balance {
+                    stake: Big(a.stake),
+                    locked: Big(a.locked),
+                    faults: Big(a.soft_faults.into()),
+                    hard_faults: Big(a.hard_faults.into()),
+                    suspended_until: Big(a.suspended_until),
+                },
+                None => Balance {
+                    stake: Big(0),
+                    locked: Big(0),
+                    faults: Big(0),
+                    hard_faults: Big(0),
+                    suspended_until: Big(0),
+                },
+            })
+            .collect();
         let o = Observed {
             alive: true,
             round: Big(round),
@@ -939,6 +982,7 @@ impl SaNode {
             step,
             chain: chain.clone(),
             final_height: Big(node.last_final()),
+            ledger,
         };
         self.last_chain = chain;
         self.last_round = round;

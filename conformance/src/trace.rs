@@ -9,7 +9,7 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The format this crate writes and reads (`#meta.format_version`).
-pub const FORMAT_VERSION: &str = "sa-conformance/1";
+pub const FORMAT_VERSION: &str = "sa-conformance/2";
 
 /// An integer in ITF form (`{"#bigint": "n"}`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -257,6 +257,24 @@ pub struct Observed {
     pub chain: Vec<ChainEntry>,
     /// Height of its last Final block.
     pub final_height: Big,
+    /// The ledger at its tip, one entry per provisioner in index order: what penalties and
+    /// suspensions (SLASH-*, ELIG-3) did to each.
+    pub ledger: Vec<Balance>,
+}
+
+/// One provisioner's entry of a node's ledger.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Balance {
+    /// Stake with weight (lux).
+    pub stake: Big,
+    /// Soft-slashed stake (lux), without weight.
+    pub locked: Big,
+    /// Soft faults counted.
+    pub faults: Big,
+    /// Hard faults counted.
+    pub hard_faults: Big,
+    /// First round it is eligible again after a suspension (0: never suspended).
+    pub suspended_until: Big,
 }
 
 /// One state of a trace: the event, the messages the node must send in answer, the node after.

@@ -79,6 +79,8 @@ enum Defect {
     NoFinal,
     /// NoCandidate votes are never cast (a Proposal timeout that does not vote).
     SilentTimeout,
+    /// Soft slashes never happen (SLASH-1/2: no fault counted, nothing locked).
+    NoSoftSlash,
 }
 
 impl Adapter for Broken {
@@ -129,6 +131,14 @@ impl Adapter for Broken {
     }
     fn observe(&mut self) -> Result<Observed, String> {
         let mut o = self.inner.observe()?;
+        if let Defect::NoSoftSlash = self.defect {
+            for b in &mut o.ledger {
+                b.stake = Big(b.stake.0 + b.locked.0);
+                b.locked = Big(0);
+                b.faults = Big(0);
+                b.suspended_until = Big(0);
+            }
+        }
         if let Defect::NoFinal = self.defect {
             for c in &mut o.chain {
                 if c.label == Label::Final {
@@ -148,6 +158,7 @@ fn each_broken_node_fails_a_named_trace_of_the_default_suite() {
         Defect::ThresholdPlusOne,
         Defect::NoFinal,
         Defect::SilentTimeout,
+        Defect::NoSoftSlash,
     ] {
         let mut a = Broken {
             inner: SaNode::default(),
