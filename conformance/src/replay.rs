@@ -7,7 +7,7 @@
 //! signed votes of the trace's signers, attestations real aggregates. The node computes its own
 //! committees, seeds, tallies and labels: nothing it should compute is injected.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sa_model::config::LUX_PER_UNIT;
 use sa_model::Config;
@@ -191,6 +191,9 @@ pub struct SaNode {
     /// Messages the node rejected, by rejection code (spec/node.md), over every trace this
     /// adapter replayed: shows what the suite's inputs reach.
     pub rejected: BTreeMap<String, usize>,
+    /// The proposals the node scheduled itself (Propose timers it set), by (round, iteration):
+    /// a Propose event fires only one of these, so the node's own gen(i) decision is tested.
+    scheduled: BTreeSet<(u64, u8)>,
 }
 
 /// (genesis, key ring, keys) by configuration, shared by the adapters of one run.
@@ -548,6 +551,12 @@ impl SaNode {
                         }
                         Message::Block(_) | Message::GetBlocks { .. } => {}
                     },
+                    Output::SetTimer {
+                        timer: Timer::Propose { round, iteration },
+                        ..
+                    } => {
+                        self.scheduled.insert((round, iteration));
+                    }
                     Output::Rejected { code, .. } => {
                         *self.rejected.entry(code.id()).or_default() += 1;
                     }
@@ -725,6 +734,11 @@ impl SaNode {
                     ..Behaviour::default()
                 };
                 self.node.as_mut().ok_or("not running")?.set_behaviour(b);
+                if !self.scheduled.contains(&(round, iteration)) {
+                    // The node never scheduled this proposal: it does not take itself for
+                    // gen(i). Nothing is sent, and the comparison says so.
+                    return Ok(vec![]);
+                }
                 self.drive(Input::Timer(Timer::Propose { round, iteration }))
             }
             Event::Candidate {

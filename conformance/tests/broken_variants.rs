@@ -41,6 +41,12 @@ const VARIANTS: &[(&str, &str, &str, &str)] = &[
         ".map(|(k, _)| self.committee.get(k).copied().unwrap_or(1))",
     ),
     (
+        "the node does not take itself for gen(i) (and others do)",
+        "impl/src/node/steps.rs",
+        "let is_gen = it.draw.generator == Some(me);",
+        "let is_gen = it.draw.generator != Some(me);",
+    ),
+    (
         "gen(i+1) not excluded from the committees",
         "impl/src/node/draws.rs",
         "                params.max_iterations,\n",
