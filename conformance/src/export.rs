@@ -360,6 +360,34 @@ pub struct Found {
     pub visited: usize,
 }
 
+/// Projects `run` onto every honest node it moves and adds those traces, named and described
+/// by `label(node)`.
+fn at_every_node(
+    model: &SaModel,
+    run: &[Action],
+    traces: &mut Vec<Trace>,
+    label: impl Fn(usize) -> (String, String),
+) -> Result<(), String> {
+    for p in 0..model.config.provisioners.len() {
+        if model.config.is_byzantine(p) {
+            continue;
+        }
+        let (name, description) = label(p);
+        let (states, classes) =
+            project(model, run, p).ok_or_else(|| format!("{name}: the run does not replay"))?;
+        if states.len() > 1 {
+            traces.push(Trace {
+                name,
+                description,
+                node: p,
+                states,
+                classes,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// TALLY-2 probe: after an event that leaves node `p` waiting in a voting step, the vote of
 /// the first provisioner that is not a member of that step's committee (NoCandidate in
 /// Validation, NoQuorum in Ratification: values that need no attached quorum). The model has
@@ -570,45 +598,23 @@ pub fn export(
             classes,
         });
     }
-    // Each witness's shortest run, at every honest node it moves.
+    // Each witness's shortest run, then each random walk, at every honest node it moves.
     for (id, run) in &witnesses {
-        for p in 0..model.config.provisioners.len() {
-            if model.config.is_byzantine(p) {
-                continue;
-            }
-            let (states, classes) =
-                project(model, run, p).ok_or_else(|| format!("{id}: the run does not replay"))?;
-            if states.len() > 1 {
-                traces.push(Trace {
-                    name: format!(
-                        "witness-{}-p{p}",
-                        id.trim_start_matches("WIT-").to_lowercase()
-                    ),
-                    description: format!("shortest run to the witness {id}, at P{p}"),
-                    node: p,
-                    states,
-                    classes,
-                });
-            }
-        }
+        let name = id.trim_start_matches("WIT-").to_lowercase();
+        at_every_node(model, run, &mut traces, |p| {
+            (
+                format!("witness-{name}-p{p}"),
+                format!("shortest run to the witness {id}, at P{p}"),
+            )
+        })?;
     }
     for (w, run) in random_walks(model, walks, seed, 200).iter().enumerate() {
-        for p in 0..model.config.provisioners.len() {
-            if model.config.is_byzantine(p) {
-                continue;
-            }
-            let (states, classes) =
-                project(model, run, p).ok_or_else(|| format!("walk {w}: does not replay"))?;
-            if states.len() > 1 {
-                traces.push(Trace {
-                    name: format!("walk-{w:04}-p{p}"),
-                    description: format!("random walk {w} (seed {seed}) at P{p}"),
-                    node: p,
-                    states,
-                    classes,
-                });
-            }
-        }
+        at_every_node(model, run, &mut traces, |p| {
+            (
+                format!("walk-{w:04}-p{p}"),
+                format!("random walk {w} (seed {seed}) at P{p}"),
+            )
+        })?;
     }
     let mut coverage: BTreeMap<String, usize> = runs.keys().map(|c| (c.clone(), 0)).collect();
     for t in &traces {
