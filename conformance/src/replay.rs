@@ -560,6 +560,13 @@ impl SaNode {
                     Output::Rejected { code, .. } => {
                         *self.rejected.entry(code.id()).or_default() += 1;
                     }
+                    Output::Fault(f) => {
+                        let kind = match *f {
+                            sa_node::message::FaultProof::DoubleVote { .. } => "FAULT-DOUBLE-VOTE",
+                            _ => "FAULT-DOUBLE-CANDIDATE",
+                        };
+                        *self.rejected.entry(kind.into()).or_default() += 1;
+                    }
                     _ => {}
                 }
             }

@@ -331,6 +331,14 @@ fn child_context(config: &Config, parent: &Context, block: &LedgerBlock, hits: &
             Value::NoQuorum | Value::Valid(_) => {}
         }
     }
+    // REW-3: this block pays its parent's rewards (REW-2), and the parent's generator's
+    // reward resets its soft fault counter, after this block's slashes (as sa-node applies
+    // them). Block 1 pays nothing: its parent is genesis.
+    if height >= 2 {
+        if let Some(g) = parent.effects.generator {
+            ledger.faults[g] = 0;
+        }
+    }
     // A block always has a generator (it was proposed); 0 only for an unreachable draw.
     let seed = child_seed(&parent.seed, it.generator.unwrap_or(0));
     make_context(config, parent.round + 1, seed, ledger, fx, hits)
