@@ -276,6 +276,34 @@ pub fn project(
     run: &[Action],
     p: usize,
 ) -> Option<(Vec<TraceState>, BTreeSet<String>)> {
+    project_probes(model, run, p).map(|(s, c, _)| (s, c))
+}
+
+/// An equivocation probe (SLASH-4): after state `at` of a projection, a second, different
+/// message of a provisioner whose first one the node under test just took.
+pub struct Probe {
+    /// The state it follows.
+    pub at: usize,
+    /// `candidate`, `validation` or `ratification`.
+    pub kind: &'static str,
+    /// The probe: the second message, the fault proof expected, the node unchanged.
+    pub state: TraceState,
+}
+
+/// [`project`], and the equivocation probes it allows: after a candidate, a Validation quorum
+/// or a Ratification quorum that leaves the node in the same round, the same signer's (or
+/// generator's) second message for the same slot and step on another value (another
+/// candidate; NoCandidate against Valid or Invalid, Valid against NoCandidate; NoQuorum
+/// against a Ratification vote on anything else). The model has no such message (its
+/// Byzantine votes count for every value, its honest nodes never equivocate): the expected
+/// answer is SLASH-4's, a fault proof against that provisioner and the node otherwise
+/// unchanged (TALLY-3: the second message does not count).
+pub fn project_probes(
+    model: &SaModel,
+    run: &[Action],
+    p: usize,
+) -> Option<(Vec<TraceState>, BTreeSet<String>, Vec<Probe>)> {
+    let mut probes = Vec::new();
     let mut state = model.init_states().into_iter().next()?;
     let mut states = vec![TraceState {
         event: Event::Init,
@@ -330,10 +358,38 @@ pub fn project(
                     }
                     _ => {}
                 }
+                let node = observed(model, &next, p);
+                if let Some((kind, probe, offender)) =
+                    equivocation(model, &state, &next, p, &e, &ev)
+                {
+                    let n = &state.nodes[p];
+                    let iteration = match &probe {
+                        Event::Vote { iteration, .. } => *iteration,
+                        _ => Big(n.iteration.into()),
+                    };
+                    probes.push(Probe {
+                        at: states.len(),
+                        kind,
+                        state: TraceState {
+                            event: probe,
+                            sent: Set(vec![Sent::FaultProof {
+                                offender: Big(offender as u64),
+                                round: Big(n.round().into()),
+                                iteration,
+                                step: match kind {
+                                    "candidate" => Step::Proposal,
+                                    "validation" => Step::Validation,
+                                    _ => Step::Ratification,
+                                },
+                            }]),
+                            node: node.clone(),
+                        },
+                    });
+                }
                 states.push(TraceState {
                     event: ev,
                     sent: Set(out),
-                    node: observed(model, &next, p),
+                    node,
                 });
                 if let Some(probe) = non_member_vote(model, &next, p) {
                     states.push(TraceState {
@@ -346,7 +402,108 @@ pub fn project(
         }
         state = next;
     }
-    Some((states, classes))
+    Some((states, classes, probes))
+}
+
+/// The equivocation probe after event `e` (trace form `ev`) at node `p`, if the event leaves
+/// `p` in the same round: (kind, the second message, its author).
+fn equivocation(
+    model: &SaModel,
+    before: &State,
+    after: &State,
+    p: usize,
+    e: &MEvent,
+    ev: &Event,
+) -> Option<(&'static str, Event, usize)> {
+    let (n, m) = (&before.nodes[p], &after.nodes[p]);
+    if !m.alive || m.tip() != n.tip() {
+        return None;
+    }
+    let first = |bits: u8| (0..model.n()).find(|&q| q != p && bits & (1 << q) != 0);
+    let vote = |iteration: u8, step, value, signer: usize| Event::Vote {
+        iteration: Big(iteration.into()),
+        step,
+        value,
+        signer: Big(signer as u64),
+    };
+    match (e, ev) {
+        (MEvent::Candidate { block, .. }, Event::Candidate { valid, failed, .. }) => {
+            let ctx = model.node_context(n);
+            let generator = ctx.iterations.get(usize::from(n.iteration))?.generator?;
+            let other = sa_model::state::block(n.tip(), n.iteration, 1 - variant_of(*block));
+            let probe = Event::Candidate {
+                block: block_name(other),
+                valid: *valid,
+                failed: failed.clone(),
+            };
+            Some(("candidate", probe, generator))
+        }
+        (MEvent::ValidationQuorum { value: v, signers }, _) => {
+            let other = match v {
+                MValue::NoCandidate => Value::Valid { candidate: Big(0) },
+                _ => Value::NoCandidate,
+            };
+            let s = first(*signers)?;
+            Some((
+                "validation",
+                vote(n.iteration, VoteStep::Validation, other, s),
+                s,
+            ))
+        }
+        (MEvent::RatificationQuorum { att, .. }, _) if att.value != MValue::NoQuorum => {
+            let s = first(att.ratification)?;
+            Some((
+                "ratification",
+                vote(
+                    iteration_of(att.slot),
+                    VoteStep::Ratification,
+                    Value::NoQuorum,
+                    s,
+                ),
+                s,
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// The equivocation traces of `traces`: for each trace and each kind of probe, its first
+/// probe after the prefix that leads to it, with identical traces written once.
+fn equivocation_traces(model: &SaModel, runs: &[(usize, Run, String)]) -> Vec<Trace> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for (p, run, from) in runs {
+        let Some((states, _, probes)) = project_probes(model, run, *p) else {
+            continue;
+        };
+        let mut kinds = BTreeSet::new();
+        for probe in probes {
+            if !kinds.insert(probe.kind) {
+                continue;
+            }
+            let mut t: Vec<TraceState> = states[..=probe.at].to_vec();
+            t.push(probe.state);
+            let key = (*p, format!("{t:?}"));
+            if !seen.insert(key) {
+                continue;
+            }
+            let k = counts.entry(probe.kind).or_default();
+            out.push(Trace {
+                name: format!("equivocation-{}-{:03}", probe.kind, *k),
+                description: format!(
+                    "{from} cut after state {}, then a second {} message of one author: a \
+                     fault proof (SLASH-4), nothing else",
+                    probe.at, probe.kind
+                ),
+                node: *p,
+                states: t,
+                classes: BTreeSet::new(),
+            });
+            *k += 1;
+        }
+    }
+    out
 }
 
 /// What one breadth-first pass over a model finds.
@@ -406,6 +563,7 @@ fn non_member_vote(model: &SaModel, state: &State, p: usize) -> Option<Event> {
     };
     let signer = (0..model.n()).find(|&q| q != p && committee.credits(q) == 0)?;
     Some(Event::Vote {
+        iteration: Big(node.iteration.into()),
         step,
         value,
         signer: Big(signer as u64),
@@ -598,6 +756,13 @@ pub fn export(
             classes,
         });
     }
+    // The equivocation probes, from the class runs.
+    let class_list: Vec<(usize, Run, String)> = runs
+        .iter()
+        .enumerate()
+        .map(|(k, (_, (p, run)))| (*p, run.clone(), format!("class-{k:03}")))
+        .collect();
+    traces.extend(equivocation_traces(model, &class_list));
     // Each witness's shortest run, then each random walk, at every honest node it moves.
     for (id, run) in &witnesses {
         let name = id.trim_start_matches("WIT-").to_lowercase();

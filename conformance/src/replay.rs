@@ -16,7 +16,8 @@ use sa_node::crypto::{aggregate, Keypair, PublicKey};
 use sa_node::hash::Hash;
 use sa_node::message::{
     faults_root, merkle_root, seed_digest, vote_digest, Attestation as RAttestation, Block,
-    Candidate, FailedIteration, Header, Message, Outcome, SignedVote, StepVotes, VoteHeader,
+    Candidate, FailedIteration, FaultProof, Header, Message, Outcome, SignedVote, StepVotes,
+    VoteHeader,
 };
 use sa_node::node::{execute, Input, Node, Output, Timer, INVALID_TX};
 use sa_node::sortition::{committee, generator, Committee, StepKind};
@@ -560,18 +561,39 @@ impl SaNode {
                     Output::Rejected { code, .. } => {
                         *self.rejected.entry(code.id()).or_default() += 1;
                     }
-                    Output::Fault(f) => {
-                        let kind = match *f {
-                            sa_node::message::FaultProof::DoubleVote { .. } => "FAULT-DOUBLE-VOTE",
-                            _ => "FAULT-DOUBLE-CANDIDATE",
-                        };
-                        *self.rejected.entry(kind.into()).or_default() += 1;
-                    }
+                    Output::Fault(f) => sent.push(self.fault_proof(&f)?),
                     _ => {}
                 }
             }
         }
         Ok(sent)
+    }
+
+    /// A fault proof as the trace names it: offender, round, iteration, step.
+    fn fault_proof(&self, f: &FaultProof) -> Result<Sent, String> {
+        let (offender, round, iteration, step) = match f {
+            FaultProof::DoubleCandidate { first, .. } => (
+                &first.generator,
+                first.height,
+                first.iteration,
+                Step::Proposal,
+            ),
+            FaultProof::DoubleVote { first, .. } => (
+                &first.signer,
+                first.header.round,
+                first.header.iteration,
+                match first.header.step {
+                    RVoteStep::Validation => Step::Validation,
+                    RVoteStep::Ratification => Step::Ratification,
+                },
+            ),
+        };
+        Ok(Sent::FaultProof {
+            offender: Big(self.index_of(offender)? as u64),
+            round: Big(round),
+            iteration: Big(iteration.into()),
+            step,
+        })
     }
 
     fn sent_vote(&self, v: &SignedVote) -> Sent {
@@ -639,7 +661,9 @@ impl Adapter for SaNode {
         let (genesis, ring, keys) = match cached {
             Some(setup) => setup,
             None => {
-                let keys: Vec<Keypair> = (0..n as u32).map(Keypair::testnet).collect();
+                let keys: Vec<Keypair> = (0..n as u32)
+                    .map(|i| Keypair::testnet(i).with_memo())
+                    .collect();
                 let mut genesis = Genesis::testnet(n as u32, 1, params, 1_000);
                 genesis.seed = config.sortition.seed;
                 genesis.provisioners = config
@@ -901,6 +925,7 @@ impl SaNode {
                 )
             }
             Event::Vote {
+                iteration: i,
                 step,
                 value,
                 signer,
@@ -909,6 +934,8 @@ impl SaNode {
                 if from >= self.keys.len() {
                     return Err(format!("Vote: no provisioner {}", signer.0));
                 }
+                let iteration =
+                    u8::try_from(i.0).map_err(|_| format!("Vote: iteration {} too large", i.0))?;
                 let vote = self.real_vote(tip, iteration, value)?;
                 let header = VoteHeader {
                     prev_hash: self.node()?.tip_hash(),

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The format this crate writes and reads (`#meta.format_version`).
-pub const FORMAT_VERSION: &str = "sa-conformance/2";
+pub const FORMAT_VERSION: &str = "sa-conformance/3";
 
 /// An integer in ITF form (`{"#bigint": "n"}`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -189,10 +189,14 @@ pub enum Event {
         /// Its Success attestation.
         attestation: Attestation,
     },
-    /// A single vote of the node's current slot from `signer`, a provisioner that is not a
-    /// member of that step's committee (TALLY-2: it must not count; the model has no such
-    /// message, so the node must send nothing and stay as it was).
+    /// A single vote of the node's current round from `signer` that the model has no message
+    /// for, so that the node must stay as it was: a provisioner that is not a member of that
+    /// step's committee (TALLY-2: it must not count, nothing is output), or a member whose vote
+    /// of that step the node already counted, now on another value (TALLY-3: it must not
+    /// count; SLASH-4: the node outputs a fault proof).
     Vote {
+        /// The iteration.
+        iteration: Big,
         /// The step.
         step: VoteStep,
         /// The value.
@@ -209,7 +213,8 @@ pub enum Event {
     Crash,
 }
 
-/// A message the node under test must send at this step.
+/// An output of the node under test at this step: a message it must send, or evidence it
+/// must record.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "tag", content = "value")]
 pub enum Sent {
@@ -230,6 +235,18 @@ pub enum Sent {
         block: String,
         /// Whether it passes validation.
         valid: bool,
+    },
+    /// A fault proof it records (SLASH-4), kept for its next candidate: two different signed
+    /// messages of `offender` for one (round, iteration, step); `Proposal` for two candidates.
+    FaultProof {
+        /// The provisioner who equivocated.
+        offender: Big,
+        /// Round.
+        round: Big,
+        /// Iteration.
+        iteration: Big,
+        /// Step (`Proposal`: a double candidate).
+        step: Step,
     },
 }
 
@@ -303,14 +320,15 @@ pub fn read(text: &str) -> Result<itf::Trace<TraceState>, String> {
             "#meta.format_version is {version:?}; this reader knows {FORMAT_VERSION:?}"
         ));
     }
-    if let Some(states) = raw.get("states").and_then(|s| s.as_array()) {
-        // Decode state by state first, to name the state that is wrong.
-        for (k, s) in states.iter().enumerate() {
+    let states = raw.get("states").and_then(|s| s.as_array()).cloned();
+    itf::trace_from_value::<TraceState>(raw).map_err(|e| {
+        // Decode state by state to name the state that is wrong.
+        for (k, s) in states.iter().flatten().enumerate() {
             let one = serde_json::json!({"#meta": {}, "states": [s]});
             if let Err(e) = itf::trace_from_value::<TraceState>(one) {
-                return Err(format!("states[{k}]: {e}"));
+                return format!("states[{k}]: {e}");
             }
         }
-    }
-    itf::trace_from_value::<TraceState>(raw).map_err(|e| e.to_string())
+        e.to_string()
+    })
 }

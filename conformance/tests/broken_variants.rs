@@ -47,6 +47,18 @@ const VARIANTS: &[(&str, &str, &str, &str)] = &[
         "let is_gen = it.draw.generator != Some(me);",
     ),
     (
+        "an equivocating vote not turned into a fault proof (it is only dropped)",
+        "impl/src/node/tally.rs",
+        "                let first = sigs.remove(&v.signer).expect(\"first vote kept\");\n                return self.record_fault(FaultProof::DoubleVote { first, second: v });",
+        "                return;",
+    ),
+    (
+        "a second candidate of one generator not turned into a fault proof",
+        "impl/src/node/messages.rs",
+        "            return self.record_fault(proof);\n        }\n",
+        "            let _ = proof;\n            return;\n        }\n",
+    ),
+    (
         "gen(i+1) not excluded from the committees",
         "impl/src/node/draws.rs",
         "                params.max_iterations,\n",

@@ -192,7 +192,9 @@ fn every_non_member_vote_of_the_suites_reaches_the_membership_check() {
             probes += t
                 .states
                 .iter()
-                .filter(|s| matches!(s.value.event, Event::Vote { .. }))
+                .filter(|s| {
+                    matches!(s.value.event, Event::Vote { .. }) && s.value.sent.0.is_empty()
+                })
                 .count();
         }
         let mut a = SaNode::default();
@@ -209,6 +211,55 @@ fn every_non_member_vote_of_the_suites_reaches_the_membership_check() {
             "{preset}: {probes} non-member votes, rejections {:?}",
             a.rejected
         );
+    }
+}
+
+/// The equivocation probes (SLASH-4): each suite holds traces ending in a second candidate,
+/// a second Validation vote and a second Ratification vote of one author, each expecting a
+/// fault proof against that author and nothing else; sa-node outputs exactly that (a node
+/// that only drops the second message fails them: conformance/tests/broken_variants.rs).
+#[test]
+fn every_equivocation_probe_ends_in_the_fault_proof_it_expects() {
+    for preset in ["default", "byzantine"] {
+        let dir =
+            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/traces")).join(preset);
+        let mut kinds = std::collections::BTreeMap::new();
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|f| f.unwrap().path())
+            .collect();
+        files.sort();
+        let mut a = SaNode::default();
+        let config = Config::preset(preset).unwrap();
+        for f in files {
+            let name = f.file_name().unwrap().to_string_lossy().to_string();
+            let Some(kind) = name.strip_prefix("equivocation-") else {
+                continue;
+            };
+            let kind = kind.split('-').next().unwrap().to_string();
+            let t = read(&std::fs::read_to_string(&f).unwrap()).unwrap();
+            let states: Vec<_> = t.states.into_iter().map(|s| s.value).collect();
+            let last = states.last().unwrap();
+            assert!(
+                matches!(&last.sent.0[..], [Sent::FaultProof { .. }]),
+                "{name}: {:?}",
+                last.sent
+            );
+            let node: usize = t.meta.other["node"].parse().unwrap();
+            assert_eq!(
+                replay(&mut a, &config, node, &states),
+                Ok(Ok(states.len() - 1)),
+                "{name}"
+            );
+            *kinds.entry(kind).or_insert(0) += 1;
+        }
+        eprintln!("{preset}: equivocation probes {kinds:?}");
+        for kind in ["candidate", "validation", "ratification"] {
+            assert!(
+                kinds.get(kind).copied().unwrap_or(0) >= 2,
+                "{preset}: {kinds:?}"
+            );
+        }
     }
 }
 

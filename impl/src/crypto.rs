@@ -3,7 +3,7 @@
 //! ciphersuite so that votes on one message aggregate safely (every genesis key carries a proof
 //! of possession, checked when the genesis is loaded).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -93,7 +93,12 @@ pub struct Keypair {
     sk: bls::SecretKey,
     /// The public key.
     pub public: PublicKey,
+    /// With [`Keypair::with_memo`]: signatures made, by digest, shared by every clone.
+    memo: Option<SignMemo>,
 }
+
+/// Signatures a [`Keypair`] made, by digest.
+type SignMemo = Arc<Mutex<HashMap<Vec<u8>, Signature>>>;
 
 impl fmt::Debug for Keypair {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -112,7 +117,20 @@ impl Keypair {
     pub fn from_seed(seed: &[u8; 32]) -> Keypair {
         let sk = bls::SecretKey::key_gen(seed, &[]).expect("32 bytes of key material suffice");
         let public = PublicKey(sk.sk_to_pk().compress());
-        Keypair { sk, public }
+        Keypair {
+            sk,
+            public,
+            memo: None,
+        }
+    }
+
+    /// This key, remembering every signature it makes (by digest) in a memo shared by all its
+    /// clones: BLS signatures are deterministic, so the signature is the same, made once. For
+    /// a harness that runs many nodes with the same key on the same messages (the conformance
+    /// replay); the memo grows without bound: not for a live node.
+    pub fn with_memo(mut self) -> Keypair {
+        self.memo = Some(Arc::default());
+        self
     }
 
     /// The deterministic testnet key of provisioner `index` (never for real stake).
@@ -127,7 +145,18 @@ impl Keypair {
 
     /// Signs a 32-byte digest.
     pub fn sign(&self, digest: &[u8]) -> Signature {
-        Signature(self.sk.sign(digest, DST_SIG, &[]).compress())
+        let make = || Signature(self.sk.sign(digest, DST_SIG, &[]).compress());
+        let Some(memo) = &self.memo else {
+            return make();
+        };
+        if let Some(s) = memo.lock().ok().and_then(|m| m.get(digest).copied()) {
+            return s;
+        }
+        let s = make();
+        if let Ok(mut m) = memo.lock() {
+            m.insert(digest.to_vec(), s);
+        }
+        s
     }
 
     /// The proof of possession of this key: a signature of the key bytes under [`DST_POP`].

@@ -207,3 +207,21 @@ fn a_memoized_key_ring_still_rejects_what_does_not_verify() {
             .is_err());
     }
 }
+
+/// A key with a signing memo (the conformance replay's) signs exactly as the plain key, for
+/// every digest, the first time and from the memo, in every clone; the memo is per key.
+#[test]
+fn a_memoized_key_signs_as_the_plain_key() {
+    let plain = sa_node::crypto::Keypair::testnet(0);
+    let memo = sa_node::crypto::Keypair::testnet(0).with_memo();
+    let other = sa_node::crypto::Keypair::testnet(1).with_memo();
+    let clone = memo.clone();
+    for round in 0..2 {
+        for d in 0u8..4 {
+            let digest = [d; 32];
+            assert_eq!(memo.sign(&digest), plain.sign(&digest), "round {round}");
+            assert_eq!(clone.sign(&digest), plain.sign(&digest));
+            assert_ne!(other.sign(&digest), plain.sign(&digest));
+        }
+    }
+}
