@@ -253,6 +253,50 @@ pub fn label_classes(before: &sa_model::state::Node, after: &sa_model::state::No
         .collect()
 }
 
+/// The ledger classes of a transition at node `p`: what the blocks it accepted (or dropped,
+/// in a fallback) did to its ledger at the tip, for any provisioner: `Ledger(warning)` (a soft
+/// fault counted without suspension), `Ledger(soft-slash)` (stake moved to locked, SLASH-2),
+/// `Ledger(hard-slash)` (SLASH-4), `Ledger(fault-reset)` (REW-3), `Ledger(rollback)` (a
+/// penalty undone with the blocks a fallback drops).
+pub fn ledger_classes(
+    model: &SaModel,
+    before: &sa_model::state::Node,
+    after: &sa_model::state::Node,
+) -> Vec<String> {
+    if before.chain.len() == after.chain.len()
+        && before
+            .chain
+            .iter()
+            .zip(&after.chain)
+            .all(|(a, b)| (a.iteration, a.variant, a.failed) == (b.iteration, b.variant, b.failed))
+    {
+        return vec![];
+    }
+    let (a, b) = (
+        &model.node_context(before).ledger,
+        &model.node_context(after).ledger,
+    );
+    let mut out = BTreeSet::new();
+    for q in 0..model.n() {
+        if b.hard_faults[q] > a.hard_faults[q] {
+            out.insert("hard-slash");
+        }
+        if b.locked[q] > a.locked[q] {
+            out.insert("soft-slash");
+        }
+        if b.faults[q] > a.faults[q] && b.suspended_until[q] == a.suspended_until[q] {
+            out.insert("warning");
+        }
+        if b.faults[q] == 0 && a.faults[q] > 0 && b.locked[q] >= a.locked[q] {
+            out.insert("fault-reset");
+        }
+        if b.locked[q] < a.locked[q] || b.hard_faults[q] < a.hard_faults[q] {
+            out.insert("rollback");
+        }
+    }
+    out.into_iter().map(|c| format!("Ledger({c})")).collect()
+}
+
 /// A run: the actions from the initial state.
 pub type Run = Vec<Action>;
 
@@ -317,6 +361,7 @@ pub fn project_probes(
             if usize::from(q) == p {
                 classes.insert(class(model, p, &state.nodes[p], &e));
                 classes.extend(label_classes(&state.nodes[p], &next.nodes[p]));
+                classes.extend(ledger_classes(model, &state.nodes[p], &next.nodes[p]));
                 let before: HashSet<&Msg> = state.pool.iter().collect();
                 let mut out: Vec<Sent> = next
                     .pool
@@ -610,7 +655,10 @@ pub fn class_runs(model: &SaModel) -> Found {
                 let p = usize::from(p);
                 let c = class(model, p, &state.nodes[p], &e);
                 found.entry(c).or_insert((p, i, a));
-                for c in label_classes(&state.nodes[p], &next.nodes[p]) {
+                for c in label_classes(&state.nodes[p], &next.nodes[p])
+                    .into_iter()
+                    .chain(ledger_classes(model, &state.nodes[p], &next.nodes[p]))
+                {
                     found.entry(c).or_insert((p, i, a));
                 }
             }

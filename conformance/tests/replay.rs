@@ -289,3 +289,19 @@ fn the_generators_reward_resets_its_fault_count_in_model_and_node() {
     assert!(failures.is_empty(), "{failures:?}");
     assert!(passed > 900);
 }
+
+/// The ledger classes reach the checked-in default suite: some trace shows a hard slash
+/// (a block carrying a Fail(Invalid) attestation: SLASH-4) and some a soft slash (SLASH-2),
+/// and the suite passes (conformance/tests/suite.rs), so sa-node's ledger agrees on both.
+#[test]
+fn the_default_suite_holds_a_hard_and_a_soft_slash() {
+    let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/traces/default"));
+    let (mut hard, mut soft) = (0, 0);
+    for f in std::fs::read_dir(&dir).unwrap() {
+        let t = read(&std::fs::read_to_string(f.unwrap().path()).unwrap()).unwrap();
+        let last = &t.states.last().unwrap().value.node.ledger;
+        hard += usize::from(last.iter().any(|b| b.hard_faults.0 > 0));
+        soft += usize::from(last.iter().any(|b| b.locked.0 > 0));
+    }
+    assert!(hard > 0 && soft > 1, "hard {hard}, soft {soft}");
+}
