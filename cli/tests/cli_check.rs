@@ -264,7 +264,7 @@ fn export_then_conform_passes_and_bad_traces_fail_with_the_file_named() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(
-        text.contains("coverage: 17 of 17 reachable classes"),
+        text.contains("coverage: 18 of 18 reachable classes"),
         "{text}"
     );
     let (code, text, _) = run(&["conform", out.to_str().unwrap()]);
