@@ -31,8 +31,9 @@ pub struct Args {
     /// TOML configuration file to check instead of a preset (see README.md for the fields).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Enable a mutation (broken variant) on top of the preset or file; repeatable.
-    #[arg(long = "mutation", value_name = "NAME")]
+    /// Enable a mutation (broken variant) on top of the preset or file; repeatable (the
+    /// names, and the property each breaks: --help).
+    #[arg(long = "mutation", value_name = "NAME", long_help = mutation_help())]
     mutations: Vec<String>,
     /// Worker threads (default: all cores).
     #[arg(long)]
@@ -66,6 +67,24 @@ pub struct Args {
     print_config: bool,
 }
 
+/// `--mutation`'s long help: every mutation with the property it is shown to violate and the
+/// preset it is shown on (spec/properties.md).
+fn mutation_help() -> String {
+    let mut out = String::from(
+        "Enable a mutation (broken variant) on top of the preset or file; repeatable. Each is \
+         shown to violate one property (model/tests/model_mutations.rs), on this preset:\n",
+    );
+    for (m, property, _) in sa_model::mutations::INTENDED {
+        let preset = match m {
+            sa_model::Mutation::DuskTwoEligible => "two-eligible",
+            sa_model::Mutation::DuskAsyncOwnVote => "byzantine",
+            _ => "default",
+        };
+        out.push_str(&format!("  {:<34} {property} ({preset})\n", m.name()));
+    }
+    out
+}
+
 fn load(args: &Args) -> Result<Config, ConfigError> {
     let mut config = match &args.config {
         Some(path) => {
@@ -74,7 +93,19 @@ fn load(args: &Args) -> Result<Config, ConfigError> {
                 origin: origin.clone(),
                 message: format!("cannot read file: {e}"),
             })?;
-            Config::from_toml_str(&text, &origin)?
+            let mut c = Config::from_toml_str(&text, &origin)?;
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_else(|| origin.clone());
+            if c.name.is_empty() {
+                c.name = stem;
+            } else if Config::preset(&c.name).is_some_and(|p| p != c) {
+                // A preset printed with --print-config and then edited: say so, never report
+                // the preset's name for other parameters.
+                c.name = format!("{} (edited, {origin})", c.name);
+            }
+            c
         }
         None => Config::preset(&args.preset).ok_or_else(|| ConfigError::UnknownPreset {
             name: args.preset.clone(),

@@ -155,6 +155,52 @@ fn bad_input_gives_exit_2_naming_the_field() {
     let (code, _, err) = sa(&["check", "--preset", "mainnet"]);
     assert_eq!(code, 2);
     assert!(err.contains("protocol.max_iterations"), "{err}");
+
+    // M above SM: refused, naming the field and both values.
+    std::fs::write(
+        &path,
+        text.replace("majority = 3", "").replace(
+            "[protocol]\n",
+            "[protocol]\nsupermajority = 3\nmajority = 4\n",
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = sa(&["check", "--config", path.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("protocol.majority") && err.contains("M = 4") && err.contains("SM = 3"),
+        "{err}"
+    );
+
+    // --help lists every mutation with the property it breaks and its preset.
+    let (code, help, _) = sa(&["check", "--help"]);
+    assert_eq!(code, 0);
+    for m in sa_model::Mutation::ALL {
+        assert!(help.contains(&m.name()), "{} missing from --help", m.name());
+    }
+    assert!(help.contains("SAFE-FINAL-AGREEMENT (byzantine)"), "{help}");
+}
+
+#[test]
+fn a_config_file_is_named_after_itself_and_an_edited_preset_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, text, _) = sa(&["check", "--preset", "tiny", "--print-config"]);
+    // No name: the file's stem.
+    let path = dir.path().join("my-run.toml");
+    std::fs::write(&path, text.replace("name = \"tiny\"\n", "")).unwrap();
+    let (code, out, err) = sa(&["check", "--config", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("configuration `my-run`"), "{out}");
+    // The preset's name on other parameters: marked as edited, with the file.
+    let edited = dir.path().join("edited.toml");
+    std::fs::write(&edited, text.replace("seed = 5", "seed = 6")).unwrap();
+    let (_, out, _) = sa(&["check", "--config", edited.to_str().unwrap()]);
+    assert!(out.contains("configuration `tiny (edited,"), "{out}");
+    // The preset unchanged: its own name.
+    let same = dir.path().join("same.toml");
+    std::fs::write(&same, &text).unwrap();
+    let (_, out, _) = sa(&["check", "--config", same.to_str().unwrap()]);
+    assert!(out.contains("configuration `tiny`,"), "{out}");
 }
 
 #[test]
@@ -349,4 +395,17 @@ fn the_suite_runs_through_the_json_lines_adapter_too() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["passed"], 0);
     assert!(v["failures"].to_string().contains("adapter"), "{v}");
+}
+
+/// `sa degrade` refuses a plot path in a missing directory before running any testnet.
+#[test]
+fn degrade_refuses_a_plot_in_a_missing_directory_before_any_run() {
+    let (code, out, err) = sa(&["degrade", "--plot", "/nonexistent/dir/x.png"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("/nonexistent/dir") && err.contains("does not exist"),
+        "{err}"
+    );
+    assert!(!err.contains("absent ..."), "a run started: {err}");
+    assert!(out.is_empty());
 }

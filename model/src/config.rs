@@ -25,7 +25,9 @@ pub const LUX_PER_UNIT: u64 = 1_000_000_000;
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// Name shown in reports.
+    /// Name shown in reports (optional in a file: `sa check --config F` names it after the
+    /// file's stem, so an edited preset never reports the preset's name).
+    #[serde(default)]
     pub name: String,
     /// Protocol parameters (spec/protocol.md).
     pub protocol: ProtocolParams,
@@ -404,6 +406,17 @@ impl Config {
                     format!("{value} credits can never be met by a committee of C = {c} credits"),
                 );
             }
+        }
+        if self.majority() > self.supermajority() {
+            return err(
+                "protocol.majority",
+                format!(
+                    "M = {} credits is more than SM = {} (a Fail would need more credits than a \
+                     Success; spec/protocol.md: SM = C - floor(C/3) >= M = floor(C/2) + 1)",
+                    self.majority(),
+                    self.supermajority()
+                ),
+            );
         }
         if p.max_iterations == 0 {
             return err("protocol.max_iterations", "must be at least 1".into());
