@@ -65,6 +65,10 @@ pub struct Args {
     /// Print the configuration being checked as TOML and exit (a starting point for --config).
     #[arg(long)]
     print_config: bool,
+    /// Counterexamples in full: every node's belief after every step (by default a step
+    /// shows only the nodes whose belief it changed).
+    #[arg(long)]
+    full: bool,
 }
 
 /// `--mutation`'s long help: every mutation with the property it is shown to violate and the
@@ -257,7 +261,7 @@ pub fn run(args: Args) -> u8 {
             }
         }
     } else {
-        print!("{}", table(&report));
+        print!("{}", table(&report, args.full));
     }
     report.verdict.exit_code()
 }
@@ -273,7 +277,7 @@ fn status_text(s: Status) -> &'static str {
 }
 
 /// The human report: verdict, bounds, property table, counterexamples, verdict again.
-pub fn table(r: &CheckReport) -> String {
+pub fn table(r: &CheckReport, full: bool) -> String {
     let mut out = String::new();
     let mutations = if r.config.mutations.is_empty() {
         "none (reference protocol)".to_string()
@@ -353,16 +357,43 @@ pub fn table(r: &CheckReport) -> String {
                 cx.steps.len(),
                 if cx.shortest { ", shortest found" } else { "" }
             ));
-            out.push_str("   0. initial state\n");
+            if !full {
+                out.push_str(
+                    "  (each step: who acted and what it did, then only the beliefs it changed; \
+                     --full for every node at every step)\n",
+                );
+            }
+            out.push_str(
+                "   0. initial state (a node skips the steps in which it has nothing to do: \
+                 not gen(i), not a member of the step's committee)\n",
+            );
             for b in &cx.initial {
                 out.push_str(&format!("        {b}\n"));
             }
+            let mut before = &cx.initial;
             for s in &cx.steps {
                 out.push_str(&format!("  {:>2}. {}\n", s.index, s.description));
-                for b in &s.beliefs {
+                let changed: Vec<&String> = s
+                    .beliefs
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, b)| full || before.get(*k) != Some(*b))
+                    .map(|(_, b)| b)
+                    .collect();
+                if changed.is_empty() {
+                    out.push_str("        (no node's belief changed)\n");
+                }
+                for b in changed {
                     out.push_str(&format!("        {b}\n"));
                 }
+                before = &s.beliefs;
             }
+            out.push_str(&format!(
+                "  => {} VIOLATED after step {}: {}\n",
+                p.id,
+                cx.steps.len(),
+                p.statement
+            ));
         }
     }
     let verdict = match r.verdict {

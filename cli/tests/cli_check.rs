@@ -107,6 +107,42 @@ fn a_mutation_gives_exit_1_and_a_counterexample() {
     assert!(out.contains("VIOLATED"));
     assert!(out.contains("Counterexample for SAFE-VOTE-UNIQUE"));
     assert!(out.contains("votes AGAIN in Validation"));
+    assert!(
+        out.contains("=> SAFE-VOTE-UNIQUE VIOLATED after step"),
+        "{out}"
+    );
+    // By default a step lists only the beliefs it changed; --full lists every node each time.
+    let beliefs = |text: &str| {
+        text.lines()
+            .skip_while(|l| !l.starts_with("Counterexample"))
+            .filter(|l| l.starts_with("        P"))
+            .count()
+    };
+    let (_, full, _) = sa(&[
+        "check",
+        "--preset",
+        "tiny",
+        "--mutation",
+        "double-vote",
+        "--full",
+    ]);
+    // Numbered entries: the initial state (0) and each step.
+    let entries = out
+        .lines()
+        .filter(|l| {
+            l.trim_start()
+                .split('.')
+                .next()
+                .is_some_and(|n| n.parse::<u32>().is_ok())
+        })
+        .count();
+    assert!(entries > 2, "{out}");
+    // 4 nodes: every node at every entry in full; in the compact form the initial 4, then
+    // only the nodes a step changed (the late re-vote changes nobody's belief: said so).
+    assert_eq!(beliefs(&full), 4 * entries, "{full}");
+    assert!(beliefs(&out) < beliefs(&full), "{out}");
+    assert!(beliefs(&out) >= 4, "{out}");
+    assert!(out.contains("(no node's belief changed)"), "{out}");
 }
 
 #[test]

@@ -161,13 +161,16 @@ pub fn describe(m: &SaModel, before: &State, action: &Action) -> String {
             let Value::Valid(v) = att.value else {
                 return format!("{at}: falls back");
             };
-            let label = node.chain[h - 1..]
-                .iter()
-                .map(|e| e.label)
-                .max()
-                .map_or(String::new(), |l| {
-                    format!(" (reverting blocks up to {})", crate::render::label(l))
-                });
+            let reverted: Vec<String> = (h..=node.chain.len())
+                .map(|k| {
+                    format!(
+                        "{} ({})",
+                        block_name(node.block_at(k)),
+                        crate::render::label(node.chain[k - 1].label)
+                    )
+                })
+                .collect();
+            let label = format!(", reverting {}", reverted.join(", "));
             format!(
                 "{} falls back: replaces {} by {} (iteration {}) at height {height}{label}",
                 who(p),
