@@ -71,6 +71,22 @@ pub struct Args {
     full: bool,
 }
 
+/// ", N/min, ETA 3m 20s" after `done` of `total` parts in `elapsed` (nothing before the
+/// first part is done: no rate to estimate from).
+pub fn eta(elapsed: Duration, done: usize, total: usize) -> String {
+    if done == 0 || done >= total {
+        return String::new();
+    }
+    let secs = elapsed.as_secs_f64().max(1e-3);
+    let left = (secs / done as f64 * (total - done) as f64).round() as u64;
+    format!(
+        ", {:.1}/min, ETA {}m {:02}s",
+        done as f64 * 60.0 / secs,
+        left / 60,
+        left % 60
+    )
+}
+
 /// `--mutation`'s long help: every mutation with the property it is shown to violate and the
 /// preset it is shown on (spec/properties.md).
 fn mutation_help() -> String {
@@ -217,10 +233,14 @@ pub fn run(args: Args) -> u8 {
     } else {
         None
     };
+    let started = std::time::Instant::now();
     let report = if args.all_draws {
         sa_model::check::check_all_draws(&config, &opts, &mut |done, total| {
             if let Some(bar) = &bar {
-                bar.set_message(format!("draw class {done} of {total}"));
+                bar.set_message(format!(
+                    "draw class {done} of {total}{}",
+                    eta(started.elapsed(), done, total)
+                ));
                 bar.tick();
             }
         })
@@ -228,8 +248,9 @@ pub fn run(args: Args) -> u8 {
         sa_model::check::check_seeds(&config, from, to, &opts, &mut |done, total| {
             if let Some(bar) = &bar {
                 bar.set_message(format!(
-                    "seed {} ({done} of {total} done)",
-                    from + done as u64
+                    "seed {} ({done} of {total} done{})",
+                    from + done as u64,
+                    eta(started.elapsed(), done, total)
                 ));
                 bar.tick();
             }
@@ -404,4 +425,18 @@ pub fn table(r: &CheckReport, full: bool) -> String {
     };
     out.push_str(&format!("\n{verdict}\n"));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eta_extrapolates_the_rate_so_far() {
+        assert_eq!(eta(Duration::from_secs(10), 0, 5), "");
+        assert_eq!(eta(Duration::from_secs(10), 5, 5), "");
+        // 2 parts in 60 s: 2.0/min, 8 left at 30 s each: 4 minutes.
+        assert_eq!(eta(Duration::from_secs(60), 2, 10), ", 2.0/min, ETA 4m 00s");
+        assert_eq!(eta(Duration::from_secs(10), 1, 3), ", 6.0/min, ETA 0m 20s");
+    }
 }
