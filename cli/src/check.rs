@@ -69,6 +69,65 @@ pub struct Args {
     /// shows only the nodes whose belief it changed).
     #[arg(long)]
     full: bool,
+    /// Also print the path to each witness reached (as found, not shortened), in the same
+    /// form as counterexamples.
+    #[arg(long)]
+    witnesses: bool,
+}
+
+/// A counterexample or witness path: the numbered steps in the spec's words, each followed by
+/// the beliefs it changed (every node's with `full`), and a closing line tying it to `p`.
+fn path(
+    out: &mut String,
+    title: &str,
+    outcome: &str,
+    p: &sa_model::PropertyReport,
+    cx: &sa_model::report::Counterexample,
+    full: bool,
+) {
+    out.push_str(&format!(
+        "\n{title} for {} ({} steps{}):\n",
+        p.id,
+        cx.steps.len(),
+        if cx.shortest { ", shortest found" } else { "" }
+    ));
+    if !full {
+        out.push_str(
+            "  (each step: who acted and what it did, then only the beliefs it changed; \
+             --full for every node at every step)\n",
+        );
+    }
+    out.push_str(
+        "   0. initial state (a node skips the steps in which it has nothing to do: \
+         not gen(i), not a member of the step's committee)\n",
+    );
+    for b in &cx.initial {
+        out.push_str(&format!("        {b}\n"));
+    }
+    let mut before = &cx.initial;
+    for s in &cx.steps {
+        out.push_str(&format!("  {:>2}. {}\n", s.index, s.description));
+        let changed: Vec<&String> = s
+            .beliefs
+            .iter()
+            .enumerate()
+            .filter(|(k, b)| full || before.get(*k) != Some(*b))
+            .map(|(_, b)| b)
+            .collect();
+        if changed.is_empty() {
+            out.push_str("        (no node's belief changed)\n");
+        }
+        for b in changed {
+            out.push_str(&format!("        {b}\n"));
+        }
+        before = &s.beliefs;
+    }
+    out.push_str(&format!(
+        "  => {} {outcome} after step {}: {}\n",
+        p.id,
+        cx.steps.len(),
+        p.statement
+    ));
 }
 
 /// ", N/min, ETA 3m 20s" after `done` of `total` parts in `elapsed` (nothing before the
@@ -282,7 +341,7 @@ pub fn run(args: Args) -> u8 {
             }
         }
     } else {
-        print!("{}", table(&report, args.full));
+        print!("{}", table(&report, args.full, args.witnesses));
     }
     report.verdict.exit_code()
 }
@@ -298,7 +357,7 @@ fn status_text(s: Status) -> &'static str {
 }
 
 /// The human report: verdict, bounds, property table, counterexamples, verdict again.
-pub fn table(r: &CheckReport, full: bool) -> String {
+pub fn table(r: &CheckReport, full: bool, witnesses: bool) -> String {
     let mut out = String::new();
     let mutations = if r.config.mutations.is_empty() {
         "none (reference protocol)".to_string()
@@ -370,51 +429,14 @@ pub fn table(r: &CheckReport, full: bool) -> String {
             p.statement
         ));
     }
-    for p in r.properties.iter().filter(|p| p.status == Status::Violated) {
+    for p in &r.properties {
+        let (title, outcome) = match p.status {
+            Status::Violated => ("Counterexample", "VIOLATED"),
+            Status::Witnessed if witnesses => ("Witness", "WITNESSED"),
+            _ => continue,
+        };
         if let Some(cx) = &p.counterexample {
-            out.push_str(&format!(
-                "\nCounterexample for {} ({} steps{}):\n",
-                p.id,
-                cx.steps.len(),
-                if cx.shortest { ", shortest found" } else { "" }
-            ));
-            if !full {
-                out.push_str(
-                    "  (each step: who acted and what it did, then only the beliefs it changed; \
-                     --full for every node at every step)\n",
-                );
-            }
-            out.push_str(
-                "   0. initial state (a node skips the steps in which it has nothing to do: \
-                 not gen(i), not a member of the step's committee)\n",
-            );
-            for b in &cx.initial {
-                out.push_str(&format!("        {b}\n"));
-            }
-            let mut before = &cx.initial;
-            for s in &cx.steps {
-                out.push_str(&format!("  {:>2}. {}\n", s.index, s.description));
-                let changed: Vec<&String> = s
-                    .beliefs
-                    .iter()
-                    .enumerate()
-                    .filter(|(k, b)| full || before.get(*k) != Some(*b))
-                    .map(|(_, b)| b)
-                    .collect();
-                if changed.is_empty() {
-                    out.push_str("        (no node's belief changed)\n");
-                }
-                for b in changed {
-                    out.push_str(&format!("        {b}\n"));
-                }
-                before = &s.beliefs;
-            }
-            out.push_str(&format!(
-                "  => {} VIOLATED after step {}: {}\n",
-                p.id,
-                cx.steps.len(),
-                p.statement
-            ));
+            path(&mut out, title, outcome, p, cx, full);
         }
     }
     let verdict = match r.verdict {

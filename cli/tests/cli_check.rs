@@ -445,3 +445,19 @@ fn degrade_refuses_a_plot_in_a_missing_directory_before_any_run() {
     assert!(!err.contains("absent ..."), "a run started: {err}");
     assert!(out.is_empty());
 }
+
+/// `--witnesses` prints the path to each witness reached, in the counterexamples' form;
+/// without it the report has none.
+#[test]
+fn witness_paths_are_printed_on_request() {
+    let (code, out, _) = sa(&["check", "--preset", "tiny", "--witnesses"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Witness for WIT-FALLBACK ("), "{out}");
+    assert!(
+        out.contains("=> WIT-FALLBACK WITNESSED after step"),
+        "{out}"
+    );
+    assert!(out.contains("falls back: replaces"), "{out}");
+    let (_, plain, _) = sa(&["check", "--preset", "tiny"]);
+    assert!(!plain.contains("Witness for"), "{plain}");
+}
