@@ -137,11 +137,36 @@ pub fn render_steps(
     for (k, (before, action)) in pairs.iter().enumerate() {
         let Some(action) = action else { continue };
         let after = pairs.get(k + 1).map(|(s, _)| s).unwrap_or(before);
+        let mut description = describe(model, before, action);
+        // A fallback that reverts a Final block: since which step the node held it Final.
+        if let Action::Node {
+            p,
+            event: crate::node::Event::Fallback { height, .. },
+        } = *action
+        {
+            let (p, h) = (usize::from(p), usize::from(height));
+            let node = &before.nodes[p];
+            if node.chain.get(h - 1).map(|e| e.label) == Some(crate::state::Label::Final) {
+                let id = node.block_at(h);
+                let since = pairs[..=k].iter().position(|(s, _)| {
+                    let n = &s.nodes[p];
+                    n.chain.len() >= h
+                        && n.block_at(h) == id
+                        && n.chain[h - 1].label == crate::state::Label::Final
+                });
+                if let Some(m) = since {
+                    description.push_str(&format!(
+                        "; {} was Final at P{p} since step {m}",
+                        crate::state::block_name(id)
+                    ));
+                }
+            }
+        }
         steps.push(Step {
             index: steps.len() + 1,
             actor: format!("P{}", action.actor()),
             action: serde_json::to_value(action).unwrap_or(serde_json::Value::Null),
-            description: describe(model, before, action),
+            description,
             beliefs: beliefs(model, after),
         });
     }

@@ -85,6 +85,15 @@ fn each_mutation_violates_its_property_on_the_default_preset() {
                 step.action
             );
         }
+        if id == "SAFE-FINAL-NO-REVERT" {
+            // The reverting step says which Final block it reverts and since when.
+            assert!(
+                cx.steps.iter().any(|s| s.description.contains("falls back")
+                    && s.description.contains("was Final at P")),
+                "{:#?}",
+                cx.steps.iter().map(|s| &s.description).collect::<Vec<_>>()
+            );
+        }
         assert!(
             r.mutations_without_effect.is_empty(),
             "{m:?} changed a decision"
