@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use sa_model::report::{Status, Verdict};
+use sa_model::report::{Counterexample, NodeView, Status, Verdict};
 use sa_model::{check, CheckOptions, CheckReport, Config, ConfigError};
 
 use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
@@ -73,16 +73,114 @@ pub struct Args {
     /// form as counterexamples.
     #[arg(long)]
     witnesses: bool,
+    /// After a violation, print the whole report (bounds, every property row, every
+    /// counterexample) instead of the story of the first violation.
+    #[arg(long)]
+    table: bool,
+    /// Write a message sequence chart (SVG) of the first violated property's counterexample,
+    /// or of the property named by --chart-for.
+    #[arg(long, value_name = "FILE.svg")]
+    chart: Option<PathBuf>,
+    /// The property whose path --chart draws: a violated property or a witness reached.
+    #[arg(long, value_name = "ID", requires = "chart")]
+    chart_for: Option<String>,
+    /// List every mutation: its name, what it breaks, the property it violates and the preset
+    /// it is shown on; then exit.
+    #[arg(long)]
+    list_mutations: bool,
 }
 
-/// A counterexample or witness path: the numbered steps in the spec's words, each followed by
-/// the beliefs it changed (every node's with `full`), and a closing line tying it to `p`.
+/// The tip of a chain as `NodeView::chain` writes it (`genesis <- B1.0:Attested` -> `B1.0`).
+fn tip(chain: &str) -> &str {
+    let last = chain.rsplit(" <- ").next().unwrap_or(chain);
+    last.split(':').next().unwrap_or(last)
+}
+
+/// `round R iteration I` of a place (`round 1 iteration 0 Proposal`), if it has one.
+fn iteration_of_place(place: &str) -> Option<String> {
+    let w: Vec<&str> = place.split(' ').collect();
+    (w.len() >= 4 && w[0] == "round" && w[2] == "iteration").then(|| w[..4].join(" "))
+}
+
+/// What changed in one node's belief, in one line (`Ratification`, `round 2 iteration 0
+/// Proposal; chain genesis <- B1.0:Attested`, `absent`).
+fn delta(before: Option<&NodeView>, after: &NodeView) -> Option<String> {
+    let mut parts = Vec::new();
+    if before.is_some_and(|b| b.alive) && !after.alive {
+        parts.push("absent".to_string());
+    }
+    if before.map(|b| &b.place) != Some(&after.place) {
+        let same_iteration = before.and_then(|b| iteration_of_place(&b.place))
+            == iteration_of_place(&after.place)
+            && iteration_of_place(&after.place).is_some();
+        let step = after.place.rsplit(' ').next().unwrap_or(&after.place);
+        parts.push(if same_iteration {
+            step.to_string()
+        } else {
+            after.place.clone()
+        });
+    }
+    if before.map(|b| &b.chain) != Some(&after.chain) {
+        parts.push(format!("chain {}", after.chain));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// The draws a path meets, once each: `round 1 iteration 0 on genesis: gen P0, ...`.
+fn draws_legend(cx: &Counterexample) -> Vec<String> {
+    let mut seen = Vec::new();
+    let all = std::iter::once(&cx.initial_views).chain(cx.steps.iter().map(|s| &s.views));
+    for views in all {
+        for v in views {
+            let Some(it) = iteration_of_place(&v.place) else {
+                continue;
+            };
+            if v.draws.is_empty() {
+                continue;
+            }
+            let line = format!("{it} on {}: {}", tip(&v.chain), v.draws);
+            if !seen.contains(&line) {
+                seen.push(line);
+            }
+        }
+    }
+    seen
+}
+
+/// The initial state, nodes with the same belief on one line.
+fn initial_lines(cx: &Counterexample) -> Vec<String> {
+    let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
+    for v in &cx.initial_views {
+        let what = if v.byzantine {
+            "Byzantine (no node state; may sign anything it is drawn for)".to_string()
+        } else {
+            format!(
+                "{}{}; chain {}",
+                if v.alive { "" } else { "[absent] " },
+                v.place,
+                v.chain
+            )
+        };
+        match groups.iter_mut().find(|(w, _)| *w == what) {
+            Some((_, names)) => names.push(&v.name),
+            None => groups.push((what, vec![&v.name])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(what, names)| format!("{}: {what}", names.join(" ")))
+        .collect()
+}
+
+/// A counterexample or witness path in the spec's words: the draws it meets, then one line
+/// per step (who acted, what it did, `=>` what that changed in its belief); with `full`,
+/// every node's whole belief after every step. Closes with a line tying it to `p`.
 fn path(
     out: &mut String,
     title: &str,
     outcome: &str,
     p: &sa_model::PropertyReport,
-    cx: &sa_model::report::Counterexample,
+    cx: &Counterexample,
     full: bool,
 ) {
     out.push_str(&format!(
@@ -91,36 +189,56 @@ fn path(
         cx.steps.len(),
         if cx.shortest { ", shortest found" } else { "" }
     ));
-    if !full {
+    if full {
         out.push_str(
-            "  (each step: who acted and what it did, then only the beliefs it changed; \
-             --full for every node at every step)\n",
+            "   0. initial state (a node skips the steps in which it has nothing to do: \
+             not gen(i), not a member of the step's committee)\n",
         );
-    }
-    out.push_str(
-        "   0. initial state (a node skips the steps in which it has nothing to do: \
-         not gen(i), not a member of the step's committee)\n",
-    );
-    for b in &cx.initial {
-        out.push_str(&format!("        {b}\n"));
-    }
-    let mut before = &cx.initial;
-    for s in &cx.steps {
-        out.push_str(&format!("  {:>2}. {}\n", s.index, s.description));
-        let changed: Vec<&String> = s
-            .beliefs
-            .iter()
-            .enumerate()
-            .filter(|(k, b)| full || before.get(*k) != Some(*b))
-            .map(|(_, b)| b)
-            .collect();
-        if changed.is_empty() {
-            out.push_str("        (no node's belief changed)\n");
-        }
-        for b in changed {
+        for b in &cx.initial {
             out.push_str(&format!("        {b}\n"));
         }
-        before = &s.beliefs;
+        for s in &cx.steps {
+            out.push_str(&format!("  {:>2}. {}\n", s.index, s.description));
+            for b in &s.beliefs {
+                out.push_str(&format!("        {b}\n"));
+            }
+        }
+    } else {
+        out.push_str("  draws met (seeded sortition, per round, iteration and parent):\n");
+        for d in draws_legend(cx) {
+            out.push_str(&format!("    {d}\n"));
+        }
+        out.push_str(
+            "   0. initial state (a node skips the steps in which it has nothing to do: not \
+             gen(i), not a member of the step's committee):\n",
+        );
+        for l in initial_lines(cx) {
+            out.push_str(&format!("        {l}\n"));
+        }
+        let mut before = &cx.initial_views;
+        for s in &cx.steps {
+            let changes: Vec<String> = s
+                .views
+                .iter()
+                .enumerate()
+                .filter_map(|(k, v)| {
+                    delta(before.get(k), v).map(|d| {
+                        if k == s.chart.actor {
+                            d
+                        } else {
+                            format!("{}: {d}", v.name)
+                        }
+                    })
+                })
+                .collect();
+            let changes = if changes.is_empty() {
+                "(no node's belief changed)".to_string()
+            } else {
+                format!("=> {}", changes.join("; "))
+            };
+            out.push_str(&format!("  {:>2}. {}  {changes}\n", s.index, s.description));
+            before = &s.views;
+        }
     }
     out.push_str(&format!(
         "  => {} {outcome} after step {}: {}\n",
@@ -154,18 +272,59 @@ fn mutation_help() -> String {
          shown to violate one property (model/tests/model_mutations.rs), on this preset:\n",
     );
     for (m, property, _) in sa_model::mutations::INTENDED {
-        let preset = match m {
-            sa_model::Mutation::DuskTwoEligible => "two-eligible",
-            sa_model::Mutation::DuskAsyncOwnVote => "byzantine",
-            _ => "default",
+        out.push_str(&format!("  {:<34} {property} ({})\n", m.name(), m.preset()));
+    }
+    out
+}
+
+/// `--list-mutations`: one row per mutation: name, what it breaks, the properties it is
+/// shown to violate and on which preset, and the command that shows it.
+pub fn mutation_list() -> String {
+    let mut out = String::from(
+        "Mutations (broken variants; each is shown to violate the properties listed, on the \
+         preset named, by model/tests/model_mutations.rs):\n\n",
+    );
+    for m in sa_model::Mutation::ALL {
+        let props: Vec<&str> = sa_model::mutations::INTENDED
+            .iter()
+            .filter(|(n, _, _)| *n == m)
+            .map(|(_, p, _)| *p)
+            .collect();
+        let preset = if m.preset() == "default" {
+            String::new()
+        } else {
+            format!(" --preset {}", m.preset())
         };
-        out.push_str(&format!("  {:<34} {property} ({preset})\n", m.name()));
+        out.push_str(&format!(
+            "{}\n    breaks:   {}\n    violates: {} (preset {})\n    run:      sa check{preset} --mutation {}\n",
+            m.name(),
+            m.summary(),
+            props.join(", "),
+            m.preset(),
+            m.name()
+        ));
     }
     out
 }
 
 fn load(args: &Args) -> Result<Config, ConfigError> {
-    let mut config = match &args.config {
+    load_config(
+        &args.preset,
+        args.config.as_deref(),
+        &args.mutations,
+        args.print_config,
+    )
+}
+
+/// The configuration a command names: a preset or a TOML file, plus mutations; validated
+/// (and, unless `print_only`, checked against the model's limits).
+pub fn load_config(
+    preset: &str,
+    file: Option<&std::path::Path>,
+    mutations: &[String],
+    print_only: bool,
+) -> Result<Config, ConfigError> {
+    let mut config = match file {
         Some(path) => {
             let origin = path.display().to_string();
             let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Parse {
@@ -186,12 +345,12 @@ fn load(args: &Args) -> Result<Config, ConfigError> {
             }
             c
         }
-        None => Config::preset(&args.preset).ok_or_else(|| ConfigError::UnknownPreset {
-            name: args.preset.clone(),
+        None => Config::preset(preset).ok_or_else(|| ConfigError::UnknownPreset {
+            name: preset.to_string(),
             known: Config::preset_names().join(", "),
         })?,
     };
-    for name in &args.mutations {
+    for name in mutations {
         let m = serde_json::from_value(serde_json::Value::String(name.clone())).map_err(|_| {
             ConfigError::Invalid {
                 field: "--mutation".into(),
@@ -210,7 +369,7 @@ fn load(args: &Args) -> Result<Config, ConfigError> {
         }
     }
     config.validate()?;
-    if !args.print_config {
+    if !print_only {
         config.check_model_limits()?;
     }
     Ok(config)
@@ -239,6 +398,16 @@ fn parse_seeds(s: &str) -> Result<(u64, u64), String> {
 
 /// Runs `sa check`; returns the process exit status.
 pub fn run(args: Args) -> u8 {
+    if args.list_mutations {
+        print!("{}", mutation_list());
+        return EXIT_OK;
+    }
+    if let Some(chart) = &args.chart {
+        if let Err(e) = crate::writable(chart) {
+            eprintln!("sa check: `--chart {}`: {e}", chart.display());
+            return EXIT_BAD_INPUT;
+        }
+    }
     let config = match load(&args) {
         Ok(c) => c,
         Err(e) => {
@@ -341,9 +510,67 @@ pub fn run(args: Args) -> u8 {
             }
         }
     } else {
-        print!("{}", table(&report, args.full, args.witnesses));
+        let view = View {
+            full: args.full,
+            witnesses: args.witnesses,
+            table: args.table,
+        };
+        print!("{}", table(&report, &view));
+    }
+    if let Some(file) = &args.chart {
+        match write_chart(&report, file, args.chart_for.as_deref()) {
+            Ok(what) => eprintln!("sa check: wrote the chart of {what} to {}", file.display()),
+            Err(e) => {
+                eprintln!("sa check: `--chart {}`: {e}", file.display());
+                if report.verdict == Verdict::Pass {
+                    return EXIT_BAD_INPUT;
+                }
+            }
+        }
     }
     report.verdict.exit_code()
+}
+
+/// Writes the chart of `id`'s path (default: the first violated property) to `file`; says
+/// which path it drew.
+fn write_chart(
+    report: &CheckReport,
+    file: &std::path::Path,
+    id: Option<&str>,
+) -> Result<String, String> {
+    let p = match id {
+        Some(id) => report
+            .property(id)
+            .ok_or_else(|| format!("`{id}` is not a property of this check"))?,
+        None => report
+            .properties
+            .iter()
+            .find(|p| p.status == Status::Violated)
+            .ok_or("no property is violated; name a witness with --chart-for")?,
+    };
+    let cx = p
+        .counterexample
+        .as_ref()
+        .ok_or_else(|| format!("{} has no path ({})", p.id, status_text(p.status)))?;
+    let (ending, what) = if p.status == Status::Violated {
+        (sa_model::chart::Ending::Violation, "counterexample")
+    } else {
+        (sa_model::chart::Ending::Witness, "witness")
+    };
+    let title = format!(
+        "{} {}: {} (configuration {})",
+        p.id,
+        if p.status == Status::Violated {
+            "VIOLATED"
+        } else {
+            "witnessed"
+        },
+        p.statement,
+        report.config.name
+    );
+    std::fs::write(file, sa_model::chart::svg(&title, cx, ending))
+        .map_err(|e| format!("cannot write: {e}"))?;
+    Ok(format!("the {what} for {}", p.id))
 }
 
 fn status_text(s: Status) -> &'static str {
@@ -356,8 +583,21 @@ fn status_text(s: Status) -> &'static str {
     }
 }
 
-/// The human report: verdict, bounds, property table, counterexamples, verdict again.
-pub fn table(r: &CheckReport, full: bool, witnesses: bool) -> String {
+/// How much of a report to print.
+#[derive(Default)]
+pub struct View {
+    /// Every node's whole belief after every step.
+    pub full: bool,
+    /// The paths to the witnesses too.
+    pub witnesses: bool,
+    /// The whole report even after a violation.
+    pub table: bool,
+}
+
+/// The human report. After a violation (unless `view.table`): the verdict, the violated
+/// properties, a one-line summary of the rest and the story of the first violation. Else:
+/// verdict, bounds, every property, the counterexamples, the verdict again.
+pub fn table(r: &CheckReport, view: &View) -> String {
     let mut out = String::new();
     let mutations = if r.config.mutations.is_empty() {
         "none (reference protocol)".to_string()
@@ -375,23 +615,13 @@ pub fn table(r: &CheckReport, full: bool, witnesses: bool) -> String {
         r.config.provisioners.len(),
         r.verdict.name()
     ));
-    for b in &r.bounds {
-        out.push_str(&format!("  {b}\n"));
-    }
-    out.push_str(&format!("mutations: {mutations}\n"));
-    if !r.mutations_without_effect.is_empty() {
-        out.push_str(&format!(
-            "NO EFFECT: mutation(s) {} never changed a decision in this search: the result says nothing about them\n",
-            r.mutations_without_effect.join(", ")
-        ));
-    }
     let draws = match (r.draw_classes, r.seeds) {
         (Some(k), _) => format!(" over {k} draw classes"),
         (None, Some([a, b])) => format!(" over the {} seeds {a}..={b}", b - a + 1),
         (None, None) => String::new(),
     };
-    out.push_str(&format!(
-        "search: {}{draws}; {} unique states, {} total, max depth {}, {:.2} s ({:.0} states/s, {} threads)\n\n",
+    let search = format!(
+        "search: {}{draws}; {} unique states, {} total, max depth {}, {:.2} s ({:.0} states/s, {} threads)\n",
         if r.exhaustive {
             "exhaustive (every reachable state visited)".to_string()
         } else {
@@ -403,7 +633,23 @@ pub fn table(r: &CheckReport, full: bool, witnesses: bool) -> String {
         r.seconds,
         r.states_per_second,
         r.threads
-    ));
+    );
+    if r.verdict == Verdict::Violated && !view.table {
+        story(&mut out, r, view, &mutations, &search);
+        return out;
+    }
+    for b in &r.bounds {
+        out.push_str(&format!("  {b}\n"));
+    }
+    out.push_str(&format!("mutations: {mutations}\n"));
+    if !r.mutations_without_effect.is_empty() {
+        out.push_str(&format!(
+            "NO EFFECT: mutation(s) {} never changed a decision in this search: the result says nothing about them\n",
+            r.mutations_without_effect.join(", ")
+        ));
+    }
+    out.push_str(&search);
+    out.push('\n');
     let w = r
         .properties
         .iter()
@@ -432,11 +678,11 @@ pub fn table(r: &CheckReport, full: bool, witnesses: bool) -> String {
     for p in &r.properties {
         let (title, outcome) = match p.status {
             Status::Violated => ("Counterexample", "VIOLATED"),
-            Status::Witnessed if witnesses => ("Witness", "WITNESSED"),
+            Status::Witnessed if view.witnesses => ("Witness", "WITNESSED"),
             _ => continue,
         };
         if let Some(cx) = &p.counterexample {
-            path(&mut out, title, outcome, p, cx, full);
+            path(&mut out, title, outcome, p, cx, view.full);
         }
     }
     let verdict = match r.verdict {
@@ -447,6 +693,47 @@ pub fn table(r: &CheckReport, full: bool, witnesses: bool) -> String {
     };
     out.push_str(&format!("\n{verdict}\n"));
     out
+}
+
+/// The report of a violation, story first: the violated properties, a summary of the rest,
+/// the first counterexample step by step, and where the rest is.
+fn story(out: &mut String, r: &CheckReport, view: &View, mutations: &str, search: &str) {
+    out.push_str(&format!("mutations: {mutations}\n{search}"));
+    let violated: Vec<&sa_model::PropertyReport> = r
+        .properties
+        .iter()
+        .filter(|p| p.status == Status::Violated)
+        .collect();
+    for p in &violated {
+        out.push_str(&format!("VIOLATED  {}: {}\n", p.id, p.statement));
+    }
+    let count = |f: &dyn Fn(&sa_model::PropertyReport) -> bool| {
+        r.properties.iter().filter(|p| f(p)).count()
+    };
+    let holds = count(&|p| p.status == Status::Holds);
+    let witnessed = count(&|p| p.status == Status::Witnessed);
+    let missing = count(&|p| p.status == Status::NotWitnessed);
+    let na = count(&|p| p.status == Status::NotApplicable);
+    out.push_str(&format!(
+        "({holds} other safety properties hold; {witnessed} witnesses witnessed, {missing} not \
+         witnessed, {na} not applicable; --table for every row and the bounds)\n"
+    ));
+    if let Some(first) = violated.first() {
+        if let Some(cx) = &first.counterexample {
+            path(out, "Counterexample", "VIOLATED", first, cx, view.full);
+        }
+    }
+    for p in violated.iter().skip(1) {
+        if let Some(cx) = &p.counterexample {
+            out.push_str(&format!(
+                "(counterexample for {}: {} steps; --table prints it, --chart FILE.svg \
+                 --chart-for {} draws it)\n",
+                p.id,
+                cx.steps.len(),
+                p.id
+            ));
+        }
+    }
 }
 
 #[cfg(test)]

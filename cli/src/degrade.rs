@@ -44,16 +44,8 @@ pub fn run(args: Args) -> u8 {
     let bound = crate::testnet::absence_bound(args.nodes, args.committee, stake);
     let max = args.max_absent.unwrap_or(bound + 1).min(args.nodes - 1);
     // Bad input before any work: the plot's directory must exist.
-    let dir = match args.plot.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if !dir.is_dir() {
-        eprintln!(
-            "sa degrade: --plot {}: the directory {} does not exist",
-            args.plot.display(),
-            dir.display()
-        );
+    if let Err(e) = crate::writable(&args.plot) {
+        eprintln!("sa degrade: --plot {}: {e}", args.plot.display());
         return EXIT_BAD_INPUT;
     }
     let mut rows: Vec<Summary> = Vec::new();

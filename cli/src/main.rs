@@ -11,6 +11,7 @@ mod campaign;
 mod check;
 mod conform;
 mod degrade;
+mod explore;
 mod export;
 mod genesis;
 mod inspect;
@@ -41,6 +42,8 @@ struct Cli {
 enum Command {
     /// Model-check a preset or configuration exhaustively against spec/properties.md.
     Check(check::Args),
+    /// Walk the model's state space in a browser (Stateright's Explorer), in the spec's words.
+    Explore(explore::Args),
     /// Export conformance traces (ITF JSON) from the model, covering every transition class.
     Export(export::Args),
     /// Replay conformance traces against sa-node and compare every step.
@@ -67,6 +70,22 @@ enum Command {
     Degrade(degrade::Args),
 }
 
+/// Checks before any work that `file` can be written: its directory exists and it is not a
+/// directory itself.
+pub fn writable(file: &std::path::Path) -> Result<(), String> {
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(format!("the directory {} does not exist", dir.display()));
+    }
+    if file.is_dir() {
+        return Err(format!("{} is a directory", file.display()));
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
@@ -74,6 +93,7 @@ fn main() -> ExitCode {
         Command::Node(args) => node::run(args),
         Command::Genesis(args) => genesis::run(args),
         Command::Export(args) => export::run(args),
+        Command::Explore(args) => explore::run(args),
         Command::Conform(args) => conform::run(args),
         Command::Adapter(args) => conform::adapter(args),
         Command::Testnet(args) => testnet::run(args),

@@ -111,13 +111,8 @@ fn a_mutation_gives_exit_1_and_a_counterexample() {
         out.contains("=> SAFE-VOTE-UNIQUE VIOLATED after step"),
         "{out}"
     );
-    // By default a step lists only the beliefs it changed; --full lists every node each time.
-    let beliefs = |text: &str| {
-        text.lines()
-            .skip_while(|l| !l.starts_with("Counterexample"))
-            .filter(|l| l.starts_with("        P"))
-            .count()
-    };
+    // By default each step is one line ending in what it changed in the actor's belief;
+    // --full lists every node's whole belief after every step.
     let (_, full, _) = sa(&[
         "check",
         "--preset",
@@ -126,23 +121,178 @@ fn a_mutation_gives_exit_1_and_a_counterexample() {
         "double-vote",
         "--full",
     ]);
-    // Numbered entries: the initial state (0) and each step.
-    let entries = out
+    let numbered = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| {
+                l.trim_start()
+                    .split('.')
+                    .next()
+                    .is_some_and(|n| n.parse::<u32>().is_ok())
+            })
+            .map(str::to_owned)
+            .collect()
+    };
+    let steps = numbered(&out);
+    assert!(steps.len() > 2, "{out}");
+    assert_eq!(numbered(&full).len(), steps.len(), "{full}");
+    let belief_lines = |text: &str| text.lines().filter(|l| l.starts_with("        P")).count();
+    // 4 nodes: every node after every step and in the initial state in full; compact: the
+    // initial state grouped, nothing else.
+    assert_eq!(belief_lines(&full), 4 * steps.len(), "{full}");
+    assert!(belief_lines(&out) <= 4, "{out}");
+    // Every step but the initial state says what it changed, or that it changed nothing (the
+    // late re-vote changes no belief).
+    for l in &steps[1..] {
+        assert!(
+            l.contains("  => ") || l.contains("(no node's belief changed)"),
+            "{l}"
+        );
+    }
+    assert!(out.contains("(no node's belief changed)"), "{out}");
+    assert!(out.contains("draws met (seeded sortition"), "{out}");
+}
+
+/// After a violation the report leads with the verdict and the violated properties, then the
+/// story of the first one; `--table` gives the whole report.
+#[test]
+fn a_violation_is_told_as_a_story_verdict_first() {
+    let (code, out, _) = sa(&["check", "--preset", "tiny", "--mutation", "double-vote"]);
+    assert_eq!(code, 1);
+    let first = out.lines().next().unwrap_or_default();
+    assert!(first.ends_with("verdict VIOLATED"), "{out}");
+    assert!(out.contains("VIOLATED  SAFE-VOTE-UNIQUE: "), "{out}");
+    assert!(out.contains("other safety properties hold"), "{out}");
+    // No property table, no bounds: the story is short.
+    assert!(
+        !out.contains("SAFE-FINAL-AGREEMENT          safety"),
+        "{out}"
+    );
+    assert!(
+        out.lines().count() < 45,
+        "{} lines:\n{out}",
+        out.lines().count()
+    );
+    let (code, table, _) = sa(&[
+        "check",
+        "--preset",
+        "tiny",
+        "--mutation",
+        "double-vote",
+        "--table",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        table.contains("SAFE-FINAL-AGREEMENT          safety   holds"),
+        "{table}"
+    );
+    assert!(table.contains("rounds: "), "the bounds: {table}");
+    assert!(
+        table.contains("Counterexample for SAFE-VOTE-UNIQUE"),
+        "{table}"
+    );
+}
+
+/// `--chart` writes the counterexample as a message sequence chart: one lane per provisioner,
+/// one mark per step, the violating step highlighted; `--chart-for` draws a witness path; a
+/// chart into a missing directory is refused before the search.
+#[test]
+fn chart_writes_the_counterexample_as_svg() {
+    let dir = std::env::temp_dir().join(format!("sa-chart-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("cx.svg");
+    let f = file.to_str().unwrap();
+    let (code, out, err) = sa(&[
+        "check",
+        "--preset",
+        "tiny",
+        "--mutation",
+        "double-vote",
+        "--chart",
+        f,
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("wrote the chart of the counterexample for SAFE-VOTE-UNIQUE"),
+        "{err}"
+    );
+    let svg = std::fs::read_to_string(&file).unwrap();
+    let steps = out
         .lines()
         .filter(|l| {
             l.trim_start()
                 .split('.')
                 .next()
-                .is_some_and(|n| n.parse::<u32>().is_ok())
+                .is_some_and(|n| n.parse::<u32>().is_ok_and(|n| n > 0))
         })
         .count();
-    assert!(entries > 2, "{out}");
-    // 4 nodes: every node at every entry in full; in the compact form the initial 4, then
-    // only the nodes a step changed (the late re-vote changes nobody's belief: said so).
-    assert_eq!(beliefs(&full), 4 * entries, "{full}");
-    assert!(beliefs(&out) < beliefs(&full), "{out}");
-    assert!(beliefs(&out) >= 4, "{out}");
-    assert!(out.contains("(no node's belief changed)"), "{out}");
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert_eq!(svg.matches("class=\"sa-step\"").count(), steps, "{svg}");
+    assert_eq!(svg.matches("class=\"sa-ending\"").count(), 1);
+    assert!(svg.contains("#c62828"), "the violation in red");
+    for p in ["P0", "P1", "P2", "P3"] {
+        assert!(svg.contains(&format!(">{p}</text>")), "lane {p}");
+    }
+    assert!(
+        svg.contains("votes AGAIN in Validation"),
+        "the step in the spec's words"
+    );
+    // A witness path, on request.
+    let (code, _, err) = sa(&[
+        "check",
+        "--preset",
+        "tiny",
+        "--chart",
+        f,
+        "--chart-for",
+        "WIT-FALLBACK",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let svg = std::fs::read_to_string(&file).unwrap();
+    assert!(svg.contains("WIT-FALLBACK witnessed"), "{svg}");
+    assert!(
+        svg.contains("class=\"sa-final\"") || svg.contains("falls back"),
+        "{svg}"
+    );
+    // Nothing violated and nothing named: said, exit 2.
+    let (code, _, err) = sa(&["check", "--preset", "tiny", "--chart", f]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no property is violated"), "{err}");
+    // A missing directory: refused before any search.
+    let (code, out, err) = sa(&["check", "--chart", "/nonexistent/dir/x.svg"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(out.is_empty());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `--list-mutations` names every mutation, what it breaks, the property it violates, its
+/// preset and the command to see it.
+#[test]
+fn list_mutations_names_each_with_its_property_and_preset() {
+    let (code, out, _) = sa(&["check", "--list-mutations"]);
+    assert_eq!(code, 0);
+    for m in sa_model::Mutation::ALL {
+        assert!(
+            out.contains(&format!("\n{}\n    breaks:", m.name()))
+                || out.contains(&format!("{}\n    breaks:", m.name())),
+            "{}",
+            m.name()
+        );
+        assert!(out.contains(m.summary()), "{}", m.name());
+    }
+    for (m, property, _) in sa_model::mutations::INTENDED {
+        let line = out
+            .split(&format!("{}\n", m.name()))
+            .nth(1)
+            .and_then(|rest| rest.lines().nth(1))
+            .unwrap_or_default();
+        assert!(line.contains(property), "{}: {line}", m.name());
+        assert!(line.contains(&format!("(preset {})", m.preset())), "{line}");
+    }
+    assert!(
+        out.contains("run:      sa check --preset byzantine --mutation dusk-async-own-vote"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -282,7 +432,7 @@ fn all_draws_checks_every_class_and_catches_the_dusk_two_eligible_rule() {
         "dusk-two-eligible",
     ]);
     assert!(
-        out.contains("SAFE-COMMITTEE-WELLFORMED     safety   VIOLATED"),
+        out.contains("VIOLATED  SAFE-COMMITTEE-WELLFORMED: "),
         "{out}"
     );
     assert!(out.contains("draw classes"), "{out}");

@@ -14,7 +14,7 @@ use stateright::{Checker, HasDiscoveries, Model, Path};
 use crate::config::Config;
 use crate::model::{Action, SaModel};
 use crate::properties::{Kind, SPECS};
-use crate::render::{beliefs, describe};
+use crate::render::{beliefs, chart_event, describe, views};
 use crate::report::{CheckReport, Counterexample, PropertyReport, Status, Step, Verdict};
 use crate::state::State;
 
@@ -168,15 +168,22 @@ pub fn render_steps(
             action: serde_json::to_value(action).unwrap_or(serde_json::Value::Null),
             description,
             beliefs: beliefs(model, after),
+            views: views(model, after),
+            chart: chart_event(model, before, action),
         });
     }
     let initial = pairs
         .first()
         .map(|(s, _)| beliefs(model, s))
         .unwrap_or_default();
+    let initial_views = pairs
+        .first()
+        .map(|(s, _)| views(model, s))
+        .unwrap_or_default();
     Counterexample {
         shortest,
         initial,
+        initial_views,
         steps,
     }
 }

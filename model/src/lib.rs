@@ -11,11 +11,13 @@
 //!   (search, limits, verdicts, shortest paths, the all-draws sweep), [`report`], [`render`],
 //!   and [`odds`] (the fork's probability at mainnet scale).
 
+pub mod chart;
 pub mod check;
 pub mod config;
 pub mod context;
 pub mod draws;
 pub mod error;
+pub mod explore;
 pub mod finality;
 pub mod keys;
 pub mod ledger;

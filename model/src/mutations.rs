@@ -156,6 +156,74 @@ impl Mutation {
             .unwrap_or_default()
     }
 
+    /// What the mutation breaks, in one line (the rule ID it changes in brackets).
+    pub fn summary(self) -> &'static str {
+        match self {
+            Mutation::ValidThresholdBelowMajority => {
+                "every vote kind tallied against C/2 credits instead of SM / M [TALLY-1]"
+            }
+            Mutation::CountNonMembers => {
+                "every provisioner votes; a non-member's vote counts one credit [TALLY-2]"
+            }
+            Mutation::DoubleVote => {
+                "a node that voted NoCandidate votes again on a late candidate [VOTE-1]"
+            }
+            Mutation::NoExclusion => "committees do not exclude gen(i) and gen(i+1) [SORT-4]",
+            Mutation::DrawSuspended => "sortition may draw suspended provisioners [ELIG-3]",
+            Mutation::IgnorePni => "every accepted block is Attested whatever its PNI [FIN-1]",
+            Mutation::FinalizeOnAccept => "every accepted block is Final at once [FIN-2]",
+            Mutation::RewardAllCommittee => {
+                "voter rewards go to every committee member, signer or not [REW-2]"
+            }
+            Mutation::SlashAbsentVoters => {
+                "committee members of a failed iteration are soft-slashed too [SLASH-1]"
+            }
+            Mutation::FallbackAnyIteration => {
+                "fallback to a competing block of any iteration, not only a lower one [FORK-1]"
+            }
+            Mutation::DuskStalledRecovery => {
+                "Dusk's stalled-chain recovery: revert to any valid alternative, no finality check"
+            }
+            Mutation::DuskTwoEligible => {
+                "Dusk: with two eligible provisioners, exclusions are ignored [SORT-4]"
+            }
+            Mutation::AcceptInvalid => "validators vote Valid on an invalid candidate [STEP-VAL-1]",
+            Mutation::DoubleCandidate => {
+                "an honest generator sends a second, different candidate [PROP-1]"
+            }
+            Mutation::FinalizeParent => {
+                "the block below every Attested block is Final, whatever lies under it [FIN-3]"
+            }
+            Mutation::ForgeFailed => {
+                "generators record Fail(NoCandidate) for unattested iterations, unchecked [ATT-3]"
+            }
+            Mutation::LockWithoutDebit => {
+                "a soft slash credits locked without debiting stake [SLASH-2]"
+            }
+            Mutation::HardSlashNoCandidate => {
+                "a Fail(NoCandidate) is punished with a hard slash [SLASH-4]"
+            }
+            Mutation::GeneratorMaySkip => {
+                "after GST an honest generator's own Proposal timer may fire first [TIME-3]"
+            }
+            Mutation::RewardUnionSigners => {
+                "both committees' credits paid to the union of both steps' signers [REW-2]"
+            }
+            Mutation::DuskAsyncOwnVote => {
+                "Dusk: a node's own vote queued behind other inputs, its timer too [TALLY-4]"
+            }
+        }
+    }
+
+    /// The preset on which [`INTENDED`] shows this mutation violating its property.
+    pub fn preset(self) -> &'static str {
+        match self {
+            Mutation::DuskTwoEligible => "two-eligible",
+            Mutation::DuskAsyncOwnVote => "byzantine",
+            _ => "default",
+        }
+    }
+
     fn bit(self) -> u32 {
         1 << Mutation::ALL.iter().position(|&m| m == self).unwrap_or(31)
     }

@@ -3,6 +3,7 @@
 
 use crate::model::{Action, SaModel};
 use crate::node::Event;
+use crate::report::{ChartEvent, ChartKind, NodeView};
 use crate::state::{
     block, block_name, iteration_of, parent_of, slot, variant_of, Label, Node, State, Step, Value,
 };
@@ -207,15 +208,16 @@ fn committee(c: &crate::sortition::Committee) -> String {
     }
 }
 
-/// What a node believes: where it is, the draws of its iteration, its chain with labels.
-pub fn belief(m: &SaModel, p: usize, node: &Node) -> String {
+/// What a node believes, in parts: where it is, the draws of its iteration, its chain.
+pub fn view(m: &SaModel, p: usize, node: &Node) -> NodeView {
     let mut chain = String::from("genesis");
+    let mut finals = Vec::new();
     for h in 1..=node.chain.len() {
-        chain.push_str(&format!(
-            " <- {}:{}",
-            block_name(node.block_at(h)),
-            label(node.chain[h - 1].label)
-        ));
+        let name = block_name(node.block_at(h));
+        chain.push_str(&format!(" <- {name}:{}", label(node.chain[h - 1].label)));
+        if node.chain[h - 1].label == Label::Final {
+            finals.push(name);
+        }
     }
     let place = match node.step {
         Step::Done => "done".to_string(),
@@ -227,11 +229,8 @@ pub fn belief(m: &SaModel, p: usize, node: &Node) -> String {
             s
         ),
     };
-    if m.config.is_byzantine(p) {
-        return format!("P{p} [Byzantine]: no node state (may sign anything it is drawn for)");
-    }
-    let alive = if node.alive { "" } else { " [absent]" };
-    let draws = if matches!(node.step, Step::Done | Step::Open) {
+    let byzantine = m.config.is_byzantine(p);
+    let draws = if byzantine || matches!(node.step, Step::Done | Step::Open) {
         String::new()
     } else {
         let ctx = m.node_context(node);
@@ -239,7 +238,7 @@ pub fn belief(m: &SaModel, p: usize, node: &Node) -> String {
             .get(usize::from(node.iteration))
             .map(|d| {
                 format!(
-                    " (gen {}, Validation {}, Ratification {})",
+                    "gen {}, Validation {}, Ratification {}",
                     d.generator.map_or("none".to_string(), |g| format!("P{g}")),
                     committee(&d.validation),
                     committee(&d.ratification)
@@ -247,7 +246,30 @@ pub fn belief(m: &SaModel, p: usize, node: &Node) -> String {
             })
             .unwrap_or_default()
     };
-    format!("P{p}{alive}: {place}{draws}; chain {chain}")
+    NodeView {
+        name: format!("P{p}"),
+        alive: node.alive,
+        byzantine,
+        place,
+        draws,
+        chain,
+        finals,
+    }
+}
+
+/// What a node believes: where it is, the draws of its iteration, its chain with labels.
+pub fn belief(m: &SaModel, p: usize, node: &Node) -> String {
+    let v = view(m, p, node);
+    if v.byzantine {
+        return format!("P{p} [Byzantine]: no node state (may sign anything it is drawn for)");
+    }
+    let alive = if v.alive { "" } else { " [absent]" };
+    let draws = if v.draws.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", v.draws)
+    };
+    format!("P{p}{alive}: {}{draws}; chain {}", v.place, v.chain)
 }
 
 /// Every node's belief.
@@ -258,4 +280,157 @@ pub fn beliefs(m: &SaModel, state: &State) -> Vec<String> {
         .enumerate()
         .map(|(p, n)| belief(m, p, n))
         .collect()
+}
+
+/// Every node's belief, in parts.
+pub fn views(m: &SaModel, state: &State) -> Vec<NodeView> {
+    state
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(p, n)| view(m, p, n))
+        .collect()
+}
+
+fn bits(mask: u8) -> Vec<usize> {
+    (0..8).filter(|p| mask & (1 << p) != 0).collect()
+}
+
+/// One action as a message sequence chart draws it.
+pub fn chart_event(m: &SaModel, before: &State, action: &Action) -> ChartEvent {
+    let (p, event) = match *action {
+        Action::ByzantinePropose { p, block, .. } => {
+            return ChartEvent {
+                actor: usize::from(p),
+                kind: ChartKind::Byzantine,
+                label: format!("candidate {}", block_name(block)),
+                from: Vec::new(),
+            }
+        }
+        Action::Node { p, event } => (p, event),
+    };
+    let node = &before.nodes[usize::from(p)];
+    let generator = || {
+        m.node_context(node)
+            .iterations
+            .get(usize::from(node.iteration))
+            .and_then(|d| d.generator)
+            .into_iter()
+            .collect::<Vec<_>>()
+    };
+    let (kind, label, from) = match event {
+        Event::Crash => (ChartKind::Crash, "absent".to_string(), Vec::new()),
+        Event::Propose { valid } => (
+            ChartKind::Broadcast,
+            format!(
+                "{}candidate {}",
+                if valid { "" } else { "INVALID " },
+                block_name(slot(node.tip(), node.iteration))
+            ),
+            Vec::new(),
+        ),
+        Event::Candidate { block, .. } => (
+            ChartKind::Receive,
+            format!("candidate {}", block_name(block)),
+            generator(),
+        ),
+        Event::Revote { block } => (
+            ChartKind::Receive,
+            format!("late {} (again)", block_name(block)),
+            generator(),
+        ),
+        Event::Timeout { step } => (ChartKind::Timer, format!("timer {step:?}"), Vec::new()),
+        Event::ValidationQuorum { value: v, signers } => (
+            ChartKind::Receive,
+            format!("V-quorum {}", value(v)),
+            bits(signers),
+        ),
+        Event::RatificationQuorum { att, .. } => (
+            ChartKind::Receive,
+            match att.value {
+                Value::Valid(_) => "Success".to_string(),
+                v => format!("Fail({})", value(v)),
+            },
+            bits(att.ratification),
+        ),
+        Event::PastSuccess { att, .. } => (
+            ChartKind::Receive,
+            format!("Success it. {}", iteration_of(att.slot)),
+            bits(att.ratification),
+        ),
+        Event::Fallback { height, att, .. } => (
+            ChartKind::Fallback,
+            format!("fallback h{height} to it. {}", iteration_of(att.slot)),
+            bits(att.ratification),
+        ),
+    };
+    ChartEvent {
+        actor: usize::from(p),
+        kind,
+        label,
+        from,
+    }
+}
+
+/// A message of the pool in the spec's words.
+pub fn describe_msg(m: &crate::state::Msg) -> String {
+    match *m {
+        crate::state::Msg::Candidate { block, valid, .. } => format!(
+            "{}candidate {} on {}",
+            if valid { "" } else { "INVALID " },
+            block_name(block),
+            block_name(parent_of(block))
+        ),
+        crate::state::Msg::Vote {
+            slot: s,
+            step,
+            value: v,
+            voter,
+        } => format!(
+            "P{voter}: {step:?} vote {} for slot {} (iteration {} on {})",
+            value(v),
+            block_name(s),
+            iteration_of(s),
+            block_name(parent_of(s))
+        ),
+    }
+}
+
+/// An event in a few words, without the state it is taken in (the Explorer's action list).
+pub fn event_name(e: &Event) -> String {
+    match *e {
+        Event::Crash => "goes offline".into(),
+        Event::Propose { valid } => {
+            format!(
+                "proposes {}",
+                if valid {
+                    "a valid candidate"
+                } else {
+                    "an INVALID candidate"
+                }
+            )
+        }
+        Event::Candidate { block, .. } => format!("receives candidate {}", block_name(block)),
+        Event::Timeout { step } => format!("{step:?} timer fires"),
+        Event::ValidationQuorum {
+            value: v,
+            signers: s,
+        } => {
+            format!("Validation quorum {} from {}", value(v), signers(s))
+        }
+        Event::RatificationQuorum { att, .. } => format!(
+            "Ratification quorum {} from {}",
+            value(att.value),
+            signers(att.ratification)
+        ),
+        Event::PastSuccess { att, .. } => format!(
+            "receives the Success of iteration {}",
+            iteration_of(att.slot)
+        ),
+        Event::Fallback { height, att, .. } => format!(
+            "falls back at height {height} to iteration {}",
+            iteration_of(att.slot)
+        ),
+        Event::Revote { block } => format!("late candidate {}: votes again", block_name(block)),
+    }
 }

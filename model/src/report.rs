@@ -72,6 +72,62 @@ pub struct Step {
     pub description: String,
     /// What each node believed after the step.
     pub beliefs: Vec<String>,
+    /// The same beliefs, in parts (for the compact view and the chart).
+    pub views: Vec<NodeView>,
+    /// The step as a message sequence chart draws it.
+    pub chart: ChartEvent,
+}
+
+/// One node's belief in parts: where it is, the draws of its iteration, its chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NodeView {
+    /// `P0`, `P1`, ...
+    pub name: String,
+    /// False once the node went absent.
+    pub alive: bool,
+    /// A Byzantine provisioner (no node state).
+    pub byzantine: bool,
+    /// Round, iteration and step (`round 1 iteration 0 Proposal`, `done`).
+    pub place: String,
+    /// The draws of that iteration (`gen P0, Validation {P1x2 P2x2}, Ratification {...}`),
+    /// empty when the node is between rounds.
+    pub draws: String,
+    /// The chain with labels (`genesis <- B1.0:Attested`).
+    pub chain: String,
+    /// The blocks this node holds Final (names).
+    pub finals: Vec<String>,
+}
+
+/// What kind of mark a step makes on its actor's lane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChartKind {
+    /// The actor broadcasts a candidate.
+    Broadcast,
+    /// The actor receives messages (arrows from their senders).
+    Receive,
+    /// A timer of the actor fires.
+    Timer,
+    /// The actor goes absent.
+    Crash,
+    /// A Byzantine provisioner broadcasts.
+    Byzantine,
+    /// The actor falls back to another block.
+    Fallback,
+}
+
+/// One step of a message sequence chart: a mark on the actor's lane and arrows from the
+/// provisioners whose messages it acted on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChartEvent {
+    /// Index of the acting provisioner.
+    pub actor: usize,
+    /// The mark.
+    pub kind: ChartKind,
+    /// A short label (`candidate B1.0`, `quorum Valid`, `timer Ratification`).
+    pub label: String,
+    /// Senders of the messages acted on (signers of a quorum, the candidate's generator).
+    pub from: Vec<usize>,
 }
 
 /// A path from the initial state to a violating (or witnessing) state.
@@ -81,6 +137,8 @@ pub struct Counterexample {
     pub shortest: bool,
     /// What each node believed in the initial state (a violation with no steps is there).
     pub initial: Vec<String>,
+    /// The same, in parts.
+    pub initial_views: Vec<NodeView>,
     /// The steps.
     pub steps: Vec<Step>,
 }
