@@ -451,6 +451,8 @@ pub fn run(args: Args) -> u8 {
     if let Some(t) = args.threads {
         opts.threads = t;
     }
+    // Ctrl-C stops the search and prints what it saw, marked INCOMPLETE.
+    opts.interrupt = Some(crate::ctrl_c_flag());
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new_spinner();
         bar.set_style(
@@ -667,12 +669,15 @@ pub fn table(r: &CheckReport, view: &View) -> String {
             sa_model::properties::Kind::Witness => "witness",
         };
         let note = p.note.as_ref().map_or(String::new(), |n| format!(" ({n})"));
+        // A cut search proves nothing holds: say what was seen.
+        let result = match p.status {
+            Status::Holds if !r.exhaustive => "holds so far",
+            Status::NotWitnessed if !r.exhaustive => "not yet seen",
+            s => status_text(s),
+        };
         out.push_str(&format!(
             "{:<w$}  {:<7}  {:<14}  {}{note}\n",
-            p.id,
-            kind,
-            status_text(p.status),
-            p.statement
+            p.id, kind, result, p.statement
         ));
     }
     for p in &r.properties {

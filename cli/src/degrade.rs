@@ -33,9 +33,40 @@ pub struct Args {
     /// Where to write the PNG plot.
     #[arg(long, default_value = "degradation.png")]
     plot: PathBuf,
+    /// Also write the rows as CSV (one header line; what `sa report --attach` includes).
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
     /// Print the rows as JSON instead of a table.
     #[arg(long)]
     json: bool,
+}
+
+/// The rows as CSV.
+fn csv(rows: &[Summary]) -> String {
+    let mut out = String::from(
+        "absent,blocks,median_block_s,iterations_per_block,failed_iterations,final_height,safety\n",
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{}\n",
+            r.absent,
+            r.height,
+            r.median_block_ms
+                .map(|b| format!("{:.3}", b as f64 / 1000.0))
+                .unwrap_or_default(),
+            r.mean_iterations
+                .map(|i| format!("{i:.2}"))
+                .unwrap_or_default(),
+            r.failed_iterations,
+            r.final_height,
+            if r.violations.is_empty() {
+                "ok".to_string()
+            } else {
+                r.violations.join("; ").replace(',', ";")
+            }
+        ));
+    }
+    out
 }
 
 /// Runs the sweep.
@@ -46,6 +77,16 @@ pub fn run(args: Args) -> u8 {
     // Bad input before any work: the plot's directory must exist.
     if let Err(e) = crate::writable(&args.plot) {
         eprintln!("sa degrade: --plot {}: {e}", args.plot.display());
+        return EXIT_BAD_INPUT;
+    }
+    if let Some(Err(e)) = args.csv.as_deref().map(crate::writable) {
+        eprintln!(
+            "sa degrade: --csv {}: {e}",
+            args.csv
+                .as_deref()
+                .unwrap_or(std::path::Path::new(""))
+                .display()
+        );
         return EXIT_BAD_INPUT;
     }
     let mut rows: Vec<Summary> = Vec::new();
@@ -108,6 +149,12 @@ pub fn run(args: Args) -> u8 {
             );
         }
     }
+    if let Some(file) = &args.csv {
+        match std::fs::write(file, csv(&rows)) {
+            Ok(()) => eprintln!("CSV written to {}", file.display()),
+            Err(e) => eprintln!("sa degrade: cannot write {}: {e}", file.display()),
+        }
+    }
     match plot(&args.plot, &rows, bound, args.time_scale) {
         Ok(()) => eprintln!("plot written to {}", args.plot.display()),
         Err(e) => eprintln!("sa degrade: no plot: {e}"),
@@ -133,26 +180,30 @@ fn plot(path: &PathBuf, rows: &[Summary], bound: u32, scale: f64) -> Result<(), 
     let font: &'static [u8] = Box::leak(font.into_boxed_slice());
     plotters::style::register_font("sans-serif", FontStyle::Normal, font)
         .map_err(|_| "the font could not be loaded")?;
-    let root = BitMapBackend::new(path, (900, 520)).into_drawing_area();
+    let root = BitMapBackend::new(path, (1200, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let (left, right) = root.split_horizontally(450);
+    let (left, right) = root.split_horizontally(600);
     let max_k = rows.iter().map(|r| r.absent).max().unwrap_or(0);
-    let bt: Vec<(u32, f64)> = rows
+    let bt: Vec<(f64, f64)> = rows
         .iter()
         .filter_map(|r| {
             r.median_block_ms
-                .map(|b| (r.absent, b as f64 / 1000.0 / scale))
+                .map(|b| (f64::from(r.absent), b as f64 / 1000.0 / scale))
         })
         .collect();
-    let its: Vec<(u32, f64)> = rows
+    let its: Vec<(f64, f64)> = rows
         .iter()
-        .filter_map(|r| r.mean_iterations.map(|i| (r.absent, i)))
+        .filter_map(|r| r.mean_iterations.map(|i| (f64::from(r.absent), i)))
         .collect();
-    let stalled: Vec<u32> = rows
+    let stalled: Vec<f64> = rows
         .iter()
         .filter(|r| r.median_block_ms.is_none())
-        .map(|r| r.absent)
+        .map(|r| f64::from(r.absent))
         .collect();
+    // The axis ends at the data (half a step of margin each side); the bound is drawn between
+    // the last absence within it and the first past it.
+    let (x0, x1) = (-0.25, f64::from(max_k) + 0.25);
+    let bound_x = f64::from(bound) + if bound < max_k { 0.5 } else { 0.0 };
     for (area, title, data, ylabel) in [
         (
             &left,
@@ -162,41 +213,68 @@ fn plot(path: &PathBuf, rows: &[Summary], bound: u32, scale: f64) -> Result<(), 
         ),
         (&right, "iterations per block", &its, "iterations"),
     ] {
-        let ymax = data.iter().map(|(_, y)| *y).fold(1.0f64, f64::max) * 1.3;
+        let ymax = data.iter().map(|(_, y)| *y).fold(1.0f64, f64::max) * 1.15;
         let mut chart = ChartBuilder::on(area)
             .caption(
                 format!(
-                    "{title} (N = {}, bound {bound})",
+                    "{title} (N = {}, bound {bound} absent)",
                     rows.first().map_or(0, |r| r.nodes)
                 ),
-                ("sans-serif", 18),
+                ("sans-serif", 22),
             )
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(55)
-            .build_cartesian_2d(0u32..max_k + 1, 0f64..ymax)
+            .margin(16)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x0..x1, 0f64..ymax)
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
             .x_desc("absent provisioners")
             .y_desc(ylabel)
-            .x_labels((max_k + 2) as usize)
+            .axis_desc_style(("sans-serif", 18))
+            .label_style(("sans-serif", 16))
+            .x_labels((max_k + 1) as usize * 2 + 1)
+            .x_label_formatter(&|x| {
+                if (x - x.round()).abs() < 1e-9 && *x >= 0.0 {
+                    format!("{x:.0}")
+                } else {
+                    String::new()
+                }
+            })
             .draw()
             .map_err(|e| e.to_string())?;
         chart
-            .draw_series(LineSeries::new(data.iter().copied(), &BLUE))
-            .map_err(|e| e.to_string())?;
+            .draw_series(LineSeries::new(
+                [(bound_x, 0.0), (bound_x, ymax)],
+                RED.stroke_width(2),
+            ))
+            .map_err(|e| e.to_string())?
+            .label(format!("absence bound: at most {bound} absent"))
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED.stroke_width(2)));
         chart
-            .draw_series(data.iter().map(|p| Circle::new(*p, 4, BLUE.filled())))
+            .draw_series(LineSeries::new(data.iter().copied(), BLUE.stroke_width(2)))
+            .map_err(|e| e.to_string())?
+            .label("measured (testnet)")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+        chart
+            .draw_series(data.iter().map(|p| Circle::new(*p, 5, BLUE.filled())))
             .map_err(|e| e.to_string())?;
         chart
             .draw_series(stalled.iter().map(|k| {
                 Text::new(
                     "no block",
-                    (*k, ymax * 0.5),
-                    ("sans-serif", 14).into_font().color(&RED),
+                    (*k - 0.2, ymax * 0.5),
+                    ("sans-serif", 16).into_font().color(&RED),
                 )
             }))
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_series_labels()
+            .label_font(("sans-serif", 15))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()
             .map_err(|e| e.to_string())?;
     }
     root.present().map_err(|e| e.to_string())

@@ -17,6 +17,7 @@ mod genesis;
 mod inspect;
 mod node;
 mod odds;
+mod report;
 mod soak;
 mod testnet;
 
@@ -44,6 +45,8 @@ enum Command {
     Check(check::Args),
     /// Walk the model's state space in a browser (Stateright's Explorer), in the spec's words.
     Explore(explore::Args),
+    /// Write a static HTML report for auditors: bounds, properties, charts, broken variants.
+    Report(report::Args),
     /// Export conformance traces (ITF JSON) from the model, covering every transition class.
     Export(export::Args),
     /// Replay conformance traces against sa-node and compare every step.
@@ -86,6 +89,25 @@ pub fn writable(file: &std::path::Path) -> Result<(), String> {
     Ok(())
 }
 
+/// A flag set when the process receives Ctrl-C (SIGINT), watched by a thread of its own.
+pub fn ctrl_c_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let flag = Arc::new(AtomicBool::new(false));
+    let set = Arc::clone(&flag);
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
+        if let Ok(rt) = rt {
+            if rt.block_on(tokio::signal::ctrl_c()).is_ok() {
+                set.store(true, Ordering::SeqCst);
+            }
+        }
+    });
+    flag
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
@@ -94,6 +116,7 @@ fn main() -> ExitCode {
         Command::Genesis(args) => genesis::run(args),
         Command::Export(args) => export::run(args),
         Command::Explore(args) => explore::run(args),
+        Command::Report(args) => report::run(args),
         Command::Conform(args) => conform::run(args),
         Command::Adapter(args) => conform::adapter(args),
         Command::Testnet(args) => testnet::run(args),

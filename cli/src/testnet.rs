@@ -7,8 +7,8 @@ use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -213,23 +213,6 @@ pub fn absence_bound(nodes: u32, c: u32, stake: u64) -> u32 {
 /// `n` distinct free loopback addresses: every listener is held until all are bound, so the
 /// system cannot hand the same port out twice (binding and releasing one at a time once gave
 /// two nodes one port).
-/// A flag set when the process receives Ctrl-C (SIGINT), watched by a thread of its own.
-fn ctrl_c_flag() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let set = Arc::clone(&flag);
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build();
-        if let Ok(rt) = rt {
-            if rt.block_on(tokio::signal::ctrl_c()).is_ok() {
-                set.store(true, Ordering::SeqCst);
-            }
-        }
-    });
-    flag
-}
-
 fn free_addrs(n: u32) -> Result<Vec<SocketAddr>, String> {
     let listeners = (0..n)
         .map(|_| TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}")))
@@ -520,7 +503,7 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
     let mut pending_crashes = crashes.clone();
     let mut restarts: Vec<(f64, u32)> = Vec::new();
     let deadline = Duration::from_secs(args.duration);
-    let interrupted = ctrl_c_flag();
+    let interrupted = crate::ctrl_c_flag();
     let mut was_interrupted = false;
     loop {
         if interrupted.load(Ordering::SeqCst) {

@@ -316,6 +316,36 @@ fn a_cut_search_gives_exit_4_and_says_so() {
     assert!(out.contains("draw classes)"), "{out}");
 }
 
+/// Ctrl-C (SIGINT) stops the search and prints the partial report, INCOMPLETE, exit 4.
+#[test]
+fn ctrl_c_prints_the_partial_report_marked_incomplete() {
+    let child = Command::new(env!("CARGO_BIN_EXE_sa"))
+        .args(["check", "--threads", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run sa");
+    // The default preset's search takes tens of seconds; interrupt it once it is under way.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("wait");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(
+        text.contains("NOT exhaustive: interrupted (Ctrl-C)"),
+        "{text}"
+    );
+    assert!(text.contains("holds so far"), "{text}");
+    assert!(
+        text.trim_end().ends_with("nothing violated in what it saw"),
+        "{text}"
+    );
+}
+
 #[test]
 fn bad_input_gives_exit_2_naming_the_field() {
     let dir = tempfile::tempdir().unwrap();
@@ -594,6 +624,19 @@ fn degrade_refuses_a_plot_in_a_missing_directory_before_any_run() {
     );
     assert!(!err.contains("absent ..."), "a run started: {err}");
     assert!(out.is_empty());
+    let (code, _, err) = sa(&[
+        "degrade",
+        "--plot",
+        "/tmp/x.png",
+        "--csv",
+        "/nonexistent/d/x.csv",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--csv") && err.contains("does not exist"),
+        "{err}"
+    );
+    assert!(!err.contains("absent ..."), "a run started: {err}");
 }
 
 /// `--witnesses` prints the path to each witness reached, in the counterexamples' form;

@@ -38,6 +38,9 @@ pub struct CheckOptions {
     /// With `stop_on`: search depth-first instead of breadth-first (for violations that lie
     /// deep, which a breadth-first search reaches only after most of the state space).
     pub depth_first: bool,
+    /// Set from outside (Ctrl-C) to stop the search: the report is then INCOMPLETE, with
+    /// "interrupted" as the reason, and no counterexample is shortened.
+    pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Default for CheckOptions {
@@ -50,6 +53,7 @@ impl Default for CheckOptions {
             shorten: true,
             stop_on: Vec::new(),
             depth_first: false,
+            interrupt: None,
         }
     }
 }
@@ -92,21 +96,40 @@ fn builder(
     b
 }
 
-/// Polls until the search ends; past `timeout` it sets the model's stop flag (no state is
-/// expanded any more) and returns true.
+/// Why a search was stopped from outside.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stopped {
+    No,
+    Timeout,
+    Interrupted,
+}
+
+/// Polls until the search ends; past the timeout, or once interrupted, it sets the model's
+/// stop flag (no state is expanded any more) and says which.
 fn poll<C: Checker<SaModel>>(
     checker: &C,
     model: &SaModel,
     start: Instant,
-    timeout: Option<Duration>,
+    opts: &CheckOptions,
     progress: &mut dyn FnMut(&Progress),
-) -> bool {
+) -> Stopped {
+    use std::sync::atomic::Ordering;
     let mut nap = Duration::from_millis(2);
-    let mut timed_out = false;
+    let mut stopped = Stopped::No;
     loop {
-        if !timed_out && timeout.is_some_and(|t| start.elapsed() >= t) {
-            model.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-            timed_out = true;
+        if stopped == Stopped::No {
+            if opts.timeout.is_some_and(|t| start.elapsed() >= t) {
+                stopped = Stopped::Timeout;
+            } else if opts
+                .interrupt
+                .as_ref()
+                .is_some_and(|f| f.load(Ordering::Relaxed))
+            {
+                stopped = Stopped::Interrupted;
+            }
+            if stopped != Stopped::No {
+                model.stop.store(true, Ordering::Relaxed);
+            }
         }
         progress(&Progress {
             unique_states: checker.unique_state_count(),
@@ -115,7 +138,7 @@ fn poll<C: Checker<SaModel>>(
             elapsed: start.elapsed(),
         });
         if checker.is_done() {
-            return timed_out;
+            return stopped;
         }
         std::thread::sleep(nap);
         nap = (nap * 2).min(Duration::from_millis(100));
@@ -214,14 +237,14 @@ pub fn check_model(
     // Breadth-first when stopping at a first discovery (shallow violations are found at once);
     // depth-first otherwise (memory: only the stack holds states).
     let b = builder(model.clone(), opts, finish);
-    let (timed_out, checker): (bool, Box<dyn Checker<SaModel>>) =
+    let (stopped, checker): (Stopped, Box<dyn Checker<SaModel>>) =
         if opts.stop_on.is_empty() || opts.depth_first {
             let c = b.spawn_dfs();
-            let t = poll(&c, &model, start, opts.timeout, progress);
+            let t = poll(&c, &model, start, opts, progress);
             (t, Box::new(c.join()))
         } else {
             let c = b.spawn_bfs();
-            let t = poll(&c, &model, start, opts.timeout, progress);
+            let t = poll(&c, &model, start, opts, progress);
             (t, Box::new(c.join()))
         };
     let search_seconds = start.elapsed().as_secs_f64();
@@ -242,11 +265,14 @@ pub fn check_model(
             opts.max_depth.unwrap_or(0)
         ));
     }
-    if timed_out {
+    if stopped == Stopped::Timeout {
         cut.push(format!(
             "timeout of {:?} reached",
             opts.timeout.unwrap_or_default()
         ));
+    }
+    if stopped == Stopped::Interrupted {
+        cut.push("interrupted (Ctrl-C)".into());
     }
     if !opts.stop_on.is_empty()
         && checker
@@ -269,11 +295,12 @@ pub fn check_model(
         .collect();
     // A breadth-first search (stop_on) already gives shortest paths (up to thread races).
     let bfs = !opts.stop_on.is_empty() && !opts.depth_first;
-    let mut shortest = if opts.shorten && !bfs && !violated.is_empty() {
-        shortest_paths(&model, &violated, opts.max_states)
-    } else {
-        HashMap::new()
-    };
+    let mut shortest =
+        if opts.shorten && !bfs && !violated.is_empty() && stopped != Stopped::Interrupted {
+            shortest_paths(&model, &violated, opts.max_states)
+        } else {
+            HashMap::new()
+        };
     let properties = SPECS
         .iter()
         .map(|spec| {
