@@ -464,23 +464,36 @@ pub fn run(args: Args) -> u8 {
         None
     };
     let started = std::time::Instant::now();
+    let part = |p: Option<&sa_model::Progress>| {
+        p.map_or(String::new(), |p| {
+            format!(
+                "; this one: {} states, {:.0} states/s, depth {}",
+                p.unique_states,
+                p.unique_states as f64 / p.elapsed.as_secs_f64().max(1e-3),
+                p.max_depth
+            )
+        })
+    };
     let report = if args.all_draws {
-        sa_model::check::check_all_draws(&config, &opts, &mut |done, total| {
+        sa_model::check::check_all_draws(&config, &opts, &mut |done, total, p| {
             if let Some(bar) = &bar {
                 bar.set_message(format!(
-                    "draw class {done} of {total}{}",
-                    eta(started.elapsed(), done, total)
+                    "draw class {} of {total}{}{}",
+                    (done + 1).min(total),
+                    eta(started.elapsed(), done, total),
+                    part(p)
                 ));
                 bar.tick();
             }
         })
     } else if let Some((from, to)) = seeds {
-        sa_model::check::check_seeds(&config, from, to, &opts, &mut |done, total| {
+        sa_model::check::check_seeds(&config, from, to, &opts, &mut |done, total, p| {
             if let Some(bar) = &bar {
                 bar.set_message(format!(
-                    "seed {} ({done} of {total} done{})",
+                    "seed {} ({done} of {total} done{}){}",
                     from + done as u64,
-                    eta(started.elapsed(), done, total)
+                    eta(started.elapsed(), done, total),
+                    part(p)
                 ));
                 bar.tick();
             }
@@ -703,7 +716,7 @@ pub fn table(r: &CheckReport, view: &View) -> String {
 /// The report of a violation, story first: the violated properties, a summary of the rest,
 /// the first counterexample step by step, and where the rest is.
 fn story(out: &mut String, r: &CheckReport, view: &View, mutations: &str, search: &str) {
-    out.push_str(&format!("mutations: {mutations}\n{search}"));
+    out.push_str(&format!("mutations: {mutations}; {search}"));
     let violated: Vec<&sa_model::PropertyReport> = r
         .properties
         .iter()

@@ -570,7 +570,7 @@ fn sweep(
     unit: &str,
     make: &dyn Fn(usize) -> (String, crate::SaModel),
     opts: &crate::CheckOptions,
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut dyn FnMut(usize, usize, Option<&Progress>),
 ) -> Option<crate::CheckReport> {
     use crate::report::Status;
     let start = std::time::Instant::now();
@@ -578,12 +578,12 @@ fn sweep(
     // Each model gets what the previous ones left.
     let mut states_left = opts.max_states;
     for k in 0..count {
-        progress(k, count);
+        progress(k, count, None);
         let mut run_opts = opts.clone();
         run_opts.max_states = states_left;
         run_opts.timeout = opts.timeout.map(|t| t.saturating_sub(start.elapsed()));
         let (name, model) = make(k);
-        let mut r = crate::check_model(model, &run_opts, &mut |_| {});
+        let mut r = crate::check_model(model, &run_opts, &mut |p| progress(k, count, Some(p)));
         states_left = states_left.map(|n| n.saturating_sub(r.total_states));
         let cut = !r.exhaustive;
         for p in &mut r.properties {
@@ -632,7 +632,7 @@ fn sweep(
             break;
         }
     }
-    progress(count, count);
+    progress(count, count, None);
     merged
 }
 
@@ -658,7 +658,7 @@ fn finish_sweep(
 pub fn check_all_draws(
     config: &Config,
     opts: &crate::CheckOptions,
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut dyn FnMut(usize, usize, Option<&Progress>),
 ) -> crate::CheckReport {
     let start = std::time::Instant::now();
     let n = config.provisioners.len();
@@ -687,7 +687,7 @@ pub fn check_seeds(
     from: u64,
     to: u64,
     opts: &crate::CheckOptions,
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut dyn FnMut(usize, usize, Option<&Progress>),
 ) -> crate::CheckReport {
     let start = std::time::Instant::now();
     let count = usize::try_from(to.saturating_sub(from) + 1).unwrap_or(usize::MAX);

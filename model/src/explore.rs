@@ -175,3 +175,40 @@ impl Model for Explore {
         self.inner.within_boundary(&state.state)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    #[test]
+    fn states_and_steps_read_in_the_spec_words() {
+        let m = Explore::new(SaModel::new(Config::preset("tiny").expect("preset")));
+        let init = m.init_states().remove(0);
+        let text = format!("{init:#?}");
+        assert!(text.starts_with("P0: round 1 iteration 0"), "{text}");
+        assert!(text.contains("messages sent (every node may still receive each): 0"));
+        let mut actions = Vec::new();
+        m.actions(&init, &mut actions);
+        assert!(!actions.is_empty());
+        // Every action has a short name, a description and a successor rendered the same way,
+        // and the path so far is charted with one step mark per action.
+        for a in &actions {
+            assert!(
+                m.format_action(a).starts_with('P'),
+                "{}",
+                m.format_action(a)
+            );
+            let step = m.format_step(&init, *a).expect("a successor");
+            assert!(step.contains(" round 1 iteration 0"), "{step}");
+            assert!(step.contains("messages sent"), "{step}");
+        }
+        let path = Path::from_actions(&m, init.clone(), [actions[0]].iter()).expect("a path");
+        let svg = m.as_svg(path).expect("a chart");
+        assert_eq!(svg.matches("class=\"sa-step\"").count(), 1, "{svg}");
+        // The properties are the spec's, by ID, in order.
+        let names: Vec<&str> = m.properties().iter().map(|p| p.name).collect();
+        let ids: Vec<&str> = SPECS.iter().map(|s| s.id).collect();
+        assert_eq!(names, ids);
+    }
+}
