@@ -19,7 +19,8 @@ use crate::{EXIT_BAD_INPUT, EXIT_FAILED};
                   until interrupted (Ctrl-C)."
 )]
 pub struct Args {
-    /// Built-in preset (default, tiny, small, two-eligible, byzantine, byzantine-over, mainnet).
+    /// Built-in preset (default, tiny, small, two-eligible, byzantine, byzantine-over,
+    /// emergency, mainnet).
     #[arg(long, default_value = "default", conflicts_with = "config")]
     preset: String,
     /// TOML configuration file instead of a preset.

@@ -111,6 +111,12 @@ pub fn event(e: &MEvent) -> Event {
         MEvent::Revote { block } => Event::Revote {
             block: block_name(block),
         },
+        // EMERG-1: a late candidate of an open emergency iteration, delivered as such.
+        MEvent::LateVote { block } => Event::Candidate {
+            block: block_name(block),
+            valid: true,
+            failed: failed(FailSet::default()),
+        },
         MEvent::Crash => Event::Crash,
     }
 }
@@ -235,6 +241,7 @@ fn class_of(at: MStep, e: &MEvent) -> String {
         MEvent::PastSuccess { .. } => "PastSuccess".into(),
         MEvent::Fallback { .. } => "Fallback".into(),
         MEvent::Revote { .. } => "Revote".into(),
+        MEvent::LateVote { .. } => "LateCandidate(emergency)".into(),
         MEvent::Crash => "Crash".into(),
     };
     format!("{what} @ {at:?}")
@@ -384,7 +391,10 @@ pub fn project_probes(
                     })
                 };
                 match (&mut ev, e) {
-                    (Event::Candidate { failed: f, .. }, MEvent::Candidate { block, .. }) => {
+                    (
+                        Event::Candidate { failed: f, .. },
+                        MEvent::Candidate { block, .. } | MEvent::LateVote { block },
+                    ) => {
                         if let Some(fs) = carried(block) {
                             *f = fs;
                         }

@@ -225,6 +225,14 @@ fn variant_of_name(name: &str) -> u8 {
     u8::from(name.ends_with('\''))
 }
 
+/// The iteration a block name gives (`B1.0-2.1'` -> 1): the number after the last dot.
+fn iteration_of_name(name: &str) -> Option<u8> {
+    name.trim_end_matches('\'')
+        .rsplit('.')
+        .next()
+        .and_then(|i| i.parse().ok())
+}
+
 impl SaNode {
     /// A fresh adapter sharing this one's signature and setup caches (one per replay thread).
     pub fn sharing_signatures(&self) -> SaNode {
@@ -644,7 +652,7 @@ impl Adapter for SaNode {
             committee_credits: p.committee_credits,
             max_iterations: p.max_iterations,
             relaxed_iterations: p.relaxed_iterations,
-            emergency_iteration: u8::MAX,
+            emergency_iteration: p.emergency_iteration.unwrap_or(u8::MAX),
             epoch: u64::from(p.epoch),
             minimum_stake: u64::from(p.minimum_stake) * LUX_PER_UNIT,
             soft_slash_warnings: p.soft_slash_warnings,
@@ -777,7 +785,16 @@ impl SaNode {
                 valid,
                 failed,
             } => {
-                let c = self.candidate(tip, iteration, variant_of_name(block), *valid, failed)?;
+                // The current iteration's candidate, or (EMERG-1) a late one of an open
+                // emergency iteration: the block's name says which.
+                let i = iteration_of_name(block)
+                    .ok_or_else(|| format!("candidate `{block}`: no iteration in the name"))?;
+                if i > iteration {
+                    return Err(format!(
+                        "candidate `{block}` of iteration {i}: the node is at iteration {iteration}"
+                    ));
+                }
+                let c = self.candidate(tip, i, variant_of_name(block), *valid, failed)?;
                 let from = self.index_of(&c.header.generator)?;
                 self.deliver_msg(from, Message::Candidate(c))
             }

@@ -59,6 +59,18 @@ const VARIANTS: &[(&str, &str, &str, &str)] = &[
         "            let _ = proof;\n            return;\n        }\n",
     ),
     (
+        "a late candidate of an open emergency iteration not voted on (EMERG-1)",
+        "impl/src/node/messages.rs",
+        "} else if self.emergency(i) && i <= r.iteration {",
+        "} else if self.emergency(i) && i > r.iteration {",
+    ),
+    (
+        "NoCandidate voted in emergency iterations (EMERG-1)",
+        "impl/src/node/steps.rs",
+        "(None, _) if !emergency => Vote::NoCandidate,",
+        "(None, _) => Vote::NoCandidate,",
+    ),
+    (
         "gen(i+1) not excluded from the committees",
         "impl/src/node/draws.rs",
         "                params.max_iterations,\n",

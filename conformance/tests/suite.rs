@@ -1,4 +1,4 @@
-//! The checked-in suites (`conformance/traces/default` and `conformance/traces/byzantine`,
+//! The checked-in suites (`conformance/traces/default`, `byzantine` and `emergency`,
 //! written by `sa export --preset P --random 20 --seed 1`): they pass against sa-node, and
 //! they are exactly what the model exports today, so the suites and the model never drift.
 
@@ -10,7 +10,11 @@ use sa_conformance::trace::read;
 use sa_model::{Config, SaModel};
 
 /// The checked-in suites: (preset, random walks, seed).
-const SUITES: [(&str, usize, u64); 2] = [("default", 20, 1), ("byzantine", 20, 1)];
+const SUITES: [(&str, usize, u64); 3] = [
+    ("default", 20, 1),
+    ("byzantine", 20, 1),
+    ("emergency", 20, 1),
+];
 
 fn suite(preset: &str) -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/traces")).join(preset)

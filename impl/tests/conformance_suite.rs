@@ -1,4 +1,5 @@
-//! The checked-in conformance suites (`conformance/traces/default` and `byzantine`, exported
+//! The checked-in conformance suites (`conformance/traces/default`, `byzantine` and
+//! `emergency`, exported
 //! from the model) replayed against this crate's node, in process. The same replay runs in
 //! `sa-conformance`'s own tests; it is here too so that a mutation run over sa-node
 //! (`scripts/mutants.sh`, cargo-mutants testing the mutated package) has the suite as its test.
@@ -59,6 +60,17 @@ fn byzantine_suite() {
     let (traces, steps) = replay_suite("byzantine");
     assert!(
         traces >= 100 && steps >= 400,
+        "{traces} traces, {steps} steps"
+    );
+}
+
+/// EMERG-1 and the relaxed threshold: late candidates of open emergency iterations voted on,
+/// no Fail votes there, PNI past the relaxed threshold.
+#[test]
+fn emergency_suite() {
+    let (traces, steps) = replay_suite("emergency");
+    assert!(
+        traces >= 100 && steps >= 500,
         "{traces} traces, {steps} steps"
     );
 }

@@ -400,6 +400,16 @@ pub fn bounds_of(model: &SaModel, draws: Draws) -> Vec<String> {
             "rounds: {} (heights above genesis), at most {} iterations each, relaxed threshold {}",
             p.rounds, p.max_iterations, p.relaxed_iterations
         ),
+        match p.emergency_iteration {
+            Some(e) => format!(
+                "emergency mode from iteration {e} (EMERG-1: no NoCandidate or Invalid votes, \
+                 Ratification only on Valid, no Fail attestations, iterations {e}.. stay open: \
+                 late Validation votes count); the Emergency Block is not modelled (spec/faults.md)"
+            ),
+            None => "emergency mode: none (no emergency iteration in this configuration); the \
+                     Emergency Block is not modelled (spec/faults.md)"
+                .to_string(),
+        },
         format!(
             "committees: C = {} credits, SM = {}, M = {}; a Success and a Fail of one iteration need SM + M - C = {} equivocating credits",
             p.committee_credits,

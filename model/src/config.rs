@@ -60,6 +60,10 @@ pub struct ProtocolParams {
     pub max_iterations: u8,
     /// Failed iterations recorded in a candidate for i < this (mainnet 8).
     pub relaxed_iterations: u8,
+    /// EMERGENCY: the first emergency iteration (EMERG-1; mainnet 16). None: no iteration is
+    /// an emergency iteration (the rules of EMERG-1 never apply).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emergency_iteration: Option<u8>,
     /// Rounds (heights above genesis) the model explores.
     pub rounds: u8,
     /// Blocks per epoch (mainnet 2160).
@@ -134,6 +138,7 @@ const PRESETS: &[&str] = &[
     "two-eligible",
     "byzantine",
     "byzantine-over",
+    "emergency",
     "mainnet",
 ];
 
@@ -151,6 +156,7 @@ impl Config {
             majority: None,
             max_iterations: 2,
             relaxed_iterations: 2,
+            emergency_iteration: None,
             rounds: 1,
             epoch: 1,
             minimum_stake: 1,
@@ -256,6 +262,31 @@ impl Config {
             // Seed 48: two honest nodes finalize different blocks (seeds 1-60 scanned: the
             // first with a fork under TALLY-4).
             "byzantine-over" => byzantine(3, 48),
+            // The last iterations of a round (spec EMERG-1, FAIL-1): 4 iterations, relaxed
+            // threshold 1 (only iteration 0 is recorded as failed), emergency from iteration 2
+            // (iterations 2 and 3 stay open; no Fail attestations there). 3 provisioners of 2
+            // units, C = 3: each committee is the one provisioner left after excluding gen(i)
+            // and gen(i+1), with 2 credits (SM = M = 2). 3 rounds; round 1 asynchronous (early
+            // timers, one absence, one invalid candidate), rounds 2-3 synchronous.
+            "emergency" => config(
+                ProtocolParams {
+                    committee_credits: 3,
+                    max_iterations: 4,
+                    relaxed_iterations: 1,
+                    emergency_iteration: Some(2),
+                    rounds: 3,
+                    epoch: 2,
+                    ..protocol
+                },
+                &[2, 2, 2],
+                FaultBudget {
+                    absent: 1,
+                    gst_round: 2,
+                    invalid_candidates: 1,
+                    ..faults
+                },
+                5,
+            ),
             // Dusk mainnet parameters: valid, far too large to check exhaustively.
             "mainnet" => config(
                 ProtocolParams {
@@ -264,6 +295,7 @@ impl Config {
                     majority: None,
                     max_iterations: 50,
                     relaxed_iterations: 8,
+                    emergency_iteration: Some(16),
                     rounds: 2,
                     epoch: 2160,
                     minimum_stake: 1000,
@@ -426,6 +458,30 @@ impl Config {
                 "protocol.relaxed_iterations",
                 format!("must be at most max_iterations ({})", p.max_iterations),
             );
+        }
+        if let Some(e) = p.emergency_iteration {
+            if e >= p.max_iterations {
+                return err(
+                    "protocol.emergency_iteration",
+                    format!(
+                        "{e} is not an iteration of a round of max_iterations = {} (0..{}): no \
+                         iteration would be an emergency iteration; leave the field out for that",
+                        p.max_iterations,
+                        p.max_iterations - 1
+                    ),
+                );
+            }
+            if e < p.relaxed_iterations {
+                return err(
+                    "protocol.emergency_iteration",
+                    format!(
+                        "{e} is below relaxed_iterations = {}: emergency iterations (no Fail \
+                         attestations) would have to be recorded as failed (FAIL-1); mainnet: \
+                         relaxed 8, emergency 16",
+                        p.relaxed_iterations
+                    ),
+                );
+            }
         }
         if p.rounds == 0 {
             return err("protocol.rounds", "must be at least 1".into());

@@ -444,6 +444,20 @@ impl SaModel {
         values
     }
 
+    /// Whether iteration `it` is an emergency iteration (EMERG-1).
+    pub fn emergency(&self, it: u8) -> bool {
+        let e = self
+            .config
+            .protocol
+            .emergency_iteration
+            .is_some_and(|e| it >= e);
+        if e && self.config.has(Mutation::IgnoreEmergency) {
+            self.hits.hit(Mutation::IgnoreEmergency);
+            return false;
+        }
+        e
+    }
+
     /// Whether the network is synchronous for `node` (it is at or past the GST round).
     pub fn post_gst(&self, node: &Node) -> bool {
         let gst = self.config.faults.gst_round;
@@ -563,7 +577,12 @@ impl SaModel {
                     }
                 }
                 Step::Ratification => {
+                    // EMERG-1: no Fail attestations in an emergency iteration.
+                    let emergency = self.emergency(it);
                     for value in Self::values(state, s, true) {
+                        if emergency && !value.is_valid() {
+                            continue;
+                        }
                         if let Some(att) = self.attestation(state, Some(p), draw, s, value) {
                             let failed = match value {
                                 Value::Valid(v) => candidate(state, block(tip, it, v))
@@ -594,6 +613,7 @@ impl SaModel {
                     }
                 }
             }
+            self.late_votes(state, p, out);
             if self.config.has(Mutation::DoubleVote) && node.step == Step::Validation {
                 let voted_no_candidate = state.pool.contains(&Msg::Vote {
                     slot: s,
@@ -611,6 +631,45 @@ impl SaModel {
             }
         }
         self.fork_choice(state, p, out);
+    }
+
+    /// EMERG-1: emergency iterations stay open. For each emergency iteration the node has left
+    /// (or whose Proposal step it has left without a candidate) whose valid candidate is now
+    /// there, a Validation member that has not voted there votes Valid.
+    fn late_votes(&self, state: &State, p: usize, out: &mut Vec<Event>) {
+        let Some(e) = self.config.protocol.emergency_iteration else {
+            return;
+        };
+        if self.config.has(Mutation::IgnoreEmergency) {
+            return;
+        }
+        let node = &state.nodes[p];
+        let (tip, it) = (node.tip(), node.iteration);
+        let last = match node.step {
+            Step::Proposal => it,
+            Step::Validation | Step::Ratification => it + 1,
+            Step::Open => self.config.protocol.max_iterations,
+            Step::Done => return,
+        };
+        if e >= last {
+            return;
+        }
+        let ctx = self.node_context(node);
+        for j in e..last {
+            let member = ctx
+                .iterations
+                .get(usize::from(j))
+                .is_some_and(|d| d.validation.credits(p) > 0);
+            if !member || votes_cast(state, slot(tip, j), VoteStep::Validation, p as u8) > 0 {
+                continue;
+            }
+            for v in 0..2 {
+                let b = block(tip, j, v);
+                if candidate(state, b).is_some_and(|(valid, _)| valid) {
+                    out.push(Event::LateVote { block: b });
+                }
+            }
+        }
     }
 
     /// FORK-1: a Success of a strictly lower iteration on the parent of a block this node

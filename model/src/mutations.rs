@@ -67,6 +67,9 @@ pub enum Mutation {
     /// queued there): a quorum the node's own credits reach alone is a later event that other
     /// inputs, its timer included, may overtake (TALLY-4; the model's behaviour before it).
     DuskAsyncOwnVote,
+    /// Emergency iterations are run as ordinary ones: NoCandidate, Invalid and NoQuorum votes,
+    /// Fail attestations, no late votes (EMERG-1 ignored).
+    IgnoreEmergency,
 }
 
 /// The property each mutation is shown to violate on the default preset (`dusk-two-eligible`:
@@ -120,11 +123,13 @@ pub const INTENDED: &[(Mutation, &str, bool)] = &[
     // On the `byzantine` preset (no node of the default preset holds a quorum alone): the
     // Final fork at the bound (spec/incidents.md).
     (Mutation::DuskAsyncOwnVote, "SAFE-FINAL-AGREEMENT", false),
+    // On the `emergency` preset (no other preset has an emergency iteration).
+    (Mutation::IgnoreEmergency, "SAFE-EMERGENCY-RULES", false),
 ];
 
 impl Mutation {
     /// Every mutation, in declaration order.
-    pub const ALL: [Mutation; 21] = [
+    pub const ALL: [Mutation; 22] = [
         Mutation::ValidThresholdBelowMajority,
         Mutation::CountNonMembers,
         Mutation::DoubleVote,
@@ -146,6 +151,7 @@ impl Mutation {
         Mutation::GeneratorMaySkip,
         Mutation::RewardUnionSigners,
         Mutation::DuskAsyncOwnVote,
+        Mutation::IgnoreEmergency,
     ];
 
     /// The kebab-case name used in configuration files and reports.
@@ -212,6 +218,9 @@ impl Mutation {
             Mutation::DuskAsyncOwnVote => {
                 "Dusk: a node's own vote queued behind other inputs, its timer too [TALLY-4]"
             }
+            Mutation::IgnoreEmergency => {
+                "emergency iterations run as ordinary ones: Fail votes and attestations [EMERG-1]"
+            }
         }
     }
 
@@ -220,6 +229,7 @@ impl Mutation {
         match self {
             Mutation::DuskTwoEligible => "two-eligible",
             Mutation::DuskAsyncOwnVote => "byzantine",
+            Mutation::IgnoreEmergency => "emergency",
             _ => "default",
         }
     }

@@ -76,14 +76,39 @@ pub enum Event {
         /// The late candidate.
         block: BlockId,
     },
+    /// EMERG-1: the candidate of an emergency iteration the node has already left (or whose
+    /// Proposal timer fired) arrives; the node, a member of that iteration's Validation
+    /// committee that has not voted there, votes Valid: the iteration is still open.
+    LateVote {
+        /// The late candidate.
+        block: BlockId,
+    },
     /// The node goes offline for good (absent).
     Crash,
 }
 
-/// A vote the node casts, if it is a member of the step's committee.
+/// A vote the node casts in its current iteration, if it is a member of the step's committee.
+/// In an emergency iteration (EMERG-1) only Valid votes are sent.
 fn vote(m: &SaModel, p: usize, node: &Node, step: VoteStep, value: Value, out: &mut Vec<Msg>) {
+    vote_at(m, p, node, node.iteration, step, value, out);
+}
+
+/// A vote the node casts in iteration `iteration` of its round, if it is a member of the
+/// step's committee; in an emergency iteration only a Valid vote (EMERG-1).
+fn vote_at(
+    m: &SaModel,
+    p: usize,
+    node: &Node,
+    iteration: u8,
+    step: VoteStep,
+    value: Value,
+    out: &mut Vec<Msg>,
+) {
+    if m.emergency(iteration) && !value.is_valid() {
+        return;
+    }
     let ctx = m.node_context(node);
-    let Some(draw) = ctx.iterations.get(usize::from(node.iteration)) else {
+    let Some(draw) = ctx.iterations.get(usize::from(iteration)) else {
         return;
     };
     let committee = match step {
@@ -96,7 +121,7 @@ fn vote(m: &SaModel, p: usize, node: &Node, step: VoteStep, value: Value, out: &
             m.hits.hit(Mutation::CountNonMembers);
         }
         out.push(Msg::Vote {
-            slot: slot(node.tip(), node.iteration),
+            slot: slot(node.tip(), iteration),
             step,
             value,
             voter: p as u8,
@@ -140,6 +165,7 @@ fn accept(m: &SaModel, node: &mut Node, att: Att, failed: FailSet) {
     );
     node.iteration = 0;
     node.fails = FailSet::default();
+    node.voted_late = false;
     node.step = if node.round() > m.config.protocol.rounds {
         Step::Done
     } else {
@@ -196,6 +222,7 @@ pub fn handle(m: &SaModel, p: usize, before: &Node, event: &Event) -> (Node, Vec
             node.iteration = 0;
             node.step = Step::Done;
             node.fails = FailSet::default();
+            node.voted_late = false;
             return (node, out);
         }
         Event::Propose { valid } => {
@@ -233,6 +260,19 @@ pub fn handle(m: &SaModel, p: usize, before: &Node, event: &Event) -> (Node, Vec
             };
             vote(m, p, &node, VoteStep::Validation, value, &mut out);
             node.step = Step::Validation;
+        }
+        Event::LateVote { block: b } => {
+            vote_at(
+                m,
+                p,
+                &node,
+                iteration_of(b),
+                VoteStep::Validation,
+                Value::Valid(variant_of(b)),
+                &mut out,
+            );
+            // Left for good: a later iteration, or open consensus after the last one.
+            node.voted_late |= iteration_of(b) < node.iteration || node.step == Step::Open;
         }
         Event::Revote { block: b } => {
             m.hits.hit(Mutation::DoubleVote);

@@ -171,6 +171,11 @@ pub const SPECS: &[Spec] = &[
         fallback_lower
     ),
     safety!(
+        "SAFE-EMERGENCY-RULES",
+        "in emergency iterations honest nodes vote only Valid and hold no Fail attestation",
+        emergency_rules
+    ),
+    safety!(
         "ACC-FORK-EVIDENCE",
         "if honest nodes finalize different blocks, they hold fault proofs worth the quorum overlap",
         fork_evidence
@@ -250,6 +255,42 @@ pub const SPECS: &[Spec] = &[
         }
     ),
     witness!("WIT-REWARD", "a voter is rewarded", wit_reward, always),
+    witness!(
+        "WIT-TWO-SUCCESS",
+        "two Success attestations of different iterations at one height, held by honest nodes",
+        wit_two_success,
+        |c| {
+            needs_iterations(c, 2)?;
+            needs_asynchrony(c)?;
+            needs_shared_committees(c)
+        }
+    ),
+    witness!(
+        "WIT-RELAXED",
+        "a block won past the relaxed threshold carries a Fail it may not record: PNI counts it",
+        wit_relaxed,
+        |c| {
+            if c.protocol.relaxed_iterations + 1 >= c.protocol.max_iterations {
+                return Err("no iteration above the relaxed threshold but the last (protocol.relaxed_iterations + 2 > max_iterations)");
+            }
+            needs_fault(c)
+        }
+    ),
+    witness!(
+        "WIT-EMERGENCY",
+        "a node votes in an emergency iteration it has already left: two iterations open at once",
+        wit_emergency,
+        |c| {
+            match c.protocol.emergency_iteration {
+                None => return Err("no emergency iteration (protocol.emergency_iteration unset)"),
+                Some(e) if e + 1 >= c.protocol.max_iterations => {
+                    return Err("one emergency iteration only (protocol.emergency_iteration + 2 > max_iterations)")
+                }
+                Some(_) => {}
+            }
+            needs_asynchrony(c)
+        }
+    ),
 ];
 
 fn needs_iterations(c: &Config, k: u8) -> Result<(), &'static str> {
@@ -499,6 +540,29 @@ fn vote_unique(m: &SaModel, s: &State) -> bool {
         }
         Msg::Candidate { .. } => true,
     })
+}
+
+/// EMERG-1, read from the configuration (not from the model's own `emergency` test): every
+/// honest vote of an emergency iteration in the pool is Valid, and no honest node holds a Fail
+/// attestation of one.
+fn emergency_rules(m: &SaModel, s: &State) -> bool {
+    let Some(e) = m.config.protocol.emergency_iteration else {
+        return true;
+    };
+    let votes_ok = s.pool.iter().all(|msg| match *msg {
+        Msg::Vote {
+            slot, value, voter, ..
+        } => {
+            m.config.is_byzantine(usize::from(voter))
+                || iteration_of(slot) < e
+                || matches!(value, Value::Valid(_))
+        }
+        Msg::Candidate { .. } => true,
+    });
+    votes_ok
+        && honest_nodes(m, s)
+            .flat_map(|(_, n)| n.held.iter())
+            .all(|(slot, v)| v.is_valid() || iteration_of(*slot) < e)
 }
 
 fn one_candidate(m: &SaModel, s: &State) -> bool {
@@ -897,6 +961,50 @@ fn wit_suspension(m: &SaModel, s: &State) -> bool {
                 .any(|(p, _)| ctx.effects.suspended.contains(p))
         })
     })
+}
+
+/// Two Success attestations of different iterations on one parent, held by honest nodes
+/// (without equivocation when no provisioner is Byzantine): fork choice must settle it.
+fn wit_two_success(m: &SaModel, s: &State) -> bool {
+    let mut successes: Vec<BlockId> = honest_nodes(m, s)
+        .flat_map(|(_, n)| n.held.iter())
+        .filter(|(_, v)| v.is_valid())
+        .map(|(slot, _)| *slot)
+        .collect();
+    successes.sort_unstable();
+    successes.dedup();
+    successes.iter().enumerate().any(|(k, a)| {
+        successes[k + 1..]
+            .iter()
+            .any(|b| parent_of(*a) == parent_of(*b) && iteration_of(*a) != iteration_of(*b))
+    })
+}
+
+/// RELAXED: a block of iteration i > RELAXED whose round has a Fail attestation, held by an
+/// honest node, of an iteration j with RELAXED <= j < i: the block cannot record it (FAIL-1),
+/// so its PNI counts that iteration as unattested (FIN-1).
+fn wit_relaxed(m: &SaModel, s: &State) -> bool {
+    let relaxed = m.config.protocol.relaxed_iterations;
+    let fails: Vec<BlockId> = honest_nodes(m, s)
+        .flat_map(|(_, n)| n.held.iter())
+        .filter(|(_, v)| !v.is_valid())
+        .map(|(slot, _)| *slot)
+        .collect();
+    honest_nodes(m, s).any(|(_, n)| {
+        (1..=n.chain.len()).any(|h| {
+            let e = &n.chain[h - 1];
+            let parent = n.block_at(h - 1);
+            e.iteration > relaxed
+                && fails.iter().any(|f| {
+                    parent_of(*f) == parent && (relaxed..e.iteration).contains(&iteration_of(*f))
+                })
+        })
+    })
+}
+
+/// EMERG-1: a node cast a Validation vote for an emergency iteration it had already left.
+fn wit_emergency(m: &SaModel, s: &State) -> bool {
+    honest_nodes(m, s).any(|(_, n)| n.voted_late)
 }
 
 fn wit_final(_: &SaModel, s: &State) -> bool {

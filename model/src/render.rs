@@ -184,6 +184,12 @@ pub fn describe(m: &SaModel, before: &State, action: &Action) -> String {
             "{at}: receives the late candidate {} and votes AGAIN in Validation",
             block_name(block)
         ),
+        Event::LateVote { block } => format!(
+            "{at}: receives the candidate {} of emergency iteration {} late (still open, \
+             EMERG-1); sends Validation vote Valid there",
+            block_name(block),
+            iteration_of(block)
+        ),
     }
 }
 
@@ -339,6 +345,16 @@ pub fn chart_event(m: &SaModel, before: &State, action: &Action) -> ChartEvent {
             format!("late {} (again)", block_name(block)),
             generator(),
         ),
+        Event::LateVote { block } => (
+            ChartKind::Receive,
+            format!("late {} (open)", block_name(block)),
+            m.node_context(node)
+                .iterations
+                .get(usize::from(iteration_of(block)))
+                .and_then(|d| d.generator)
+                .into_iter()
+                .collect(),
+        ),
         Event::Timeout { step } => (ChartKind::Timer, format!("timer {step:?}"), Vec::new()),
         Event::ValidationQuorum { value: v, signers } => (
             ChartKind::Receive,
@@ -432,5 +448,10 @@ pub fn event_name(e: &Event) -> String {
             iteration_of(att.slot)
         ),
         Event::Revote { block } => format!("late candidate {}: votes again", block_name(block)),
+        Event::LateVote { block } => format!(
+            "late candidate {} of open emergency iteration {}: votes Valid",
+            block_name(block),
+            iteration_of(block)
+        ),
     }
 }

@@ -270,6 +270,9 @@ pub struct Node {
     pub held: Vec<(BlockId, Value)>,
     /// The last fallback performed.
     pub last_fallback: Option<FallbackRecord>,
+    /// Whether, in the current round, this node cast a Validation vote for an emergency
+    /// iteration it had already left (EMERG-1: several iterations open at once).
+    pub voted_late: bool,
 }
 
 impl Node {
@@ -283,6 +286,7 @@ impl Node {
             fails: FailSet::default(),
             held: Vec::new(),
             last_fallback: None,
+            voted_late: false,
         }
     }
     /// The round being decided.
