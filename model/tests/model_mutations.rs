@@ -114,7 +114,11 @@ fn every_safety_property_and_every_mutation_is_covered() {
         assert!(covered.contains(&s.id), "{} has no broken variant", s.id);
     }
     for (m, id, _) in INTENDED.iter().filter(|c| ELSEWHERE.contains(&c.0)) {
-        assert_ne!(m.preset(), "default", "{m:?} ({id}) is tested on its own preset");
+        assert_ne!(
+            m.preset(),
+            "default",
+            "{m:?} ({id}) is tested on its own preset"
+        );
     }
     let used: Vec<Mutation> = cases().iter().map(|c| c.0).collect();
     for m in Mutation::ALL {
