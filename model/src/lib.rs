@@ -21,6 +21,7 @@ pub mod explore;
 pub mod finality;
 pub mod keys;
 pub mod ledger;
+pub mod liveness;
 pub mod model;
 pub mod mutations;
 pub mod node;
