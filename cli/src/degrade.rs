@@ -39,6 +39,253 @@ pub struct Args {
     /// Print the rows as JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Compute instead of run: the spec's sortition at mainnet parameters, seeded rounds per
+    /// absent share (no testnet): probability that an iteration is good, iterations and
+    /// seconds per block (README).
+    #[arg(long)]
+    sortition: bool,
+    /// With --sortition: provisioners.
+    #[arg(long, default_value_t = 100, requires = "sortition")]
+    provisioners: usize,
+    /// With --sortition: stake distribution (uniform: 1000 DUSK each; skewed: 1000·N/k DUSK for
+    /// the k-th).
+    #[arg(long, default_value = "uniform", value_parser = ["uniform", "skewed"], requires = "sortition")]
+    distribution: String,
+    /// With --sortition: sampled rounds per row.
+    #[arg(long, default_value_t = 10_000, requires = "sortition")]
+    samples: usize,
+    /// With --sortition: base seed.
+    #[arg(long, default_value_t = 1, requires = "sortition")]
+    seed: u64,
+    /// With --sortition: iterations per round.
+    #[arg(long, default_value_t = 50, requires = "sortition")]
+    iterations: u8,
+    /// With --sortition: absent stake in percent, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0,5,10,15,20,25,30,33,35,40",
+        requires = "sortition"
+    )]
+    absent: Vec<u32>,
+}
+
+/// `sa degrade --sortition`: the table computed with the spec's sortition.
+fn run_sortition(args: &Args) -> u8 {
+    use sa_model::degrade::{degradation, DegradeParams, Distribution};
+    if args.provisioners < 3 || args.samples == 0 || args.iterations == 0 || args.committee == 0 {
+        eprintln!("sa degrade: --provisioners must be at least 3; --samples, --iterations, --committee at least 1");
+        return EXIT_BAD_INPUT;
+    }
+    if let Some(bad) = args.absent.iter().find(|a| **a >= 100) {
+        eprintln!("sa degrade: --absent {bad}: a percentage below 100");
+        return EXIT_BAD_INPUT;
+    }
+    let params = DegradeParams {
+        provisioners: args.provisioners,
+        distribution: if args.distribution == "skewed" {
+            Distribution::Skewed
+        } else {
+            Distribution::Uniform
+        },
+        committee_credits: args.committee,
+        max_iterations: args.iterations,
+        samples: args.samples,
+        seed: args.seed,
+        absent_percent: args.absent.clone(),
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let started = std::time::Instant::now();
+    let rows = degradation(&params);
+    let c = args.committee;
+    let sm = c - c / 3;
+    if args.json {
+        let v = serde_json::json!({ "params": params, "rows": rows });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        println!(
+            "N = {}, {} stakes, C = {c}, SM = {sm}, {} iterations, {} seeded rounds per row, seed {}; {:.1} s",
+            args.provisioners,
+            args.distribution,
+            args.iterations,
+            args.samples,
+            args.seed,
+            started.elapsed().as_secs_f64()
+        );
+        println!();
+        println!("| absent stake | P(good iteration) | binomial estimate | mean iterations | p99 iterations | rounds with no good iteration | mean s/block | p99 s/block |");
+        println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for r in &rows {
+            println!(
+                "| {:.1}% | {:.4} ± {:.4} | {:.4} | {:.2} | {} | {:.2}% | {:.1} | {:.1} |",
+                r.absent_share * 100.0,
+                r.p_good,
+                r.p_good_std_error,
+                r.p_good_binomial,
+                r.mean_iterations,
+                r.p99_iterations,
+                r.no_good_iteration * 100.0,
+                r.mean_seconds,
+                r.p99_seconds
+            );
+        }
+    }
+    if let Some(file) = &args.csv {
+        let mut out = String::from("absent_percent,absent_share,p_good,p_good_std_error,p_good_binomial,mean_iterations,p99_iterations,no_good_iteration,mean_seconds,p99_seconds\n");
+        for r in &rows {
+            out.push_str(&format!(
+                "{},{:.4},{:.6},{:.6},{:.6},{:.4},{},{:.6},{:.3},{:.3}\n",
+                r.absent_percent,
+                r.absent_share,
+                r.p_good,
+                r.p_good_std_error,
+                r.p_good_binomial,
+                r.mean_iterations,
+                r.p99_iterations,
+                r.no_good_iteration,
+                r.mean_seconds,
+                r.p99_seconds
+            ));
+        }
+        match std::fs::write(file, out) {
+            Ok(()) => eprintln!("CSV written to {}", file.display()),
+            Err(e) => eprintln!("sa degrade: cannot write {}: {e}", file.display()),
+        }
+    }
+    let label = format!("N = {} {}, C = {c}", args.provisioners, args.distribution);
+    match plot_sortition(&args.plot, &rows, c, sm, &label) {
+        Ok(()) => eprintln!("plot written to {}", args.plot.display()),
+        Err(e) => {
+            eprintln!("sa degrade: no plot: {e}");
+            return EXIT_FAILED;
+        }
+    }
+    EXIT_OK
+}
+
+/// A plot panel: its area, title, y label and lines (name, points, colour).
+type Panel<'r, 'b> = (
+    &'r DrawingArea<BitMapBackend<'b>, plotters::coord::Shift>,
+    &'static str,
+    &'static str,
+    Vec<(&'static str, Vec<(f64, f64)>, RGBColor)>,
+);
+
+fn plot_sortition(
+    path: &PathBuf,
+    rows: &[sa_model::degrade::DegradeRow],
+    c: u32,
+    sm: u32,
+    label: &str,
+) -> Result<(), String> {
+    register_font()?;
+    let root = BitMapBackend::new(path, (1200, 600)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let (left, right) = root.split_horizontally(600);
+    let xmax = rows
+        .iter()
+        .map(|r| r.absent_share * 100.0)
+        .fold(0.0f64, f64::max);
+    let bound = f64::from(c - sm) / f64::from(c) * 100.0;
+    let series = |f: &dyn Fn(&sa_model::degrade::DegradeRow) -> f64| -> Vec<(f64, f64)> {
+        rows.iter()
+            .map(|r| (r.absent_share * 100.0, f(r)))
+            .collect()
+    };
+    let panels: [Panel<'_, '_>; 2] = [
+        (
+            &left,
+            "P(good iteration)",
+            "probability",
+            vec![
+                ("sortition (seeded rounds)", series(&|r| r.p_good), BLUE),
+                (
+                    "binomial estimate",
+                    series(&|r| r.p_good_binomial),
+                    RGBColor(120, 120, 120),
+                ),
+            ],
+        ),
+        (
+            &right,
+            "iterations per round",
+            "iterations",
+            vec![
+                ("mean", series(&|r| r.mean_iterations), BLUE),
+                (
+                    "99th percentile",
+                    series(&|r| f64::from(r.p99_iterations)),
+                    RGBColor(230, 120, 0),
+                ),
+            ],
+        ),
+    ];
+    for (area, title, ylabel, lines) in panels {
+        let ymax = lines
+            .iter()
+            .flat_map(|(_, d, _)| d.iter().map(|p| p.1))
+            .fold(1.0f64, f64::max)
+            * 1.1;
+        let mut chart = ChartBuilder::on(area)
+            .caption(format!("{title} ({label})"), ("sans-serif", 22))
+            .margin(16)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0f64..xmax.max(1.0), 0f64..ymax)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("absent stake (%)")
+            .y_desc(ylabel)
+            .axis_desc_style(("sans-serif", 18))
+            .label_style(("sans-serif", 16))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        if bound <= xmax {
+            chart
+                .draw_series(LineSeries::new(
+                    [(bound, 0.0), (bound, ymax)],
+                    RED.stroke_width(2),
+                ))
+                .map_err(|e| e.to_string())?
+                .label(format!("(C - SM)/C = {bound:.1}%"))
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED.stroke_width(2)));
+        }
+        for (name, data, colour) in lines {
+            chart
+                .draw_series(LineSeries::new(
+                    data.iter().copied(),
+                    colour.stroke_width(2),
+                ))
+                .map_err(|e| e.to_string())?
+                .label(name)
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2))
+                });
+            chart
+                .draw_series(data.iter().map(|p| Circle::new(*p, 4, colour.filled())))
+                .map_err(|e| e.to_string())?;
+        }
+        chart
+            .configure_series_labels()
+            .label_font(("sans-serif", 15))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()
+            .map_err(|e| e.to_string())?;
+    }
+    root.present().map_err(|e| e.to_string())
+}
+
+fn register_font() -> Result<(), String> {
+    let font = FONT_PATHS
+        .iter()
+        .find_map(|p| std::fs::read(p).ok())
+        .ok_or("no DejaVuSans.ttf font found for the plot's text")?;
+    let font: &'static [u8] = Box::leak(font.into_boxed_slice());
+    plotters::style::register_font("sans-serif", FontStyle::Normal, font)
+        .map_err(|_| "the font could not be loaded".to_string())
 }
 
 /// The rows as CSV.
@@ -88,6 +335,9 @@ pub fn run(args: Args) -> u8 {
                 .display()
         );
         return EXIT_BAD_INPUT;
+    }
+    if args.sortition {
+        return run_sortition(&args);
     }
     let mut rows: Vec<Summary> = Vec::new();
     for k in 0..=max {
@@ -173,13 +423,7 @@ const FONT_PATHS: &[&str] = &[
 ];
 
 fn plot(path: &PathBuf, rows: &[Summary], bound: u32, scale: f64) -> Result<(), String> {
-    let font = FONT_PATHS
-        .iter()
-        .find_map(|p| std::fs::read(p).ok())
-        .ok_or("no DejaVuSans.ttf font found for the plot's text")?;
-    let font: &'static [u8] = Box::leak(font.into_boxed_slice());
-    plotters::style::register_font("sans-serif", FontStyle::Normal, font)
-        .map_err(|_| "the font could not be loaded")?;
+    register_font()?;
     let root = BitMapBackend::new(path, (1200, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let (left, right) = root.split_horizontally(600);

@@ -654,3 +654,42 @@ fn witness_paths_are_printed_on_request() {
     let (_, plain, _) = sa(&["check", "--preset", "tiny"]);
     assert!(!plain.contains("Witness for"), "{plain}");
 }
+
+/// `sa degrade --sortition`: the mainnet-scale table from the spec's sortition, with its CSV
+/// and plot; bad percentages refused before any work.
+#[test]
+fn degrade_sortition_computes_the_table_csv_and_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let (png, csv) = (dir.path().join("d.png"), dir.path().join("d.csv"));
+    let (code, out, err) = sa(&[
+        "degrade",
+        "--sortition",
+        "--samples",
+        "300",
+        "--absent",
+        "0,20,40",
+        "--plot",
+        png.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    let p: Vec<f64> = rows.iter().map(|r| r["p_good"].as_f64().unwrap()).collect();
+    assert_eq!(p[0], 1.0);
+    assert!(p[0] > p[1] && p[1] > p[2], "{p:?}");
+    let its: Vec<f64> = rows
+        .iter()
+        .map(|r| r["mean_iterations"].as_f64().unwrap())
+        .collect();
+    assert!(its[0] == 1.0 && its[2] > its[1], "{its:?}");
+    assert_eq!(v["params"]["committee_credits"], 64);
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count(), 4);
+    let (code, _, err) = sa(&["degrade", "--sortition", "--absent", "0,120"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--absent 120"), "{err}");
+}

@@ -15,6 +15,7 @@ pub mod chart;
 pub mod check;
 pub mod config;
 pub mod context;
+pub mod degrade;
 pub mod draws;
 pub mod error;
 pub mod explore;
