@@ -408,6 +408,19 @@ pub fn run(args: Args) -> u8 {
             return EXIT_BAD_INPUT;
         }
     }
+    if let Some(id) = &args.chart_for {
+        if sa_model::properties::spec(id).is_none() {
+            eprintln!(
+                "sa check: `--chart-for {id}`: not a property ID of spec/properties.md; known: {}",
+                sa_model::properties::SPECS
+                    .iter()
+                    .map(|s| s.id)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            return EXIT_BAD_INPUT;
+        }
+    }
     let config = match load(&args) {
         Ok(c) => c,
         Err(e) => {
