@@ -260,7 +260,10 @@ fn chart_writes_the_counterexample_as_svg() {
     // An unknown ID, and a missing directory: refused before any search.
     let (code, out, err) = sa(&["check", "--chart", f, "--chart-for", "SAFE-NOPE"]);
     assert_eq!(code, 2);
-    assert!(err.contains("SAFE-NOPE") && err.contains("not a property ID"), "{err}");
+    assert!(
+        err.contains("SAFE-NOPE") && err.contains("not a property ID"),
+        "{err}"
+    );
     assert!(out.is_empty());
     let (code, out, err) = sa(&["check", "--chart", "/nonexistent/dir/x.svg"]);
     assert_eq!(code, 2);
