@@ -1,10 +1,8 @@
 //! `sa check`: model-check a preset or a TOML configuration against spec/properties.md.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use sa_model::report::{Counterexample, NodeView, Status, Verdict};
 use sa_model::{check, CheckOptions, CheckReport, Config, ConfigError};
 
@@ -316,6 +314,28 @@ fn load(args: &Args) -> Result<Config, ConfigError> {
     )
 }
 
+/// The configuration other commands (`sa report`, `sa explore`) take, as `sa check` does.
+#[derive(clap::Args, Debug)]
+pub struct ConfigArgs {
+    /// Built-in preset (default, tiny, small, two-eligible, byzantine, byzantine-over,
+    /// emergency, mainnet).
+    #[arg(long, default_value = "default", conflicts_with = "config")]
+    pub preset: String,
+    /// TOML configuration file instead of a preset.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Enable a mutation (broken variant); repeatable (`sa check --list-mutations`).
+    #[arg(long = "mutation", value_name = "NAME")]
+    pub mutations: Vec<String>,
+}
+
+impl ConfigArgs {
+    /// The configuration named, validated and within the model's limits.
+    pub fn load(&self) -> Result<Config, ConfigError> {
+        load_config(&self.preset, self.config.as_deref(), &self.mutations, false)
+    }
+}
+
 /// The configuration a command names: a preset or a TOML file, plus mutations; validated
 /// (and, unless `print_only`, checked against the model's limits).
 pub fn load_config(
@@ -466,16 +486,7 @@ pub fn run(args: Args) -> u8 {
     }
     // Ctrl-C stops the search and prints what it saw, marked INCOMPLETE.
     opts.interrupt = Some(crate::ctrl_c_flag());
-    let bar = if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::new_spinner();
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        Some(bar)
-    } else {
-        None
-    };
+    let bar = crate::spinner();
     let started = std::time::Instant::now();
     let part = |p: Option<&sa_model::Progress>| {
         p.map_or(String::new(), |p| {

@@ -266,16 +266,26 @@ fn plot_sortition(
                 .draw_series(data.iter().map(|p| Circle::new(*p, 4, colour.filled())))
                 .map_err(|e| e.to_string())?;
         }
-        chart
-            .configure_series_labels()
-            .label_font(("sans-serif", 15))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(|e| e.to_string())?;
+        legend(&mut chart)?;
     }
     root.present().map_err(|e| e.to_string())
+}
+
+/// The legend box of a plot panel, upper left.
+type Panel2d =
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>;
+
+fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Panel2d>,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .label_font(("sans-serif", 15))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()
+        .map_err(|e| e.to_string())
 }
 
 fn register_font() -> Result<(), String> {
@@ -512,14 +522,7 @@ fn plot(path: &PathBuf, rows: &[Summary], bound: u32, scale: f64) -> Result<(), 
                 )
             }))
             .map_err(|e| e.to_string())?;
-        chart
-            .configure_series_labels()
-            .label_font(("sans-serif", 15))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(|e| e.to_string())?;
+        legend(&mut chart)?;
     }
     root.present().map_err(|e| e.to_string())
 }

@@ -1,7 +1,6 @@
 //! `sa explore`: the state space in a browser (Stateright's Explorer), in the spec's words.
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
 
 use sa_model::explore::Explore;
 use sa_model::SaModel;
@@ -19,16 +18,8 @@ use crate::{EXIT_BAD_INPUT, EXIT_FAILED};
                   until interrupted (Ctrl-C)."
 )]
 pub struct Args {
-    /// Built-in preset (default, tiny, small, two-eligible, byzantine, byzantine-over,
-    /// emergency, mainnet).
-    #[arg(long, default_value = "default", conflicts_with = "config")]
-    preset: String,
-    /// TOML configuration file instead of a preset.
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// Enable a mutation (broken variant); repeatable (`sa check --list-mutations`).
-    #[arg(long = "mutation", value_name = "NAME")]
-    mutations: Vec<String>,
+    #[command(flatten)]
+    what: crate::check::ConfigArgs,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:3000")]
     listen: SocketAddr,
@@ -39,12 +30,7 @@ pub struct Args {
 
 /// Runs `sa explore` (returns only on an error).
 pub fn run(args: Args) -> u8 {
-    let config = match crate::check::load_config(
-        &args.preset,
-        args.config.as_deref(),
-        &args.mutations,
-        false,
-    ) {
+    let config = match args.what.load() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("sa explore: {e}");

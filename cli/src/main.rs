@@ -89,6 +89,19 @@ pub fn writable(file: &std::path::Path) -> Result<(), String> {
     Ok(())
 }
 
+/// A spinner with the elapsed time, on a terminal only (None when stderr is not one).
+pub fn spinner() -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar
+    })
+}
+
 /// A flag set when the process receives Ctrl-C (SIGINT), watched by a thread of its own.
 pub fn ctrl_c_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
     use std::sync::atomic::{AtomicBool, Ordering};

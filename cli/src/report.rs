@@ -10,11 +10,9 @@
 //! chart drawn, no script error) and writes the result into `#selftest`, which the browser
 //! test reads.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use sa_model::chart::{escape, svg, Ending};
 use sa_model::mutations::INTENDED;
 use sa_model::report::{Counterexample, Status, Verdict};
@@ -46,15 +44,8 @@ pub struct Args {
     /// Directory to write (created if missing; files of an earlier report are replaced).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
-    /// Built-in preset to check.
-    #[arg(long, default_value = "default", conflicts_with = "config")]
-    preset: String,
-    /// TOML configuration file instead of a preset.
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// Enable a mutation on the checked configuration; repeatable.
-    #[arg(long = "mutation", value_name = "NAME")]
-    mutations: Vec<String>,
+    #[command(flatten)]
+    what: crate::check::ConfigArgs,
     /// Also run broken variants, each on its own preset, stopping at the violation of its
     /// property: every one (`--variants`) or those named (`--variants a,b`). Every variant:
     /// about 3 minutes on 2 cores.
@@ -224,19 +215,8 @@ fn validate(args: &Args) -> Result<Vec<(Mutation, &'static str, bool)>, String> 
         .collect())
 }
 
-fn spinner() -> Option<ProgressBar> {
-    std::io::stderr().is_terminal().then(|| {
-        let bar = ProgressBar::new_spinner();
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        bar
-    })
-}
-
 fn run_check(config: &Config, opts: &CheckOptions, what: &str) -> CheckReport {
-    let bar = spinner();
+    let bar = crate::spinner();
     let report = check(config, opts, &mut |p| {
         if let Some(bar) = &bar {
             let secs = p.elapsed.as_secs_f64().max(1e-3);
@@ -264,12 +244,7 @@ pub fn run(args: Args) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let config = match crate::check::load_config(
-        &args.preset,
-        args.config.as_deref(),
-        &args.mutations,
-        false,
-    ) {
+    let config = match args.what.load() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("sa report: {e}");
@@ -479,9 +454,9 @@ fn page(
 ) -> Result<String, String> {
     let mut o = String::new();
     let name = &r.config.name;
-    let check_cmd = match &args.config {
+    let check_cmd = match &args.what.config {
         Some(f) => format!("sa check --config {}", f.display()),
-        None => format!("sa check{}", preset_flag(&args.preset)),
+        None => format!("sa check{}", preset_flag(&args.what.preset)),
     };
     let check_cmd = r
         .config

@@ -2,17 +2,9 @@
 
 use std::process::Command;
 
-fn sa(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sa"))
-        .args(args)
-        .output()
-        .expect("run sa");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+
+use common::sa;
 
 #[test]
 fn default_preset_passes_with_exit_0_and_json() {

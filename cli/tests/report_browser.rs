@@ -66,17 +66,9 @@ fn load(url: &str, extra: &[&str]) -> (String, Vec<String>) {
     (String::from_utf8_lossy(&out.stdout).into_owned(), console)
 }
 
-fn sa(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sa"))
-        .args(args)
-        .output()
-        .expect("run sa");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+
+use common::sa;
 
 #[test]
 fn the_harness_catches_a_page_with_a_script_error() {

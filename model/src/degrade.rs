@@ -20,6 +20,7 @@
 use serde::Serialize;
 
 use crate::config::LUX_PER_UNIT;
+use crate::odds::binomial_tail;
 use crate::sortition::{draw_credits, hash, mod_be};
 
 /// How the stake is spread.
@@ -95,20 +96,6 @@ const TIMEOUT_FLOOR: f64 = 7.0;
 const TIMEOUT_STEP: f64 = 2.0;
 const TIMEOUT_CAP: f64 = 40.0;
 const MIN_BLOCK_TIME: f64 = 10.0;
-
-fn binomial_tail(n: u32, p: f64, k: u32) -> f64 {
-    let mut total = 0.0;
-    let mut coeff = 1.0f64;
-    for i in 0..=n {
-        if i > 0 {
-            coeff = coeff * f64::from(n - i + 1) / f64::from(i);
-        }
-        if i >= k {
-            total += coeff * p.powi(i as i32) * (1.0 - p).powi((n - i) as i32);
-        }
-    }
-    total
-}
 
 /// One sampled round: (iterations drawn, good iterations among them, seconds, ended).
 fn round(

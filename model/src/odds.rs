@@ -48,7 +48,8 @@ pub struct OddsParams {
     pub seed: u64,
 }
 
-fn binomial_tail(n: u32, p: f64, k: u32) -> f64 {
+/// P(Binomial(n, p) ≥ k).
+pub fn binomial_tail(n: u32, p: f64, k: u32) -> f64 {
     let mut total = 0.0;
     let mut coeff = 1.0f64; // C(n, 0)
     for i in 0..=n {
