@@ -246,6 +246,18 @@ fn path(
     ));
 }
 
+/// A search's progress in one line: states, depth, rate.
+pub fn progress_message(p: &sa_model::Progress) -> String {
+    let secs = p.elapsed.as_secs_f64().max(1e-3);
+    format!(
+        "{} unique states, {} total, depth {}, {:.0} states/s",
+        p.unique_states,
+        p.total_states,
+        p.max_depth,
+        p.unique_states as f64 / secs
+    )
+}
+
 /// ", N/min, ETA 3m 20s" after `done` of `total` parts in `elapsed` (nothing before the
 /// first part is done: no rate to estimate from).
 pub fn eta(elapsed: Duration, done: usize, total: usize) -> String {
@@ -525,14 +537,7 @@ pub fn run(args: Args) -> u8 {
     } else {
         check(&config, &opts, &mut |p| {
             if let Some(bar) = &bar {
-                let secs = p.elapsed.as_secs_f64().max(1e-3);
-                bar.set_message(format!(
-                    "{} unique states, {} total, depth {}, {:.0} states/s",
-                    p.unique_states,
-                    p.total_states,
-                    p.max_depth,
-                    p.unique_states as f64 / secs
-                ));
+                bar.set_message(progress_message(p));
                 bar.tick();
             }
         })

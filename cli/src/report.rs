@@ -219,13 +219,7 @@ fn run_check(config: &Config, opts: &CheckOptions, what: &str) -> CheckReport {
     let bar = crate::spinner();
     let report = check(config, opts, &mut |p| {
         if let Some(bar) = &bar {
-            let secs = p.elapsed.as_secs_f64().max(1e-3);
-            bar.set_message(format!(
-                "{what}: {} unique states, depth {}, {:.0} states/s",
-                p.unique_states,
-                p.max_depth,
-                p.unique_states as f64 / secs
-            ));
+            bar.set_message(format!("{what}: {}", crate::check::progress_message(p)));
             bar.tick();
         }
     });

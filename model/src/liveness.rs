@@ -20,7 +20,7 @@
 //! state of the offending component, the loop a breadth-first path inside the component from
 //! that state back to itself through every fairness class the component must take.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 
 use stateright::Model;
@@ -88,6 +88,8 @@ struct Graph {
     /// Outgoing edges: target and fairness class.
     edges: Vec<Vec<(u32, Option<u32>)>>,
     goal: Vec<bool>,
+    /// Each state's fingerprint (to replay a loop).
+    fp: Vec<u64>,
     init: Vec<u32>,
 }
 
@@ -172,6 +174,7 @@ where
         parent: Vec::new(),
         edges: Vec::new(),
         goal: Vec::new(),
+        fp: Vec::new(),
         init: Vec::new(),
     };
     let mut queue: VecDeque<(u32, M::State)> = VecDeque::new();
@@ -186,6 +189,7 @@ where
         g.parent.push(None);
         g.edges.push(Vec::new());
         g.goal.push(goal(model, &s));
+        g.fp.push(fp);
         g.init.push(i);
         queue.push_back((i, s));
     }
@@ -211,6 +215,7 @@ where
                     g.parent.push(Some((i, k as u32)));
                     g.edges.push(Vec::new());
                     g.goal.push(goal(model, &next));
+                    g.fp.push(fp);
                     queue.push_back((j, next));
                     j
                 }
@@ -297,28 +302,31 @@ fn is_cyclic(g: &Graph, comp: &[u32]) -> bool {
             .is_some_and(|&v| g.edges[v as usize].iter().any(|(w, _)| *w == v))
 }
 
-/// Weak fairness on the whole component: every class enabled in all of its states is taken by
-/// an edge inside it. (Enabled: an outgoing edge of that class, inside or not.)
-fn weakly_fair(g: &Graph, comp: &[u32]) -> bool {
-    let inside = member_set(comp);
-    let mut always: Option<std::collections::BTreeSet<u32>> = None;
-    let mut taken = std::collections::BTreeSet::new();
+/// The fairness classes enabled in every state of a component (enabled: an outgoing edge of
+/// that class, inside the component or not): weak fairness says a fair loop there takes each.
+fn enabled_everywhere(g: &Graph, comp: &[u32]) -> BTreeSet<u32> {
+    let mut always: Option<BTreeSet<u32>> = None;
     for &v in comp {
-        let enabled: std::collections::BTreeSet<u32> =
-            g.edges[v as usize].iter().filter_map(|(_, c)| *c).collect();
+        let enabled: BTreeSet<u32> = g.edges[v as usize].iter().filter_map(|(_, c)| *c).collect();
         always = Some(match always {
             None => enabled,
             Some(a) => a.intersection(&enabled).copied().collect(),
         });
-        for (w, c) in &g.edges[v as usize] {
-            if let Some(c) = c {
-                if inside.contains(w) {
-                    taken.insert(*c);
-                }
-            }
-        }
     }
-    always.unwrap_or_default().is_subset(&taken)
+    always.unwrap_or_default()
+}
+
+/// Weak fairness on the whole component: every class enabled in all of its states is taken by
+/// an edge inside it.
+fn weakly_fair(g: &Graph, comp: &[u32]) -> bool {
+    let inside = member_set(comp);
+    let taken: BTreeSet<u32> = comp
+        .iter()
+        .flat_map(|&v| g.edges[v as usize].iter())
+        .filter(|(w, _)| inside.contains(w))
+        .filter_map(|(_, c)| *c)
+        .collect();
+    enabled_everywhere(g, comp).is_subset(&taken)
 }
 
 /// A loop from `entry` back to itself inside `comp` (as state indices, first = last = entry);
@@ -327,19 +335,11 @@ fn weakly_fair(g: &Graph, comp: &[u32]) -> bool {
 fn cycle_in(g: &Graph, entry: u32, comp: &[u32], fair: bool) -> Vec<u32> {
     let inside = member_set(comp);
     // Classes the loop must take: those enabled everywhere in the component.
-    let mut must: Vec<u32> = Vec::new();
-    if fair {
-        let mut always: Option<std::collections::BTreeSet<u32>> = None;
-        for &v in comp {
-            let enabled: std::collections::BTreeSet<u32> =
-                g.edges[v as usize].iter().filter_map(|(_, c)| *c).collect();
-            always = Some(match always {
-                None => enabled,
-                Some(a) => a.intersection(&enabled).copied().collect(),
-            });
-        }
-        must = always.unwrap_or_default().into_iter().collect();
-    }
+    let must: Vec<u32> = if fair {
+        enabled_everywhere(g, comp).into_iter().collect()
+    } else {
+        Vec::new()
+    };
     let bfs = |from: u32, done: &dyn Fn(u32, Option<u32>, u32) -> bool| -> Vec<u32> {
         // Shortest path inside the component from `from` whose last edge satisfies `done`.
         let mut prev: BTreeMap<u32, u32> = BTreeMap::new();
@@ -429,17 +429,9 @@ where
 {
     let start = path_to(model, g, entry);
     let mut state = start.last().expect("a state").0.clone();
-    // Fingerprints of the loop's states, by index, from a replay of their own paths.
-    let fps: HashMap<u32, u64> = cycle
-        .iter()
-        .map(|&i| {
-            let s = &path_to(model, g, i).last().expect("a state").0.clone();
-            (i, fingerprint(s))
-        })
-        .collect();
     let mut out = Vec::new();
     for w in cycle.windows(2) {
-        let want = fps[&w[1]];
+        let want = g.fp[w[1] as usize];
         let mut actions = Vec::new();
         model.actions(&state, &mut actions);
         let step = actions.into_iter().find_map(|a| {
