@@ -48,7 +48,7 @@ pub struct Args {
     what: crate::check::ConfigArgs,
     /// Also run broken variants, each on its own preset, stopping at the violation of its
     /// property: every one (`--variants`) or those named (`--variants a,b`). Every variant:
-    /// about 3 minutes on 2 cores.
+    /// 24 runs, 3 min 26 s on 2 cores (default preset).
     #[arg(long, value_name = "NAMES", num_args = 0.., value_delimiter = ',')]
     variants: Option<Vec<String>>,
     /// A file to include: .png or .svg (a plot), .csv (a table); repeatable.
