@@ -244,6 +244,11 @@ fn path(
         cx.steps.len(),
         p.statement
     ));
+    if p.kind == sa_model::properties::Kind::Liveness && p.status == Status::Violated {
+        if let Some(why) = &p.note {
+            out.push_str(&format!("     {why}\n"));
+        }
+    }
 }
 
 /// A search's progress in one line: states, depth, rate.
@@ -624,6 +629,7 @@ fn status_text(s: Status) -> &'static str {
         Status::Witnessed => "witnessed",
         Status::NotWitnessed => "NOT witnessed",
         Status::NotApplicable => "not applicable",
+        Status::Inconclusive => "NOT proven",
     }
 }
 
@@ -686,6 +692,7 @@ pub fn table(r: &CheckReport, view: &View) -> String {
         out.push_str(&format!("  {b}\n"));
     }
     out.push_str(&format!("mutations: {mutations}\n"));
+    out.push_str(&liveness_line(r));
     if !r.mutations_without_effect.is_empty() {
         out.push_str(&format!(
             "NO EFFECT: mutation(s) {} never changed a decision in this search: the result says nothing about them\n",
@@ -709,6 +716,7 @@ pub fn table(r: &CheckReport, view: &View) -> String {
         let kind = match p.kind {
             sa_model::properties::Kind::Safety => "safety",
             sa_model::properties::Kind::Witness => "witness",
+            sa_model::properties::Kind::Liveness => "liveness",
         };
         let note = p.note.as_ref().map_or(String::new(), |n| format!(" ({n})"));
         // A cut search proves nothing holds: say what was seen.
@@ -742,6 +750,38 @@ pub fn table(r: &CheckReport, view: &View) -> String {
     out
 }
 
+/// One line on per-round liveness: whether the rank argument held, how long rounds after GST
+/// took, and the stuck states past the bound.
+fn liveness_line(r: &CheckReport) -> String {
+    let l = &r.liveness;
+    if r.config.faults.gst_round == 0 {
+        return "liveness: no GST, nothing promised\n".into();
+    }
+    let acyclic = if l.rank_violations == 0 {
+        format!(
+            "acyclic (the progress rank rose on all {} transitions)",
+            r.total_states.saturating_sub(1)
+        )
+    } else {
+        format!(
+            "NOT shown acyclic ({} transitions did not raise the progress rank)",
+            l.rank_violations
+        )
+    };
+    let past = if l.stuck_past_bound == 0 {
+        "no round after GST stuck".to_string()
+    } else {
+        format!(
+            "{} stuck states in rounds with no good iteration (past the bound)",
+            l.stuck_past_bound
+        )
+    };
+    format!(
+        "liveness: {acyclic}; rounds after GST ended within {} iteration(s); {past}\n",
+        l.worst_iterations
+    )
+}
+
 /// The report of a violation, story first: the violated properties, a summary of the rest,
 /// the first counterexample step by step, and where the rest is.
 fn story(out: &mut String, r: &CheckReport, view: &View, mutations: &str, search: &str) {
@@ -762,7 +802,7 @@ fn story(out: &mut String, r: &CheckReport, view: &View, mutations: &str, search
     let missing = count(&|p| p.status == Status::NotWitnessed);
     let na = count(&|p| p.status == Status::NotApplicable);
     out.push_str(&format!(
-        "({holds} other safety properties hold; {witnessed} witnesses witnessed, {missing} not \
+        "({holds} other safety and liveness properties hold; {witnessed} witnesses witnessed, {missing} not \
          witnessed, {na} not applicable; --table for every row and the bounds)\n"
     ));
     if let Some(first) = violated.first() {

@@ -19,6 +19,7 @@ mod node;
 mod odds;
 mod report;
 mod soak;
+mod sweep;
 mod testnet;
 
 /// Exit status when every checked property holds / the command succeeded.
@@ -47,6 +48,9 @@ enum Command {
     Explore(explore::Args),
     /// Write a static HTML report for auditors: bounds, properties, charts, broken variants.
     Report(report::Args),
+    /// Check a grid of configurations (absent, Byzantine, provisioners, C): safety and
+    /// liveness per row, and where liveness stops holding.
+    Sweep(sweep::Args),
     /// Export conformance traces (ITF JSON) from the model, covering every transition class.
     Export(export::Args),
     /// Replay conformance traces against sa-node and compare every step.
@@ -125,6 +129,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Sweep(args) => sweep::run(args),
         Command::Node(args) => node::run(args),
         Command::Genesis(args) => genesis::run(args),
         Command::Export(args) => export::run(args),

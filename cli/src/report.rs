@@ -159,6 +159,7 @@ fn status_class(s: Status) -> (&'static str, &'static str) {
         Status::Witnessed => ("ok", "witnessed"),
         Status::NotWitnessed => ("bad", "NOT witnessed"),
         Status::NotApplicable => ("na", "not applicable"),
+        Status::Inconclusive => ("bad", "NOT proven"),
     }
 }
 
@@ -583,6 +584,7 @@ fn page(
             match p.kind {
                 sa_model::properties::Kind::Safety => "safety",
                 sa_model::properties::Kind::Witness => "witness",
+                sa_model::properties::Kind::Liveness => "liveness",
             },
             escape(&rules.join(", "))
         ));

@@ -153,7 +153,10 @@ fn a_violation_is_told_as_a_story_verdict_first() {
     let first = out.lines().next().unwrap_or_default();
     assert!(first.ends_with("verdict VIOLATED"), "{out}");
     assert!(out.contains("VIOLATED  SAFE-VOTE-UNIQUE: "), "{out}");
-    assert!(out.contains("other safety properties hold"), "{out}");
+    assert!(
+        out.contains("other safety and liveness properties hold"),
+        "{out}"
+    );
     // No property table, no bounds: the story is short.
     assert!(
         !out.contains("SAFE-FINAL-AGREEMENT          safety"),

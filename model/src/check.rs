@@ -291,7 +291,7 @@ pub fn check_model(
     let violated: BTreeSet<&'static str> = found_ids
         .iter()
         .copied()
-        .filter(|id| crate::properties::spec(id).is_some_and(|s| s.kind == Kind::Safety))
+        .filter(|id| crate::properties::spec(id).is_some_and(|s| s.kind != Kind::Witness))
         .collect();
     // A breadth-first search (stop_on) already gives shortest paths (up to thread races).
     let bfs = !opts.stop_on.is_empty() && !opts.depth_first;
@@ -301,20 +301,38 @@ pub fn check_model(
         } else {
             HashMap::new()
         };
+    let rank_violations = model
+        .live
+        .rank_violations
+        .load(std::sync::atomic::Ordering::Relaxed);
     let properties = SPECS
         .iter()
         .map(|spec| {
             let discovered = found_ids.contains(spec.id);
             let not_applicable = match spec.kind {
-                Kind::Witness => (spec.applies)(config).err(),
+                Kind::Witness | Kind::Liveness => (spec.applies)(config).err(),
                 Kind::Safety => None,
             };
             let status = match (spec.kind, discovered) {
                 (Kind::Safety, false) => Status::Holds,
-                (Kind::Safety, true) => Status::Violated,
+                (Kind::Safety | Kind::Liveness, true) => Status::Violated,
+                (Kind::Liveness, false) if not_applicable.is_some() => Status::NotApplicable,
+                (Kind::Liveness, false) if rank_violations > 0 => Status::Inconclusive,
+                (Kind::Liveness, false) => Status::Holds,
                 (Kind::Witness, true) => Status::Witnessed,
                 (Kind::Witness, false) if not_applicable.is_some() => Status::NotApplicable,
                 (Kind::Witness, false) => Status::NotWitnessed,
+            };
+            let note = match status {
+                Status::NotApplicable => not_applicable.map(str::to_owned),
+                Status::Inconclusive => Some(format!(
+                    "not proven: {rank_violations} transition(s) did not increase the progress \
+                     rank, so the graph may have cycles (spec/faults.md, liveness)"
+                )),
+                Status::Violated if spec.kind == Kind::Liveness => {
+                    deadlock_note(&model, &shortest, &found, spec.id)
+                }
+                _ => None,
             };
             let counterexample = if let Some(steps) = shortest.remove(spec.id) {
                 Some(render_steps(&model, steps, true))
@@ -334,11 +352,7 @@ pub fn check_model(
                 kind: spec.kind,
                 statement: spec.statement.to_owned(),
                 status,
-                note: if status == Status::NotApplicable {
-                    not_applicable.map(str::to_owned)
-                } else {
-                    None
-                },
+                note,
                 counterexample,
             }
         })
@@ -373,9 +387,32 @@ pub fn check_model(
         draw_classes: None,
         seeds: None,
         properties,
+        liveness: {
+            use std::sync::atomic::Ordering::Relaxed;
+            crate::report::LivenessSummary {
+                rank_violations,
+                stuck_past_bound: model.live.stuck_past_bound.load(Relaxed),
+                worst_iterations: model.live.worst_iterations.load(Relaxed),
+            }
+        },
     };
     report.verdict = report.compute_verdict();
     report
+}
+
+/// For a violated per-round liveness property: why its last state is one (a deadlock names
+/// the stuck nodes; LIVE-GOOD-ITERATION the node past its good iteration).
+fn deadlock_note(
+    model: &SaModel,
+    shortest: &HashMap<&'static str, Vec<(State, Option<Action>)>>,
+    found: &HashMap<&'static str, Path<State, Action>>,
+    id: &str,
+) -> Option<String> {
+    let last = match shortest.get(id) {
+        Some(steps) => steps.last().map(|(s, _)| s.clone()),
+        None => found.get(id).map(|p| p.last_state().clone()),
+    }?;
+    Some(crate::live::explain(model, &last, id))
 }
 
 /// Every bound that shapes a result, one line each, in the spec's words.
@@ -473,21 +510,47 @@ pub fn bounds_of(model: &SaModel, draws: Draws) -> Vec<String> {
     out
 }
 
-/// Breadth-first search, one thread, stopping once every target property is discovered: the
-/// path to each is a shortest one (in steps). Safety targets are found where their condition
-/// fails, witnesses where it holds.
-///
-/// Memory: visited states are kept as 64-bit fingerprints with (parent, action) only; full
-/// states are held for the frontier alone, and a path is rebuilt by replaying its actions.
+/// A predicate over states, for [`shortest_to`].
+pub type StatePredicate<'a> = Box<dyn Fn(&SaModel, &State) -> bool + 'a>;
+
+/// A shortest path (in steps) to a violation of each target safety or liveness property, or
+/// to each target witness ([`shortest_to`]).
 pub fn shortest_paths(
     model: &SaModel,
     targets: &BTreeSet<&'static str>,
     max_states: Option<usize>,
 ) -> HashMap<&'static str, Vec<(State, Option<Action>)>> {
+    let specs: Vec<_> = SPECS.iter().filter(|s| targets.contains(s.id)).collect();
+    let preds: Vec<StatePredicate<'_>> = specs
+        .iter()
+        .map(|spec| {
+            Box::new(move |m: &SaModel, s: &State| {
+                (spec.condition)(m, s) == (spec.kind == Kind::Witness)
+            }) as StatePredicate<'_>
+        })
+        .collect();
+    let found = shortest_to(model, &preds, max_states);
+    specs
+        .iter()
+        .zip(found)
+        .filter_map(|(spec, path)| path.map(|p| (spec.id, p)))
+        .collect()
+}
+
+/// Breadth-first search, one thread, stopping once every predicate has held in some state:
+/// for each, a shortest path to a state where it holds (`None`: no reachable state).
+///
+/// Memory: visited states are kept as 64-bit fingerprints with (parent, action) only; full
+/// states are held for the frontier alone, and a path is rebuilt by replaying its actions.
+#[allow(clippy::type_complexity)]
+pub fn shortest_to(
+    model: &SaModel,
+    preds: &[StatePredicate<'_>],
+    max_states: Option<usize>,
+) -> Vec<Option<Vec<(State, Option<Action>)>>> {
     use std::collections::VecDeque;
     use std::hash::{BuildHasher, BuildHasherDefault};
 
-    let specs: Vec<_> = SPECS.iter().filter(|s| targets.contains(s.id)).collect();
     let hasher = BuildHasherDefault::<crate::state::WyHasher>::default();
     let fingerprint = |s: &State| hasher.hash_one(s);
     // Visited: fingerprint -> nothing; arena: (parent index, action from the parent).
@@ -500,19 +563,15 @@ pub fn shortest_paths(
             queue.push_back((arena.len() as u32 - 1, s));
         }
     }
-    let mut found: HashMap<&'static str, u32> = HashMap::new();
+    let mut found: Vec<Option<u32>> = vec![None; preds.len()];
     let mut actions = Vec::new();
     while let Some((i, state)) = queue.pop_front() {
-        for spec in &specs {
-            if found.contains_key(spec.id) {
-                continue;
-            }
-            let holds = (spec.condition)(model, &state);
-            if holds == (spec.kind == Kind::Witness) {
-                found.insert(spec.id, i);
+        for (k, pred) in preds.iter().enumerate() {
+            if found[k].is_none() && pred(model, &state) {
+                found[k] = Some(i);
             }
         }
-        if found.len() == specs.len() || max_states.is_some_and(|m| arena.len() >= m) {
+        if found.iter().all(Option::is_some) || max_states.is_some_and(|m| arena.len() >= m) {
             break;
         }
         actions.clear();
@@ -530,7 +589,7 @@ pub fn shortest_paths(
     }
     found
         .into_iter()
-        .filter_map(|(id, i)| replay(model, &arena, i).map(|p| (id, p)))
+        .map(|i| i.and_then(|i| replay(model, &arena, i)))
         .collect()
 }
 
@@ -612,6 +671,10 @@ fn sweep(
                     m.cut_reason = r.cut_reason.clone();
                 }
                 m.unique_states += r.unique_states;
+                m.liveness.rank_violations += r.liveness.rank_violations;
+                m.liveness.stuck_past_bound += r.liveness.stuck_past_bound;
+                m.liveness.worst_iterations =
+                    m.liveness.worst_iterations.max(r.liveness.worst_iterations);
                 m.total_states += r.total_states;
                 m.max_depth = m.max_depth.max(r.max_depth);
                 m.search_seconds += r.search_seconds;

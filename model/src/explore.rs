@@ -165,7 +165,7 @@ impl Model for Explore {
             .iter()
             .enumerate()
             .map(|(k, s)| match s.kind {
-                Kind::Safety => Property::always(s.id, CONDITIONS[k]),
+                Kind::Safety | Kind::Liveness => Property::always(s.id, CONDITIONS[k]),
                 Kind::Witness => Property::sometimes(s.id, CONDITIONS[k]),
             })
             .collect()

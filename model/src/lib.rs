@@ -22,6 +22,7 @@ pub mod explore;
 pub mod finality;
 pub mod keys;
 pub mod ledger;
+pub mod live;
 pub mod liveness;
 pub mod model;
 pub mod mutations;

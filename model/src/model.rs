@@ -68,6 +68,9 @@ pub struct SaModel {
     pub stop: Arc<std::sync::atomic::AtomicBool>,
     /// Witnesses reached so far in this search (bit k: `properties::SPECS[k]`).
     pub witnessed: Arc<std::sync::atomic::AtomicU64>,
+    /// What the search found about liveness: transitions that did not increase the progress
+    /// rank (`crate::live::rank`), stuck states past the bound, worst iterations per round.
+    pub live: Arc<crate::live::LiveCounters>,
 }
 
 impl SaModel {
@@ -84,6 +87,7 @@ impl SaModel {
             hits,
             stop: Default::default(),
             witnessed: Default::default(),
+            live: Default::default(),
         }
     }
 
@@ -486,6 +490,16 @@ impl SaModel {
                 let gen_pending = draw
                     .generator
                     .is_some_and(|g| honest(g) && may_still(g, Step::Proposal));
+                if !any_candidate && !gen_pending && self.config.has(Mutation::NoProposalTimeout) {
+                    // Waits for an offline generator too.
+                    if draw
+                        .generator
+                        .is_some_and(|g| honest(g) && !state.nodes[g].alive)
+                    {
+                        self.hits.hit(Mutation::NoProposalTimeout);
+                        return false;
+                    }
+                }
                 if gen_pending
                     && draw.generator == Some(p)
                     && self.config.has(Mutation::GeneratorMaySkip)
@@ -515,14 +529,20 @@ impl SaModel {
                 if available {
                     return false;
                 }
+
                 let (committee, vstep, before) = if ratification {
                     (&draw.ratification, VoteStep::Ratification, Step::Validation)
                 } else {
                     (&draw.validation, VoteStep::Validation, Step::Proposal)
                 };
-                committee.members().all(|q| {
+                let on_time = committee.members().all(|q| {
                     !honest(q) || votes_cast(state, s, vstep, q as u8) > 0 || !may_still(q, before)
-                })
+                });
+                if !on_time && self.config.has(Mutation::ImpatientTimers) {
+                    self.hits.hit(Mutation::ImpatientTimers);
+                    return true;
+                }
+                on_time
             }
             Step::Open | Step::Done => false,
         }
@@ -940,6 +960,12 @@ impl Model for SaModel {
                 state.pool.extend(out);
                 self.own_quorums(&mut state, p);
             }
+        }
+        // The liveness results rest on this: every transition increases the progress rank.
+        if crate::live::rank(&state) <= crate::live::rank(last) {
+            self.live
+                .rank_violations
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         Some(state)
     }

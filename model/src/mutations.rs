@@ -70,6 +70,12 @@ pub enum Mutation {
     /// Emergency iterations are run as ordinary ones: NoCandidate, Invalid and NoQuorum votes,
     /// Fail attestations, no late votes (EMERG-1 ignored).
     IgnoreEmergency,
+    /// After GST the Validation and Ratification timers fire before the votes still due arrive
+    /// (timeouts shorter than the network's delay): a good iteration may fail (TIME-3).
+    ImpatientTimers,
+    /// The Proposal timer waits for gen(i) even when gen(i) is offline: no Proposal timeout
+    /// (TIME-3).
+    NoProposalTimeout,
 }
 
 /// The property each mutation is shown to violate on the default preset (`dusk-two-eligible`:
@@ -125,11 +131,13 @@ pub const INTENDED: &[(Mutation, &str, bool)] = &[
     (Mutation::DuskAsyncOwnVote, "SAFE-FINAL-AGREEMENT", false),
     // On the `emergency` preset (no other preset has an emergency iteration).
     (Mutation::IgnoreEmergency, "SAFE-EMERGENCY-RULES", false),
+    (Mutation::ImpatientTimers, "LIVE-GOOD-ITERATION", false),
+    (Mutation::NoProposalTimeout, "LIVE-ROUND-ENDS", false),
 ];
 
 impl Mutation {
     /// Every mutation, in declaration order.
-    pub const ALL: [Mutation; 22] = [
+    pub const ALL: [Mutation; 24] = [
         Mutation::ValidThresholdBelowMajority,
         Mutation::CountNonMembers,
         Mutation::DoubleVote,
@@ -152,6 +160,8 @@ impl Mutation {
         Mutation::RewardUnionSigners,
         Mutation::DuskAsyncOwnVote,
         Mutation::IgnoreEmergency,
+        Mutation::ImpatientTimers,
+        Mutation::NoProposalTimeout,
     ];
 
     /// The kebab-case name used in configuration files and reports.
@@ -221,6 +231,12 @@ impl Mutation {
             Mutation::IgnoreEmergency => {
                 "emergency iterations run as ordinary ones: Fail votes and attestations [EMERG-1]"
             }
+            Mutation::ImpatientTimers => {
+                "after GST vote timers fire before the votes still due arrive [TIME-3]"
+            }
+            Mutation::NoProposalTimeout => {
+                "the Proposal timer waits for gen(i) even when gen(i) is offline [TIME-3]"
+            }
         }
     }
 
@@ -229,7 +245,7 @@ impl Mutation {
         match self {
             Mutation::DuskTwoEligible => "two-eligible",
             Mutation::DuskAsyncOwnVote => "byzantine",
-            Mutation::IgnoreEmergency => "emergency",
+            Mutation::IgnoreEmergency | Mutation::NoProposalTimeout => "emergency",
             _ => "default",
         }
     }

@@ -28,6 +28,9 @@ pub enum Kind {
     Safety,
     /// Must hold in at least one reachable state.
     Witness,
+    /// Every path eventually reaches the goal: on the bounded model's acyclic graph, checked
+    /// as "no reachable state without successors misses the goal" (see `crate::live`).
+    Liveness,
 }
 
 /// A property: ID, kind, one-line statement, condition.
@@ -57,6 +60,18 @@ macro_rules! safety {
             statement: $statement,
             condition: $f,
             applies: always,
+        }
+    };
+}
+
+macro_rules! liveness {
+    ($id:expr, $statement:expr, $f:expr) => {
+        Spec {
+            id: $id,
+            kind: Kind::Liveness,
+            statement: $statement,
+            condition: $f,
+            applies: needs_gst,
         }
     };
 }
@@ -180,6 +195,16 @@ pub const SPECS: &[Spec] = &[
         "if honest nodes finalize different blocks, they hold fault proofs worth the quorum overlap",
         fork_evidence
     ),
+    liveness!(
+        "LIVE-GOOD-ITERATION",
+        "after GST, a node ends its round no later than the round's first good iteration",
+        crate::live::good_iteration
+    ),
+    liveness!(
+        "LIVE-ROUND-ENDS",
+        "after GST, every round with a good iteration ends: no honest node is left stuck in it",
+        crate::live::round_ends
+    ),
     witness!(
         "WIT-ATTESTED-LATER-ITERATION",
         "a block is attested in iteration > 0",
@@ -293,6 +318,14 @@ pub const SPECS: &[Spec] = &[
     ),
 ];
 
+fn needs_gst(c: &Config) -> Result<(), &'static str> {
+    if c.faults.gst_round == 0 {
+        Err("no GST in this configuration (asynchronous in every round): liveness is promised only after GST")
+    } else {
+        Ok(())
+    }
+}
+
 fn needs_iterations(c: &Config, k: u8) -> Result<(), &'static str> {
     if c.protocol.max_iterations >= k {
         Ok(())
@@ -340,7 +373,7 @@ pub fn all() -> Vec<Property<SaModel>> {
         .iter()
         .enumerate()
         .map(|(k, s)| match s.kind {
-            Kind::Safety => Property::always(s.id, s.condition),
+            Kind::Safety | Kind::Liveness => Property::always(s.id, s.condition),
             Kind::Witness => Property::sometimes(s.id, WITNESS_ONCE[k]),
         })
         .collect()

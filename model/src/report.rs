@@ -17,8 +17,11 @@ pub enum Status {
     Witnessed,
     /// Witness: no explored state satisfies it.
     NotWitnessed,
-    /// Witness the configuration's fault budget excludes (the reason is in `note`).
+    /// Witness or liveness property the configuration excludes (the reason is in `note`).
     NotApplicable,
+    /// Liveness property not proven: the progress rank failed to increase on some transition,
+    /// so "no stuck state" does not imply "every path ends" (the reason is in `note`).
+    Inconclusive,
 }
 
 /// The verdict of a check: one meaning each, one exit status each.
@@ -197,6 +200,33 @@ pub struct CheckReport {
     pub seeds: Option<[u64; 2]>,
     /// Every property, in spec order.
     pub properties: Vec<PropertyReport>,
+    /// What the search found about per-round liveness beyond the properties' statuses.
+    pub liveness: LivenessSummary,
+}
+
+/// Per-round liveness figures of a search (see `crate::live`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LivenessSummary {
+    /// Transitions on which the progress rank did not increase (0: the graph is acyclic and
+    /// the LIVE-* results are proofs).
+    pub rank_violations: u64,
+    /// Reachable states without successors in which an honest node is stuck in a round
+    /// entered after GST that has **no** good iteration: absence or Byzantine credits past the
+    /// bound (not a LIVE-ROUND-ENDS violation; `sa sweep` reports it as liveness failing).
+    pub stuck_past_bound: u64,
+    /// Most iterations a round entered after GST took to end, over every state explored
+    /// (1 = in its iteration 0; 0 = no such round ended).
+    pub worst_iterations: u32,
+}
+
+impl LivenessSummary {
+    /// Whether every round entered after GST ends on every path, good iteration or not.
+    pub fn every_round_ends(&self, report: &CheckReport) -> bool {
+        self.stuck_past_bound == 0
+            && report
+                .property("LIVE-ROUND-ENDS")
+                .is_some_and(|p| p.status == Status::Holds)
+    }
 }
 
 impl CheckReport {
@@ -209,7 +239,12 @@ impl CheckReport {
     pub fn compute_verdict(&self) -> Verdict {
         if self.properties.iter().any(|p| p.status == Status::Violated) {
             Verdict::Violated
-        } else if !self.exhaustive {
+        } else if !self.exhaustive
+            || self
+                .properties
+                .iter()
+                .any(|p| p.status == Status::Inconclusive)
+        {
             Verdict::Incomplete
         } else if self
             .properties

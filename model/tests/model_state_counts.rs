@@ -12,6 +12,15 @@ fn default_preset_state_count_and_verdict() {
     assert!(r.exhaustive);
     assert_eq!(r.unique_states, 13_127_694);
     assert!(r.passed(), "violated: {:?}", ids(&r, Status::Violated));
+    // Per-round liveness is proven here: the rank rose on every transition.
+    assert_eq!(r.liveness.rank_violations, 0);
+    for id in ["LIVE-GOOD-ITERATION", "LIVE-ROUND-ENDS"] {
+        assert_eq!(
+            r.property(id).map(|p| p.status),
+            Some(Status::Holds),
+            "{id}"
+        );
+    }
     assert!(ids(&r, Status::NotWitnessed).is_empty());
 }
 

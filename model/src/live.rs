@@ -1,0 +1,218 @@
+//! The per-round liveness properties of spec/properties.md (LIVE-GOOD-ITERATION,
+//! LIVE-ROUND-ENDS), computed from the state by their own code: which iteration is *good* is
+//! derived from the draws, the absent and Byzantine provisioners and the candidates sent, not
+//! from the timers or guards that let the model take a step.
+//!
+//! Why a per-state check is a liveness check here: the bounded model's graph is acyclic. Every
+//! transition strictly increases a progress rank ([`rank`]: messages sent, attestations held
+//! and absences first, then each node's place in its rounds), which the model checks on every
+//! transition of every search ([`crate::SaModel::rank_violations`]); on a finite acyclic graph
+//! every path ends in a state with no successor, so "every path from a state where node `n` is
+//! in round `r` leaves round `r`" holds exactly when no reachable state without successors
+//! still has `n` in round `r`. If a transition ever failed to increase the rank, the report
+//! says the liveness results are not proven (verdict INCOMPLETE).
+
+use std::sync::atomic::Ordering;
+
+use crate::context::Context;
+use crate::model::{candidate, SaModel};
+use crate::state::{block, BlockId, Node, State, Step};
+
+/// The progress rank of a state: (messages sent + attestation outcomes held by every node +
+/// absent provisioners + invalid candidates used, Σ over live nodes of its place in its
+/// rounds). Compared lexicographically, it strictly increases on every transition of the
+/// bounded model.
+pub fn rank(s: &State) -> (u32, u32) {
+    let mut sent = s.pool.iter().count() as u32 + u32::from(s.invalid_used);
+    let mut place = 0u32;
+    for n in &s.nodes {
+        sent += n.held.len() as u32;
+        if !n.alive {
+            sent += 1;
+            continue;
+        }
+        let step = match n.step {
+            Step::Proposal => 0,
+            Step::Validation => 1,
+            Step::Ratification => 2,
+            Step::Open | Step::Done => 3,
+        };
+        place += u32::from(n.round()) * 1024 + u32::from(n.iteration) * 4 + step;
+        place += u32::from(n.voted_late);
+    }
+    (sent, place)
+}
+
+/// Whether node `n` is in a round it entered after GST (GST as a round: spec/faults.md).
+pub fn after_gst(m: &SaModel, n: &Node) -> bool {
+    let gst = m.config.faults.gst_round;
+    gst != 0 && n.alive && n.step != Step::Done && n.chain.len() + 1 >= usize::from(gst)
+}
+
+/// The first *good* iteration of the round decided on `tip` in context `ctx`: its generator
+/// is present, honest and its candidate (if sent) valid, and both committees hold at least SM
+/// credits of present honest provisioners (spec LIVE-GOOD-ITERATION).
+pub fn first_good(m: &SaModel, s: &State, ctx: &Context, tip: BlockId) -> Option<u8> {
+    let c = &m.config;
+    let sm = c
+        .protocol
+        .supermajority
+        .unwrap_or(c.protocol.committee_credits - c.protocol.committee_credits / 3);
+    let present_honest = |q: usize| !c.is_byzantine(q) && s.nodes[q].alive;
+    ctx.iterations.iter().enumerate().find_map(|(i, d)| {
+        let g = d.generator?;
+        let i = i as u8;
+        let generator_ok =
+            present_honest(g) && candidate(s, block(tip, i, 0)).is_none_or(|(valid, _)| valid);
+        let credits = |com: &crate::sortition::Committee| -> u32 {
+            com.members()
+                .filter(|&q| present_honest(q))
+                .map(|q| com.credits(q))
+                .sum()
+        };
+        (generator_ok && credits(&d.validation) >= sm && credits(&d.ratification) >= sm)
+            .then_some(i)
+    })
+}
+
+/// Whether every present honest node's chain agrees with `n`'s up to the shorter of the two:
+/// all of them work on (or towards) `n`'s branch.
+fn on_common_branch(m: &SaModel, s: &State, n: &Node) -> bool {
+    s.nodes.iter().enumerate().all(|(q, other)| {
+        if m.config.is_byzantine(q) || !other.alive {
+            return true;
+        }
+        let k = other.chain.len().min(n.chain.len());
+        other.block_at(k) == n.block_at(k)
+    })
+}
+
+/// LIVE-GOOD-ITERATION: no present honest node, in a round it entered after GST while every
+/// present honest node is on its branch, is past that round's first good iteration.
+pub fn good_iteration(m: &SaModel, s: &State) -> bool {
+    s.nodes.iter().enumerate().all(|(p, n)| {
+        if m.config.is_byzantine(p) || !after_gst(m, n) || !on_common_branch(m, s, n) {
+            return true;
+        }
+        let ctx = m.node_context(n);
+        match first_good(m, s, &ctx, n.tip()) {
+            Some(g) => n.iteration <= g && n.step != Step::Open,
+            None => true,
+        }
+    })
+}
+
+/// The present honest nodes still in a round they entered after GST.
+fn in_round_after_gst<'a>(m: &'a SaModel, s: &'a State) -> impl Iterator<Item = usize> + 'a {
+    s.nodes
+        .iter()
+        .enumerate()
+        .filter(move |(p, n)| !m.config.is_byzantine(*p) && after_gst(m, n))
+        .map(|(p, _)| p)
+}
+
+/// Whether no action is possible in `s`.
+fn stuck(m: &SaModel, s: &State) -> bool {
+    use stateright::Model;
+    let mut actions = Vec::new();
+    m.actions(s, &mut actions);
+    actions.is_empty()
+}
+
+/// LIVE-ROUND-ENDS: no reachable state without successors leaves a present honest node in a
+/// round it entered after GST that has a good iteration. Also records, for `sa sweep`, the
+/// stuck states past the bound (no good iteration) and the highest iteration at which a round
+/// entered after GST ended.
+pub fn round_ends(m: &SaModel, s: &State) -> bool {
+    record_iterations(m, s);
+    let mut waiting = in_round_after_gst(m, s).peekable();
+    if waiting.peek().is_none() || !stuck(m, s) {
+        return true;
+    }
+    let within_bound = waiting.any(|p| {
+        let n = &s.nodes[p];
+        first_good(m, s, &m.node_context(n), n.tip()).is_some()
+    });
+    if !within_bound {
+        m.live.stuck_past_bound.fetch_add(1, Ordering::Relaxed);
+    }
+    !within_bound
+}
+
+/// Highest iteration (+1) of a block at a height whose round was entered after GST.
+fn record_iterations(m: &SaModel, s: &State) {
+    let gst = usize::from(m.config.faults.gst_round);
+    if gst == 0 {
+        return;
+    }
+    let worst = s
+        .nodes
+        .iter()
+        .flat_map(|n| n.chain.iter().enumerate().skip(gst - 1))
+        .map(|(_, e)| u32::from(e.iteration) + 1)
+        .max()
+        .unwrap_or(0);
+    m.live.worst_iterations.fetch_max(worst, Ordering::Relaxed);
+}
+
+/// What the searches of one model found about liveness (shared by every thread).
+#[derive(Debug, Default)]
+pub struct LiveCounters {
+    /// Transitions on which the progress rank did not increase (0: the graph is acyclic).
+    pub rank_violations: std::sync::atomic::AtomicU64,
+    /// States without successors where a present honest node is stuck in a round entered
+    /// after GST that has no good iteration (absence or Byzantine credits past the bound).
+    pub stuck_past_bound: std::sync::atomic::AtomicU64,
+    /// Most iterations a round entered after GST took to end (1 = ended in iteration 0).
+    pub worst_iterations: std::sync::atomic::AtomicU32,
+}
+
+/// Why the last state of a counterexample of `id` violates it, in the spec's words: for
+/// LIVE-GOOD-ITERATION each node past its round's first good iteration, for LIVE-ROUND-ENDS
+/// each stuck node with where it is and the round's first good iteration.
+pub fn explain(m: &SaModel, s: &State, id: &str) -> String {
+    let place = |n: &Node| {
+        if n.step == Step::Open {
+            "open consensus (after the last iteration)".to_string()
+        } else {
+            format!("iteration {} {:?}", n.iteration, n.step)
+        }
+    };
+    let parts: Vec<String> = in_round_after_gst(m, s)
+        .filter_map(|p| {
+            let n = &s.nodes[p];
+            let good = first_good(m, s, &m.node_context(n), n.tip());
+            if id == "LIVE-GOOD-ITERATION" {
+                let g = good?;
+                let past = n.iteration > g || n.step == Step::Open;
+                return past.then(|| {
+                    format!(
+                        "P{p} is in round {} {} although iteration {g} was good",
+                        n.round(),
+                        place(n)
+                    )
+                });
+            }
+            Some(format!(
+                "P{p} stuck in round {} {}; {}",
+                n.round(),
+                place(n),
+                match good {
+                    Some(g) => format!("iteration {g} of that round is good"),
+                    None => "that round has no good iteration".into(),
+                }
+            ))
+        })
+        .collect();
+    if id == "LIVE-GOOD-ITERATION" {
+        parts.join("; ")
+    } else {
+        format!("no action is possible: {}", parts.join("; "))
+    }
+}
+
+/// Whether `s` has no successor while a present honest node is still in a round it entered
+/// after GST (good iteration or not): the rounds-end promise broken, whatever the bound.
+pub fn stuck_after_gst(m: &SaModel, s: &State) -> bool {
+    in_round_after_gst(m, s).next().is_some() && stuck(m, s)
+}

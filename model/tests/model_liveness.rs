@@ -1,0 +1,138 @@
+//! Per-round liveness (LIVE-GOOD-ITERATION, LIVE-ROUND-ENDS): holds on the emergency preset,
+//! fails under each broken variant while every safety property still holds, and fails past the
+//! absence bound as a stuck state (counted apart from LIVE-ROUND-ENDS, which only promises rounds
+//! that have a good iteration). The rank argument that makes a per-state check a proof is shown
+//! able to fail: a reported rank violation turns the results into NOT proven, INCOMPLETE.
+
+mod common;
+
+use common::{ids, mutated, preset, run};
+use sa_model::properties::Kind;
+use sa_model::report::{Status, Verdict};
+use sa_model::{check, check_model, CheckOptions, Mutation, SaModel};
+
+fn status(r: &sa_model::CheckReport, id: &str) -> Option<Status> {
+    r.property(id).map(|p| p.status)
+}
+
+#[test]
+fn emergency_preset_ends_every_round_with_a_good_iteration_and_counts_those_without() {
+    let r = run(&preset("emergency"), false);
+    assert!(r.passed(), "{:?}", ids(&r, Status::Violated));
+    assert_eq!(r.liveness.rank_violations, 0);
+    assert_eq!(status(&r, "LIVE-GOOD-ITERATION"), Some(Status::Holds));
+    assert_eq!(status(&r, "LIVE-ROUND-ENDS"), Some(Status::Holds));
+    // One absent provisioner holds 2 credits of a 2-credit committee (C - SM = 1): some rounds
+    // have no good iteration and stay stuck: past the bound, not a LIVE-ROUND-ENDS violation.
+    assert!(r.liveness.stuck_past_bound > 0);
+    assert!(!r.liveness.every_round_ends(&r));
+    assert!((1..=4).contains(&r.liveness.worst_iterations));
+    // Within the bound (nobody absent) every round after GST ends.
+    let mut c = preset("emergency");
+    c.faults.absent = 0;
+    let r = run(&c, false);
+    assert!(r.passed());
+    assert_eq!(r.liveness.stuck_past_bound, 0);
+    assert!(r.liveness.every_round_ends(&r));
+}
+
+#[test]
+fn waiting_for_an_offline_generator_leaves_a_round_stuck_while_safety_holds() {
+    let r = run(&mutated("emergency", &[Mutation::NoProposalTimeout]), true);
+    assert!(r.exhaustive);
+    assert_eq!(r.verdict, Verdict::Violated);
+    assert_eq!(
+        ids(&r, Status::Violated),
+        vec!["LIVE-ROUND-ENDS".to_string()]
+    );
+    let p = r.property("LIVE-ROUND-ENDS").expect("reported");
+    let note = p.note.as_deref().unwrap_or_default();
+    assert!(note.starts_with("no action is possible: P"), "{note}");
+    assert!(note.contains("of that round is good"), "{note}");
+    let cx = p
+        .counterexample
+        .as_ref()
+        .expect("a path to the stuck state");
+    assert!(cx.shortest);
+    assert!(cx
+        .steps
+        .iter()
+        .any(|s| s.description.contains("goes offline")));
+    for s in r.properties.iter().filter(|s| s.kind == Kind::Safety) {
+        assert_eq!(s.status, Status::Holds, "{}", s.id);
+    }
+}
+
+#[test]
+fn impatient_timers_fail_a_good_iteration() {
+    let opts = CheckOptions {
+        threads: 2,
+        stop_on: vec!["LIVE-GOOD-ITERATION"],
+        shorten: false,
+        ..CheckOptions::default()
+    };
+    let r = check(
+        &mutated("default", &[Mutation::ImpatientTimers]),
+        &opts,
+        &mut |_| {},
+    );
+    assert_eq!(status(&r, "LIVE-GOOD-ITERATION"), Some(Status::Violated));
+    let p = r.property("LIVE-GOOD-ITERATION").expect("reported");
+    let note = p.note.as_deref().unwrap_or_default();
+    assert!(note.contains("although iteration"), "{note}");
+    assert!(p.counterexample.as_ref().is_some_and(|c| c
+        .steps
+        .iter()
+        .any(|s| s.description.contains("timer fires"))));
+}
+
+#[test]
+fn a_transition_that_does_not_raise_the_rank_makes_liveness_not_proven() {
+    let mut c = preset("tiny");
+    c.faults.gst_round = 1;
+    let model = SaModel::new(c.clone());
+    let opts = CheckOptions {
+        threads: 2,
+        ..CheckOptions::default()
+    };
+    let clean = check_model(model, &opts, &mut |_| {});
+    assert!(ids(&clean, Status::Violated).is_empty());
+    assert_eq!(status(&clean, "LIVE-ROUND-ENDS"), Some(Status::Holds));
+    // The same search with one rank violation reported: no proof, and the report says so.
+    let model = SaModel::new(c);
+    model
+        .live
+        .rank_violations
+        .store(1, std::sync::atomic::Ordering::Relaxed);
+    let r = check_model(model, &opts, &mut |_| {});
+    assert_eq!(status(&r, "LIVE-ROUND-ENDS"), Some(Status::Inconclusive));
+    assert_eq!(
+        status(&r, "LIVE-GOOD-ITERATION"),
+        Some(Status::Inconclusive)
+    );
+    assert_eq!(r.verdict, Verdict::Incomplete);
+    assert!(r
+        .property("LIVE-ROUND-ENDS")
+        .and_then(|p| p.note.as_deref())
+        .is_some_and(|n| n.contains("may have cycles")));
+}
+
+#[test]
+fn the_rank_rises_on_every_transition_of_a_walk() {
+    use stateright::Model;
+    let m = SaModel::new(preset("default"));
+    let mut state = m.init_states().remove(0);
+    let mut actions = Vec::new();
+    let mut steps = 0;
+    // A deterministic walk taking the last action each time, to the end.
+    loop {
+        actions.clear();
+        m.actions(&state, &mut actions);
+        let Some(a) = actions.pop() else { break };
+        let next = m.next_state(&state, a).expect("a successor");
+        assert!(sa_model::live::rank(&next) > sa_model::live::rank(&state));
+        state = next;
+        steps += 1;
+    }
+    assert!(steps > 10);
+}
