@@ -51,6 +51,10 @@ pub struct Args {
     /// Keep the depth-first discoveries as found instead of shortening them breadth-first.
     #[arg(long)]
     no_shorten: bool,
+    /// Skip the unbounded search (rounds for ever, heights relative to the last common Final
+    /// block) that checks LIVE-CONVERGENCE and LIVE-FINALITY after the bounded one.
+    #[arg(long)]
+    no_unbounded: bool,
     /// Check every class of first-round draws SORT-3..5 allow (up to relabelling provisioners
     /// of equal stake) instead of the seed's draw only; one exhaustive search per class.
     #[arg(long, conflicts_with = "seeds")]
@@ -496,6 +500,7 @@ pub fn run(args: Args) -> u8 {
         max_depth: args.max_depth,
         timeout: args.timeout.map(Duration::from_secs),
         shorten: !args.no_shorten,
+        unbounded: !args.no_unbounded,
         ..CheckOptions::default()
     };
     if let Some(t) = args.threads {
@@ -776,8 +781,25 @@ fn liveness_line(r: &CheckReport) -> String {
             l.stuck_past_bound
         )
     };
+    let unbounded = if l.unbounded_states == 0 {
+        "unbounded rounds: not searched (--no-unbounded)".to_string()
+    } else {
+        format!(
+            "unbounded rounds: {} states in {:.1} s, {}",
+            l.unbounded_states,
+            l.unbounded_seconds,
+            if l.unbounded_rank_violations == 0 {
+                "every cycle drops a Final height (rank rose on every other transition)".to_string()
+            } else {
+                format!(
+                    "{} transitions dropped no height and did not raise the rank",
+                    l.unbounded_rank_violations
+                )
+            }
+        )
+    };
     format!(
-        "liveness: {acyclic}; rounds after GST ended within {} iteration(s); {past}\n",
+        "liveness: {acyclic}; rounds after GST ended within {} iteration(s); {past}\n  {unbounded}\n",
         l.worst_iterations
     )
 }

@@ -251,7 +251,10 @@ pub fn run(args: Args) -> u8 {
         eprintln!("sa report: cannot create {}: {e}", charts_dir.display());
         return EXIT_BAD_INPUT;
     }
-    let mut opts = CheckOptions::default();
+    let mut opts = CheckOptions {
+        unbounded: true,
+        ..CheckOptions::default()
+    };
     if let Some(t) = args.threads {
         opts.threads = t;
     }

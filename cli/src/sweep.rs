@@ -253,7 +253,11 @@ fn check_row(index: usize, config: &Config, opts: &CheckOptions, label: &str) ->
         .collect();
     let liveness = if config.faults.gst_round == 0 {
         "not applicable"
-    } else if !r.liveness.every_round_ends(&r) {
+    } else if !r.liveness.every_round_ends(&r)
+        || r.properties
+            .iter()
+            .any(|p| p.kind == Kind::Liveness && p.status == Status::Violated)
+    {
         "violated"
     } else if r.verdict == Verdict::Incomplete {
         "incomplete"
@@ -340,6 +344,7 @@ pub fn run(args: Args) -> u8 {
         threads: args.threads.unwrap_or(CheckOptions::default().threads),
         timeout: args.timeout.map(std::time::Duration::from_secs),
         interrupt: Some(crate::ctrl_c_flag()),
+        unbounded: true,
         ..CheckOptions::default()
     };
     let total = configs.len();

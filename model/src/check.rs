@@ -41,6 +41,10 @@ pub struct CheckOptions {
     /// Set from outside (Ctrl-C) to stop the search: the report is then INCOMPLETE, with
     /// "interrupted" as the reason, and no counterexample is shortened.
     pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Also search the unbounded model (`crate::unbounded`) for LIVE-CONVERGENCE and
+    /// LIVE-FINALITY after the bounded search (what `sa check` does; off by default in the
+    /// library so tests of other things do not pay for it).
+    pub unbounded: bool,
 }
 
 impl Default for CheckOptions {
@@ -54,6 +58,7 @@ impl Default for CheckOptions {
             stop_on: Vec::new(),
             depth_first: false,
             interrupt: None,
+            unbounded: false,
         }
     }
 }
@@ -229,6 +234,14 @@ pub fn check_model(
 ) -> CheckReport {
     let start = Instant::now();
     let config = &model.config.clone();
+    if !opts.stop_on.is_empty()
+        && opts
+            .stop_on
+            .iter()
+            .all(|id| crate::unbounded::IDS.contains(id))
+    {
+        return unbounded_only(&model, opts, progress);
+    }
     let finish = if opts.stop_on.is_empty() {
         never_early()
     } else {
@@ -393,7 +406,69 @@ pub fn check_model(
                 rank_violations,
                 stuck_past_bound: model.live.stuck_past_bound.load(Relaxed),
                 worst_iterations: model.live.worst_iterations.load(Relaxed),
+                ..Default::default()
             }
+        },
+    };
+    if opts.unbounded && opts.stop_on.is_empty() {
+        let mut u_opts = opts.clone();
+        u_opts.timeout = opts.timeout.map(|t| t.saturating_sub(start.elapsed()));
+        let u = crate::unbounded::check(config, &u_opts, progress);
+        report.exhaustive &= u.exhaustive;
+        if !u.exhaustive && report.cut_reason.is_none() {
+            report.cut_reason = Some("the unbounded search was cut by a limit".into());
+        }
+        report.properties.extend(u.properties);
+        report.liveness.unbounded_states = u.unique_states;
+        report.liveness.unbounded_seconds = u.seconds;
+        report.liveness.unbounded_rank_violations = u.rank_violations;
+        report.liveness.unbounded_stuck_past_bound = u.stuck_past_bound;
+        report.seconds = start.elapsed().as_secs_f64();
+    }
+    report.verdict = report.compute_verdict();
+    report
+}
+
+/// A search for LIVE-CONVERGENCE or LIVE-FINALITY alone (`stop_on` names only those): the
+/// unbounded model, stopping at the first discovery asked for; the report holds those two
+/// lines only and is not exhaustive unless the search finished anyway.
+fn unbounded_only(
+    model: &SaModel,
+    opts: &CheckOptions,
+    progress: &mut dyn FnMut(&Progress),
+) -> CheckReport {
+    let u = crate::unbounded::check(&model.config, opts, progress);
+    let found = u
+        .properties
+        .iter()
+        .any(|p| opts.stop_on.contains(&p.id.as_str()) && p.status == Status::Violated);
+    let exhaustive = u.exhaustive && !found;
+    let mut report = CheckReport {
+        config: model.config.clone(),
+        verdict: Verdict::Pass,
+        bounds: bounds(model, false),
+        mutations_without_effect: Vec::new(),
+        exhaustive,
+        cut_reason: (!exhaustive).then(|| {
+            "stopped at the first discovery asked for (the unbounded search only)".to_string()
+        }),
+        unique_states: u.unique_states,
+        total_states: u.total_states,
+        max_depth: 0,
+        seconds: u.seconds,
+        search_seconds: u.seconds,
+        states_per_second: u.unique_states as f64 / u.seconds.max(1e-9),
+        threads: opts.threads.max(1),
+        symmetry: "not applied".into(),
+        draw_classes: None,
+        seeds: None,
+        properties: u.properties,
+        liveness: crate::report::LivenessSummary {
+            unbounded_states: u.unique_states,
+            unbounded_seconds: u.seconds,
+            unbounded_rank_violations: u.rank_violations,
+            unbounded_stuck_past_bound: u.stuck_past_bound,
+            ..Default::default()
         },
     };
     report.verdict = report.compute_verdict();

@@ -45,6 +45,12 @@ pub fn push(config: &Config, hits: &Hits, chain: &mut Vec<Entry>, mut block: Ent
     if !attested {
         return;
     }
+    if config.has(Mutation::NoWalkBack) {
+        if chain.len() > 1 {
+            hits.hit(Mutation::NoWalkBack);
+        }
+        return;
+    }
     let first_open = chain
         .iter()
         .rposition(|e| e.label == Label::Final)

@@ -33,6 +33,7 @@ pub mod render;
 pub mod report;
 pub mod sortition;
 pub mod state;
+pub mod unbounded;
 
 pub use check::{check, check_model, CheckOptions, Progress};
 pub use config::Config;

@@ -71,6 +71,10 @@ pub struct SaModel {
     /// What the search found about liveness: transitions that did not increase the progress
     /// rank (`crate::live::rank`), stuck states past the bound, worst iterations per round.
     pub live: Arc<crate::live::LiveCounters>,
+    /// Unbounded model (`crate::unbounded`): the draws of a height depend on the block below
+    /// it only (its iteration and failed_iterations, or the node's anchor), as if that block
+    /// were at height 1, so that dropping Final heights never changes a draw.
+    pub tip_only: bool,
 }
 
 impl SaModel {
@@ -88,6 +92,7 @@ impl SaModel {
             stop: Default::default(),
             witnessed: Default::default(),
             live: Default::default(),
+            tip_only: false,
         }
     }
 
@@ -133,12 +138,37 @@ impl SaModel {
 
     /// Context in which `node` decides its current round.
     pub fn node_context(&self, node: &Node) -> Arc<Context> {
+        if self.tip_only {
+            let tip = node
+                .chain
+                .last()
+                .map(|e| (e.iteration, e.failed))
+                .or(node.anchor);
+            return self.tip_context(tip);
+        }
         self.contexts.of_chain(&self.config, &node.chain)
+    }
+
+    /// With `tip_only`: the context above a block (as if at height 1), or genesis.
+    fn tip_context(&self, tip: Option<LedgerBlock>) -> Arc<Context> {
+        match tip {
+            Some(b) => self.context(&[b]),
+            None => self.context(&[]),
+        }
     }
 
     /// Context of the block id `parent` (ancestors' failed_iterations read from the pool).
     pub fn path_context(&self, state: &State, parent: BlockId) -> Arc<Context> {
         let r = round_of(parent);
+        if self.tip_only {
+            let tip = if r == 0 {
+                state.nodes.iter().find_map(|n| n.anchor)
+            } else {
+                let failed = candidate(state, parent).map_or(FailSet::default(), |(_, f)| f);
+                Some((iteration_of(parent), failed))
+            };
+            return self.tip_context(tip);
+        }
         let mut blocks = [(0u8, FailSet::default()); 8];
         let mut id = 0;
         for k in 1..=r {
@@ -695,6 +725,22 @@ impl SaModel {
     /// FORK-1: a Success of a strictly lower iteration on the parent of a block this node
     /// holds above its last Final block.
     fn fork_choice(&self, state: &State, p: usize, out: &mut Vec<Event>) {
+        let node = &state.nodes[p];
+        if self.config.has(Mutation::NoFallback) {
+            let before = out.len();
+            self.fork_choice_reference(state, p, out);
+            if out.len() > before {
+                self.hits.hit(Mutation::NoFallback);
+                out.truncate(before);
+            }
+            return;
+        }
+        self.fork_choice_reference(state, p, out);
+        let _ = node;
+    }
+
+    /// FORK-1 as the spec states it (and the mutations that change it).
+    fn fork_choice_reference(&self, state: &State, p: usize, out: &mut Vec<Event>) {
         let node = &state.nodes[p];
         let final_height = node.final_height();
         let any_iteration = self.config.has(Mutation::FallbackAnyIteration)

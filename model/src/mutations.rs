@@ -76,6 +76,11 @@ pub enum Mutation {
     /// The Proposal timer waits for gen(i) even when gen(i) is offline: no Proposal timeout
     /// (TIME-3).
     NoProposalTimeout,
+    /// FIN-3 broken: the walk-back never confirms a block, so nothing becomes Final.
+    NoWalkBack,
+    /// FORK-1 not applied: a node never falls back to the Success of a lower iteration (rusk
+    /// #2201: lower-iteration quorums from past rounds do not trigger fallback; #1382).
+    NoFallback,
 }
 
 /// The property each mutation is shown to violate on the default preset (`dusk-two-eligible`:
@@ -133,11 +138,13 @@ pub const INTENDED: &[(Mutation, &str, bool)] = &[
     (Mutation::IgnoreEmergency, "SAFE-EMERGENCY-RULES", false),
     (Mutation::ImpatientTimers, "LIVE-GOOD-ITERATION", false),
     (Mutation::NoProposalTimeout, "LIVE-ROUND-ENDS", false),
+    (Mutation::NoWalkBack, "LIVE-FINALITY", false),
+    (Mutation::NoFallback, "LIVE-CONVERGENCE", false),
 ];
 
 impl Mutation {
     /// Every mutation, in declaration order.
-    pub const ALL: [Mutation; 24] = [
+    pub const ALL: [Mutation; 26] = [
         Mutation::ValidThresholdBelowMajority,
         Mutation::CountNonMembers,
         Mutation::DoubleVote,
@@ -162,6 +169,8 @@ impl Mutation {
         Mutation::IgnoreEmergency,
         Mutation::ImpatientTimers,
         Mutation::NoProposalTimeout,
+        Mutation::NoWalkBack,
+        Mutation::NoFallback,
     ];
 
     /// The kebab-case name used in configuration files and reports.
@@ -236,6 +245,12 @@ impl Mutation {
             }
             Mutation::NoProposalTimeout => {
                 "the Proposal timer waits for gen(i) even when gen(i) is offline [TIME-3]"
+            }
+            Mutation::NoWalkBack => {
+                "the walk-back never confirms a block: nothing is Final [FIN-3]"
+            }
+            Mutation::NoFallback => {
+                "no fallback to a lower iteration's Success (rusk #2201, #1382) [FORK-1]"
             }
         }
     }

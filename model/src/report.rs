@@ -205,7 +205,7 @@ pub struct CheckReport {
 }
 
 /// Per-round liveness figures of a search (see `crate::live`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct LivenessSummary {
     /// Transitions on which the progress rank did not increase (0: the graph is acyclic and
     /// the LIVE-* results are proofs).
@@ -217,6 +217,14 @@ pub struct LivenessSummary {
     /// Most iterations a round entered after GST took to end, over every state explored
     /// (1 = in its iteration 0; 0 = no such round ended).
     pub worst_iterations: u32,
+    /// Unique states of the unbounded model (`crate::unbounded`; 0: not searched).
+    pub unbounded_states: usize,
+    /// Seconds of the unbounded search.
+    pub unbounded_seconds: f64,
+    /// Transitions of the unbounded model that dropped no height and did not raise the rank.
+    pub unbounded_rank_violations: u64,
+    /// Stuck states of the unbounded model past the bound.
+    pub unbounded_stuck_past_bound: u64,
 }
 
 impl LivenessSummary {

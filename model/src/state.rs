@@ -273,6 +273,12 @@ pub struct Node {
     /// Whether, in the current round, this node cast a Validation vote for an emergency
     /// iteration it had already left (EMERG-1: several iterations open at once).
     pub voted_late: bool,
+    /// Unbounded model only (`crate::unbounded`): the last height dropped below the chain
+    /// (iteration and failed_iterations of the block that was Final everywhere), from which
+    /// the draws of the next height are derived when the chain is empty. Always `None` in the
+    /// bounded model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<(u8, FailSet)>,
 }
 
 impl Node {
@@ -287,6 +293,7 @@ impl Node {
             held: Vec::new(),
             last_fallback: None,
             voted_late: false,
+            anchor: None,
         }
     }
     /// The round being decided.

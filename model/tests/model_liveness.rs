@@ -136,3 +136,83 @@ fn the_rank_rises_on_every_transition_of_a_walk() {
     }
     assert!(steps > 10);
 }
+
+fn unbounded_opts(stop_on: &[&'static str]) -> CheckOptions {
+    CheckOptions {
+        threads: 2,
+        stop_on: stop_on.to_vec(),
+        ..CheckOptions::default()
+    }
+}
+
+#[test]
+fn unbounded_rounds_converge_and_finalize_on_the_default_preset() {
+    let u = sa_model::unbounded::check(&preset("default"), &unbounded_opts(&[]), &mut |_| {});
+    assert!(u.exhaustive);
+    assert_eq!(u.unique_states, 12_939_256);
+    assert_eq!(u.rank_violations, 0, "every cycle drops a Final height");
+    for p in &u.properties {
+        assert_eq!(p.status, Status::Holds, "{}: {:?}", p.id, p.note);
+    }
+    // Through `sa check`'s path too: both lines after the bounded ones, same verdict.
+    let opts = CheckOptions {
+        threads: 2,
+        unbounded: true,
+        ..CheckOptions::default()
+    };
+    let r = check(&preset("tiny"), &opts, &mut |_| {});
+    assert_eq!(status(&r, "LIVE-FINALITY"), Some(Status::NotApplicable));
+}
+
+#[test]
+fn broken_finality_and_no_fallback_fail_the_unbounded_properties() {
+    // FIN-3 broken: attested blocks pile up in the window and none becomes Final.
+    let r = check(
+        &mutated("default", &[Mutation::NoWalkBack]),
+        &unbounded_opts(&["LIVE-FINALITY"]),
+        &mut |_| {},
+    );
+    assert_eq!(status(&r, "LIVE-FINALITY"), Some(Status::Violated));
+    let note = r
+        .property("LIVE-FINALITY")
+        .and_then(|p| p.note.clone())
+        .unwrap_or_default();
+    assert!(note.contains("only attested blocks"), "{note}");
+    // FORK-1 not applied (rusk #2201, #1382): nodes stay on different blocks, stuck.
+    let r = check(
+        &mutated("default", &[Mutation::NoFallback]),
+        &unbounded_opts(&["LIVE-CONVERGENCE"]),
+        &mut |_| {},
+    );
+    assert_eq!(status(&r, "LIVE-CONVERGENCE"), Some(Status::Violated));
+    let p = r.property("LIVE-CONVERGENCE").expect("reported");
+    assert!(p
+        .note
+        .as_deref()
+        .is_some_and(|n| n.starts_with("no action is possible")));
+    assert!(p
+        .counterexample
+        .as_ref()
+        .is_some_and(|c| !c.steps.is_empty()));
+}
+
+#[test]
+fn the_fair_cycle_search_agrees_on_a_small_unbounded_model_that_has_cycles() {
+    use sa_model::liveness::check_eventually;
+    use sa_model::unbounded::{progress_goal, Unbounded};
+    let mut c = preset("tiny");
+    c.faults.gst_round = 1;
+    c.protocol.rounds = 2;
+    let m = Unbounded::new(&c);
+    let r = check_eventually(&m, &progress_goal, true, Some(2_000_000));
+    assert!(!r.truncated);
+    assert!(r.holds(), "{:?}", r.failure.is_some());
+    // Rounds go on for ever: the graph has cycles (through a finalized state), none without.
+    let all = check_eventually(&m, &|_: &Unbounded, _: &_| false, false, Some(2_000_000));
+    assert!(all.cyclic_components > 0, "the unbounded model has cycles");
+    assert!(matches!(
+        all.failure,
+        Some(sa_model::liveness::Failure::Lasso { .. })
+    ));
+    assert_eq!(r.cyclic_components, 0);
+}

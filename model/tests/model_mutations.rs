@@ -22,11 +22,14 @@ fn cases() -> Vec<(Mutation, &'static str, bool)> {
 }
 
 /// Mutations that change nothing on the default preset, each tested on its own preset below.
-const ELSEWHERE: [Mutation; 4] = [
+const ELSEWHERE: [Mutation; 6] = [
     Mutation::DuskTwoEligible,
     Mutation::DuskAsyncOwnVote,
     Mutation::IgnoreEmergency,
     Mutation::NoProposalTimeout,
+    // On the unbounded model (model_liveness.rs).
+    Mutation::NoWalkBack,
+    Mutation::NoFallback,
 ];
 
 #[test]
@@ -115,7 +118,13 @@ fn every_safety_property_and_every_mutation_is_covered() {
     for s in SPECS.iter().filter(|s| s.kind != Kind::Witness) {
         assert!(covered.contains(&s.id), "{} has no broken variant", s.id);
     }
-    for (m, id, _) in INTENDED.iter().filter(|c| ELSEWHERE.contains(&c.0)) {
+    for id in sa_model::unbounded::IDS {
+        assert!(covered.contains(&id), "{id} has no broken variant");
+    }
+    for (m, id, _) in INTENDED
+        .iter()
+        .filter(|c| ELSEWHERE.contains(&c.0) && !sa_model::unbounded::IDS.contains(&c.1))
+    {
         assert_ne!(
             m.preset(),
             "default",
