@@ -675,8 +675,11 @@ pub fn table(r: &CheckReport, view: &View) -> String {
         (None, Some([a, b])) => format!(" over the {} seeds {a}..={b}", b - a + 1),
         (None, None) => String::new(),
     };
+    let memory = r.peak_memory_bytes.map_or(String::new(), |b| {
+        format!(", peak memory {} MB", b / 1_000_000)
+    });
     let search = format!(
-        "search: {}{draws}; {} unique states, {} total, max depth {}, {:.2} s ({:.0} states/s, {} threads)\n",
+        "search: {}{draws}; {} unique states, {} total, max depth {}, {:.2} s ({:.0} states/s, {} threads{memory})\n",
         if r.exhaustive {
             "exhaustive (every reachable state visited)".to_string()
         } else {

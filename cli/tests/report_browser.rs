@@ -160,7 +160,10 @@ fn the_report_loads_with_every_property_row_and_every_chart_drawn() {
         .map(|r| r.as_str().unwrap().to_string())
         .collect();
     assert_eq!(rows, ids, "every property row, in the check's order");
-    assert_eq!(ids.len(), sa_model::properties::SPECS.len());
+    assert_eq!(
+        ids.len(),
+        sa_model::properties::SPECS.len() + sa_model::unbounded::IDS.len()
+    );
     assert_eq!(st["charts"], expected_charts as u64, "{st}");
     assert_eq!(st["drawn"], st["charts"], "every chart drawn: {st}");
     assert_eq!(st["images"], 1, "{st}");

@@ -393,6 +393,7 @@ pub fn check_model(
         seconds: start.elapsed().as_secs_f64(),
         search_seconds,
         states_per_second: unique_states as f64 / search_seconds.max(1e-9),
+        peak_memory_bytes: None,
         threads: opts.threads.max(1),
         symmetry: "not applied: hash-based sortition gives every provisioner its own committee \
                    seats, so no two provisioners are interchangeable (see spec/faults.md)"
@@ -410,6 +411,7 @@ pub fn check_model(
             }
         },
     };
+    report.peak_memory_bytes = crate::report::peak_memory_bytes();
     if opts.unbounded && opts.stop_on.is_empty() {
         let mut u_opts = opts.clone();
         u_opts.timeout = opts.timeout.map(|t| t.saturating_sub(start.elapsed()));
@@ -424,6 +426,7 @@ pub fn check_model(
         report.liveness.unbounded_rank_violations = u.rank_violations;
         report.liveness.unbounded_stuck_past_bound = u.stuck_past_bound;
         report.seconds = start.elapsed().as_secs_f64();
+        report.peak_memory_bytes = crate::report::peak_memory_bytes();
     }
     report.verdict = report.compute_verdict();
     report
@@ -458,6 +461,7 @@ fn unbounded_only(
         seconds: u.seconds,
         search_seconds: u.seconds,
         states_per_second: u.unique_states as f64 / u.seconds.max(1e-9),
+        peak_memory_bytes: crate::report::peak_memory_bytes(),
         threads: opts.threads.max(1),
         symmetry: "not applied".into(),
         draw_classes: None,

@@ -190,6 +190,9 @@ pub struct CheckReport {
     pub search_seconds: f64,
     /// Unique states per second of the depth-first search.
     pub states_per_second: f64,
+    /// Peak resident memory of this process so far (Linux `VmHWM`), when known: after the
+    /// check, the most the searches needed at once.
+    pub peak_memory_bytes: Option<u64>,
     /// Threads used.
     pub threads: usize,
     /// Symmetry reduction applied, or why not.
@@ -235,6 +238,14 @@ impl LivenessSummary {
                 .property("LIVE-ROUND-ENDS")
                 .is_some_and(|p| p.status == Status::Holds)
     }
+}
+
+/// Peak resident memory of this process so far, from `/proc/self/status` (Linux).
+pub fn peak_memory_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 impl CheckReport {

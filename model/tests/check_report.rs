@@ -16,6 +16,14 @@ fn json_has_the_documented_shape() {
     );
     let v = serde_json::to_value(&r).unwrap();
     for key in [
+        "rank_violations",
+        "stuck_past_bound",
+        "worst_iterations",
+        "unbounded_states",
+    ] {
+        assert!(v["liveness"].get(key).is_some(), "missing liveness.{key}");
+    }
+    for key in [
         "config",
         "verdict",
         "bounds",
@@ -26,6 +34,8 @@ fn json_has_the_documented_shape() {
         "max_depth",
         "seconds",
         "properties",
+        "liveness",
+        "peak_memory_bytes",
     ] {
         assert!(v.get(key).is_some(), "missing {key}");
     }
@@ -38,10 +48,11 @@ fn json_has_the_documented_shape() {
             "violated",
             "witnessed",
             "not_witnessed",
-            "not_applicable"
+            "not_applicable",
+            "inconclusive"
         ]
         .contains(&status));
-        assert!(p["kind"] == "safety" || p["kind"] == "witness");
+        assert!(p["kind"] == "safety" || p["kind"] == "witness" || p["kind"] == "liveness");
         assert!(p.get("counterexample").is_some());
     }
 }

@@ -21,12 +21,15 @@ fn config(gst_round: u8, mutation: Option<Mutation>) -> Config {
     c
 }
 
-/// Every property's outcome, but SAFE-NO-HONEST-SLASH: it speaks of blocks after GST, so with
-/// no GST it holds by definition and the two runs do not ask it the same question.
+/// Every property's outcome, but SAFE-NO-HONEST-SLASH and the liveness properties: they speak
+/// of rounds after GST, so with no GST they hold (or do not apply) by definition and the two
+/// runs do not ask them the same question.
 fn verdicts(r: &CheckReport) -> Vec<(String, bool)> {
     r.properties
         .iter()
-        .filter(|p| p.id != "SAFE-NO-HONEST-SLASH")
+        .filter(|p| {
+            p.id != "SAFE-NO-HONEST-SLASH" && p.kind != sa_model::properties::Kind::Liveness
+        })
         .map(|p| {
             let reached = matches!(p.status, Status::Violated | Status::Witnessed);
             (p.id.clone(), reached)
@@ -37,7 +40,12 @@ fn verdicts(r: &CheckReport) -> Vec<(String, bool)> {
 #[test]
 fn key_order_scheduling_after_gst_gives_the_same_verdicts_as_every_interleaving() {
     let mut compared = 0;
-    for m in std::iter::once(None).chain(Mutation::ALL.into_iter().map(Some)) {
+    // Mutations of the timers after GST change what TIME-4 schedules, not the schedule: with
+    // no GST they never apply, so the two runs would not check the same protocol (and
+    // `impatient-timers` after GST at round 1 explodes the state space).
+    let timing = [Mutation::ImpatientTimers, Mutation::NoProposalTimeout];
+    let mutations = Mutation::ALL.into_iter().filter(|m| !timing.contains(m));
+    for m in std::iter::once(None).chain(mutations.map(Some)) {
         let full = run(&config(0, m), false);
         let reduced = run(&config(1, m), false);
         assert!(full.exhaustive && reduced.exhaustive);
@@ -48,5 +56,5 @@ fn key_order_scheduling_after_gst_gives_the_same_verdicts_as_every_interleaving(
         assert_eq!(verdicts(&full), verdicts(&reduced), "{m:?}");
         compared += 1;
     }
-    assert_eq!(compared, Mutation::ALL.len() + 1);
+    assert_eq!(compared, Mutation::ALL.len() + 1 - timing.len());
 }
