@@ -749,7 +749,7 @@ pub fn table(r: &CheckReport, view: &View) -> String {
         }
     }
     let verdict = match r.verdict {
-        Verdict::Pass => "PASS: exhaustive; every safety property holds and every applicable witness is reachable",
+        Verdict::Pass => "PASS: exhaustive; every safety and liveness property holds and every applicable witness is reachable",
         Verdict::Violated => "VIOLATED: a safety property fails (counterexample above)",
         Verdict::Vacuous => "VACUOUS: nothing violated, but a witness was not reached or a mutation had no effect",
         Verdict::Incomplete => "INCOMPLETE: a limit cut the search; nothing violated in what it saw",
