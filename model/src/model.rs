@@ -725,7 +725,6 @@ impl SaModel {
     /// FORK-1: a Success of a strictly lower iteration on the parent of a block this node
     /// holds above its last Final block.
     fn fork_choice(&self, state: &State, p: usize, out: &mut Vec<Event>) {
-        let node = &state.nodes[p];
         if self.config.has(Mutation::NoFallback) {
             let before = out.len();
             self.fork_choice_reference(state, p, out);
@@ -736,7 +735,6 @@ impl SaModel {
             return;
         }
         self.fork_choice_reference(state, p, out);
-        let _ = node;
     }
 
     /// FORK-1 as the spec states it (and the mutations that change it).
