@@ -364,6 +364,7 @@ pub fn run(args: Args) -> u8 {
             duration: args.duration,
             dir: None,
             soft_slash_warnings: 1,
+            hostile_load: false,
             quiet: true,
             json: false,
         };

@@ -48,10 +48,10 @@ struct NodeReport {
     last_final: u64,
     votes_cast: usize,
     chain: Vec<Height>,
-    /// The state root after the tip: BLAKE2b-256 of the canonical JSON of the ledger (every
-    /// stake, reward, locked amount, suspension and punishment: all the protocol state a block
-    /// changes; contract storage joins it with execution, issue 12). `ledger_digest` per height
-    /// is its first 16 hex digits.
+    /// The state root after the tip (EXEC-ROOT-1, spec/execution.md): the ledger and the
+    /// application state (balances, contracts, their storage), as the tip's header commits to
+    /// it and every node re-executes it. `ledger_digest` per height is a digest of the ledger
+    /// alone (BLAKE2b-256 of its canonical JSON, first 16 hex digits).
     state_root: String,
     /// Stake and reward balance (lux) of each provisioner after the tip.
     balances: Vec<(String, u64, u64)>,
@@ -127,7 +127,10 @@ fn inspect_node(cfg_path: &Path) -> Result<NodeReport, String> {
         tip: node.tip_height(),
         last_final: node.last_final(),
         votes_cast: node.my_votes().count(),
-        state_root: root(node.ledger()),
+        state_root: node
+            .block(node.tip_height())
+            .map(|b| to_hex(&b.header().state_root))
+            .unwrap_or_default(),
         chain,
         balances,
     })

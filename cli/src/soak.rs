@@ -177,6 +177,7 @@ pub fn run(args: Args) -> u8 {
         duration: end.ceil() as u64 + args.settle,
         dir: Some(dir.clone()),
         soft_slash_warnings: args.soft_slash_warnings,
+        hostile_load: false,
         quiet: true,
         json: false,
     };

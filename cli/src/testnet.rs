@@ -63,6 +63,13 @@ pub struct Args {
     /// spec's value is 1).
     #[arg(long, default_value_t = 1)]
     pub soft_slash_warnings: u8,
+    /// Send a stream of hostile transactions (spec/execution.md): a client deploys the sample
+    /// contracts (an infinite loop, unbounded memory growth, deep recursion, a huge allocation,
+    /// a panic, a forged host call, an import of protocol state, an invalid module, and a
+    /// benign one) and then calls each of them every 250 ms on every node. Each block's line
+    /// shows its transactions and why the failed ones failed.
+    #[arg(long)]
+    pub hostile_load: bool,
     /// Print only the summary.
     #[arg(long)]
     pub quiet: bool,
@@ -186,6 +193,12 @@ pub struct Summary {
     /// Heights first accepted after the last `--crash` fired (None: no crash): past the
     /// absence bound at most the round in flight can still end (its quorum already formed).
     pub heights_after_last_crash: Option<u64>,
+    /// Transactions sent by `--hostile-load` (to each node).
+    pub transactions_sent: u64,
+    /// Transactions in accepted blocks (after the coinbase), counted once per height.
+    pub transactions_included: u64,
+    /// Of those, the failed ones by receipt code (spec/execution.md EXEC-TX-2).
+    pub transactions_failed: BTreeMap<String, u64>,
     /// Wall-clock seconds of the run.
     pub seconds: f64,
 }
@@ -475,6 +488,14 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
         views.entry(i).or_default().incarnations = 1;
     }
     let start = Instant::now();
+    let load_stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = args.hostile_load.then(|| {
+        let addrs: Vec<SocketAddr> = net.addrs[..running as usize].to_vec();
+        let stop = load_stop.clone();
+        std::thread::spawn(move || hostile_load(&addrs, &stop))
+    });
+    let mut included = 0u64;
+    let mut tx_failed: BTreeMap<String, u64> = BTreeMap::new();
     let pb = if show && std::io::stdout().is_terminal() {
         let pb = ProgressBar::new(args.blocks);
         pb.set_style(
@@ -607,8 +628,31 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
                         .as_array()
                         .map(|a| a.iter().filter_map(|x| x.as_str()).map(name).collect())
                         .unwrap_or_default();
+                    let txs = v["transactions"].as_u64().unwrap_or(0);
+                    included += txs;
+                    let mut why: BTreeMap<String, u64> = BTreeMap::new();
+                    for f in v["failed"].as_array().into_iter().flatten() {
+                        let code = f["code"].as_str().unwrap_or("?").to_string();
+                        *why.entry(code.clone()).or_default() += 1;
+                        *tx_failed.entry(code).or_default() += 1;
+                    }
+                    let tx_note = if txs == 0 {
+                        String::new()
+                    } else {
+                        let failed: u64 = why.values().sum();
+                        let list: Vec<String> =
+                            why.iter().map(|(c, n)| format!("{c} {n}")).collect();
+                        format!(
+                            "  txs {txs}, failed {failed}{}",
+                            if list.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" ({})", list.join(", "))
+                            }
+                        )
+                    };
                     say(format!(
-                        "height {height:4}  iteration {it:2}  block time {dt:>8}  generator {}  voters {} ({}/{})  {}",
+                        "height {height:4}  iteration {it:2}  block time {dt:>8}  generator {}  voters {} ({}/{})  {}{tx_note}",
                         name(v["generator"].as_str().unwrap_or("?")),
                         voters.join(" "),
                         voters.len(),
@@ -694,6 +738,8 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
             _ => {}
         }
     }
+    load_stop.store(true, Ordering::SeqCst);
+    let transactions_sent = load.and_then(|h| h.join().ok()).unwrap_or(0);
     for p in &mut procs {
         if let Some(mut c) = p.child.take() {
             let _ = c.kill();
@@ -773,8 +819,95 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
                 .unwrap_or(0)
                 .saturating_sub(h)
         }),
+        transactions_sent,
+        transactions_included: included,
+        transactions_failed: tx_failed,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// `--hostile-load`: connects to every node as a client, deploys the sample contracts, then
+/// calls each of them every 250 ms until `stop`; returns the transactions sent (per node).
+/// Frames are the runtime's (4-byte big-endian length, then `Message::Transaction`); what the
+/// nodes send back is read and dropped. A node that is down is retried on the next batch.
+fn hostile_load(addrs: &[SocketAddr], stop: &std::sync::atomic::AtomicBool) -> u64 {
+    use sa_node::exec::{address_of, contract_id, samples, Tx};
+    use sa_node::message::Message;
+    use std::net::TcpStream;
+    let sender = address_of(&Keypair::testnet(0).public);
+    let benign = samples::compile(samples::BENIGN);
+    let mut modules: Vec<Vec<u8>> = samples::hostile().into_iter().map(|h| h.1).collect();
+    modules.push(benign.clone());
+    let deploys: Vec<Vec<u8>> = modules
+        .iter()
+        .map(|code| {
+            Tx::Deploy {
+                sender,
+                code: code.clone(),
+            }
+            .encode()
+        })
+        .collect();
+    let frame = |tx: &[u8]| {
+        let body = Message::Transaction(tx.to_vec()).to_bytes();
+        let mut f = (body.len() as u32).to_be_bytes().to_vec();
+        f.extend(body);
+        f
+    };
+    let mut conns: Vec<Option<TcpStream>> = addrs.iter().map(|_| None).collect();
+    let mut deployed = vec![false; addrs.len()];
+    let mut sent = 0u64;
+    let mut batch = 0u64;
+    while !stop.load(Ordering::SeqCst) {
+        let mut txs: Vec<Vec<u8>> = vec![];
+        for (k, code) in modules.iter().enumerate() {
+            let input = format!("call {batch} {k}").into_bytes();
+            txs.push(
+                Tx::Call {
+                    sender,
+                    contract: contract_id(code),
+                    input,
+                    gas_limit: if *code == benign { 100_000 } else { 1_000_000 },
+                }
+                .encode(),
+            );
+        }
+        for (i, addr) in addrs.iter().enumerate() {
+            if conns[i].is_none() {
+                conns[i] = TcpStream::connect_timeout(addr, Duration::from_millis(200))
+                    .ok()
+                    .inspect(|s| {
+                        if let Ok(mut r) = s.try_clone() {
+                            std::thread::spawn(move || {
+                                let mut buf = [0u8; 65536];
+                                while matches!(std::io::Read::read(&mut r, &mut buf), Ok(n) if n > 0) {}
+                            });
+                        }
+                    });
+            }
+            let fresh = conns[i].is_some() && !deployed[i];
+            let Some(s) = conns[i].as_mut() else { continue };
+            // A new connection first deploys the contracts (the node may have been down; a
+            // second deployment of the same code changes nothing but costs its fee).
+            let first: &[Vec<u8>] = if fresh { &deploys } else { &[] };
+            let ok = first
+                .iter()
+                .chain(&txs)
+                .all(|tx| s.write_all(&frame(tx)).is_ok());
+            deployed[i] = ok;
+            if ok {
+                sent += first.len() as u64;
+            }
+            if ok {
+                sent += txs.len() as u64;
+            } else {
+                conns[i] = None;
+            }
+        }
+        batch += 1;
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    sent / addrs.len().max(1) as u64
 }
 
 /// Durability across restarts: each restarted process must hold at least the tip its
@@ -898,6 +1031,21 @@ fn print_summary(s: &Summary) {
         );
     }
     println!("rejected messages: {}", s.rejected);
+    if s.transactions_sent > 0 || s.transactions_included > 0 {
+        let failed: u64 = s.transactions_failed.values().sum();
+        let list: Vec<String> = s
+            .transactions_failed
+            .iter()
+            .map(|(c, n)| format!("{c} {n}"))
+            .collect();
+        println!(
+            "transactions: {} sent to each node, {} in accepted blocks, {} failed and contained ({})",
+            s.transactions_sent,
+            s.transactions_included,
+            failed,
+            list.join(", ")
+        );
+    }
     if s.detected_faults > 0 {
         println!(
             "fault proofs against misbehaving nodes: {} (TALLY-3 / SLASH-4)",

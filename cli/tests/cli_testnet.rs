@@ -173,6 +173,40 @@ fn an_equivocating_node_is_caught() {
 }
 
 #[test]
+fn hostile_contracts_in_every_block_are_contained_and_blocks_become_final() {
+    // `--hostile-load`: every hostile sample contract is deployed and called in (nearly)
+    // every block; each fails for its own reason, blocks keep coming and become Final.
+    let (code, v, err) = sa(&[
+        "testnet",
+        "--nodes",
+        "4",
+        "--hostile-load",
+        "--blocks",
+        "10",
+        "--duration",
+        "60",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    no_violations(&v);
+    assert!(v["height"].as_u64().unwrap() >= 10, "{v}");
+    assert!(v["final_height"].as_u64().unwrap() >= 6, "{v}");
+    assert!(v["transactions_included"].as_u64().unwrap() >= 50, "{v}");
+    let failed = &v["transactions_failed"];
+    for code in [
+        "out-of-gas",
+        "out-of-memory",
+        "stack-overflow",
+        "trap",
+        "host-refused",
+        "bad-interface",
+        "invalid-module",
+    ] {
+        assert!(failed[code].as_u64().unwrap_or(0) >= 1, "{code}: {v}");
+    }
+}
+
+#[test]
 fn bad_arguments_are_rejected_with_exit_2() {
     let (code, _, err) = sa(&["testnet", "--nodes", "3", "--absent", "3"]);
     assert_eq!(code, 2);

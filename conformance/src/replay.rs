@@ -10,16 +10,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use sa_model::config::LUX_PER_UNIT;
+use sa_model::exec::STAKE_TX_LUX;
 use sa_model::Config;
 use sa_node::config::{Behaviour, Genesis, GenesisProvisioner, Params};
 use sa_node::crypto::{aggregate, Keypair, PublicKey};
+use sa_node::exec::Tx;
 use sa_node::hash::Hash;
 use sa_node::message::{
     faults_root, merkle_root, seed_digest, vote_digest, Attestation as RAttestation, Block,
     Candidate, FailedIteration, FaultProof, Header, Message, Outcome, SignedVote, StepVotes,
     VoteHeader,
 };
-use sa_node::node::{execute, Input, Node, Output, Timer, INVALID_TX};
+use sa_node::node::{Input, Node, Output, Timer};
 use sa_node::sortition::{committee, generator, Committee, StepKind};
 use sa_node::votes::{Thresholds, Vote, VoteStep as RVoteStep};
 
@@ -438,10 +440,35 @@ impl SaNode {
         let gi = self.index_of(&gen)?;
         let g = self.keys[gi].clone();
         let round = height + 1;
-        let mut payload = vec![format!("conformance {round} {i} {variant}").into_bytes()];
-        if !valid {
-            payload.push(INVALID_TX.to_vec());
-        }
+        // The coinbase and a call to no contract (a failing transaction in a valid block,
+        // EXEC-TX-2) that names the variant. Invalid candidates commit to a wrong state root
+        // (EXEC-BLOCK-3), as a misconfigured generator does.
+        let payload = vec![
+            Tx::Coinbase {
+                round,
+                generator: gen,
+            }
+            .encode(),
+            Tx::Call {
+                sender: sa_node::exec::address_of(&gen),
+                contract: [0; 32],
+                input: format!("conformance {round} {i} {variant}").into_bytes(),
+                gas_limit: 0,
+            }
+            .encode(),
+            // The model's payload holds a stake unit of the generator's (spec/execution.md).
+            sa_node::exec::stake_tx_signed(
+                &g,
+                sa_node::exec::StakeOp::Stake {
+                    amount: STAKE_TX_LUX,
+                },
+                self.node()?
+                    .app_state_at(height)
+                    .and_then(|a| a.stake_nonces.get(&gen).copied())
+                    .unwrap_or(0),
+            )
+            .encode(),
+        ];
         let header = Header {
             height: round,
             prev_hash: parent.hash(),
@@ -450,6 +477,7 @@ impl SaNode {
             generator: gen,
             seed: self.sign(gi, &seed_digest(&parent.header().seed)),
             payload_root: merkle_root(&payload),
+            state_root: [0; 32],
             faults_root: faults_root(&[]),
             failed_iterations: vec![None; i.min(self.node()?.params().relaxed_iterations) as usize],
             prev_attestation: (round >= 2).then_some(parent.attestation),
@@ -460,7 +488,15 @@ impl SaNode {
             faults: vec![],
             signature: g.sign(&[]),
         };
-        let c = self.with_failed(c, height, failed)?;
+        let mut c = self.with_failed(c, height, failed)?;
+        c.header.state_root = self
+            .node()?
+            .expected_state_root(&c)
+            .map_err(|e| format!("executing the candidate: {e}"))?;
+        if !valid {
+            c.header.state_root[0] ^= 0xff;
+        }
+        c.signature = self.sign(gi, &c.header.hash());
         self.register(&c, variant);
         self.candidates.insert(key, c.clone());
         Ok(c)
@@ -542,10 +578,6 @@ impl SaNode {
             let outs = node.handle(now, i);
             for o in outs {
                 match o {
-                    Output::Execute { hash, candidate } => queue.push(Input::Executed {
-                        hash,
-                        valid: execute(&candidate),
-                    }),
                     Output::Broadcast(m) | Output::Send { message: m, .. } => match m {
                         Message::Validation(v) => sent.push(self.sent_vote(&v)),
                         Message::Ratification { vote, .. } => sent.push(self.sent_vote(&vote)),
@@ -555,10 +587,14 @@ impl SaNode {
                             self.candidates.entry(key).or_insert_with(|| c.clone());
                             sent.push(Sent::Candidate {
                                 block: self.names[&c.header.hash()].clone(),
-                                valid: execute(&c),
+                                valid: self
+                                    .node
+                                    .as_ref()
+                                    .is_some_and(|n| n.execute(&c, true).is_ok()),
                             });
                         }
-                        Message::Block(_) | Message::GetBlocks { .. } => {}
+                        Message::Block(_) | Message::GetBlocks { .. } | Message::Transaction(_) => {
+                        }
                     },
                     Output::SetTimer {
                         timer: Timer::Propose { round, iteration },
@@ -696,6 +732,7 @@ impl Adapter for SaNode {
         let me_key = keys.get(me).cloned().ok_or("node index out of range")?;
         let behaviour = Behaviour {
             invalid_candidates: invalid_proposals,
+            stake_each_block: STAKE_TX_LUX,
             ..Behaviour::default()
         };
         let node = Node::new(genesis, ring, me_key, behaviour);
@@ -770,6 +807,7 @@ impl SaNode {
             Event::Propose { valid } => {
                 let b = Behaviour {
                     invalid_candidates: !valid,
+                    stake_each_block: STAKE_TX_LUX,
                     ..Behaviour::default()
                 };
                 self.node.as_mut().ok_or("not running")?.set_behaviour(b);

@@ -149,6 +149,7 @@ fn build() -> Fixture {
     };
     let ring = genesis.validate().expect("valid genesis");
     let ledger = Ledger::genesis(&genesis);
+    let mut records: Vec<sa_node::storage::Record> = vec![];
     let empty = Node::new(
         genesis.clone(),
         ring.clone(),
@@ -167,10 +168,20 @@ fn build() -> Fixture {
         let gen = &keys[&gen_key];
         ts += params.min_block_time_ms;
         let payload = vec![
-            format!("coinbase {r} {}", gen_key.short()).into_bytes(),
-            vec![0x5a; 256],
+            sa_node::exec::Tx::Coinbase {
+                round: r,
+                generator: gen_key,
+            }
+            .encode(),
+            sa_node::exec::Tx::Call {
+                sender: sa_node::exec::address_of(&gen_key),
+                contract: [0x5a; 32],
+                input: vec![0x5a; 256],
+                gas_limit: 0,
+            }
+            .encode(),
         ];
-        let header = Header {
+        let mut header = Header {
             height: r,
             prev_hash,
             iteration: 0,
@@ -178,10 +189,28 @@ fn build() -> Fixture {
             generator: gen_key,
             seed: gen.sign(&seed_digest(&seed)),
             payload_root: merkle_root(&payload),
+            state_root: [0; 32],
             faults_root: faults_root(&[]),
             failed_iterations: vec![],
             prev_attestation: rounds.last().map(|t: &RoundTraffic| t.block.attestation),
         };
+        // The state root, from a node holding the blocks so far.
+        let builder = Node::restore(
+            genesis.clone(),
+            ring.clone(),
+            Keypair::from_seed(&[0xee; 32]),
+            Behaviour::default(),
+            &records,
+        )
+        .expect("the blocks so far restore");
+        header.state_root = builder
+            .expected_state_root(&Candidate {
+                header: header.clone(),
+                payload: payload.clone(),
+                faults: vec![],
+                signature: Signature::EMPTY,
+            })
+            .expect("the payload executes");
         let hash = header.hash();
         let candidate = Candidate {
             signature: gen.sign(&hash),
@@ -219,6 +248,7 @@ fn build() -> Fixture {
                 ratification: rat_sv,
             },
         };
+        records.push(sa_node::storage::Record::Accepted(Box::new(block.clone())));
         rounds.push(RoundTraffic {
             candidate: encode(Message::Candidate(candidate.clone())),
             hash,
@@ -284,10 +314,6 @@ fn stream(f: &Fixture) -> (Vec<Input>, u64) {
     let mut messages = 0;
     for rt in &f.rounds {
         inputs.push(message(&rt.candidate));
-        inputs.push(Input::Executed {
-            hash: rt.hash,
-            valid: true,
-        });
         inputs.extend(rt.validation.iter().map(|b| message(b)));
         inputs.extend(rt.ratification.iter().map(|b| message(b)));
         messages += 1 + rt.validation.len() + rt.ratification.len();
@@ -367,13 +393,6 @@ fn messages(c: &mut Criterion) {
     // Validation votes only (signature check, tally, the quorum's aggregation once).
     let mut base = observer(f);
     base.handle(f.now, message(&rt.candidate));
-    base.handle(
-        f.now,
-        Input::Executed {
-            hash: rt.hash,
-            valid: true,
-        },
-    );
     let val: Vec<Input> = rt.validation.iter().map(|b| message(b)).collect();
     g.throughput(Throughput::Elements(val.len() as u64));
     g.bench_function("validation_votes", |b| {

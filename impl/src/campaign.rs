@@ -189,10 +189,25 @@ impl Fixture {
         let g = self.node.committees(i).0.expect("a generator");
         let key = self.key(&g);
         let tip = self.tip();
-        let payload = vec![{
-            let n = 8 + r.below(64) as usize;
-            r.bytes(n)
-        }];
+        // A coinbase and a call of random bytes to no contract: a valid block whose one
+        // transaction fails (EXEC-TX-2).
+        let payload = vec![
+            crate::exec::Tx::Coinbase {
+                round: self.round(),
+                generator: g,
+            }
+            .encode(),
+            crate::exec::Tx::Call {
+                sender: crate::exec::address_of(&g),
+                contract: [7; 32],
+                input: {
+                    let n = 8 + r.below(64) as usize;
+                    r.bytes(n)
+                },
+                gas_limit: 1_000,
+            }
+            .encode(),
+        ];
         let mut header = Header {
             height: self.round(),
             prev_hash: tip.hash(),
@@ -202,9 +217,17 @@ impl Fixture {
             seed: key.sign(&seed_digest(&tip.header().seed)),
             payload_root: merkle_root(&payload),
             faults_root: faults_root(&[]),
+            state_root: [0; 32],
             failed_iterations: vec![None; i.min(self.node.params().relaxed_iterations) as usize],
             prev_attestation: (self.round() >= 2).then_some(tip.attestation),
         };
+        let draft = Candidate {
+            header: header.clone(),
+            payload: payload.clone(),
+            faults: vec![],
+            signature: crate::crypto::Signature::EMPTY,
+        };
+        header.state_root = self.node.expected_state_root(&draft).unwrap_or_default();
         edit(&mut header);
         let signature = key.sign(&header.hash());
         Candidate {
@@ -537,6 +560,29 @@ pub fn craft(f: &Fixture, reason: Reason, r: &mut Rng) -> Option<Vec<(u64, Vec<u
                 .collect();
             Some(seq)
         }
+        Reason::Transaction => {
+            // Random bytes, a coinbase, or a call over the gas limit.
+            let g = f.node.committees(0).0.expect("a generator");
+            let tx = match r.below(3) {
+                0 => {
+                    let n = 1 + r.below(200) as usize;
+                    r.bytes(n)
+                }
+                1 => crate::exec::Tx::Coinbase {
+                    round,
+                    generator: g,
+                }
+                .encode(),
+                _ => crate::exec::Tx::Call {
+                    sender: crate::exec::address_of(&g),
+                    contract: r.hash(),
+                    input: vec![],
+                    gas_limit: crate::exec::MAX_TX_GAS + 1 + r.below(1000),
+                }
+                .encode(),
+            };
+            Some(vec![(TX_PEER, tx)])
+        }
         Reason::GetBlocksRate => {
             let m = frame(Message::GetBlocks {
                 from: 1 + r.below(f.node.tip_height()),
@@ -608,6 +654,9 @@ impl Report {
 
 /// Feeds one frame to `node` (a copy of the fixture's node, changed in place); returns the
 /// rejection reason if any.
+/// The "peer" whose bytes are fed as a client's transaction (`Input::Transaction`).
+const TX_PEER: u64 = u64::MAX;
+
 fn feed(
     node: &mut Node,
     now: u64,
@@ -617,7 +666,11 @@ fn feed(
 ) -> Option<Option<Reason>> {
     let before = node.clone();
     let out = catch_unwind(AssertUnwindSafe(|| {
-        node.handle(now, Input::Message { peer, bytes })
+        if peer == TX_PEER {
+            node.handle(now, Input::Transaction(bytes))
+        } else {
+            node.handle(now, Input::Message { peer, bytes })
+        }
     }));
     rep.messages += 1;
     let Ok(out) = out else {

@@ -282,6 +282,10 @@ pub struct Behaviour {
     /// Equivocate: with every Validation vote, also sign and send a different one (a broken
     /// node, for showing that equivocation is detected: SAFE-VOTE-UNIQUE, TALLY-3).
     pub double_vote: bool,
+    /// As generator, add a stake operation of this many lux of its own to every candidate (0:
+    /// none). The model's abstraction puts one stake unit in every candidate
+    /// (spec/execution.md); conformance adapters set this so sa-node's ledger follows.
+    pub stake_each_block: u64,
 }
 
 /// One node's configuration file.

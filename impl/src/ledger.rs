@@ -26,6 +26,10 @@ pub struct Account {
     pub hard_faults: u8,
     /// Not eligible before this round (ELIG-3).
     pub suspended_until: u64,
+    /// Stake added by STAKE-1 that is not mature yet: no weight before `matures_at`.
+    pub maturing: u64,
+    /// The round from which `maturing` counts (`next_epoch(h) + EPOCH` of the staking block).
+    pub matures_at: u64,
 }
 
 /// All accounts plus the Dusk fund and what was burned.
@@ -81,6 +85,8 @@ impl Ledger {
                             soft_faults: 0,
                             hard_faults: 0,
                             suspended_until: 0,
+                            maturing: 0,
+                            matures_at: 0,
                         },
                     )
                 })
@@ -137,6 +143,14 @@ impl Ledger {
     /// attestation's signers only (REW-2), the generator's reward resetting its soft fault
     /// counter (REW-3: soft faults are generator faults). Returns the amount paid, which never exceeds the block reward.
     pub fn apply(&mut self, fx: &BlockEffects, params: &Params) -> u64 {
+        // STAKE-1: stake maturing by the next round joins the weight (before this block's
+        // slashes, which then apply to it as to any stake).
+        for a in self.accounts.values_mut() {
+            if a.maturing > 0 && a.matures_at <= fx.height + 1 {
+                a.stake += a.maturing;
+                a.maturing = 0;
+            }
+        }
         for pk in &fx.soft {
             self.soft_slash(pk, fx.height, params);
         }
@@ -176,5 +190,66 @@ impl Ledger {
         debug_assert!(paid <= r, "REW-1: paid {paid} > reward {r}");
         self.burned += r.saturating_sub(paid);
         paid
+    }
+}
+
+impl Ledger {
+    /// STAKE-1: `amount` (already taken from the provisioner's account) becomes stake that is
+    /// mature — drawn, with weight — from round `next_epoch(h) + EPOCH`. A provisioner
+    /// unknown to the ledger must be a key of the genesis key ring (checked by the caller's
+    /// signature verification); it gets an account eligible from that round.
+    pub fn stake(
+        &mut self,
+        pk: &PublicKey,
+        amount: u64,
+        h: u64,
+        params: &Params,
+    ) -> Result<(), String> {
+        if amount == 0 {
+            return Err("staking 0".into());
+        }
+        let matures_at = next_epoch(h, params.epoch) + params.epoch;
+        let a = self.accounts.entry(*pk).or_insert(Account {
+            stake: 0,
+            locked: 0,
+            reward: 0,
+            eligible_from: matures_at,
+            soft_faults: 0,
+            hard_faults: 0,
+            suspended_until: 0,
+            maturing: 0,
+            matures_at,
+        });
+        if a.stake == 0 {
+            // A fresh (or fully unstaked) provisioner: not eligible before maturity at all.
+            a.eligible_from = a.eligible_from.max(matures_at);
+        }
+        a.maturing = a.maturing.checked_add(amount).ok_or("stake overflow")?;
+        a.matures_at = matures_at;
+        Ok(())
+    }
+
+    /// STAKE-2: all stake, maturing and locked returns to the account; the provisioner has no
+    /// weight from the next round. Returns the amount.
+    pub fn unstake(&mut self, pk: &PublicKey) -> Result<u64, String> {
+        let a = self.accounts.get_mut(pk).ok_or("no stake")?;
+        let v = a.stake + a.maturing + a.locked;
+        if v == 0 {
+            return Err("no stake".into());
+        }
+        a.stake = 0;
+        a.maturing = 0;
+        a.locked = 0;
+        Ok(v)
+    }
+
+    /// STAKE-3: `amount` of rewards leaves the ledger for the account.
+    pub fn withdraw(&mut self, pk: &PublicKey, amount: u64) -> Result<(), String> {
+        let a = self.accounts.get_mut(pk).ok_or("no stake account")?;
+        if amount == 0 || amount > a.reward {
+            return Err(format!("withdrawing {amount} of a reward of {}", a.reward));
+        }
+        a.reward -= amount;
+        Ok(())
     }
 }

@@ -18,6 +18,7 @@ pub mod chain;
 pub mod config;
 pub mod crypto;
 pub mod encoding;
+pub mod exec;
 pub mod hash;
 pub mod ledger;
 pub mod message;

@@ -124,6 +124,8 @@ pub struct Header {
     pub seed: Seed,
     /// Merkle root of the payload (spec/encoding.md).
     pub payload_root: Hash,
+    /// EXEC-ROOT-1: root of the state after executing this block on its parent's.
+    pub state_root: Hash,
     /// Hash of the encoding of the block's fault proofs.
     pub faults_root: Hash,
     /// FAIL-1: for j < min(iteration, RELAXED), the Fail attestation of j if the generator
@@ -142,6 +144,7 @@ wire_struct!(Header {
     generator,
     seed,
     payload_root,
+    state_root,
     faults_root,
     failed_iterations,
     prev_attestation
@@ -349,6 +352,8 @@ pub enum Message {
         /// First height wanted.
         from: u64,
     },
+    /// A client's transaction for the pool (EXEC-POOL-1; not relayed).
+    Transaction(Vec<u8>),
 }
 
 impl Wire for Message {
@@ -375,6 +380,10 @@ impl Wire for Message {
                 out.push(4);
                 from.put(out);
             }
+            Message::Transaction(tx) => {
+                out.push(5);
+                tx.put(out);
+            }
         }
     }
     fn get(r: &mut Reader<'_>, what: &'static str) -> Result<Self, DecodeError> {
@@ -389,6 +398,7 @@ impl Wire for Message {
             4 => Ok(Message::GetBlocks {
                 from: u64::get(r, "GetBlocks.from")?,
             }),
+            5 => Ok(Message::Transaction(Vec::get(r, "Transaction")?)),
             t => Err(r.bad_value(1, what, format!("unknown message tag {t}"))),
         }
     }
@@ -411,6 +421,7 @@ impl Message {
             Message::Ratification { .. } => "ratification",
             Message::Block(_) => "block",
             Message::GetBlocks { .. } => "get_blocks",
+            Message::Transaction(_) => "transaction",
         }
     }
 }

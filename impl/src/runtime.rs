@@ -20,7 +20,7 @@ use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
 
 use crate::config::{Genesis, NodeConfig};
 use crate::crypto::{to_hex, KeyRing, Keypair};
-use crate::node::{execute, Input, Node, Output, PeerId, Timer};
+use crate::node::{Input, Node, Output, PeerId, Timer};
 use crate::storage::{Log, StorageError};
 
 /// Why the runtime stopped.
@@ -225,6 +225,14 @@ fn event_of(me: &str, o: &Output) -> Option<Value> {
             "hash": to_hex(&a.hash), "iteration": a.iteration, "label": a.label.name(),
             "generator": a.generator.short(), "timestamp": a.timestamp,
             "voters": a.voters.iter().map(|k| k.short()).collect::<Vec<_>>(),
+            "state_root": to_hex(&a.state_root),
+            "transactions": a.receipts.len(),
+            "failed": a.receipts.iter().filter_map(|r| match &r.status {
+                crate::exec::Status::Ok => None,
+                crate::exec::Status::Failed { code, reason } => Some(json!({
+                    "index": r.index, "kind": r.kind, "code": code, "reason": reason,
+                })),
+            }).collect::<Vec<_>>(),
         }),
         Output::Labelled {
             height,
@@ -385,10 +393,6 @@ pub async fn run(
                         let _ = tx.send(Event::Timer(timer));
                     });
                 }
-                Output::Execute { hash, candidate } => pending.push_back(Input::Executed {
-                    hash,
-                    valid: execute(&candidate),
-                }),
                 _ => {}
             }
         }

@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, VecDeque};
 use crate::config::{Behaviour, Genesis, Params};
 use crate::crypto::{KeyRing, Keypair};
 use crate::message::Message;
-use crate::node::{execute, Input, Node, Output, Timer};
+use crate::node::{Input, Node, Output, Timer};
 use crate::storage::Record;
 
 /// Decides whether a message from `from` to `to` is delivered now (true), dropped (false).
@@ -122,6 +122,15 @@ impl Sim {
         }
     }
 
+    /// A client's transaction, given to every running node (EXEC-POOL-1).
+    pub fn submit(&mut self, tx: Vec<u8>) {
+        for i in 0..self.nodes.len() {
+            if self.nodes[i].is_some() {
+                self.queue.push_back((i, Input::Transaction(tx.clone())));
+            }
+        }
+    }
+
     pub fn node(&self, i: usize) -> &Node {
         self.nodes[i].as_ref().expect("running node")
     }
@@ -221,13 +230,6 @@ impl Sim {
                     self.timers
                         .insert((self.now + after_ms, self.seq, i, *timer));
                 }
-                Output::Execute { hash, candidate } => self.queue.push_back((
-                    i,
-                    Input::Executed {
-                        hash: *hash,
-                        valid: execute(candidate),
-                    },
-                )),
                 _ => {}
             }
         }

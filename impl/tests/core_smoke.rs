@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use sa_node::config::{Behaviour, Genesis, Params};
 use sa_node::crypto::Keypair;
-use sa_node::node::{execute, Input, Node, Output, Timer};
+use sa_node::node::{Input, Node, Output, Timer};
 
 fn params() -> Params {
     Params {
@@ -70,13 +70,6 @@ fn four_nodes_accept_and_finalize() {
                 Output::SetTimer { timer, after_ms } => {
                     timers.insert((now + after_ms, i, timer), ());
                 }
-                Output::Execute { hash, candidate } => queue.push_back((
-                    i,
-                    Input::Executed {
-                        hash,
-                        valid: execute(&candidate),
-                    },
-                )),
                 Output::Rejected { reason, kind, .. } => {
                     panic!("node {i} rejected {kind}: {reason}")
                 }

@@ -150,29 +150,29 @@ fn strictness() {
         "malformed VoteHeader.iteration at byte 40: needs 1 bytes, 0 left"
     );
     assert_eq!(
-        Message::from_bytes(&hex("05")).unwrap_err().to_string(),
-        "malformed Message at byte 0: unknown message tag 5"
+        Message::from_bytes(&hex("06")).unwrap_err().to_string(),
+        "malformed Message at byte 0: unknown message tag 6"
     );
     // A candidate whose header is all zeros with no failed iterations, then a payload count
     // above the sequence limit; then an Option tag other than 0/1. A bad tag, bool or count is
     // reported at its own first byte; a missing or extra byte where it was expected.
     let mut c = vec![0u8];
-    c.extend([0u8; 257]);
+    c.extend([0u8; 289]);
     c.extend(0u32.to_le_bytes());
     c.push(0); // prev_attestation: none
     let mut over = c.clone();
     over.extend(65_537u32.to_le_bytes());
     assert_eq!(
         Message::from_bytes(&over).unwrap_err().to_string(),
-        "malformed Candidate.payload at byte 263: 65537 items exceed the limit 65536"
+        "malformed Candidate.payload at byte 295: 65537 items exceed the limit 65536"
     );
     let mut opt = vec![0u8];
-    opt.extend([0u8; 257]);
+    opt.extend([0u8; 289]);
     opt.extend(1u32.to_le_bytes());
     opt.push(2);
     assert_eq!(
         Message::from_bytes(&opt).unwrap_err().to_string(),
-        "malformed Header.failed_iterations at byte 262: option tag must be 0 or 1, found 2"
+        "malformed Header.failed_iterations at byte 294: option tag must be 0 or 1, found 2"
     );
 }
 

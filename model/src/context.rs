@@ -292,9 +292,28 @@ pub fn rewards(
 }
 
 fn child_context(config: &Config, parent: &Context, block: &LedgerBlock, hits: &Hits) -> Context {
+    let (ledger, fx) = block_ledger(config, parent, block, &crate::exec::PAYLOAD, hits);
+    let it = &parent.iterations[usize::from(block.0)];
+    // A block always has a generator (it was proposed); 0 only for an unreachable draw.
+    let seed = child_seed(&parent.seed, it.generator.unwrap_or(0));
+    make_context(config, parent.round + 1, seed, ledger, fx, hits)
+}
+
+/// The ledger after a block on `parent` whose payload is `payload` (spec/execution.md): stake
+/// maturing by the next round joins the weight, then SLASH-1..4 for the failed iterations the
+/// block records, REW-3, then the payload's transactions in order — of which only a stake
+/// operation may change protocol state (EXEC-ISO-1).
+pub fn block_ledger(
+    config: &Config,
+    parent: &Context,
+    block: &LedgerBlock,
+    payload: &[crate::exec::TxOutcome],
+    hits: &Hits,
+) -> (Ledger, Effects) {
     let &(iteration, failed) = block;
     let height = u32::from(parent.round);
     let mut ledger = parent.ledger.clone();
+    ledger.mature(height + 1);
     let mut fx = Effects::default();
     let it = &parent.iterations[usize::from(iteration)];
     fx.generator = it.generator;
@@ -339,9 +358,22 @@ fn child_context(config: &Config, parent: &Context, block: &LedgerBlock, hits: &
             ledger.faults[g] = 0;
         }
     }
-    // A block always has a generator (it was proposed); 0 only for an unreachable draw.
-    let seed = child_seed(&parent.seed, it.generator.unwrap_or(0));
-    make_context(config, parent.round + 1, seed, ledger, fx, hits)
+    if let Some(g) = it.generator {
+        for tx in payload {
+            match tx {
+                crate::exec::TxOutcome::Stake => {
+                    ledger.stake_added(config, g, crate::exec::STAKE_TX_LUX, height)
+                }
+                crate::exec::TxOutcome::ForbiddenWrite if config.has(Mutation::SandboxEscape) => {
+                    // The broken sandbox: the contract's write to protocol state happens.
+                    hits.hit(Mutation::SandboxEscape);
+                    ledger.stake[g] += crate::exec::STAKE_TX_LUX;
+                }
+                _ => {}
+            }
+        }
+    }
+    (ledger, fx)
 }
 
 fn make_context(
@@ -365,6 +397,14 @@ fn make_context(
         let drawable = eligible[p] || suspended_drawable;
         if drawable {
             weights[p] = ledger.stake[p];
+            if config.has(Mutation::DrawImmature) && ledger.maturing[p] > 0 {
+                hits.hit(Mutation::DrawImmature);
+                weights[p] += ledger.maturing[p];
+            }
+            if config.has(Mutation::DrawLocked) && ledger.locked[p] > 0 {
+                hits.hit(Mutation::DrawLocked);
+                weights[p] += ledger.locked[p];
+            }
         }
     }
     let iterations = draw_round(config, &seed, &weights, hits);

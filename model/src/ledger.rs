@@ -25,6 +25,10 @@ pub struct Ledger {
     pub suspended_until: [u32; MAX_PROVISIONERS],
     /// First round at which the stake is mature.
     pub eligible_from: [u32; MAX_PROVISIONERS],
+    /// Stake added by STAKE-1 and not mature yet: no weight.
+    pub maturing: [u64; MAX_PROVISIONERS],
+    /// Round from which `maturing` joins the stake.
+    pub matures_at: [u32; MAX_PROVISIONERS],
 }
 
 impl Ledger {
@@ -38,6 +42,8 @@ impl Ledger {
             hard_faults: [0; MAX_PROVISIONERS],
             suspended_until: [0; MAX_PROVISIONERS],
             eligible_from: [u32::MAX; MAX_PROVISIONERS],
+            maturing: [0; MAX_PROVISIONERS],
+            matures_at: [0; MAX_PROVISIONERS],
         };
         for (p, prov) in config.provisioners.iter().enumerate() {
             l.stake[p] = u64::from(prov.stake) * LUX_PER_UNIT;
@@ -59,9 +65,27 @@ impl Ledger {
             && round >= self.eligible_from[p]
     }
 
-    /// Principal of `p`: stake + locked + burned (what the provisioner put in).
+    /// Principal of `p`: stake + locked + burned + maturing (what the provisioner put in).
     pub fn principal(&self, p: usize) -> u64 {
-        self.stake[p] + self.locked[p] + self.burned[p]
+        self.stake[p] + self.locked[p] + self.burned[p] + self.maturing[p]
+    }
+
+    /// STAKE-1: `amount` added at height `h` matures at round `next_epoch(h) + EPOCH`.
+    pub fn stake_added(&mut self, config: &Config, p: usize, amount: u64, h: u32) {
+        let epoch = config.protocol.epoch;
+        self.maturing[p] += amount;
+        self.matures_at[p] = next_epoch(h, epoch) + epoch;
+    }
+
+    /// STAKE-1: stake maturing by round `round` joins the weight (applied when the block of
+    /// height `round − 1` is accepted, before its slashes).
+    pub fn mature(&mut self, round: u32) {
+        for p in 0..MAX_PROVISIONERS {
+            if self.maturing[p] > 0 && self.matures_at[p] <= round {
+                self.stake[p] += self.maturing[p];
+                self.maturing[p] = 0;
+            }
+        }
     }
 }
 

@@ -18,6 +18,7 @@ pub mod context;
 pub mod degrade;
 pub mod draws;
 pub mod error;
+pub mod exec;
 pub mod explore;
 pub mod finality;
 pub mod keys;

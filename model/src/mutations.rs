@@ -81,6 +81,15 @@ pub enum Mutation {
     /// FORK-1 not applied: a node never falls back to the Success of a lower iteration (rusk
     /// #2201: lower-iteration quorums from past rounds do not trigger fallback; #1382).
     NoFallback,
+    /// The sandbox lets a contract write protocol state: a transaction's forbidden write raises
+    /// its generator's stake (EXEC-ISO-1).
+    SandboxEscape,
+    /// Validators vote Invalid on a candidate that holds a failing transaction (EXEC-TX-2).
+    FailingTxInvalidates,
+    /// Sortition weighs stake that is not mature yet (STAKE-1, ELIG-2).
+    DrawImmature,
+    /// Sortition weighs locked stake (SLASH-2, ELIG-1).
+    DrawLocked,
 }
 
 /// The property each mutation is shown to violate on the default preset (`dusk-two-eligible`:
@@ -96,7 +105,7 @@ pub const INTENDED: &[(Mutation, &str, bool)] = &[
     (Mutation::CountNonMembers, "SAFE-COMMITTEE-CREDITS", false),
     (Mutation::DoubleVote, "SAFE-VOTE-UNIQUE", false),
     (Mutation::NoExclusion, "SAFE-COMMITTEE-WELLFORMED", false),
-    (Mutation::DrawSuspended, "SAFE-ELIGIBLE-DRAW", false),
+    (Mutation::DrawSuspended, "SAFE-ELIGIBILITY", false),
     (Mutation::IgnorePni, "SAFE-FINAL-AGREEMENT", true),
     (
         Mutation::FinalizeOnAccept,
@@ -140,11 +149,17 @@ pub const INTENDED: &[(Mutation, &str, bool)] = &[
     (Mutation::NoProposalTimeout, "LIVE-ROUND-ENDS", false),
     (Mutation::NoWalkBack, "LIVE-FINALITY", false),
     (Mutation::NoFallback, "LIVE-CONVERGENCE", false),
+    (Mutation::SandboxEscape, "SAFE-ISOLATION", false),
+    (Mutation::FailingTxInvalidates, "SAFE-TX-CONTAINED", false),
+    (Mutation::DrawImmature, "SAFE-ELIGIBILITY", false),
+    // On the `matured` preset (on the default one a locked provisioner stays suspended past
+    // the explored rounds: no effect).
+    (Mutation::DrawLocked, "SAFE-ELIGIBILITY", false),
 ];
 
 impl Mutation {
     /// Every mutation, in declaration order.
-    pub const ALL: [Mutation; 26] = [
+    pub const ALL: [Mutation; 30] = [
         Mutation::ValidThresholdBelowMajority,
         Mutation::CountNonMembers,
         Mutation::DoubleVote,
@@ -171,6 +186,10 @@ impl Mutation {
         Mutation::NoProposalTimeout,
         Mutation::NoWalkBack,
         Mutation::NoFallback,
+        Mutation::SandboxEscape,
+        Mutation::FailingTxInvalidates,
+        Mutation::DrawImmature,
+        Mutation::DrawLocked,
     ];
 
     /// The kebab-case name used in configuration files and reports.
@@ -252,6 +271,14 @@ impl Mutation {
             Mutation::NoFallback => {
                 "no fallback to a lower iteration's Success (rusk #2201, #1382) [FORK-1]"
             }
+            Mutation::SandboxEscape => {
+                "a contract's write to protocol state takes effect: stake rises [EXEC-ISO-1]"
+            }
+            Mutation::FailingTxInvalidates => {
+                "validators vote Invalid on a candidate holding a failing transaction [EXEC-TX-2]"
+            }
+            Mutation::DrawImmature => "sortition weighs stake not mature yet [STAKE-1]",
+            Mutation::DrawLocked => "sortition weighs locked stake [SLASH-2]",
         }
     }
 
@@ -261,6 +288,7 @@ impl Mutation {
             Mutation::DuskTwoEligible => "two-eligible",
             Mutation::DuskAsyncOwnVote => "byzantine",
             Mutation::IgnoreEmergency | Mutation::NoProposalTimeout => "emergency",
+            Mutation::DrawLocked => "matured",
             _ => "default",
         }
     }

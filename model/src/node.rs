@@ -250,7 +250,14 @@ pub fn handle(m: &SaModel, p: usize, before: &Node, event: &Event) -> (Node, Vec
         }
         Event::Candidate { block: b, valid } => {
             let variant = variant_of(b);
-            let value = if valid {
+            let value = if valid
+                && m.config.has(Mutation::FailingTxInvalidates)
+                && crate::exec::has_failing(&crate::exec::PAYLOAD)
+            {
+                // The broken validator: a failing transaction makes the block Invalid.
+                m.hits.hit(Mutation::FailingTxInvalidates);
+                Value::Invalid(variant)
+            } else if valid {
                 Value::Valid(variant)
             } else if m.config.has(Mutation::AcceptInvalid) {
                 m.hits.hit(Mutation::AcceptInvalid);

@@ -16,8 +16,8 @@ use crate::ledger::BLOCK_REWARD;
 use crate::model::{candidate, may_still_act, SaModel};
 use crate::sortition::Committee;
 use crate::state::{
-    block, iteration_of, parent_of, slot, variant_of, Att, BlockId, Label, Msg, Node, State, Step,
-    Value, VoteStep,
+    block, iteration_of, parent_of, slot, slot_of, variant_of, Att, BlockId, Label, Msg, Node,
+    State, Step, Value, VoteStep,
 };
 
 /// Safety or witness.
@@ -151,8 +151,8 @@ pub const SPECS: &[Spec] = &[
         committee_wellformed
     ),
     safety!(
-        "SAFE-ELIGIBLE-DRAW",
-        "suspended, immature or unstaked provisioners are never drawn",
+        "SAFE-ELIGIBILITY",
+        "only mature, unlocked, unsuspended stake of at least the minimum is drawn, at its weight",
         eligible_draw
     ),
     safety!(
@@ -172,8 +172,18 @@ pub const SPECS: &[Spec] = &[
     ),
     safety!(
         "SAFE-STAKE-CONSERVED",
-        "stake + locked + burned of every provisioner equals its genesis stake",
+        "stake + maturing + locked + burned of every provisioner is its genesis stake plus what it staked",
         stake_conserved
+    ),
+    safety!(
+        "SAFE-ISOLATION",
+        "protocol state changes only through the stake rules: the ledger after every block is the ledger after its stake operations alone",
+        isolation
+    ),
+    safety!(
+        "SAFE-TX-CONTAINED",
+        "a failing transaction never makes an honest validator vote against a valid candidate",
+        tx_contained
     ),
     safety!(
         "SAFE-NO-HONEST-SLASH",
@@ -728,11 +738,14 @@ fn eligible_draw(m: &SaModel, s: &State) -> bool {
         let ok = |p: usize| {
             l.stake[p] >= minimum && l.eligible_from[p] <= round && l.suspended_until[p] <= round
         };
-        ctx.iterations.iter().all(|d| {
-            d.generator.is_none_or(ok)
-                && d.validation.members().all(ok)
-                && d.ratification.members().all(ok)
-        })
+        // The weight sortition used is the mature, unlocked stake alone (STAKE-1, SLASH-2).
+        let weights_ok = (0..m.n()).all(|p| ctx.weights[p] == if ok(p) { l.stake[p] } else { 0 });
+        weights_ok
+            && ctx.iterations.iter().all(|d| {
+                d.generator.is_none_or(ok)
+                    && d.validation.members().all(ok)
+                    && d.ratification.members().all(ok)
+            })
     })
 }
 
@@ -811,10 +824,16 @@ fn soft_slash(m: &SaModel, s: &State) -> bool {
                 && e.failed.get(j) == Some(Value::NoCandidate)
                 && parent.iterations[usize::from(j)].generator == Some(p)
         });
+        let generator = parent.iterations[usize::from(e.iteration)].generator;
         let principal_ok = (0..m.n()).all(|p| {
+            let added = if generator == Some(p) {
+                crate::exec::STAKE_TX_LUX
+            } else {
+                0
+            };
+            let held = |l: &crate::ledger::Ledger| l.stake[p] + l.locked[p] + l.maturing[p];
             child.effects.hard_slashed.contains(&p)
-                || parent.ledger.stake[p] + parent.ledger.locked[p]
-                    == child.ledger.stake[p] + child.ledger.locked[p]
+                || held(&parent.ledger) + added == held(&child.ledger)
         });
         targets_ok && principal_ok
     })
@@ -832,12 +851,70 @@ fn hard_slash_invalid(m: &SaModel, s: &State) -> bool {
     })
 }
 
+/// Lux `p` staked through the payloads of the first `h` blocks of `n`'s chain: one
+/// [`crate::exec::STAKE_TX_LUX`] per block `p` generated (every payload holds its generator's
+/// stake operation, spec/execution.md).
+fn staked(m: &SaModel, n: &Node, h: usize, p: usize) -> u64 {
+    let blocks = ledger_blocks(&n.chain);
+    (1..=h)
+        .filter(|&k| {
+            let parent = m.context(&blocks[..k - 1]);
+            parent.iterations[usize::from(n.chain[k - 1].iteration)].generator == Some(p)
+        })
+        .count() as u64
+        * crate::exec::STAKE_TX_LUX
+}
+
 fn stake_conserved(m: &SaModel, s: &State) -> bool {
-    for_each_block(m, s, &mut |_, _, _, child| {
+    for_each_block(m, s, &mut |n, h, _, child| {
         let l = &child.ledger;
         m.config.provisioners.iter().enumerate().all(|(p, prov)| {
-            l.stake[p] + l.locked[p] + l.burned[p] == u64::from(prov.stake) * LUX_PER_UNIT
+            l.stake[p] + l.maturing[p] + l.locked[p] + l.burned[p]
+                == u64::from(prov.stake) * LUX_PER_UNIT + staked(m, n, h, p)
         })
+    })
+}
+
+/// SAFE-ISOLATION as non-interference: the block's ledger is recomputed with its payload cut
+/// down to the stake operations; every other transaction (successes, traps, out-of-gas, the
+/// attempted writes to protocol state) must have changed nothing there.
+fn isolation(m: &SaModel, s: &State) -> bool {
+    for_each_block(m, s, &mut |n, h, parent, child| {
+        let block = ledger_blocks(&n.chain)[h - 1];
+        let (alone, _) = crate::context::block_ledger(
+            &m.config,
+            parent,
+            &block,
+            &crate::exec::STAKE_ONLY,
+            &m.hits,
+        );
+        alone == child.ledger
+    })
+}
+
+/// SAFE-TX-CONTAINED: no honest Invalid validation vote names a candidate that was proposed
+/// valid (its state transition correct; its failing transactions are receipts, not defects).
+fn tx_contained(m: &SaModel, s: &State) -> bool {
+    let valid: Vec<BlockId> = s
+        .pool
+        .iter()
+        .filter_map(|msg| match msg {
+            Msg::Candidate {
+                block, valid: true, ..
+            } => Some(*block),
+            _ => None,
+        })
+        .collect();
+    s.pool.iter().all(|msg| match msg {
+        Msg::Vote {
+            slot,
+            step: VoteStep::Validation,
+            value: Value::Invalid(v),
+            voter,
+        } if !m.config.is_byzantine(usize::from(*voter)) => !valid
+            .iter()
+            .any(|b| slot_of(*b) == *slot && variant_of(*b) == *v),
+        _ => true,
     })
 }
 

@@ -10,7 +10,7 @@ impl Node {
         let ctx = Self::context_of(&self.chain, &self.params, height);
         self.out
             .push(Output::Persist(Record::Accepted(Box::new(b.clone()))));
-        let voters = self.append_with(&ctx, b.clone());
+        let (voters, state_root, receipts) = self.append_with(&ctx, b.clone());
         let e = self.chain.last().expect("just appended");
         self.out.push(Output::Accepted(AcceptedBlock {
             height,
@@ -20,6 +20,8 @@ impl Node {
             generator: b.header().generator,
             voters,
             timestamp: b.header().timestamp,
+            state_root,
+            receipts,
         }));
         self.out
             .push(Output::Broadcast(Message::Block(Box::new(b))));
@@ -33,7 +35,11 @@ impl Node {
         self.append_with(&ctx, b);
     }
 
-    pub(super) fn append_with(&mut self, ctx: &Context, b: Block) -> Vec<PublicKey> {
+    pub(super) fn append_with(
+        &mut self,
+        ctx: &Context,
+        b: Block,
+    ) -> (Vec<PublicKey>, Hash, Vec<Receipt>) {
         let h = b.header();
         let draw = Self::draw(&self.params, ctx, h.iteration);
         // Who signed this block's own attestation (reported with the acceptance).
@@ -46,6 +52,62 @@ impl Node {
                 *voters.entry(k).or_insert(0u32) += c;
             }
         }
+        let hash = b.hash();
+        let post = match self.executed.remove(&hash) {
+            Some(p) => p,
+            // A block this node did not execute (sync, restore) or whose execution it disputes:
+            // it was attested by a supermajority, so it is on the chain; its state is what
+            // re-execution gives (the same on every node).
+            None => self.execute(&b.candidate, false).unwrap_or_else(|_| {
+                let mut ledger = self.chain.last().expect("genesis").ledger.clone();
+                ledger.apply(&self.effects(h, &b.candidate.faults), &self.params);
+                let app = self.chain.last().expect("genesis").app.clone();
+                let root = crate::exec::state_root(&ledger, &app);
+                Post {
+                    ledger,
+                    app,
+                    receipts: vec![],
+                    root,
+                }
+            }),
+        };
+        // EXEC-POOL-1: what this block includes leaves the pool.
+        if !self.pool.is_empty() {
+            let included: std::collections::BTreeSet<Hash> = b
+                .candidate
+                .payload
+                .iter()
+                .map(|tx| crate::hash::blake2b256(&[tx]))
+                .collect();
+            self.pool.retain(|(k, _)| !included.contains(k));
+        }
+        let fails = h.failed_iterations.iter().flatten().count();
+        let (label, confirmed_after) =
+            initial_label(pni(h.iteration, self.params.max_iterations, fails));
+        self.chain.push(Entry {
+            block: b,
+            labels: LabelState {
+                label,
+                confirmed_after,
+            },
+            ledger: post.ledger,
+            app: post.app,
+        });
+        let mut labels: Vec<LabelState> = self.chain.iter().map(|e| e.labels).collect();
+        for (height, label) in on_attested_append(&mut labels) {
+            self.chain[height].labels.label = label;
+            self.out.push(Output::Labelled {
+                height: height as u64,
+                hash: self.chain[height].block.hash(),
+                label,
+            });
+        }
+        (voters.into_keys().collect(), post.root, post.receipts)
+    }
+
+    /// What a block does to the ledger besides its transactions: REW-1/2 rewards for its parent,
+    /// SLASH-1 soft and SLASH-4 hard slashes (computed on this node's chain up to the parent).
+    pub(super) fn effects(&self, h: &Header, faults: &[FaultProof]) -> BlockEffects {
         // REW-1/2: this block pays its parent's rewards, from the parent's attestation this
         // block's header fixes: the same for every node on this chain.
         let mut fx = BlockEffects {
@@ -72,10 +134,8 @@ impl Node {
                 }
             }
         }
-        let mut fails = 0;
         for (j, f) in h.failed_iterations.iter().enumerate() {
             let Some(f) = f else { continue };
-            fails += 1;
             match f.attestation.result {
                 Outcome::Fail(Vote::NoCandidate) if (j as u8) < self.params.relaxed_iterations => {
                     fx.soft.push(f.generator)
@@ -84,32 +144,9 @@ impl Node {
                 _ => {}
             }
         }
-        for f in &b.candidate.faults {
+        for f in faults {
             fx.hard.push(f.subject());
         }
-        let mut ledger = self.chain.last().expect("genesis").ledger.clone();
-        ledger.apply(&fx, &self.params);
-        let (label, confirmed_after) =
-            initial_label(pni(h.iteration, self.params.max_iterations, fails));
-        let hash = b.hash();
-        self.chain.push(Entry {
-            block: b,
-            labels: LabelState {
-                label,
-                confirmed_after,
-            },
-            ledger,
-        });
-        let mut labels: Vec<LabelState> = self.chain.iter().map(|e| e.labels).collect();
-        for (height, label) in on_attested_append(&mut labels) {
-            self.chain[height].labels.label = label;
-            self.out.push(Output::Labelled {
-                height: height as u64,
-                hash: self.chain[height].block.hash(),
-                label,
-            });
-        }
-        let _ = hash;
-        voters.into_keys().collect()
+        fx
     }
 }

@@ -24,7 +24,7 @@ impl Node {
             Message::Candidate(c) => Some(c.header.height),
             Message::Validation(v) => Some(v.header.round),
             Message::Ratification { vote, .. } => Some(vote.header.round),
-            Message::Block(_) | Message::GetBlocks { .. } => None,
+            Message::Block(_) | Message::GetBlocks { .. } | Message::Transaction(_) => None,
         };
         if let Some(r) = msg_round {
             if r < round {
@@ -42,6 +42,7 @@ impl Node {
             }
             Message::Block(b) => self.on_block(peer, *b),
             Message::GetBlocks { from } => self.on_get_blocks(peer, from),
+            Message::Transaction(tx) => self.on_transaction(peer, tx),
         }
     }
 
@@ -152,20 +153,20 @@ impl Node {
                 attestation: att,
             });
         }
-        self.out.push(Output::Execute {
-            hash,
-            candidate: Box::new(c),
-        });
+        // EXEC-BLOCK-1..3: re-execute on the tip; a block whose state root re-execution does
+        // not reproduce is invalid (a misconfigured generator's iteration fails, the round
+        // goes on). Failed transactions are receipts, not invalidity.
+        let valid = match self.execute(&c, true) {
+            Ok(post) => {
+                self.executed.insert(hash, post);
+                true
+            }
+            Err(_) => false,
+        };
+        self.on_executed(i, valid);
     }
 
-    pub(super) fn on_executed(&mut self, hash: Hash, valid: bool) {
-        let Some((&i, _)) = self.round.iterations.iter().find(|(_, it)| {
-            it.candidate
-                .as_ref()
-                .is_some_and(|c| c.header.hash() == hash)
-        }) else {
-            return;
-        };
+    pub(super) fn on_executed(&mut self, i: u8, valid: bool) {
         self.iteration(i).valid = Some(valid);
         let r = &self.round;
         if i == r.iteration && r.step == Step::Proposal {

@@ -7,6 +7,7 @@
 //! it durable before carrying out what follows.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -14,6 +15,7 @@ use crate::chain::{initial_label, on_attested_append, pni, Label, LabelState};
 use crate::config::{Behaviour, Genesis, Params};
 use crate::crypto::{aggregate, KeyRing, Keypair, PublicKey};
 use crate::encoding::encode;
+use crate::exec::{self, AppState, BlockError, Post, Receipt};
 use crate::hash::Hash;
 use crate::ledger::{BlockEffects, Ledger};
 use crate::message::{
@@ -38,9 +40,6 @@ mod verify;
 /// A peer as the runtime numbers it.
 pub type PeerId = u64;
 
-/// The payload transaction the executor rejects (fault injection, `Behaviour`).
-pub const INVALID_TX: &[u8] = b"sa-invalid-transaction";
-
 /// Buffered messages of future rounds, at most (in all).
 const MAX_FUTURE: usize = 4096;
 /// Buffered messages of future rounds from one peer, at most: a flooding peer fills its own
@@ -58,6 +57,12 @@ const MAX_PENDING_BYTES: usize = 64 << 20;
 const MAX_PENDING_BYTES_PER_PEER: usize = 16 << 20;
 /// Peers whose last GetBlocks answer time is remembered (the oldest are forgotten).
 const MAX_GET_BLOCKS_PEERS: usize = 256;
+/// Transactions kept in the pool, at most (EXEC-POOL-1).
+pub const MAX_POOL: usize = 4096;
+/// Transactions (after the coinbase) a generator puts in one block, at most.
+pub const MAX_BLOCK_TXS: usize = 256;
+/// Encoded bytes of one block's transactions, at most (well under a frame).
+pub const MAX_PAYLOAD_BYTES: usize = 512 * 1024;
 /// Blocks sent in answer to one GetBlocks.
 const BLOCKS_PER_REQUEST: u64 = 64;
 
@@ -98,13 +103,9 @@ pub enum Input {
     },
     /// A timer fired.
     Timer(Timer),
-    /// The executor's verdict on a candidate's payload.
-    Executed {
-        /// The candidate.
-        hash: Hash,
-        /// Whether execution succeeded.
-        valid: bool,
-    },
+    /// A transaction from a client (EXEC-POOL-1): checked, then kept in the pool until a
+    /// block of this node's chain includes it.
+    Transaction(Vec<u8>),
 }
 
 /// What the runtime must do, in order.
@@ -127,13 +128,6 @@ pub enum Output {
         timer: Timer,
         /// Delay.
         after_ms: u64,
-    },
-    /// Execute a candidate's payload and answer with [`Input::Executed`].
-    Execute {
-        /// Candidate hash.
-        hash: Hash,
-        /// The candidate.
-        candidate: Box<Candidate>,
     },
     /// A block was appended to the chain.
     Accepted(AcceptedBlock),
@@ -194,6 +188,10 @@ pub struct AcceptedBlock {
     pub voters: Vec<PublicKey>,
     /// Header timestamp (ms).
     pub timestamp: u64,
+    /// EXEC-ROOT-1: the state root after it.
+    pub state_root: Hash,
+    /// One receipt per transaction after the coinbase (EXEC-TX-2).
+    pub receipts: Vec<Receipt>,
 }
 
 /// Why a node could not be restored from its records.
@@ -266,6 +264,8 @@ struct Entry {
     labels: LabelState,
     /// The ledger after this block.
     ledger: Ledger,
+    /// The application state after this block (spec/execution.md).
+    app: Arc<AppState>,
 }
 
 /// The node state machine.
@@ -294,6 +294,11 @@ pub struct Node {
     started: bool,
     now: u64,
     out: Vec<Output>,
+    /// States after the candidates of the current round this node executed (EXEC-BLOCK-3),
+    /// reused when one is accepted.
+    executed: BTreeMap<Hash, Post>,
+    /// Transactions waiting for a block, in arrival order, by hash.
+    pool: VecDeque<(Hash, Vec<u8>)>,
 }
 
 fn kind_index(k: StepKind) -> usize {
@@ -330,6 +335,7 @@ impl Node {
     pub fn new(genesis: Genesis, keys: KeyRing, me: Keypair, behaviour: Behaviour) -> Node {
         let params = genesis.params.clone();
         let ledger = Ledger::genesis(&genesis);
+        let app = Arc::new(AppState::genesis(&genesis));
         let gblock = Block {
             candidate: Candidate {
                 header: Header {
@@ -340,6 +346,7 @@ impl Node {
                     generator: PublicKey([0; 96]),
                     seed: genesis.genesis_seed(),
                     payload_root: merkle_root(&[]),
+                    state_root: exec::state_root(&ledger, &app),
                     faults_root: faults_root(&[]),
                     prev_attestation: None,
                     failed_iterations: vec![],
@@ -361,6 +368,7 @@ impl Node {
                 confirmed_after: 0,
             },
             ledger,
+            app,
         }];
         let ctx = Self::context_of(&chain, &params, 1);
         Node {
@@ -391,6 +399,8 @@ impl Node {
             started: false,
             now: 0,
             out: vec![],
+            executed: BTreeMap::new(),
+            pool: VecDeque::new(),
         }
     }
 
@@ -465,7 +475,7 @@ impl Node {
                 }),
             },
             Input::Timer(t) => self.on_timer(t),
-            Input::Executed { hash, valid } => self.on_executed(hash, valid),
+            Input::Transaction(tx) => self.on_transaction(u64::MAX, tx),
         }
         std::mem::take(&mut self.out)
     }
@@ -550,13 +560,123 @@ impl Node {
     }
 }
 
-/// The testnet's stand-in for execution: a payload is valid unless it carries
-/// [`INVALID_TX`] or a transaction above 64 KiB (the WebAssembly VM is a later issue).
-pub fn execute(candidate: &Candidate) -> bool {
-    candidate
-        .payload
-        .iter()
-        .all(|tx| tx.as_slice() != INVALID_TX && tx.len() <= 64 * 1024)
+impl Node {
+    /// EXEC-BLOCK-*: executes `c` on its parent (a block of this node's chain) and returns the
+    /// state after it, or why the block is invalid. The header's `state_root` is compared
+    /// only with `check_root`.
+    pub fn execute(&self, c: &Candidate, check_root: bool) -> Result<Post, BlockError> {
+        let h = &c.header;
+        let parent = h
+            .height
+            .checked_sub(1)
+            .and_then(|p| self.chain.get(p as usize))
+            .filter(|e| e.block.hash() == h.prev_hash)
+            .ok_or_else(|| BlockError::Malformed {
+                index: 0,
+                problem: "the parent block is not on this node's chain".into(),
+            })?;
+        let txs = exec::decode_payload(&c.payload, h.height, &h.generator)?;
+        let fx = self.effects(h, &c.faults);
+        let mut ledger = parent.ledger.clone();
+        ledger.apply(&fx, &self.params);
+        let mut app = (*parent.app).clone();
+        let receipts = exec::run_transactions(
+            &txs,
+            h.height,
+            &mut ledger,
+            &mut app,
+            &self.keys,
+            &self.params,
+        );
+        let root = exec::state_root(&ledger, &app);
+        if check_root && root != h.state_root {
+            return Err(BlockError::StateRoot {
+                claimed: crate::crypto::to_hex(&h.state_root),
+                computed: crate::crypto::to_hex(&root),
+            });
+        }
+        Ok(Post {
+            ledger,
+            app: Arc::new(app),
+            receipts,
+            root,
+        })
+    }
+
+    /// The state root a candidate must carry (for harnesses that build candidates).
+    pub fn expected_state_root(&self, c: &Candidate) -> Result<Hash, BlockError> {
+        self.execute(c, false).map(|p| p.root)
+    }
+
+    /// EXEC-POOL-1: a client's transaction joins the pool if it decodes, is not a coinbase,
+    /// fits [`exec::MAX_TX_BYTES`] and [`exec::MAX_TX_GAS`], is not there yet and the pool has
+    /// room; otherwise it is rejected (kind `transaction`; peer `u64::MAX` for
+    /// `Input::Transaction`) and nothing changes.
+    pub(super) fn on_transaction(&mut self, peer: PeerId, bytes: Vec<u8>) {
+        let problem = match crate::encoding::decode::<exec::Tx>(&bytes, "Tx") {
+            _ if bytes.len() > exec::MAX_TX_BYTES => Some(format!(
+                "{} bytes, above {}",
+                bytes.len(),
+                exec::MAX_TX_BYTES
+            )),
+            Err(e) => Some(e.to_string()),
+            Ok(exec::Tx::Coinbase { .. }) => Some("a coinbase is the generator's".into()),
+            Ok(exec::Tx::Call { gas_limit, .. }) if gas_limit > exec::MAX_TX_GAS => {
+                Some(format!("gas limit {gas_limit} above {}", exec::MAX_TX_GAS))
+            }
+            Ok(_) if self.pool.len() >= MAX_POOL => Some(format!("the pool holds {MAX_POOL}")),
+            Ok(_) => None,
+        };
+        if let Some(reason) = problem {
+            return self.out.push(Output::Rejected {
+                peer,
+                kind: "transaction",
+                code: Reason::Transaction,
+                reason,
+            });
+        }
+        let h = crate::hash::blake2b256(&[&bytes]);
+        if !self.pool.iter().any(|(k, _)| *k == h) {
+            self.pool.push_back((h, bytes));
+        }
+    }
+
+    /// The pool's transactions for a block: in arrival order, as many as fit the block's
+    /// limits (count, bytes, gas).
+    pub(super) fn take_transactions(&self) -> Vec<Vec<u8>> {
+        let (mut bytes, mut gas, mut out) = (0usize, 0u64, vec![]);
+        for (_, tx) in &self.pool {
+            let g = match crate::encoding::decode::<exec::Tx>(tx, "Tx") {
+                Ok(exec::Tx::Call { gas_limit, .. }) => gas_limit,
+                _ => 0,
+            };
+            if out.len() == MAX_BLOCK_TXS
+                || bytes + tx.len() > MAX_PAYLOAD_BYTES
+                || gas + g > exec::BLOCK_GAS_LIMIT
+            {
+                break;
+            }
+            bytes += tx.len();
+            gas += g;
+            out.push(tx.clone());
+        }
+        out
+    }
+
+    /// Transactions waiting in the pool.
+    pub fn pool_len(&self) -> usize {
+        self.pool.len()
+    }
+
+    /// The application state after the block at `height` of this node's chain.
+    pub fn app_state_at(&self, height: u64) -> Option<&AppState> {
+        self.chain.get(height as usize).map(|e| &*e.app)
+    }
+
+    /// The application state after the tip.
+    pub fn app_state(&self) -> &AppState {
+        &self.chain.last().expect("genesis").app
+    }
 }
 
 /// Encoded size of a message (for tests and benchmarks).

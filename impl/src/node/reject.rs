@@ -85,11 +85,14 @@ pub enum Reason {
     PendingFull,
     /// A second GetBlocks from one peer within `timeout_min_ms`.
     GetBlocksRate,
+    /// A client's transaction that does not decode, is a coinbase, is too large, asks for too
+    /// much gas, or finds the pool full (EXEC-POOL-1).
+    Transaction,
 }
 
 impl Reason {
     /// Every reason, in the order of spec/node.md.
-    pub const ALL: [Reason; 37] = [
+    pub const ALL: [Reason; 38] = [
         Reason::Decode,
         Reason::TooFarAhead,
         Reason::FutureBufferPeer,
@@ -127,6 +130,7 @@ impl Reason {
         Reason::PendingPerHeight,
         Reason::PendingFull,
         Reason::GetBlocksRate,
+        Reason::Transaction,
     ];
 
     /// Reasons no network input can produce, with why (checks kept as defence in depth).

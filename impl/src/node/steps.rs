@@ -98,6 +98,7 @@ impl Node {
     }
 
     pub(super) fn start_round(&mut self) {
+        self.executed.clear();
         let round = self.tip_height() + 1;
         let ctx = Self::context_of(&self.chain, &self.params, round);
         // RESTART-2: a node that already signed in this round (it restarted from its log)
@@ -234,11 +235,26 @@ impl Node {
             .take(MAX_FAULTS_PER_BLOCK)
             .cloned()
             .collect();
-        let mut payload =
-            vec![format!("coinbase {} {}", ctx.round, self.me.public.short()).into_bytes()];
-        if self.behaviour.invalid_candidates {
-            payload.push(INVALID_TX.to_vec());
+        let mut payload = vec![crate::exec::Tx::Coinbase {
+            round: ctx.round,
+            generator: self.me.public,
         }
+        .encode()];
+        if self.behaviour.stake_each_block > 0 {
+            let tip = &self.chain.last().expect("genesis").app;
+            let nonce = tip.stake_nonces.get(&self.me.public).copied().unwrap_or(0);
+            payload.push(
+                crate::exec::stake_tx_signed(
+                    &self.me,
+                    crate::exec::StakeOp::Stake {
+                        amount: self.behaviour.stake_each_block,
+                    },
+                    nonce,
+                )
+                .encode(),
+            );
+        }
+        payload.extend(self.take_transactions());
         let header = Header {
             height: ctx.round,
             prev_hash: ctx.prev_hash,
@@ -247,6 +263,7 @@ impl Node {
             generator: self.me.public,
             seed: self.me.sign(&seed_digest(&ctx.seed)),
             payload_root: merkle_root(&payload),
+            state_root: [0; 32],
             faults_root: faults_root(&faults),
             failed_iterations: failed,
             // REW-2: the parent's attestation, fixed here for every node (none on genesis).
@@ -254,13 +271,28 @@ impl Node {
                 .then(|| self.chain.last().map(|e| e.block.attestation))
                 .flatten(),
         };
-        let signature = self.me.sign(&header.hash());
-        let c = Candidate {
+        let mut c = Candidate {
             header,
             payload,
             faults,
-            signature,
+            signature: crate::crypto::Signature::EMPTY,
         };
+        // EXEC-ROOT-1: the state after executing the block on the tip. A generator whose
+        // execution disagrees with the network's (`Behaviour::invalid_candidates`: a
+        // misconfigured node) commits to a different root, and validators vote Invalid.
+        match self.execute(&c, false) {
+            Ok(post) => c.header.state_root = post.root,
+            Err(_) => {
+                // Our own transactions do not make a valid block: propose the coinbase alone.
+                c.payload.truncate(1);
+                c.header.payload_root = merkle_root(&c.payload);
+                c.header.state_root = self.execute(&c, false).map(|p| p.root).unwrap_or_default();
+            }
+        }
+        if self.behaviour.invalid_candidates {
+            c.header.state_root[0] ^= 0xff;
+        }
+        c.signature = self.me.sign(&c.header.hash());
         self.my_candidates.insert(key, c.clone());
         self.out
             .push(Output::Persist(Record::Proposed(Box::new(c.clone()))));
