@@ -103,6 +103,9 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 thread_local! {
     /// This thread's copies of the contexts of one [`Contexts`] (the last one it used).
     static LOCAL: RefCell<(u64, Cache)> = RefCell::new((0, Cache::default()));
+    /// This thread's memo of per-chain property results ([`Contexts::memo`]).
+    static MEMO: RefCell<(u64, std::collections::HashMap<(u8, Key), bool>)> =
+        RefCell::new((0, std::collections::HashMap::new()));
 }
 
 impl Default for Contexts {
@@ -180,6 +183,29 @@ impl Contexts {
             return c;
         }
         self.get(config, &ledger_blocks(chain))
+    }
+
+    /// `f()`, a property's verdict on the chain `chain`, computed once per thread and chain
+    /// (`tag` names the property). The verdict is the property's own computation; only its
+    /// repetition on the millions of states that share a chain is saved.
+    pub fn memo(&self, tag: u8, chain: &[LedgerBlock], f: impl FnOnce() -> bool) -> bool {
+        let k = (tag, key(chain));
+        let hit = MEMO.with(|m| {
+            let m = m.borrow();
+            (m.0 == self.id).then(|| m.1.get(&k).copied()).flatten()
+        });
+        if let Some(v) = hit {
+            return v;
+        }
+        let v = f();
+        MEMO.with(|m| {
+            let mut m = m.borrow_mut();
+            if m.0 != self.id {
+                *m = (self.id, std::collections::HashMap::new());
+            }
+            m.1.insert(k, v);
+        });
+        v
     }
 
     /// This thread's copy of the context with key `k`, if it has one.

@@ -136,6 +136,11 @@ impl SaModel {
         self.contexts.get(&self.config, chain)
     }
 
+    /// A property's verdict on one chain, computed once per thread ([`Contexts::memo`]).
+    pub fn memo(&self, tag: u8, chain: &[LedgerBlock], f: impl FnOnce() -> bool) -> bool {
+        self.contexts.memo(tag, chain, f)
+    }
+
     /// Context in which `node` decides its current round.
     pub fn node_context(&self, node: &Node) -> Arc<Context> {
         if self.tip_only {

@@ -11,7 +11,7 @@
 use stateright::Property;
 
 use crate::config::{Config, LUX_PER_UNIT};
-use crate::context::{ledger_blocks, rewards, Context};
+use crate::context::{ledger_blocks, rewards, Context, LedgerBlock};
 use crate::ledger::BLOCK_REWARD;
 use crate::model::{candidate, may_still_act, SaModel};
 use crate::sortition::Committee;
@@ -851,26 +851,35 @@ fn hard_slash_invalid(m: &SaModel, s: &State) -> bool {
     })
 }
 
-/// Lux `p` staked through the payloads of the first `h` blocks of `n`'s chain: one
-/// [`crate::exec::STAKE_TX_LUX`] per block `p` generated (every payload holds its generator's
-/// stake operation, spec/execution.md).
-fn staked(m: &SaModel, n: &Node, h: usize, p: usize) -> u64 {
-    let blocks = ledger_blocks(&n.chain);
-    (1..=h)
-        .filter(|&k| {
-            let parent = m.context(&blocks[..k - 1]);
-            parent.iterations[usize::from(n.chain[k - 1].iteration)].generator == Some(p)
-        })
-        .count() as u64
-        * crate::exec::STAKE_TX_LUX
+/// Memo tags of the per-chain properties.
+const MEMO_STAKE: u8 = 1;
+const MEMO_ISOLATION: u8 = 2;
+
+/// Every block of every honest chain satisfies `f(parent, block, child)`, judged once per chain
+/// and thread (`tag`).
+fn for_each_chain(m: &SaModel, s: &State, tag: u8, f: &dyn Fn(&[LedgerBlock]) -> bool) -> bool {
+    honest_nodes(m, s).all(|(_, n)| {
+        let blocks = ledger_blocks(&n.chain);
+        m.memo(tag, &blocks, || f(&blocks))
+    })
 }
 
+/// stake + maturing + locked + burned of every provisioner, after every block, is its genesis
+/// stake plus one [`crate::exec::STAKE_TX_LUX`] per block it generated so far (every payload
+/// holds its generator's stake operation, spec/execution.md).
 fn stake_conserved(m: &SaModel, s: &State) -> bool {
-    for_each_block(m, s, &mut |n, h, _, child| {
-        let l = &child.ledger;
-        m.config.provisioners.iter().enumerate().all(|(p, prov)| {
-            l.stake[p] + l.maturing[p] + l.locked[p] + l.burned[p]
-                == u64::from(prov.stake) * LUX_PER_UNIT + staked(m, n, h, p)
+    for_each_chain(m, s, MEMO_STAKE, &|blocks| {
+        let mut staked = [0u64; crate::config::MAX_PROVISIONERS];
+        (1..=blocks.len()).all(|h| {
+            let parent = m.context(&blocks[..h - 1]);
+            if let Some(g) = parent.iterations[usize::from(blocks[h - 1].0)].generator {
+                staked[g] += crate::exec::STAKE_TX_LUX;
+            }
+            let l = &m.context(&blocks[..h]).ledger;
+            m.config.provisioners.iter().enumerate().all(|(p, prov)| {
+                l.stake[p] + l.maturing[p] + l.locked[p] + l.burned[p]
+                    == u64::from(prov.stake) * LUX_PER_UNIT + staked[p]
+            })
         })
     })
 }
@@ -879,16 +888,18 @@ fn stake_conserved(m: &SaModel, s: &State) -> bool {
 /// down to the stake operations; every other transaction (successes, traps, out-of-gas, the
 /// attempted writes to protocol state) must have changed nothing there.
 fn isolation(m: &SaModel, s: &State) -> bool {
-    for_each_block(m, s, &mut |n, h, parent, child| {
-        let block = ledger_blocks(&n.chain)[h - 1];
-        let (alone, _) = crate::context::block_ledger(
-            &m.config,
-            parent,
-            &block,
-            &crate::exec::STAKE_ONLY,
-            &m.hits,
-        );
-        alone == child.ledger
+    for_each_chain(m, s, MEMO_ISOLATION, &|blocks| {
+        (1..=blocks.len()).all(|h| {
+            let parent = m.context(&blocks[..h - 1]);
+            let (alone, _) = crate::context::block_ledger(
+                &m.config,
+                &parent,
+                &blocks[h - 1],
+                &crate::exec::STAKE_ONLY,
+                &m.hits,
+            );
+            alone == m.context(&blocks[..h]).ledger
+        })
     })
 }
 
