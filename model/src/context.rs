@@ -49,6 +49,9 @@ pub struct Context {
 /// by the block itself (one candidate per slot), so every node derives the same context.
 pub type LedgerBlock = (u8, FailSet);
 
+/// Property verdicts per (tag, chain key).
+type Memo = std::collections::HashMap<(u8, Key), bool>;
+
 /// Cache key: a chain prefix as ledger blocks, packed 20 bits a block (iteration + 1, failed).
 type Key = u128;
 
@@ -104,8 +107,7 @@ thread_local! {
     /// This thread's copies of the contexts of one [`Contexts`] (the last one it used).
     static LOCAL: RefCell<(u64, Cache)> = RefCell::new((0, Cache::default()));
     /// This thread's memo of per-chain property results ([`Contexts::memo`]).
-    static MEMO: RefCell<(u64, std::collections::HashMap<(u8, Key), bool>)> =
-        RefCell::new((0, std::collections::HashMap::new()));
+    static MEMO: RefCell<(u64, Memo)> = RefCell::new((0, Memo::new()));
 }
 
 impl Default for Contexts {
@@ -201,7 +203,7 @@ impl Contexts {
         MEMO.with(|m| {
             let mut m = m.borrow_mut();
             if m.0 != self.id {
-                *m = (self.id, std::collections::HashMap::new());
+                *m = (self.id, Memo::new());
             }
             m.1.insert(k, v);
         });
