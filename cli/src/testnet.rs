@@ -37,8 +37,8 @@ pub struct Args {
     /// restarts it 3 s later (no `+DOWN`: it stays down). Repeatable.
     #[arg(long = "crash")]
     pub crash: Vec<String>,
-    /// Make a node misbehave: NODE:invalid-candidates (proposes candidates that fail
-    /// execution) or NODE:double-vote (signs two different Validation votes). Repeatable.
+    /// Make a node misbehave: NODE:invalid-candidates (proposes candidates whose state root
+    /// re-execution does not reproduce) or NODE:double-vote (signs two different Validation votes). Repeatable.
     #[arg(long = "misbehave")]
     pub misbehave: Vec<String>,
     /// Delay added to every message, in milliseconds.

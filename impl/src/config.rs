@@ -277,7 +277,9 @@ impl Genesis {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Behaviour {
-    /// As generator, propose candidates whose execution fails (SLASH-4, Fail(Invalid)).
+    /// As generator, propose candidates whose header commits to a state root re-execution does
+    /// not reproduce: a misconfigured generator (EXEC-BLOCK-3; Invalid votes, Fail(Invalid),
+    /// SLASH-4).
     pub invalid_candidates: bool,
     /// Equivocate: with every Validation vote, also sign and send a different one (a broken
     /// node, for showing that equivocation is detected: SAFE-VOTE-UNIQUE, TALLY-3).
