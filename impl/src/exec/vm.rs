@@ -120,7 +120,13 @@ pub fn engine() -> Engine {
 /// engine's configuration (no floats, no SIMD, strict structural limits) and imports only the
 /// host functions below.
 pub fn validate(engine: &Engine, code: &[u8]) -> Result<(), Failure> {
-    let module = Module::new(engine, code).map_err(|e| Failure::InvalidModule(e.to_string()))?;
+    load(engine, code).map(|_| ())
+}
+
+/// The module of `code`, if it passes [`validate`].
+fn load(engine: &Engine, code: &[u8]) -> Result<Module, Failure> {
+    let module =
+        Module::new(engine, code).map_err(|e| Failure::InvalidModule(stable(e.to_string())))?;
     for import in module.imports() {
         if import.module() != "env" || !HOST_FUNCTIONS.contains(&import.name()) {
             return Err(Failure::BadInterface(format!(
@@ -130,7 +136,7 @@ pub fn validate(engine: &Engine, code: &[u8]) -> Result<(), Failure> {
             )));
         }
     }
-    Ok(())
+    Ok(module)
 }
 
 /// The host functions, all in module `env`.
@@ -284,23 +290,19 @@ pub fn call(
     input: &[u8],
     gas_limit: u64,
 ) -> (Result<Success, Failure>, u64) {
-    validate(engine, code).map_or_else(
-        |f| (Err(f), 0),
-        |()| run(engine, code, storage, input, gas_limit),
-    )
+    match load(engine, code) {
+        Ok(module) => run(engine, &module, storage, input, gas_limit),
+        Err(f) => (Err(f), 0),
+    }
 }
 
 fn run(
     engine: &Engine,
-    code: &[u8],
+    module: &Module,
     storage: &BTreeMap<Vec<u8>, Vec<u8>>,
     input: &[u8],
     gas_limit: u64,
 ) -> (Result<Success, Failure>, u64) {
-    let module = match Module::new(engine, code) {
-        Ok(m) => m,
-        Err(e) => return (Err(Failure::InvalidModule(e.to_string())), 0),
-    };
     let host = Host {
         limits: StoreLimitsBuilder::new()
             .memory_size(LIMITS.memory_bytes)
@@ -320,7 +322,7 @@ fn run(
         return (Err(Failure::Trap("fuel metering is off".into())), 0);
     }
     let used = |store: &Store<Host>| gas_limit - store.get_fuel().unwrap_or(0);
-    let instance = match linker(engine).instantiate_and_start(&mut store, &module) {
+    let instance = match linker(engine).instantiate_and_start(&mut store, module) {
         Ok(i) => i,
         Err(e) => {
             let f = classify(&e, &store);
@@ -371,6 +373,22 @@ fn run(
     }
 }
 
+/// An engine message without what differs between runs: wasmi names stores and handles by
+/// process-wide counters (`StoreId(6652)`), and a receipt must read the same on every node.
+fn stable(msg: String) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg.as_str();
+    while let Some(at) = rest.find("StoreId(") {
+        let (head, tail) = rest.split_at(at + "StoreId(".len());
+        out.push_str(head);
+        let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+        out.push('_');
+        rest = &tail[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn classify(e: &wasmi::Error, store: &Store<Host>) -> Failure {
     if let Some(why) = &store.data().refused {
         return Failure::HostRefused(why.clone());
@@ -383,12 +401,24 @@ fn classify(e: &wasmi::Error, store: &Store<Host>) -> Failure {
         Some(TrapCode::StackOverflow) => Failure::StackOverflow,
         Some(c) => Failure::Trap(c.trap_message().to_string()),
         None => {
-            let m = e.to_string();
+            let m = stable(e.to_string());
             if m.contains("resource limit") || m.contains("memory") && m.contains("limit") {
                 Failure::OutOfMemory
             } else {
                 Failure::Trap(m)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn engine_handles_are_taken_out_of_messages() {
+        assert_eq!(
+            super::stable("Table(Stored { store: StoreId(6652), value: x }) at StoreId(7)".into()),
+            "Table(Stored { store: StoreId(_), value: x }) at StoreId(_)"
+        );
+        assert_eq!(super::stable("plain".into()), "plain");
     }
 }
