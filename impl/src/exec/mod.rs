@@ -328,8 +328,14 @@ pub fn state_root(ledger: &Ledger, app: &AppState) -> Hash {
     let mut l = vec![b'T'];
     ledger.dusk_fund.put(&mut l);
     ledger.burned.put(&mut l);
-    (ledger.punished.len() as u64).put(&mut l);
     leaves.push(l);
+    for (pk, round, iteration) in &ledger.punished {
+        let mut l = vec![b'P'];
+        pk.put(&mut l);
+        round.put(&mut l);
+        iteration.put(&mut l);
+        leaves.push(l);
+    }
     for (a, b) in &app.balances {
         let mut l = vec![b'B'];
         a.put(&mut l);
