@@ -200,6 +200,7 @@ fn path(
             out.push_str(&format!("        {b}\n"));
         }
         for s in &cx.steps {
+            loop_marker(out, cx, s.index);
             out.push_str(&format!("  {:>2}. {}\n", s.index, s.description));
             for b in &s.beliefs {
                 out.push_str(&format!("        {b}\n"));
@@ -238,6 +239,7 @@ fn path(
             } else {
                 format!("=> {}", changes.join("; "))
             };
+            loop_marker(out, cx, s.index);
             out.push_str(&format!("  {:>2}. {}  {changes}\n", s.index, s.description));
             before = &s.views;
         }
@@ -252,6 +254,18 @@ fn path(
         if let Some(why) = &p.note {
             out.push_str(&format!("     {why}\n"));
         }
+    }
+}
+
+/// Before the first step of a lasso's loop: says that from there the steps repeat for ever.
+fn loop_marker(out: &mut String, cx: &Counterexample, index: usize) {
+    if cx.loop_start == Some(index) {
+        out.push_str(&format!(
+            "  -- loop: steps {index}..{} repeat for ever (step {} returns to the state before \
+             step {index}) --\n",
+            cx.steps.len(),
+            cx.steps.len()
+        ));
     }
 }
 

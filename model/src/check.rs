@@ -213,6 +213,7 @@ pub fn render_steps(
         initial,
         initial_views,
         steps,
+        loop_start: None,
     }
 }
 
@@ -238,7 +239,7 @@ pub fn check_model(
         && opts
             .stop_on
             .iter()
-            .all(|id| crate::unbounded::IDS.contains(id))
+            .all(|id| crate::unbounded::IDS.contains(id) || *id == crate::unbounded::SUSPEND)
     {
         return unbounded_only(&model, opts, progress);
     }
@@ -432,7 +433,8 @@ pub fn check_model(
     report
 }
 
-/// A search for LIVE-CONVERGENCE or LIVE-FINALITY alone (`stop_on` names only those): the
+/// A search for LIVE-CONVERGENCE, LIVE-FINALITY or LIVE-SUSPEND alone (`stop_on` names only
+/// those): the
 /// unbounded model, stopping at the first discovery asked for; the report holds those two
 /// lines only and is not exhaustive unless the search finished anyway.
 fn unbounded_only(

@@ -129,6 +129,17 @@ pub struct SortitionParams {
     /// Genesis seed (the seed of round 1 is derived from it).
     #[serde(default)]
     pub seed: u64,
+    /// Unbounded model only (spec/faults.md, "Unbounded rounds"): 0 or 1 keeps the draws of a
+    /// height a function of the block below it; K ≥ 2 keeps K seed classes: the round above a
+    /// dropped height is drawn from the seed of class k (`seed + k`), rounds above it follow
+    /// the real seed chain (SORT-6), and a drop moves to the class the dropped block's child
+    /// seed names (its first byte mod K). At most 8.
+    #[serde(default, skip_serializing_if = "is_zero_u8")]
+    pub seed_classes: u8,
+}
+
+fn is_zero_u8(x: &u8) -> bool {
+    *x == 0
 }
 
 const PRESETS: &[&str] = &[
@@ -184,7 +195,10 @@ impl Config {
                 protocol,
                 provisioners: stakes(stake),
                 faults,
-                sortition: SortitionParams { seed },
+                sortition: SortitionParams {
+                    seed,
+                    seed_classes: 0,
+                },
                 mutations: vec![],
             };
         let byzantine = |p3_stake: u32, seed: u64| {
@@ -399,6 +413,15 @@ impl Config {
                 format!(
                     "is {}; the model checks at most {MAX_ITERATIONS} iterations per round",
                     p.max_iterations
+                ),
+            );
+        }
+        if self.sortition.seed_classes > 8 {
+            return err(
+                "sortition.seed_classes",
+                format!(
+                    "is {}; the unbounded model keeps at most 8 seed classes",
+                    self.sortition.seed_classes
                 ),
             );
         }

@@ -55,6 +55,10 @@ type Memo = std::collections::HashMap<(u8, Key), bool>;
 /// Cache key: a chain prefix as ledger blocks, packed 20 bits a block (iteration + 1, failed).
 type Key = u128;
 
+/// Context cache key: the carried ledger's id (0: the genesis ledger; see
+/// [`Contexts::register_base`]) and the chain key (bit 127 set for a tip context).
+type CtxKey = (u64, Key);
+
 fn key(chain: &[LedgerBlock]) -> Key {
     chain.iter().fold(0u128, |k, &(it, failed)| {
         (k << 20) | (u128::from(it) + 1) << 16 | u128::from(failed.0)
@@ -74,6 +78,10 @@ impl std::hash::Hasher for KeyHasher {
             self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         }
     }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0 ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 ^= self.0 >> 29;
+    }
     fn write_u128(&mut self, v: u128) {
         let x = (v as u64) ^ ((v >> 64) as u64).rotate_left(29);
         self.0 = (self.0 ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -81,7 +89,7 @@ impl std::hash::Hasher for KeyHasher {
     }
 }
 
-type Cache = HashMap<Key, Arc<Context>, std::hash::BuildHasherDefault<KeyHasher>>;
+type Cache = HashMap<CtxKey, Arc<Context>, std::hash::BuildHasherDefault<KeyHasher>>;
 
 /// Computes and caches contexts.
 ///
@@ -99,6 +107,9 @@ pub struct Contexts {
     genesis: Option<Arc<Context>>,
     /// Where mutated rules report that they changed a decision.
     pub hits: Hits,
+    /// Unbounded model: the ledgers carried across dropped heights, by id (shared by every
+    /// clone: an id is a fingerprint of the contents, so any clone may resolve any id).
+    bases: Arc<RwLock<HashMap<u64, Arc<Ledger>>>>,
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -117,6 +128,7 @@ impl Default for Contexts {
             cache: RwLock::default(),
             genesis: None,
             hits: Hits::default(),
+            bases: Arc::default(),
         }
     }
 }
@@ -126,6 +138,7 @@ impl Clone for Contexts {
         Contexts {
             genesis: self.genesis.clone(),
             hits: self.hits.clone(),
+            bases: Arc::clone(&self.bases),
             ..Contexts::default()
         }
     }
@@ -181,7 +194,7 @@ impl Contexts {
         let k = chain.iter().fold(0u128, |k, e| {
             (k << 20) | (u128::from(e.iteration) + 1) << 16 | u128::from(e.failed.0)
         });
-        if let Some(c) = self.local(k) {
+        if let Some(c) = self.local((0, k)) {
             return c;
         }
         self.get(config, &ledger_blocks(chain))
@@ -211,7 +224,7 @@ impl Contexts {
     }
 
     /// This thread's copy of the context with key `k`, if it has one.
-    fn local(&self, k: Key) -> Option<Arc<Context>> {
+    fn local(&self, k: CtxKey) -> Option<Arc<Context>> {
         LOCAL.with(|l| {
             let l = l.borrow();
             (l.0 == self.id).then(|| l.1.get(&k).cloned()).flatten()
@@ -220,12 +233,50 @@ impl Contexts {
 
     /// Context of the prefix `chain` (ledger blocks).
     pub fn get(&self, config: &Config, chain: &[LedgerBlock]) -> Arc<Context> {
-        let k = key(chain);
+        self.get_in(config, 0, chain)
+    }
+
+    /// Registers a ledger carried across dropped heights (unbounded model) and returns its
+    /// id: a fingerprint of its contents (so the same ledger always has the same id, whatever
+    /// thread found it first), never 0 (the genesis ledger's id).
+    pub fn register_base(&self, ledger: Ledger) -> u64 {
+        use std::hash::BuildHasher;
+        let id = std::hash::BuildHasherDefault::<crate::state::WyHasher>::default()
+            .hash_one(&ledger)
+            .max(1);
+        let known = self.bases.read().is_ok_and(|b| b.contains_key(&id));
+        if !known {
+            if let Ok(mut b) = self.bases.write() {
+                b.entry(id).or_insert_with(|| Arc::new(ledger));
+            }
+        }
+        id
+    }
+
+    /// The ledger with id `base` (0: the genesis ledger of `config`).
+    pub fn base(&self, config: &Config, base: u64) -> Arc<Ledger> {
+        if base == 0 {
+            return Arc::new(Ledger::genesis(config));
+        }
+        self.bases
+            .read()
+            .ok()
+            .and_then(|b| b.get(&base).cloned())
+            .expect("a registered base ledger")
+    }
+
+    /// Context of the prefix `chain` above the carried ledger `base` (0: genesis).
+    pub fn get_in(&self, config: &Config, base: u64, chain: &[LedgerBlock]) -> Arc<Context> {
+        let k = (base, key(chain));
         if let Some(c) = self.local(k) {
             return c;
         }
-        let shared = self.shared(config, chain, k);
-        let own = Arc::new(Context::clone(&shared));
+        let shared = self.shared(config, base, chain, k);
+        self.keep_local(k, &shared)
+    }
+
+    fn keep_local(&self, k: CtxKey, shared: &Arc<Context>) -> Arc<Context> {
+        let own = Arc::new(Context::clone(shared));
         LOCAL.with(|l| {
             let mut l = l.borrow_mut();
             if l.0 != self.id {
@@ -236,18 +287,101 @@ impl Contexts {
         own
     }
 
-    /// The shared cache's context of `chain` (key `k`), computed once.
-    fn shared(&self, config: &Config, chain: &[LedgerBlock], k: Key) -> Arc<Context> {
-        if let (true, Some(g)) = (chain.is_empty(), &self.genesis) {
+    /// Unbounded model: the context in which a node whose relative chain is `chain` decides
+    /// its round. Its ledger is the ledger carried to the last dropped height (`base`) with
+    /// every block of `chain` applied, each under the draws of the round that produced it;
+    /// eligibility is taken at the relative round; the seed (hence the draws) is that of the
+    /// tip's position as if it were at height 1: the tip block's, else the anchor's (the last
+    /// dropped block), else genesis. See spec/faults.md, "Unbounded rounds".
+    ///
+    /// With seed classes (`SortitionParams::seed_classes` = K ≥ 2) every round's seed is one
+    /// of K class seeds ([`class_seed`]): `class` for the round above the anchor, and above a
+    /// block the class its child seed names ([`next_class`]), so a drop (which moves to that
+    /// class) never changes the draws of a round a node is in.
+    pub fn get_tip(
+        &self,
+        config: &Config,
+        base: u64,
+        anchor: Option<LedgerBlock>,
+        class: u8,
+        chain: &[LedgerBlock],
+    ) -> Arc<Context> {
+        assert!(chain.len() <= 5, "tip contexts hold at most 5 blocks");
+        let classes = config.sortition.seed_classes >= 2;
+        let anchor_bits = anchor.map_or(0u128, |(it, f)| {
+            (1u128 << 20 | (u128::from(it) + 1) << 16 | u128::from(f.0)) << 100
+        });
+        let k = (
+            base,
+            1u128 << 127 | u128::from(class & 0x3F) << 121 | anchor_bits | key(chain),
+        );
+        if let Some(c) = self.local(k) {
+            return c;
+        }
+        let shared = self
+            .cache
+            .read()
+            .ok()
+            .and_then(|m| m.get(&k).cloned())
+            .unwrap_or_else(|| {
+                let seed_of = |b: Option<LedgerBlock>| match b {
+                    Some(b) => self.get(config, &[b]).seed,
+                    None => genesis_seed(config.sortition.seed),
+                };
+                let ctx = Arc::new(match chain.split_last() {
+                    None => make_context(
+                        config,
+                        1,
+                        if classes {
+                            class_seed(config, class)
+                        } else {
+                            seed_of(anchor)
+                        },
+                        Ledger::clone(&self.base(config, base)),
+                        Effects::default(),
+                        &self.hits,
+                    ),
+                    Some((last, rest)) => {
+                        let parent = self.get_tip(config, base, anchor, class, rest);
+                        let (ledger, fx) =
+                            block_ledger(config, &parent, last, &crate::exec::PAYLOAD, &self.hits);
+                        let seed = if classes {
+                            let g = parent.iterations[usize::from(last.0)].generator;
+                            class_seed(config, next_class(config, &parent.seed, g))
+                        } else {
+                            seed_of(Some(*last))
+                        };
+                        make_context(config, parent.round + 1, seed, ledger, fx, &self.hits)
+                    }
+                });
+                if let Ok(mut m) = self.cache.write() {
+                    m.insert(k, Arc::clone(&ctx));
+                }
+                ctx
+            });
+        self.keep_local(k, &shared)
+    }
+
+    /// The shared cache's context of `chain` above `base` (key `k`), computed once.
+    fn shared(&self, config: &Config, base: u64, chain: &[LedgerBlock], k: CtxKey) -> Arc<Context> {
+        if let (true, 0, Some(g)) = (chain.is_empty(), base, &self.genesis) {
             return Arc::clone(g);
         }
         if let Some(c) = self.cache.read().ok().and_then(|m| m.get(&k).cloned()) {
             return c;
         }
         let ctx = Arc::new(match chain.split_last() {
-            None => genesis_context(config, &self.hits),
+            None if base == 0 => genesis_context(config, &self.hits),
+            None => make_context(
+                config,
+                1,
+                genesis_seed(config.sortition.seed),
+                Ledger::clone(&self.base(config, base)),
+                Effects::default(),
+                &self.hits,
+            ),
             Some((last, rest)) => {
-                let parent = self.get(config, rest);
+                let parent = self.get_in(config, base, rest);
                 child_context(config, &parent, last, &self.hits)
             }
         });
@@ -256,6 +390,17 @@ impl Contexts {
         }
         ctx
     }
+}
+
+/// Seed classes (`SortitionParams::seed_classes` = K ≥ 2): the seed of class `k`.
+pub fn class_seed(config: &Config, k: u8) -> Seed {
+    genesis_seed(config.sortition.seed.wrapping_add(u64::from(k)))
+}
+
+/// Seed classes: the class of the round above a block generated by `generator` in a round of
+/// seed `seed` (SORT-6's child seed, reduced to one of K classes by its first byte).
+pub fn next_class(config: &Config, seed: &Seed, generator: Option<usize>) -> u8 {
+    child_seed(seed, generator.unwrap_or(0))[0] % config.sortition.seed_classes.max(1)
 }
 
 fn genesis_context(config: &Config, hits: &Hits) -> Context {
@@ -354,7 +499,9 @@ pub fn block_ledger(
         match fail {
             Value::NoCandidate => {
                 if let Some(g) = failed_it.generator {
-                    if config.has(Mutation::HardSlashNoCandidate) {
+                    if config.has(Mutation::NoMissedSlotPenalty) {
+                        hits.hit(Mutation::NoMissedSlotPenalty);
+                    } else if config.has(Mutation::HardSlashNoCandidate) {
                         hits.hit(Mutation::HardSlashNoCandidate);
                         ledger.hard_slash(config, g, height, &mut fx);
                     } else {

@@ -144,36 +144,39 @@ impl SaModel {
     /// Context in which `node` decides its current round.
     pub fn node_context(&self, node: &Node) -> Arc<Context> {
         if self.tip_only {
-            let tip = node
-                .chain
-                .last()
-                .map(|e| (e.iteration, e.failed))
-                .or(node.anchor);
-            return self.tip_context(tip);
+            let blocks = crate::context::ledger_blocks(&node.chain);
+            return self.contexts.get_tip(
+                &self.config,
+                node.base,
+                node.anchor,
+                node.seed_class,
+                &blocks,
+            );
         }
         self.contexts.of_chain(&self.config, &node.chain)
     }
 
-    /// With `tip_only`: the context above a block (as if at height 1), or genesis.
-    fn tip_context(&self, tip: Option<LedgerBlock>) -> Arc<Context> {
-        match tip {
-            Some(b) => self.context(&[b]),
-            None => self.context(&[]),
-        }
+    /// Unbounded model: registers a ledger carried across a dropped height; its id.
+    pub fn register_base(&self, ledger: crate::ledger::Ledger) -> u64 {
+        self.contexts.register_base(ledger)
+    }
+
+    /// Unbounded model: the context of a relative chain above the carried ledger `base` and
+    /// the last dropped block `anchor` (see `Contexts::get_tip`).
+    pub fn tip_context(
+        &self,
+        base: u64,
+        anchor: Option<LedgerBlock>,
+        class: u8,
+        chain: &[LedgerBlock],
+    ) -> Arc<Context> {
+        self.contexts
+            .get_tip(&self.config, base, anchor, class, chain)
     }
 
     /// Context of the block id `parent` (ancestors' failed_iterations read from the pool).
     pub fn path_context(&self, state: &State, parent: BlockId) -> Arc<Context> {
         let r = round_of(parent);
-        if self.tip_only {
-            let tip = if r == 0 {
-                state.nodes.iter().find_map(|n| n.anchor)
-            } else {
-                let failed = candidate(state, parent).map_or(FailSet::default(), |(_, f)| f);
-                Some((iteration_of(parent), failed))
-            };
-            return self.tip_context(tip);
-        }
         let mut blocks = [(0u8, FailSet::default()); 8];
         let mut id = 0;
         for k in 1..=r {
@@ -181,6 +184,18 @@ impl SaModel {
             id = block(id, nib / 2, nib % 2);
             let failed = candidate(state, id).map_or(FailSet::default(), |(_, f)| f);
             blocks[usize::from(k) - 1] = (nib / 2, failed);
+        }
+        if self.tip_only {
+            let anchor = state.nodes.iter().find_map(|n| n.anchor);
+            let base = state.nodes.iter().map(|n| n.base).max().unwrap_or(0);
+            let class = state.nodes.iter().map(|n| n.seed_class).max().unwrap_or(0);
+            return self.contexts.get_tip(
+                &self.config,
+                base,
+                anchor,
+                class,
+                &blocks[..usize::from(r)],
+            );
         }
         self.context(&blocks[..usize::from(r)])
     }

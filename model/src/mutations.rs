@@ -90,6 +90,9 @@ pub enum Mutation {
     DrawImmature,
     /// Sortition weighs locked stake (SLASH-2, ELIG-1).
     DrawLocked,
+    /// A generator that missed its slot (Fail(NoCandidate)) is not penalized: no fault
+    /// counted, no suspension (SLASH-1, SLASH-2).
+    NoMissedSlotPenalty,
 }
 
 /// The property each mutation is shown to violate on the default preset (`dusk-two-eligible`:
@@ -155,11 +158,14 @@ pub const INTENDED: &[(Mutation, &str, bool)] = &[
     // On the `matured` preset (on the default one a locked provisioner stays suspended past
     // the explored rounds: no effect).
     (Mutation::DrawLocked, "SAFE-ELIGIBILITY", false),
+    // On the `emergency` preset (on the default one no absent generator's slot costs an
+    // iteration in a round that ends after GST: such a round has no good iteration).
+    (Mutation::NoMissedSlotPenalty, "LIVE-SUSPEND", false),
 ];
 
 impl Mutation {
     /// Every mutation, in declaration order.
-    pub const ALL: [Mutation; 30] = [
+    pub const ALL: [Mutation; 31] = [
         Mutation::ValidThresholdBelowMajority,
         Mutation::CountNonMembers,
         Mutation::DoubleVote,
@@ -190,6 +196,7 @@ impl Mutation {
         Mutation::FailingTxInvalidates,
         Mutation::DrawImmature,
         Mutation::DrawLocked,
+        Mutation::NoMissedSlotPenalty,
     ];
 
     /// The kebab-case name used in configuration files and reports.
@@ -279,6 +286,9 @@ impl Mutation {
             }
             Mutation::DrawImmature => "sortition weighs stake not mature yet [STAKE-1]",
             Mutation::DrawLocked => "sortition weighs locked stake [SLASH-2]",
+            Mutation::NoMissedSlotPenalty => {
+                "a generator that missed its slot is not penalized or suspended [SLASH-1]"
+            }
         }
     }
 
@@ -287,7 +297,9 @@ impl Mutation {
         match self {
             Mutation::DuskTwoEligible => "two-eligible",
             Mutation::DuskAsyncOwnVote => "byzantine",
-            Mutation::IgnoreEmergency | Mutation::NoProposalTimeout => "emergency",
+            Mutation::IgnoreEmergency
+            | Mutation::NoProposalTimeout
+            | Mutation::NoMissedSlotPenalty => "emergency",
             Mutation::DrawLocked => "matured",
             _ => "default",
         }

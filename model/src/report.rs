@@ -144,6 +144,11 @@ pub struct Counterexample {
     pub initial_views: Vec<NodeView>,
     /// The steps.
     pub steps: Vec<Step>,
+    /// A lasso (liveness): the index of the first step of the loop; the steps from it to the
+    /// last repeat for ever (the last step returns to the state before this one). Absent for a
+    /// finite path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loop_start: Option<usize>,
 }
 
 /// One property's line in the report.

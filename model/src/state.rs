@@ -279,6 +279,23 @@ pub struct Node {
     /// bounded model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub anchor: Option<(u8, FailSet)>,
+    /// Unbounded model only: the id of the ledger carried through every dropped height
+    /// (`crate::context::Contexts::register_base`; 0 = the genesis ledger, always 0 in the
+    /// bounded model). Penalties (faults, suspensions, slashed stake) outlive the window.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub base: u64,
+    /// Unbounded model with seed classes only (`SortitionParams::seed_classes`): the class of
+    /// the seed of the round above the last dropped height. Always 0 otherwise.
+    #[serde(skip_serializing_if = "is_zero_u8")]
+    pub seed_class: u8,
+}
+
+fn is_zero_u8(x: &u8) -> bool {
+    *x == 0
+}
+
+fn is_zero(x: &u64) -> bool {
+    *x == 0
 }
 
 impl Node {
@@ -294,6 +311,8 @@ impl Node {
             last_fallback: None,
             voted_late: false,
             anchor: None,
+            base: 0,
+            seed_class: 0,
         }
     }
     /// The round being decided.

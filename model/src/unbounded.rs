@@ -47,6 +47,9 @@ pub struct UState {
     /// Whether the step that reached this state made a new height Final at every present
     /// honest node (and so dropped it).
     pub finalized: bool,
+    /// Whether a height that step dropped was decided after an iteration whose generator is
+    /// absent: an offline generator's slot cost the round an iteration (LIVE-SUSPEND).
+    pub missed: bool,
 }
 
 /// The unbounded model of a configuration.
@@ -61,6 +64,16 @@ pub struct Unbounded {
     pub stop: Arc<std::sync::atomic::AtomicBool>,
     /// States where every node ran past the window with no common Final block.
     pub window_exhausted: Arc<std::sync::atomic::AtomicU64>,
+    /// LIVE-SUSPEND's ranking (see [`Unbounded::suspend_rank`]): dropped heights at which an
+    /// absent provisioner's rank did not strictly fall although its slot cost an iteration, or
+    /// rose.
+    pub suspend_unproven: Arc<std::sync::atomic::AtomicU64>,
+    /// Drops after which a node's draws for the round it is in differ from those before (the
+    /// abstraction promises they never do: checked on every drop).
+    pub draws_changed: Arc<std::sync::atomic::AtomicU64>,
+    /// Transitions that can lie on a cycle (`dropped` saturated) and dropped a height at which
+    /// an absent generator's slot cost an iteration.
+    pub missed_drops: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Unbounded {
@@ -83,6 +96,9 @@ impl Unbounded {
             live: Default::default(),
             stop: Default::default(),
             window_exhausted: Default::default(),
+            suspend_unproven: Default::default(),
+            missed_drops: Default::default(),
+            draws_changed: Default::default(),
         }
     }
 
@@ -120,9 +136,66 @@ impl Unbounded {
         any
     }
 
-    /// Drops height 1 (see the module documentation).
-    fn drop_height(&self, s: &mut State, dropped: u8) {
+    /// LIVE-SUSPEND's ranking of an absent provisioner `p` in a carried ledger: its stake
+    /// with weight, then its soft and hard fault counters, reversed. Its own code, not the
+    /// slashing rules': it only compares ledgers. Bounded below (stake ≥ 0, counters saturate),
+    /// so a rank that never rises and strictly falls at every missed slot allows finitely many
+    /// missed slots on any path: no cycle holds one.
+    pub fn suspend_rank(ledger: &crate::ledger::Ledger, p: usize) -> (u64, u8, u8) {
+        (
+            ledger.stake[p],
+            u8::MAX - ledger.faults[p],
+            u8::MAX - ledger.hard_faults[p],
+        )
+    }
+
+    /// Drops height 1 (see the module documentation); whether an absent generator's slot cost
+    /// the dropped round an iteration.
+    fn drop_height(&self, s: &mut State, dropped: u8) -> bool {
         let config = self.config().clone();
+        let m = self.model(dropped);
+        let (carried, missed, class) = {
+            let n0 = s
+                .nodes
+                .iter()
+                .enumerate()
+                .find(|(p, n)| !config.is_byzantine(*p) && n.alive)
+                .map(|(_, n)| n)
+                .expect("a present honest node (can_drop)");
+            let block1 = (n0.chain[0].iteration, n0.chain[0].failed);
+            let round = m.tip_context(n0.base, n0.anchor, n0.seed_class, &[]);
+            let after = m.tip_context(n0.base, n0.anchor, n0.seed_class, &[block1]);
+            let generator = round.iterations[usize::from(block1.0)].generator;
+            let k = config.sortition.seed_classes;
+            let class = if k >= 2 {
+                crate::context::next_class(&config, &round.seed, generator)
+            } else {
+                0
+            };
+            let absent =
+                |g: usize| !config.is_byzantine(g) && s.nodes.get(g).is_some_and(|n| !n.alive);
+            let missed_by: u8 = (0..block1.0)
+                .filter_map(|j| round.iterations[usize::from(j)].generator)
+                .filter(|&g| absent(g))
+                .fold(0, |mask, g| mask | 1 << g);
+            let carried = after.ledger.carried(generator);
+            // The ranking, checked on every drop (the base changes only there) that can lie on
+            // a cycle: `dropped` never decreases and rises at every drop until it saturates,
+            // so a drop before that is on no cycle.
+            let cyclic = usize::from(dropped) + 1 >= self.models.len();
+            if cyclic && missed_by != 0 {
+                self.missed_drops.fetch_add(1, Ordering::Relaxed);
+            }
+            for g in (0..s.nodes.len()).filter(|&g| cyclic && absent(g)) {
+                let before = Self::suspend_rank(&round.ledger, g);
+                let now = Self::suspend_rank(&carried, g);
+                if now > before || (missed_by & 1 << g != 0 && now == before) {
+                    self.suspend_unproven.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            (carried, missed_by != 0, class)
+        };
+        let id = self.register_base(carried);
         let (f, anchor) = s
             .nodes
             .iter()
@@ -142,6 +215,8 @@ impl Unbounded {
             let n = &mut s.nodes[p];
             n.last_fallback = None;
             n.anchor = anchor;
+            n.base = id;
+            n.seed_class = class;
             if config.is_byzantine(p) || !n.alive {
                 // Never acts again: what it held is not read by any liveness goal.
                 n.chain.clear();
@@ -186,6 +261,16 @@ impl Unbounded {
             }),
         }));
         s.pool = pool;
+        missed
+    }
+
+    /// Registers a carried ledger with every bounded model (each has its own contexts).
+    fn register_base(&self, ledger: crate::ledger::Ledger) -> u64 {
+        let mut id = 0;
+        for m in &self.models {
+            id = m.register_base(ledger.clone());
+        }
+        id
     }
 }
 
@@ -201,6 +286,7 @@ impl Model for Unbounded {
                 state,
                 dropped: 0,
                 finalized: false,
+                missed: false,
             })
             .collect()
     }
@@ -217,15 +303,43 @@ impl Model for Unbounded {
         }
         let mut dropped = last.dropped;
         let mut finalized = false;
+        let mut missed = false;
+        // The draws of the round each present honest node is in, before any drop (a node whose
+        // round the drop ends starts a new one and is not compared).
+        let before: Vec<Option<Vec<crate::context::IterationDraw>>> = if self.can_drop(&state) {
+            state
+                .nodes
+                .iter()
+                .map(|n| {
+                    (n.alive && n.step != Step::Done && !n.chain.is_empty())
+                        .then(|| m.node_context(n).iterations.clone())
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut drops = 0usize;
         while self.can_drop(&state) {
-            self.drop_height(&mut state, dropped);
+            drops += 1;
+            missed |= self.drop_height(&mut state, dropped);
             dropped = dropped.saturating_add(1).min(self.models.len() as u8 - 1);
             finalized = true;
+        }
+        if drops > 0 {
+            let after = self.model(dropped);
+            let changed = state.nodes.iter().zip(&before).any(|(n, b)| {
+                b.as_ref()
+                    .is_some_and(|b| *b != after.node_context(n).iterations)
+            });
+            if changed {
+                self.draws_changed.fetch_add(1, Ordering::Relaxed);
+            }
         }
         Some(UState {
             state,
             dropped,
             finalized,
+            missed,
         })
     }
 
@@ -398,12 +512,21 @@ impl Unbounded {
     }
 }
 
-/// The IDs this model checks, in report order.
+/// The IDs the Stateright search of this model checks, in report order.
 pub const IDS: [&str; 2] = ["LIVE-CONVERGENCE", "LIVE-FINALITY"];
+
+/// Decided on the same search by a ranking, or by the fair-cycle search of `crate::liveness`.
+pub const SUSPEND: &str = "LIVE-SUSPEND";
+
+/// States the fair-cycle search for a LIVE-SUSPEND lasso may explore (about 120 bytes each).
+pub const LASSO_SEARCH_STATES: usize = 30_000_000;
 
 /// The statements, as in spec/properties.md.
 pub fn statement(id: &str) -> &'static str {
     match id {
+        SUSPEND => {
+            "after GST, rounds for ever: an absent generator stops costing iterations (its missed slots are finitely many on every fair path)"
+        }
         "LIVE-CONVERGENCE" => {
             "after GST, rounds for ever: honest nodes agree on every height infinitely often and are never stuck disagreeing"
         }
@@ -428,6 +551,8 @@ pub struct UnboundedResult {
     pub rank_violations: u64,
     /// Stuck states past the bound.
     pub stuck_past_bound: u64,
+    /// Drops that changed the draws of a round a node was in (the abstraction promises none).
+    pub draws_changed: u64,
 }
 
 /// Searches the unbounded model of `config` depth-first (counterexamples as found, not
@@ -445,6 +570,7 @@ pub fn check(
     if na {
         let properties = IDS
             .iter()
+            .chain([&SUSPEND])
             .map(|id| PropertyReport {
                 id: (*id).into(),
                 kind: crate::properties::Kind::Liveness,
@@ -466,21 +592,23 @@ pub fn check(
             exhaustive: true,
             rank_violations: 0,
             stuck_past_bound: 0,
+            draws_changed: 0,
         };
     }
+    // The Stateright search's own properties asked to stop at (LIVE-SUSPEND is decided after it).
+    let stop_on: Vec<&'static str> = IDS
+        .iter()
+        .copied()
+        .filter(|id| opts.stop_on.contains(id))
+        .collect();
     let mut b = model
         .clone()
         .checker()
         .threads(opts.threads.max(1))
-        .finish_when(if opts.stop_on.is_empty() {
+        .finish_when(if stop_on.is_empty() {
             stateright::HasDiscoveries::AllOf(IDS.iter().copied().collect())
         } else {
-            stateright::HasDiscoveries::AnyOf(
-                IDS.iter()
-                    .copied()
-                    .filter(|id| opts.stop_on.contains(id))
-                    .collect(),
-            )
+            stateright::HasDiscoveries::AnyOf(stop_on.iter().copied().collect())
         });
     if let Some(n) = opts.max_states {
         b = b.target_state_count(n);
@@ -517,15 +645,16 @@ pub fn check(
     let total_states = checker.state_count();
     let exhaustive = cut.is_none() && opts.max_states.is_none_or(|n| total_states < n);
     let rank_violations = model.live.rank_violations.load(Ordering::Relaxed);
+    let draws_changed = model.draws_changed.load(Ordering::Relaxed);
     let window = model.window_exhausted.load(Ordering::Relaxed);
     let discoveries = checker.discoveries();
-    let properties = IDS
+    let mut properties: Vec<PropertyReport> = IDS
         .iter()
         .map(|id| {
             let path = discoveries.get(id);
             let status = match path {
                 Some(_) => Status::Violated,
-                None if rank_violations > 0 => Status::Inconclusive,
+                None if rank_violations > 0 || draws_changed > 0 => Status::Inconclusive,
                 None => Status::Holds,
             };
             let (note, counterexample) = match path {
@@ -538,6 +667,13 @@ pub fn check(
                     });
                     (note, Some(render(&model, pairs, false)))
                 }
+                None if draws_changed > 0 => (
+                    Some(format!(
+                        "not proven: {draws_changed} dropped height(s) changed the draws of a \
+                         round a node was in (the abstraction is unsound there)"
+                    )),
+                    None,
+                ),
                 None if rank_violations > 0 => (
                     Some(format!(
                         "not proven: {rank_violations} transition(s) that dropped no height did \
@@ -566,6 +702,22 @@ pub fn check(
             }
         })
         .collect();
+    // Whether the search saw every reachable state: it stops early once every one of its
+    // properties (or, with `stop_on`, any) is violated.
+    let searched_all = exhaustive
+        && draws_changed == 0
+        && if stop_on.is_empty() {
+            discoveries.len() < IDS.len()
+        } else {
+            discoveries.is_empty()
+        };
+    properties.push(suspend_report(
+        config,
+        &model,
+        searched_all,
+        opts.max_states
+            .map_or(LASSO_SEARCH_STATES, |n| n.min(LASSO_SEARCH_STATES)),
+    ));
     UnboundedResult {
         properties,
         unique_states: checker.unique_state_count(),
@@ -574,6 +726,109 @@ pub fn check(
         exhaustive,
         rank_violations,
         stuck_past_bound: model.live.stuck_past_bound.load(Ordering::Relaxed),
+        draws_changed,
+    }
+}
+
+/// LIVE-SUSPEND's line. Proven by the ranking of [`Unbounded::suspend_rank`], checked at every
+/// dropped height of the search just run: an absent provisioner's rank never rises and falls
+/// at each height its slot cost an iteration, so no cycle of the graph holds such a height.
+/// Where the ranking fails, the fair-cycle search of `crate::liveness` looks for a lasso
+/// through such a height (bounded by `cap` states): VIOLATED with the lasso, or NOT proven.
+fn suspend_report(
+    config: &Config,
+    model: &Unbounded,
+    searched_all: bool,
+    cap: usize,
+) -> crate::report::PropertyReport {
+    use crate::report::{PropertyReport, Status};
+    let line = |status, note: String, counterexample| PropertyReport {
+        id: SUSPEND.into(),
+        kind: crate::properties::Kind::Liveness,
+        statement: statement(SUSPEND).into(),
+        status,
+        note: Some(note),
+        counterexample,
+    };
+    if config.faults.absent == 0 {
+        return line(
+            Status::NotApplicable,
+            "no provisioner may be absent in this configuration (faults.absent = 0)".into(),
+            None,
+        );
+    }
+    let unproven = model.suspend_unproven.load(Ordering::Relaxed);
+    let missed = model.missed_drops.load(Ordering::Relaxed);
+    if unproven == 0 && searched_all {
+        let note = if missed == 0 {
+            "no height whose round an absent generator's slot cost an iteration is made Final \
+             where a cycle may pass (on these draws an absent generator's round has no good \
+             iteration, past the bound, or it is never drawn): holds, not exercised here (the \
+             `emergency` preset exercises it)"
+                .to_string()
+        } else {
+            format!(
+                "{missed} transition(s) made Final a height whose round an absent generator's \
+                 slot cost an iteration; at each, that provisioner's rank (stake with weight, \
+                 fault counters) fell, and no transition raised it: finitely many on every path"
+            )
+        };
+        return line(Status::Holds, note, None);
+    }
+    let why = |n: u64| {
+        if n > 0 {
+            format!("the ranking failed at {n} dropped height(s)")
+        } else {
+            "the search above stopped before it saw every state".to_string()
+        }
+    };
+    let fresh = Unbounded::new(config);
+    let r = crate::liveness::check_recurrence(&fresh, &|_, s: &UState| s.missed, true, Some(cap));
+    match r.failure {
+        Some(crate::liveness::Failure::Lasso { prefix, cycle }) => {
+            let loop_start = prefix.len();
+            let mut pairs = prefix;
+            pairs.pop();
+            pairs.extend(cycle);
+            let mut cx = render(&fresh, pairs, true);
+            cx.loop_start = Some(loop_start);
+            line(
+                Status::Violated,
+                format!(
+                    "a fair cycle makes Final, again and again, a height whose round an absent \
+                     generator's slot cost an iteration ({}; fair-cycle search: {} states, {} \
+                     cyclic components, {} excluded by fairness)",
+                    why(unproven),
+                    r.states,
+                    r.cyclic_components,
+                    r.unfair_components
+                ),
+                Some(cx),
+            )
+        }
+        _ if !r.truncated => line(
+            Status::Holds,
+            format!(
+                "{}; the fair-cycle search decided: no fair cycle through one of the {} \
+                 state(s) reached by making such a height Final, in {} states ({} cyclic \
+                 components, {} excluded by fairness)",
+                why(unproven),
+                r.non_goal_states,
+                r.states,
+                r.cyclic_components,
+                r.unfair_components
+            ),
+            None,
+        ),
+        _ => line(
+            Status::Inconclusive,
+            format!(
+                "not proven: {} and the fair-cycle search found no lasso within {cap} states \
+                 (cut)",
+                why(unproven)
+            ),
+            None,
+        ),
     }
 }
 

@@ -149,11 +149,17 @@ fn unbounded_opts(stop_on: &[&'static str]) -> CheckOptions {
 fn unbounded_rounds_converge_and_finalize_on_the_default_preset() {
     let u = sa_model::unbounded::check(&preset("default"), &unbounded_opts(&[]), &mut |_| {});
     assert!(u.exhaustive);
-    assert_eq!(u.unique_states, 12_939_256);
+    assert_eq!(u.unique_states, 12_975_746);
     assert_eq!(u.rank_violations, 0, "every cycle drops a Final height");
+    assert_eq!(u.draws_changed, 0, "no drop changes a draw a node acts on");
     for p in &u.properties {
         assert_eq!(p.status, Status::Holds, "{}: {:?}", p.id, p.note);
     }
+    // LIVE-SUSPEND holds here without being exercised, and says so.
+    let suspend = u.properties.iter().find(|p| p.id == "LIVE-SUSPEND");
+    assert!(suspend
+        .and_then(|p| p.note.as_deref())
+        .is_some_and(|n| n.contains("not exercised here")));
     // Through `sa check`'s path too: both lines after the bounded ones, same verdict.
     let opts = CheckOptions {
         threads: 2,
@@ -194,6 +200,68 @@ fn broken_finality_and_no_fallback_fail_the_unbounded_properties() {
         .counterexample
         .as_ref()
         .is_some_and(|c| !c.steps.is_empty()));
+}
+
+/// LIVE-SUSPEND on the `emergency` preset, where an absent generator's slot does cost rounds
+/// an iteration after GST: with the penalties (carried across dropped heights) no fair cycle
+/// makes such a height Final, decided by the exact fair-cycle search (the Stateright search
+/// stops early there, at the preset's known LIVE-CONVERGENCE finding); with missed slots
+/// unpunished, a fair lasso does, rendered with the index where its loop starts.
+#[test]
+fn an_offline_generator_stops_costing_iterations_and_unpunished_it_costs_them_for_ever() {
+    let suspend = |u: &sa_model::unbounded::UnboundedResult| {
+        u.properties
+            .iter()
+            .find(|p| p.id == "LIVE-SUSPEND")
+            .cloned()
+            .expect("reported")
+    };
+    let u = sa_model::unbounded::check(&preset("emergency"), &unbounded_opts(&[]), &mut |_| {});
+    assert_eq!(u.draws_changed, 0);
+    let p = suspend(&u);
+    assert_eq!(p.status, Status::Holds, "{:?}", p.note);
+    let note = p.note.unwrap_or_default();
+    // The situation is reached: states right after such a height was made Final exist.
+    let reached: usize = note
+        .split("one of the ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(reached > 0, "{note}");
+    assert!(note.contains("0 cyclic components"), "{note}");
+
+    let u = sa_model::unbounded::check(
+        &mutated("emergency", &[Mutation::NoMissedSlotPenalty]),
+        &unbounded_opts(&[]),
+        &mut |_| {},
+    );
+    let p = suspend(&u);
+    assert_eq!(p.status, Status::Violated, "{:?}", p.note);
+    let cx = p.counterexample.expect("a lasso");
+    let start = cx.loop_start.expect("the loop's first step");
+    assert!(start >= 1 && start <= cx.steps.len(), "{start}");
+    // The loop makes a height Final everywhere (a dropped height) at least once.
+    assert!(cx.steps[start - 1..].iter().any(|s| s
+        .description
+        .contains("is now Final at every present honest node")));
+    let json = serde_json::to_value(&cx).expect("serializes");
+    assert_eq!(json["loop_start"], serde_json::json!(start));
+}
+
+/// Seed classes (spec/faults.md, "Unbounded rounds"): more draws for the unbounded model,
+/// and still no drop changes the draws of a round a node is in (checked on every drop).
+#[test]
+fn seed_classes_vary_the_draws_without_changing_a_round_in_progress() {
+    let plain = sa_model::unbounded::check(&preset("emergency"), &unbounded_opts(&[]), &mut |_| {});
+    let mut c = preset("emergency");
+    c.sortition.seed_classes = 4;
+    let classes = sa_model::unbounded::check(&c, &unbounded_opts(&[]), &mut |_| {});
+    assert_eq!(classes.draws_changed, 0);
+    assert_eq!(classes.rank_violations, 0);
+    assert_ne!(classes.unique_states, plain.unique_states);
+    c.sortition.seed_classes = 9;
+    assert!(c.check_model_limits().is_err());
 }
 
 #[test]

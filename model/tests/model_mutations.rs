@@ -22,7 +22,7 @@ fn cases() -> Vec<(Mutation, &'static str, bool)> {
 }
 
 /// Mutations that change nothing on the default preset, each tested on its own preset below.
-const ELSEWHERE: [Mutation; 7] = [
+const ELSEWHERE: [Mutation; 8] = [
     Mutation::DuskTwoEligible,
     Mutation::DuskAsyncOwnVote,
     Mutation::IgnoreEmergency,
@@ -31,6 +31,7 @@ const ELSEWHERE: [Mutation; 7] = [
     // On the unbounded model (model_liveness.rs).
     Mutation::NoWalkBack,
     Mutation::NoFallback,
+    Mutation::NoMissedSlotPenalty,
 ];
 
 #[test]

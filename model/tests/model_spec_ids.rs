@@ -26,6 +26,7 @@ fn spec_and_model_name_the_same_properties() {
         .iter()
         .map(|s| s.id)
         .chain(sa_model::unbounded::IDS)
+        .chain([sa_model::unbounded::SUSPEND])
         .map(str::to_owned)
         .collect();
     assert_eq!(spec_ids(), model);
@@ -33,9 +34,10 @@ fn spec_and_model_name_the_same_properties() {
 
 #[test]
 fn planned_liveness_ids_are_not_reported_as_checked() {
-    let planned = "LIVE-SUSPEND-OFFLINE";
+    let planned = "LIVE-REJOIN";
     assert!(SPECS.iter().all(|s| s.id != planned), "{planned}");
     assert!(!sa_model::unbounded::IDS.contains(&planned));
+    assert_ne!(sa_model::unbounded::SUSPEND, planned);
     let live = SPECS.iter().filter(|s| s.id.starts_with("LIVE-")).count();
     assert_eq!(
         live, 2,
