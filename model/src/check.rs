@@ -236,10 +236,10 @@ pub fn check_model(
     let start = Instant::now();
     let config = &model.config.clone();
     if !opts.stop_on.is_empty()
-        && opts
-            .stop_on
-            .iter()
-            .all(|id| crate::unbounded::IDS.contains(id) || *id == crate::unbounded::SUSPEND)
+        && opts.stop_on.iter().all(|id| {
+            crate::unbounded::IDS.contains(id)
+                || [crate::unbounded::SUSPEND, crate::unbounded::REJOIN].contains(id)
+        })
     {
         return unbounded_only(&model, opts, progress);
     }

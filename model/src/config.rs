@@ -116,6 +116,11 @@ pub struct FaultBudget {
     /// different candidates as generator, or withhold anything.
     #[serde(default)]
     pub byzantine: Vec<u8>,
+    /// Unbounded model only: an absent provisioner may come back after GST, once, right after
+    /// a height is made Final everywhere (it holds the common Final chain and starts the round
+    /// above it). Enables LIVE-REJOIN.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rejoin: bool,
 }
 
 fn yes() -> bool {
@@ -151,6 +156,7 @@ const PRESETS: &[&str] = &[
     "byzantine-over",
     "emergency",
     "matured",
+    "rejoin",
     "mainnet",
 ];
 
@@ -188,6 +194,7 @@ impl Config {
             gst_round: 0,
             invalid_candidates: 0,
             byzantine: vec![],
+            rejoin: false,
         };
         let config =
             |protocol: ProtocolParams, stake: &[u32], faults: FaultBudget, seed: u64| Config {
@@ -321,6 +328,18 @@ impl Config {
                 },
                 5,
             ),
+            // The `emergency` preset where the absent provisioner may come back after GST
+            // (unbounded model), with 3 seed classes: LIVE-REJOIN is checked. Without seed
+            // classes the draws of a round depend on the block below only, and on this preset
+            // they repeat with the provisioner back from absence in no committee: a lasso of
+            // the abstraction, not of the protocol (spec/faults.md).
+            "rejoin" => {
+                let mut c = Config::preset("emergency").expect("a preset");
+                c.name = name.into();
+                c.faults.rejoin = true;
+                c.sortition.seed_classes = 3;
+                c
+            }
             // Dusk mainnet parameters: valid, far too large to check exhaustively.
             "mainnet" => config(
                 ProtocolParams {

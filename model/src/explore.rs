@@ -137,6 +137,7 @@ impl Model for Explore {
         match action {
             Action::Node { p, event } => format!("P{p}: {}", crate::render::event_name(event)),
             Action::ByzantinePropose { p, .. } => format!("P{p} (Byzantine): proposes"),
+            Action::Rejoin { p } => format!("P{p}: comes back online"),
         }
     }
 

@@ -101,6 +101,7 @@ impl Ledger {
         for p in 0..MAX_PROVISIONERS {
             l.suspended_until[p] = match l.suspended_until[p] {
                 0..=2 => 0,
+                u32::MAX => u32::MAX,
                 u => u - 1,
             };
             if l.eligible_from[p] != u32::MAX {
@@ -150,6 +151,10 @@ impl Ledger {
             let eff = u32::from(self.faults[p] - warnings);
             self.suspended_until[p] =
                 next_epoch(height, config.protocol.epoch) + eff * config.protocol.epoch;
+            if config.has(crate::mutations::Mutation::SuspendForever) {
+                hits.hit(crate::mutations::Mutation::SuspendForever);
+                self.suspended_until[p] = u32::MAX;
+            }
             let moved = (self.stake[p] / 10 * u64::from(eff)).min(self.stake[p]);
             if config.has(crate::mutations::Mutation::LockWithoutDebit) && moved > 0 {
                 hits.hit(crate::mutations::Mutation::LockWithoutDebit);

@@ -27,6 +27,8 @@ pub fn rank(s: &State) -> (u32, u32) {
     let mut place = 0u32;
     for n in &s.nodes {
         sent += n.held.len() as u32;
+        // Absent counts 1, back from absence 2: coming back raises the rank.
+        sent += 2 * u32::from(n.returned);
         if !n.alive {
             sent += 1;
             continue;

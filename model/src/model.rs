@@ -44,13 +44,19 @@ pub enum Action {
         /// The failed_iterations it carries: every Fail attestation that can be formed.
         failed: FailSet,
     },
+    /// Unbounded model with `faults.rejoin` only: absent provisioner `p` comes back, holding
+    /// the common Final chain, and starts the round above it (never in the bounded model).
+    Rejoin {
+        /// Who.
+        p: u8,
+    },
 }
 
 impl Action {
     /// The provisioner that acts.
     pub fn actor(&self) -> u8 {
         match *self {
-            Action::Node { p, .. } | Action::ByzantinePropose { p, .. } => p,
+            Action::Node { p, .. } | Action::ByzantinePropose { p, .. } | Action::Rejoin { p } => p,
         }
     }
 }
@@ -1007,6 +1013,8 @@ impl Model for SaModel {
     fn next_state(&self, last: &State, action: Action) -> Option<State> {
         let mut state = last.clone();
         match action {
+            // Only the unbounded model offers it, and handles it itself.
+            Action::Rejoin { .. } => return None,
             Action::ByzantinePropose { block, failed, .. } => {
                 state.pool.insert(Msg::Candidate {
                     block,

@@ -93,6 +93,8 @@ pub enum Mutation {
     /// A generator that missed its slot (Fail(NoCandidate)) is not penalized: no fault
     /// counted, no suspension (SLASH-1, SLASH-2).
     NoMissedSlotPenalty,
+    /// A soft-slashed provisioner's suspension never ends (SLASH-2).
+    SuspendForever,
 }
 
 /// The property each mutation is shown to violate on the default preset (`dusk-two-eligible`:
@@ -161,11 +163,13 @@ pub const INTENDED: &[(Mutation, &str, bool)] = &[
     // On the `emergency` preset (on the default one no absent generator's slot costs an
     // iteration in a round that ends after GST: such a round has no good iteration).
     (Mutation::NoMissedSlotPenalty, "LIVE-SUSPEND", false),
+    // On the `rejoin` preset (the only one where a provisioner comes back).
+    (Mutation::SuspendForever, "LIVE-REJOIN", false),
 ];
 
 impl Mutation {
     /// Every mutation, in declaration order.
-    pub const ALL: [Mutation; 31] = [
+    pub const ALL: [Mutation; 32] = [
         Mutation::ValidThresholdBelowMajority,
         Mutation::CountNonMembers,
         Mutation::DoubleVote,
@@ -197,6 +201,7 @@ impl Mutation {
         Mutation::DrawImmature,
         Mutation::DrawLocked,
         Mutation::NoMissedSlotPenalty,
+        Mutation::SuspendForever,
     ];
 
     /// The kebab-case name used in configuration files and reports.
@@ -289,6 +294,9 @@ impl Mutation {
             Mutation::NoMissedSlotPenalty => {
                 "a generator that missed its slot is not penalized or suspended [SLASH-1]"
             }
+            Mutation::SuspendForever => {
+                "a soft-slashed provisioner's suspension never ends [SLASH-2]"
+            }
         }
     }
 
@@ -301,6 +309,7 @@ impl Mutation {
             | Mutation::NoProposalTimeout
             | Mutation::NoMissedSlotPenalty => "emergency",
             Mutation::DrawLocked => "matured",
+            Mutation::SuspendForever => "rejoin",
             _ => "default",
         }
     }

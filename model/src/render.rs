@@ -64,6 +64,18 @@ fn att_note(a: &crate::state::Att) -> String {
 pub fn describe(m: &SaModel, before: &State, action: &Action) -> String {
     let who = |p: u8| format!("P{p}");
     let (p, event) = match *action {
+        Action::Rejoin { p } => {
+            return format!(
+                "{} comes back online: holds the common Final chain and starts the round above \
+                 it (round {})",
+                who(p),
+                before
+                    .nodes
+                    .iter()
+                    .find(|n| n.alive)
+                    .map_or(1, |n| n.round() - n.chain.len() as u8)
+            );
+        }
         Action::ByzantinePropose { p, block, failed } => {
             return format!(
                 "{} (Byzantine) is gen({}): broadcasts candidate {} on {}{}",
@@ -305,6 +317,14 @@ fn bits(mask: u8) -> Vec<usize> {
 /// One action as a message sequence chart draws it.
 pub fn chart_event(m: &SaModel, before: &State, action: &Action) -> ChartEvent {
     let (p, event) = match *action {
+        Action::Rejoin { p } => {
+            return ChartEvent {
+                actor: usize::from(p),
+                kind: ChartKind::Timer,
+                label: "back online".into(),
+                from: Vec::new(),
+            };
+        }
         Action::ByzantinePropose { p, block, .. } => {
             return ChartEvent {
                 actor: usize::from(p),

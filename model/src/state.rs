@@ -288,6 +288,9 @@ pub struct Node {
     /// the seed of the round above the last dropped height. Always 0 otherwise.
     #[serde(skip_serializing_if = "is_zero_u8")]
     pub seed_class: u8,
+    /// Unbounded model with `faults.rejoin` only: this provisioner came back from absence.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub returned: bool,
 }
 
 fn is_zero_u8(x: &u8) -> bool {
@@ -313,6 +316,7 @@ impl Node {
             anchor: None,
             base: 0,
             seed_class: 0,
+            returned: false,
         }
     }
     /// The round being decided.

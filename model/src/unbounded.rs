@@ -50,6 +50,11 @@ pub struct UState {
     /// Whether a height that step dropped was decided after an iteration whose generator is
     /// absent: an offline generator's slot cost the round an iteration (LIVE-SUSPEND).
     pub missed: bool,
+    /// With `faults.rejoin` only (LIVE-REJOIN's monitor): provisioners back from absence that
+    /// no height made Final since has credited (0 otherwise). A height credits the generator
+    /// of the iteration that produced its block and every member of that iteration's
+    /// committees.
+    pub owed: u8,
 }
 
 /// The unbounded model of a configuration.
@@ -68,6 +73,8 @@ pub struct Unbounded {
     /// absent provisioner's rank did not strictly fall although its slot cost an iteration, or
     /// rose.
     pub suspend_unproven: Arc<std::sync::atomic::AtomicU64>,
+    /// Rejoin transitions taken (LIVE-REJOIN exercised).
+    pub returns_seen: Arc<std::sync::atomic::AtomicU64>,
     /// Drops after which a node's draws for the round it is in differ from those before (the
     /// abstraction promises they never do: checked on every drop).
     pub draws_changed: Arc<std::sync::atomic::AtomicU64>,
@@ -99,6 +106,7 @@ impl Unbounded {
             suspend_unproven: Default::default(),
             missed_drops: Default::default(),
             draws_changed: Default::default(),
+            returns_seen: Default::default(),
         }
     }
 
@@ -264,6 +272,33 @@ impl Unbounded {
         missed
     }
 
+    /// LIVE-REJOIN: the provisioners the block at height 1 (about to be dropped) credits: the
+    /// generator of the iteration that produced it and the members of that iteration's
+    /// committees, under the draws of its round.
+    fn credited(&self, s: &State) -> u8 {
+        let config = self.config();
+        let Some(n0) = s
+            .nodes
+            .iter()
+            .enumerate()
+            .find(|(p, n)| !config.is_byzantine(*p) && n.alive)
+            .map(|(_, n)| n)
+        else {
+            return 0;
+        };
+        let Some(e) = n0.chain.first() else {
+            return 0;
+        };
+        let m = self.model(0);
+        let round = m.tip_context(n0.base, n0.anchor, n0.seed_class, &[]);
+        let d = &round.iterations[usize::from(e.iteration)];
+        let mut mask = d.generator.map_or(0u8, |g| 1 << g);
+        for p in d.validation.members().chain(d.ratification.members()) {
+            mask |= 1 << p;
+        }
+        mask
+    }
+
     /// Registers a carried ledger with every bounded model (each has its own contexts).
     fn register_base(&self, ledger: crate::ledger::Ledger) -> u64 {
         let mut id = 0;
@@ -287,16 +322,52 @@ impl Model for Unbounded {
                 dropped: 0,
                 finalized: false,
                 missed: false,
+                owed: 0,
             })
             .collect()
     }
 
     fn actions(&self, s: &UState, actions: &mut Vec<Action>) {
         self.model(s.dropped).actions(&s.state, actions);
+        // Coming back: right after a height was made Final everywhere, after GST (the count
+        // of dropped heights has saturated), once per provisioner.
+        if self.config().faults.rejoin
+            && s.finalized
+            && usize::from(s.dropped) + 1 >= self.models.len()
+        {
+            for (p, n) in s.state.nodes.iter().enumerate() {
+                if !n.alive && !n.returned && !self.config().is_byzantine(p) {
+                    actions.push(Action::Rejoin { p: p as u8 });
+                }
+            }
+        }
     }
 
     fn next_state(&self, last: &UState, action: Action) -> Option<UState> {
         let m = self.model(last.dropped);
+        if let Action::Rejoin { p } = action {
+            let p = usize::from(p);
+            let mut state = last.state.clone();
+            let old = &last.state.nodes[p];
+            let mut n = crate::state::Node::new();
+            n.anchor = old.anchor;
+            n.base = old.base;
+            n.seed_class = old.seed_class;
+            n.returned = true;
+            skip_idle_steps(m, p, &mut n);
+            state.nodes[p] = n;
+            if rank(&state) <= rank(&last.state) {
+                self.live.rank_violations.fetch_add(1, Ordering::Relaxed);
+            }
+            self.returns_seen.fetch_add(1, Ordering::Relaxed);
+            return Some(UState {
+                state,
+                dropped: last.dropped,
+                finalized: false,
+                missed: false,
+                owed: last.owed | 1 << p,
+            });
+        }
         let mut state = m.next_state(&last.state, action)?;
         if rank(&state) <= rank(&last.state) {
             self.live.rank_violations.fetch_add(1, Ordering::Relaxed);
@@ -319,8 +390,12 @@ impl Model for Unbounded {
             Vec::new()
         };
         let mut drops = 0usize;
+        let mut owed = last.owed;
         while self.can_drop(&state) {
             drops += 1;
+            if owed != 0 {
+                owed &= !self.credited(&state);
+            }
             missed |= self.drop_height(&mut state, dropped);
             dropped = dropped.saturating_add(1).min(self.models.len() as u8 - 1);
             finalized = true;
@@ -340,6 +415,7 @@ impl Model for Unbounded {
             dropped,
             finalized,
             missed,
+            owed,
         })
     }
 
@@ -518,12 +594,18 @@ pub const IDS: [&str; 2] = ["LIVE-CONVERGENCE", "LIVE-FINALITY"];
 /// Decided on the same search by a ranking, or by the fair-cycle search of `crate::liveness`.
 pub const SUSPEND: &str = "LIVE-SUSPEND";
 
+/// Decided by the fair-cycle search of `crate::liveness` (AG AF), with `faults.rejoin`.
+pub const REJOIN: &str = "LIVE-REJOIN";
+
 /// States the fair-cycle search for a LIVE-SUSPEND lasso may explore (about 120 bytes each).
 pub const LASSO_SEARCH_STATES: usize = 30_000_000;
 
 /// The statements, as in spec/properties.md.
 pub fn statement(id: &str) -> &'static str {
     match id {
+        REJOIN => {
+            "after GST, rounds for ever: a provisioner back from absence is credited again (generator or committee member of a block made Final everywhere), on every fair path"
+        }
         SUSPEND => {
             "after GST, rounds for ever: an absent generator stops costing iterations (its missed slots are finitely many on every fair path)"
         }
@@ -570,7 +652,7 @@ pub fn check(
     if na {
         let properties = IDS
             .iter()
-            .chain([&SUSPEND])
+            .chain([&SUSPEND, &REJOIN])
             .map(|id| PropertyReport {
                 id: (*id).into(),
                 kind: crate::properties::Kind::Liveness,
@@ -718,6 +800,11 @@ pub fn check(
         opts.max_states
             .map_or(LASSO_SEARCH_STATES, |n| n.min(LASSO_SEARCH_STATES)),
     ));
+    properties.push(rejoin_report(
+        config,
+        opts.max_states
+            .map_or(LASSO_SEARCH_STATES, |n| n.min(LASSO_SEARCH_STATES)),
+    ));
     UnboundedResult {
         properties,
         unique_states: checker.unique_state_count(),
@@ -832,6 +919,83 @@ fn suspend_report(
     }
 }
 
+/// LIVE-REJOIN's line: with `faults.rejoin`, the fair-cycle search of `crate::liveness` checks
+/// AG AF "no provisioner back from absence is still owed a credit" (the monitor
+/// [`UState::owed`]) under weak fairness; a stuck state counts as the goal (LIVE-CONVERGENCE
+/// and LIVE-FINALITY judge those), so a failure is a fair lasso.
+fn rejoin_report(config: &Config, cap: usize) -> crate::report::PropertyReport {
+    use crate::report::{PropertyReport, Status};
+    let line = |status, note: String, counterexample| PropertyReport {
+        id: REJOIN.into(),
+        kind: crate::properties::Kind::Liveness,
+        statement: statement(REJOIN).into(),
+        status,
+        note: Some(note),
+        counterexample,
+    };
+    if !config.faults.rejoin || config.faults.absent == 0 {
+        return line(
+            Status::NotApplicable,
+            "no provisioner comes back from absence in this configuration (faults.rejoin = \
+             false or faults.absent = 0)"
+                .into(),
+            None,
+        );
+    }
+    let model = Unbounded::new(config);
+    let r = crate::liveness::check_eventually(
+        &model,
+        // A stuck state is judged by LIVE-CONVERGENCE and LIVE-FINALITY (excused or their
+        // failure), not here: this property's failures are fair cycles.
+        &|m: &Unbounded, s: &UState| s.owed == 0 || m.stuck(s) != Stuck::No,
+        true,
+        Some(cap),
+    );
+    let returns = model.returns_seen.load(Ordering::Relaxed);
+    let figures = format!(
+        "fair-cycle search: {} states, {} with a returned provisioner still owed, {} cyclic \
+         components of those, {} excluded by fairness; {returns} return(s) taken",
+        r.states, r.non_goal_states, r.cyclic_components, r.unfair_components
+    );
+    match r.failure {
+        Some(crate::liveness::Failure::Lasso { prefix, cycle }) => {
+            let loop_start = prefix.len();
+            let mut pairs = prefix;
+            pairs.pop();
+            pairs.extend(cycle);
+            let mut cx = render(&model, pairs, true);
+            cx.loop_start = Some(loop_start);
+            line(
+                Status::Violated,
+                format!(
+                    "a fair cycle on which a provisioner back from absence is never credited \
+                     ({figures})"
+                ),
+                Some(cx),
+            )
+        }
+        Some(crate::liveness::Failure::Deadlock { path }) => line(
+            Status::Violated,
+            format!(
+                "a state without successors where a provisioner back from absence was never \
+                 credited ({figures})"
+            ),
+            Some(render(&model, path, true)),
+        ),
+        None if r.truncated => line(
+            Status::Inconclusive,
+            format!("not proven: the fair-cycle search was cut at {cap} states ({figures})"),
+            None,
+        ),
+        None if returns == 0 => line(
+            Status::Holds,
+            format!("holds, not exercised: no provisioner came back ({figures})"),
+            None,
+        ),
+        None => line(Status::Holds, figures, None),
+    }
+}
+
 /// Renders a path of the unbounded model in the spec's words; a step that made a height
 /// Final everywhere says that heights are renumbered from there.
 pub fn render(
@@ -870,7 +1034,7 @@ impl crate::liveness::Fairness for Unbounded {
                 );
                 (m.post_gst(node) && !fault).then_some(u32::from(p))
             }
-            Action::ByzantinePropose { .. } => None,
+            Action::ByzantinePropose { .. } | Action::Rejoin { .. } => None,
         }
     }
 }

@@ -104,10 +104,12 @@ fn broken_variants_are_caught_on_the_emergency_preset() {
     // Byzantine provisioner.
     // draw-locked: epoch 2, so a locked provisioner stays suspended past the explored rounds
     // (shown on the `matured` preset).
-    const CANNOT: [Mutation; 3] = [
+    // suspend-forever: nobody comes back from absence here (the `rejoin` preset).
+    const CANNOT: [Mutation; 4] = [
         Mutation::DuskTwoEligible,
         Mutation::DuskAsyncOwnVote,
         Mutation::DrawLocked,
+        Mutation::SuspendForever,
     ];
     // finalize-parent labels Final a block of an iteration whose lower iterations may still
     // succeed (here an emergency block above an open iteration) before any node's Final

@@ -230,6 +230,9 @@ fn an_offline_generator_stops_costing_iterations_and_unpunished_it_costs_them_fo
         .unwrap_or(0);
     assert!(reached > 0, "{note}");
     assert!(note.contains("0 cyclic components"), "{note}");
+    // Nobody comes back from absence on this preset: LIVE-REJOIN does not apply, said so.
+    let rejoin = u.properties.iter().find(|p| p.id == "LIVE-REJOIN");
+    assert_eq!(rejoin.map(|p| p.status), Some(Status::NotApplicable));
 
     let u = sa_model::unbounded::check(
         &mutated("emergency", &[Mutation::NoMissedSlotPenalty]),
@@ -247,6 +250,53 @@ fn an_offline_generator_stops_costing_iterations_and_unpunished_it_costs_them_fo
         .contains("is now Final at every present honest node")));
     let json = serde_json::to_value(&cx).expect("serializes");
     assert_eq!(json["loop_start"], serde_json::json!(start));
+}
+
+/// LIVE-REJOIN on the `rejoin` preset (the absent provisioner may come back after GST, three
+/// seed classes): every fair path credits it again; with suspensions that never end (it was
+/// soft-slashed while absent), a fair lasso keeps it out of every committee.
+#[test]
+fn a_provisioner_back_from_absence_is_credited_again_unless_its_suspension_never_ends() {
+    let rejoin = |u: &sa_model::unbounded::UnboundedResult| {
+        u.properties
+            .iter()
+            .find(|p| p.id == "LIVE-REJOIN")
+            .cloned()
+            .expect("reported")
+    };
+    let u = sa_model::unbounded::check(&preset("rejoin"), &unbounded_opts(&[]), &mut |_| {});
+    assert_eq!((u.draws_changed, u.rank_violations), (0, 0));
+    for p in &u.properties {
+        assert_eq!(p.status, Status::Holds, "{}: {:?}", p.id, p.note);
+    }
+    let note = rejoin(&u).note.unwrap_or_default();
+    // Exercised: returns are taken, and states where the returned provisioner is still owed
+    // a credit exist; none lies on a fair cycle.
+    let returns: u64 = note
+        .split("; ")
+        .last()
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(returns > 0, "{note}");
+    assert!(note.contains(" 0 cyclic components"), "{note}");
+    assert!(
+        !note.contains(" 0 with a returned provisioner still owed"),
+        "{note}"
+    );
+
+    let u = sa_model::unbounded::check(
+        &mutated("rejoin", &[Mutation::SuspendForever]),
+        &unbounded_opts(&[]),
+        &mut |_| {},
+    );
+    let p = rejoin(&u);
+    assert_eq!(p.status, Status::Violated, "{:?}", p.note);
+    let cx = p.counterexample.expect("a lasso");
+    let start = cx.loop_start.expect("a loop");
+    assert!(cx.steps[..start - 1]
+        .iter()
+        .any(|s| s.description.contains("comes back online")));
 }
 
 /// Seed classes (spec/faults.md, "Unbounded rounds"): more draws for the unbounded model,

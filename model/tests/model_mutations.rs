@@ -22,7 +22,7 @@ fn cases() -> Vec<(Mutation, &'static str, bool)> {
 }
 
 /// Mutations that change nothing on the default preset, each tested on its own preset below.
-const ELSEWHERE: [Mutation; 8] = [
+const ELSEWHERE: [Mutation; 9] = [
     Mutation::DuskTwoEligible,
     Mutation::DuskAsyncOwnVote,
     Mutation::IgnoreEmergency,
@@ -32,6 +32,7 @@ const ELSEWHERE: [Mutation; 8] = [
     Mutation::NoWalkBack,
     Mutation::NoFallback,
     Mutation::NoMissedSlotPenalty,
+    Mutation::SuspendForever,
 ];
 
 #[test]
