@@ -50,8 +50,8 @@ fn main() {
         };
         let r = sa_model::unbounded::check(&c, &opts, &mut |_| {});
         println!(
-            "seed {seed}: {} states, {:.0} s",
-            r.unique_states, r.seconds
+            "seed {seed}: {} states, {:.0} s, rank violations {}, drops that changed a draw {}",
+            r.unique_states, r.seconds, r.rank_violations, r.draws_changed
         );
         for p in &r.properties {
             println!(
