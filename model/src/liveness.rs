@@ -16,6 +16,10 @@
 //!    exact: a cycle inside a component that fails it still has that class enabled at every
 //!    state and never takes it.
 //!
+//! [`check_recurrence`] decides the other shape, "a bad state happens only finitely often"
+//! (F G ¬bad, LIVE-SUSPEND): a fair cycle, among the components of the whole graph, through a
+//! bad state.
+//!
 //! Counterexamples are shortest first: the prefix is the breadth-first path to the nearest
 //! state of the offending component, the loop a breadth-first path inside the component from
 //! that state back to itself through every fairness class the component must take.
