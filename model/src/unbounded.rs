@@ -873,12 +873,7 @@ fn suspend_report(
     let r = crate::liveness::check_recurrence(&fresh, &|_, s: &UState| s.missed, true, Some(cap));
     match r.failure {
         Some(crate::liveness::Failure::Lasso { prefix, cycle }) => {
-            let loop_start = prefix.len();
-            let mut pairs = prefix;
-            pairs.pop();
-            pairs.extend(cycle);
-            let mut cx = render(&fresh, pairs, true);
-            cx.loop_start = Some(loop_start);
+            let cx = render_lasso(&fresh, prefix, cycle);
             line(
                 Status::Violated,
                 format!(
@@ -959,12 +954,7 @@ fn rejoin_report(config: &Config, cap: usize) -> crate::report::PropertyReport {
     );
     match r.failure {
         Some(crate::liveness::Failure::Lasso { prefix, cycle }) => {
-            let loop_start = prefix.len();
-            let mut pairs = prefix;
-            pairs.pop();
-            pairs.extend(cycle);
-            let mut cx = render(&model, pairs, true);
-            cx.loop_start = Some(loop_start);
+            let cx = render_lasso(&model, prefix, cycle);
             line(
                 Status::Violated,
                 format!(
@@ -994,6 +984,22 @@ fn rejoin_report(config: &Config, cap: usize) -> crate::report::PropertyReport {
         ),
         None => line(Status::Holds, figures, None),
     }
+}
+
+/// Renders a lasso (the prefix ends at the loop's first state, which the loop returns to):
+/// one path whose steps from `loop_start` on repeat for ever.
+fn render_lasso(
+    model: &Unbounded,
+    prefix: Vec<(UState, Option<Action>)>,
+    cycle: Vec<(UState, Option<Action>)>,
+) -> crate::report::Counterexample {
+    let loop_start = prefix.len();
+    let mut pairs = prefix;
+    pairs.pop();
+    pairs.extend(cycle);
+    let mut cx = render(model, pairs, true);
+    cx.loop_start = Some(loop_start);
+    cx
 }
 
 /// Renders a path of the unbounded model in the spec's words; a step that made a height
