@@ -23,7 +23,7 @@ use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 )]
 pub struct Args {
     /// Built-in preset to check (default, tiny, small, two-eligible, byzantine,
-    /// byzantine-over, emergency, mainnet).
+    /// byzantine-over, emergency, matured, rejoin, mainnet).
     #[arg(long, default_value = "default", conflicts_with = "config")]
     preset: String,
     /// TOML configuration file to check instead of a preset (see README.md for the fields).

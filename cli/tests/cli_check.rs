@@ -267,6 +267,20 @@ fn chart_writes_the_counterexample_as_svg() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// `sa check --help` names every built-in preset.
+#[test]
+fn help_names_every_preset() {
+    let (code, out, _) = sa(&["check", "--help"]);
+    assert_eq!(code, 0);
+    let line = out
+        .lines()
+        .find(|l| l.contains("Built-in preset to check"))
+        .expect("the --preset line");
+    for name in sa_model::Config::preset_names() {
+        assert!(line.contains(name), "{name}: {line}");
+    }
+}
+
 /// `--list-mutations` names every mutation, what it breaks, the property it violates, its
 /// preset and the command to see it.
 #[test]
