@@ -231,9 +231,14 @@ impl Contexts {
         })
     }
 
-    /// Context of the prefix `chain` (ledger blocks).
+    /// Context of the prefix `chain` (ledger blocks), above the genesis ledger.
     pub fn get(&self, config: &Config, chain: &[LedgerBlock]) -> Arc<Context> {
-        self.get_in(config, 0, chain)
+        let k = (0, key(chain));
+        if let Some(c) = self.local(k) {
+            return c;
+        }
+        let shared = self.shared(config, chain, k);
+        self.keep_local(k, &shared)
     }
 
     /// Registers a ledger carried across dropped heights (unbounded model) and returns its
@@ -263,16 +268,6 @@ impl Contexts {
             .ok()
             .and_then(|b| b.get(&base).cloned())
             .expect("a registered base ledger")
-    }
-
-    /// Context of the prefix `chain` above the carried ledger `base` (0: genesis).
-    pub fn get_in(&self, config: &Config, base: u64, chain: &[LedgerBlock]) -> Arc<Context> {
-        let k = (base, key(chain));
-        if let Some(c) = self.local(k) {
-            return c;
-        }
-        let shared = self.shared(config, base, chain, k);
-        self.keep_local(k, &shared)
     }
 
     fn keep_local(&self, k: CtxKey, shared: &Arc<Context>) -> Arc<Context> {
@@ -362,26 +357,18 @@ impl Contexts {
         self.keep_local(k, &shared)
     }
 
-    /// The shared cache's context of `chain` above `base` (key `k`), computed once.
-    fn shared(&self, config: &Config, base: u64, chain: &[LedgerBlock], k: CtxKey) -> Arc<Context> {
-        if let (true, 0, Some(g)) = (chain.is_empty(), base, &self.genesis) {
+    /// The shared cache's context of `chain` (key `k`), computed once.
+    fn shared(&self, config: &Config, chain: &[LedgerBlock], k: CtxKey) -> Arc<Context> {
+        if let (true, Some(g)) = (chain.is_empty(), &self.genesis) {
             return Arc::clone(g);
         }
         if let Some(c) = self.cache.read().ok().and_then(|m| m.get(&k).cloned()) {
             return c;
         }
         let ctx = Arc::new(match chain.split_last() {
-            None if base == 0 => genesis_context(config, &self.hits),
-            None => make_context(
-                config,
-                1,
-                genesis_seed(config.sortition.seed),
-                Ledger::clone(&self.base(config, base)),
-                Effects::default(),
-                &self.hits,
-            ),
+            None => genesis_context(config, &self.hits),
             Some((last, rest)) => {
-                let parent = self.get_in(config, base, rest);
+                let parent = self.get(config, rest);
                 child_context(config, &parent, last, &self.hits)
             }
         });
