@@ -50,7 +50,7 @@ pub struct Context {
 pub type LedgerBlock = (u8, FailSet);
 
 /// Property verdicts per (tag, chain key).
-type Memo = std::collections::HashMap<(u8, Key), bool>;
+type Memo = std::collections::HashMap<(u8, Key), bool, std::hash::BuildHasherDefault<KeyHasher>>;
 
 /// Cache key: a chain prefix as ledger blocks, packed 20 bits a block (iteration + 1, failed).
 type Key = u128;
@@ -118,7 +118,7 @@ thread_local! {
     /// This thread's copies of the contexts of one [`Contexts`] (the last one it used).
     static LOCAL: RefCell<(u64, Cache)> = RefCell::new((0, Cache::default()));
     /// This thread's memo of per-chain property results ([`Contexts::memo`]).
-    static MEMO: RefCell<(u64, Memo)> = RefCell::new((0, Memo::new()));
+    static MEMO: RefCell<(u64, Memo)> = RefCell::new((0, Memo::default()));
 }
 
 impl Default for Contexts {
@@ -216,7 +216,7 @@ impl Contexts {
         MEMO.with(|m| {
             let mut m = m.borrow_mut();
             if m.0 != self.id {
-                *m = (self.id, Memo::new());
+                *m = (self.id, Memo::default());
             }
             m.1.insert(k, v);
         });

@@ -14,9 +14,8 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::context::Context;
 use crate::model::{candidate, SaModel};
-use crate::state::{block, BlockId, Node, State, Step};
+use crate::state::{block, Node, State, Step};
 
 /// The progress rank of a state: (messages sent + attestation outcomes held by every node +
 /// absent provisioners + invalid candidates used, Σ over live nodes of its place in its
@@ -51,16 +50,22 @@ pub fn after_gst(m: &SaModel, n: &Node) -> bool {
     gst != 0 && n.alive && n.step != Step::Done && n.chain.len() + 1 >= usize::from(gst)
 }
 
-/// The first *good* iteration of the round decided on `tip` in context `ctx`: its generator
-/// is present, honest and its candidate (if sent) valid, and both committees hold at least SM
-/// credits of present honest provisioners (spec LIVE-GOOD-ITERATION).
-pub fn first_good(m: &SaModel, s: &State, ctx: &Context, tip: BlockId) -> Option<u8> {
+/// The first *good* iteration of the round `n` is deciding (on its tip, in its context): its
+/// generator is present, honest and its candidate (if sent) valid, and both committees hold at
+/// least SM credits of present honest provisioners (spec LIVE-GOOD-ITERATION). Present means
+/// for the whole round: a provisioner back from absence during it is not (`Node::back_from`).
+pub fn first_good(m: &SaModel, s: &State, n: &Node) -> Option<u8> {
+    let ctx = m.node_context(n);
+    let tip = n.tip();
+    let round = n.round();
     let c = &m.config;
     let sm = c
         .protocol
         .supermajority
         .unwrap_or(c.protocol.committee_credits - c.protocol.committee_credits / 3);
-    let present_honest = |q: usize| !c.is_byzantine(q) && s.nodes[q].alive;
+    // Present for the whole round: a provisioner back from absence during it does not count.
+    let present_honest =
+        |q: usize| !c.is_byzantine(q) && s.nodes[q].alive && s.nodes[q].back_from < round;
     ctx.iterations.iter().enumerate().find_map(|(i, d)| {
         let g = d.generator?;
         let i = i as u8;
@@ -96,8 +101,7 @@ pub fn good_iteration(m: &SaModel, s: &State) -> bool {
         if m.config.is_byzantine(p) || !after_gst(m, n) || !on_common_branch(m, s, n) {
             return true;
         }
-        let ctx = m.node_context(n);
-        match first_good(m, s, &ctx, n.tip()) {
+        match first_good(m, s, n) {
             Some(g) => n.iteration <= g && n.step != Step::Open,
             None => true,
         }
@@ -133,7 +137,7 @@ pub fn round_ends(m: &SaModel, s: &State) -> bool {
     }
     let within_bound = waiting.any(|p| {
         let n = &s.nodes[p];
-        first_good(m, s, &m.node_context(n), n.tip()).is_some()
+        first_good(m, s, n).is_some()
     });
     if !within_bound {
         m.live.stuck_past_bound.fetch_add(1, Ordering::Relaxed);
@@ -183,7 +187,7 @@ pub fn explain(m: &SaModel, s: &State, id: &str) -> String {
     let parts: Vec<String> = in_round_after_gst(m, s)
         .filter_map(|p| {
             let n = &s.nodes[p];
-            let good = first_good(m, s, &m.node_context(n), n.tip());
+            let good = first_good(m, s, n);
             if id == "LIVE-GOOD-ITERATION" {
                 let g = good?;
                 let past = n.iteration > g || n.step == Step::Open;

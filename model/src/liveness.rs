@@ -163,6 +163,74 @@ where
     }
 }
 
+/// What [`check_eventually_from`] decided on the non-goal subgraph it explored.
+#[derive(Clone, Debug, Default)]
+pub struct SubgraphResult {
+    /// States explored: the non-goal states reachable from the seeds without passing a goal
+    /// state, and the goal states one step from them (not expanded).
+    pub states: usize,
+    /// Of those, states where the goal does not hold.
+    pub non_goal_states: usize,
+    /// Non-trivial strongly connected components of the non-goal subgraph.
+    pub cyclic_components: usize,
+    /// Of those, the ones weak fairness excludes.
+    pub unfair_components: usize,
+    /// A non-goal state without successors was found.
+    pub deadlock: bool,
+    /// A fair cycle of non-goal states was found.
+    pub lasso: bool,
+    /// The search stopped at `max_states`.
+    pub truncated: bool,
+}
+
+impl SubgraphResult {
+    /// Whether the property holds: nothing found, nothing cut.
+    pub fn holds(&self) -> bool {
+        !self.deadlock && !self.lasso && !self.truncated
+    }
+}
+
+/// [`check_eventually`] without re-exploring the whole graph: every failure (a deadlock or a
+/// fair cycle of non-goal states) lies inside the non-goal subgraph, so when `seeds` holds
+/// every reachable non-goal state (the caller's exhaustive search recorded them), exploring
+/// from the seeds through non-goal states only, the goal states one step away kept as
+/// unexpanded leaves (their edges count for enabledness), decides the property exactly. It
+/// gives no path from an initial state: on a failure, run [`check_eventually`] for the
+/// shortest counterexample.
+pub fn check_eventually_from<M>(
+    model: &M,
+    seeds: Vec<M::State>,
+    goal: &dyn Fn(&M, &M::State) -> bool,
+    fair: bool,
+    max_states: Option<usize>,
+) -> SubgraphResult
+where
+    M: Fairness,
+    M::State: Hash + Clone,
+    M::Action: Clone,
+{
+    let (g, truncated) = explore_from(model, seeds, false, goal, max_states);
+    let mut r = SubgraphResult {
+        states: g.goal.len(),
+        non_goal_states: g.goal.iter().filter(|x| !**x).count(),
+        truncated,
+        ..Default::default()
+    };
+    r.deadlock = (0..g.goal.len()).any(|i| g.edges[i].is_empty() && !g.goal[i]);
+    for comp in components(&g) {
+        if !is_cyclic(&g, &comp) {
+            continue;
+        }
+        r.cyclic_components += 1;
+        if fair && !weakly_fair(&g, &comp) {
+            r.unfair_components += 1;
+            continue;
+        }
+        r.lasso = true;
+    }
+    r
+}
+
 /// Checks that on every path fair under `fair`, states where `bad` holds occur only finitely
 /// often (F G ¬bad, "stops happening"): a failure is a fair cycle through a `bad` state
 /// (a lasso whose loop starts at it); a path that ends is no failure. The strongly connected
@@ -232,6 +300,22 @@ where
     M::State: Hash + Clone,
     M::Action: Clone,
 {
+    explore_from(model, model.init_states(), true, goal, max_states)
+}
+
+/// Breadth-first from `roots`; goal states are expanded only when `expand_goal`.
+fn explore_from<M>(
+    model: &M,
+    roots: Vec<M::State>,
+    expand_goal: bool,
+    goal: &dyn Fn(&M, &M::State) -> bool,
+    max_states: Option<usize>,
+) -> (Graph, bool)
+where
+    M: Fairness,
+    M::State: Hash + Clone,
+    M::Action: Clone,
+{
     let mut index: HashMap<u64, u32> = HashMap::new();
     let mut g = Graph {
         parent: Vec::new(),
@@ -242,7 +326,7 @@ where
     };
     let mut queue: VecDeque<(u32, M::State)> = VecDeque::new();
     let mut truncated = false;
-    for s in model.init_states() {
+    for s in roots {
         let fp = fingerprint(&s);
         if index.contains_key(&fp) {
             continue;
@@ -251,10 +335,13 @@ where
         index.insert(fp, i);
         g.parent.push(None);
         g.edges.push(Vec::new());
-        g.goal.push(goal(model, &s));
+        let at_goal = goal(model, &s);
+        g.goal.push(at_goal);
         g.fp.push(fp);
         g.init.push(i);
-        queue.push_back((i, s));
+        if expand_goal || !at_goal {
+            queue.push_back((i, s));
+        }
     }
     let mut actions = Vec::new();
     while let Some((i, s)) = queue.pop_front() {
@@ -277,9 +364,12 @@ where
                     index.insert(fp, j);
                     g.parent.push(Some((i, k as u32)));
                     g.edges.push(Vec::new());
-                    g.goal.push(goal(model, &next));
+                    let at_goal = goal(model, &next);
+                    g.goal.push(at_goal);
                     g.fp.push(fp);
-                    queue.push_back((j, next));
+                    if expand_goal || !at_goal {
+                        queue.push_back((j, next));
+                    }
                     j
                 }
             };
@@ -719,6 +809,83 @@ mod tests {
         let r = check_recurrence(&m, &is(2), true, None);
         assert!(r.holds() && r.unfair_components == 1, "{:?}", r.failure);
         assert!(!check_recurrence(&m, &is(2), false, None).holds());
+    }
+
+    /// Every reachable state of a hand-made model (for the seeds of `check_eventually_from`).
+    fn reachable(m: &Graphy) -> Vec<u8> {
+        let mut seen = vec![m.init];
+        let mut i = 0;
+        while i < seen.len() {
+            for (from, to, _) in &m.edges {
+                if *from == seen[i] && !seen.contains(to) {
+                    seen.push(*to);
+                }
+            }
+            i += 1;
+        }
+        seen
+    }
+
+    #[test]
+    fn the_search_from_the_non_goal_states_decides_as_the_whole_graph_does() {
+        let models = [
+            // A lasso 1 -> 2 -> 1 beside the goal 3.
+            (
+                vec![(0, 1, "a"), (1, 2, "b"), (2, 1, "c"), (0, 3, "d")],
+                vec![],
+                3,
+            ),
+            // The loop 0 <-> 1 with a fair exit to the goal enabled in both states: excluded.
+            (
+                vec![(0, 1, "t"), (1, 0, "u"), (0, 2, "go"), (1, 2, "go")],
+                vec!["go"],
+                2,
+            ),
+            // The same exit enabled in one state only: a lasso.
+            (vec![(0, 1, "t"), (1, 0, "u"), (1, 2, "go")], vec!["go"], 2),
+            // A deadlock at 1.
+            (vec![(0, 1, "a"), (0, 2, "b")], vec![], 2),
+            // Every path reaches the goal, past a loop through it.
+            (vec![(0, 1, "a"), (1, 2, "b"), (2, 0, "c")], vec![], 2),
+        ];
+        let mut verdicts = Vec::new();
+        for (edges, fair, goal) in models {
+            let m = Graphy {
+                init: 0,
+                edges,
+                fair,
+            };
+            for fairness in [true, false] {
+                let whole = check_eventually(&m, &is(goal), fairness, None);
+                let seeds: Vec<u8> = reachable(&m).into_iter().filter(|&s| s != goal).collect();
+                let sub = check_eventually_from(&m, seeds, &is(goal), fairness, None);
+                assert_eq!(sub.holds(), whole.holds(), "goal {goal}, fair {fairness}");
+                assert_eq!(
+                    sub.deadlock,
+                    matches!(whole.failure, Some(Failure::Deadlock { .. }))
+                );
+                verdicts.push(sub.holds());
+            }
+        }
+        // Both verdicts occur: the comparison is not between two searches that always agree
+        // on "holds".
+        assert!(verdicts.contains(&true) && verdicts.contains(&false));
+        // The goal state one step away is a leaf, not expanded: with seeds {1} of the first
+        // model only 1, 2 (and no goal) are explored.
+        let m = Graphy {
+            init: 0,
+            edges: vec![
+                (0, 1, "a"),
+                (1, 2, "b"),
+                (2, 3, "c"),
+                (3, 4, "d"),
+                (4, 3, "e"),
+            ],
+            fair: vec![],
+        };
+        let r = check_eventually_from(&m, vec![1], &|_, s: &u8| *s >= 3, true, None);
+        assert_eq!((r.states, r.non_goal_states), (3, 2));
+        assert!(r.holds());
     }
 
     #[test]

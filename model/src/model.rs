@@ -252,6 +252,7 @@ impl SaModel {
         let mut credits = 0;
         let mut signers = 0u8;
         let byz = self.config.byzantine_mask();
+        let voted = state.pool.voters(s, step, value);
         for pass in [false, true] {
             for v in 0..self.n() {
                 if credits >= threshold {
@@ -268,12 +269,7 @@ impl SaModel {
                     } else {
                         c
                     }
-                } else if state.pool.contains(&Msg::Vote {
-                    slot: s,
-                    step,
-                    value,
-                    voter: v as u8,
-                }) {
+                } else if voted & (1 << v) != 0 {
                     if c == 0 && self.config.has(Mutation::CountNonMembers) {
                         self.hits.hit(Mutation::CountNonMembers);
                         1
@@ -320,17 +316,10 @@ impl SaModel {
                 continue;
             }
             let threshold = self.threshold(other);
+            let voted = state.pool.voters(s, step, other);
             let honest: u32 = committee
                 .members()
-                .filter(|&q| {
-                    byz & (1 << q) == 0
-                        && state.pool.contains(&Msg::Vote {
-                            slot: s,
-                            step,
-                            value: other,
-                            voter: q as u8,
-                        })
-                })
+                .filter(|&q| byz & (1 << q) == 0 && voted & (1 << q) != 0)
                 .map(|q| committee.credits(q))
                 .sum();
             let byz_total: u32 = committee

@@ -506,10 +506,10 @@ pub fn signers(m: &SaModel, s: &State, slot_id: BlockId, value: Value) -> Att {
             VoteStep::Validation => &d.validation,
             VoteStep::Ratification => &d.ratification,
         };
+        let voted = s.pool.voters(slot_id, step, value);
         (0..m.n())
             .filter(|&v| {
-                (m.config.is_byzantine(v) && committee.credits(v) > 0)
-                    || sent(s, slot_id, step, value, v)
+                (m.config.is_byzantine(v) && committee.credits(v) > 0) || voted & (1 << v) != 0
             })
             .fold(0u8, |acc, v| acc | 1 << v)
     };

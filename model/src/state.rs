@@ -291,6 +291,12 @@ pub struct Node {
     /// Unbounded model with `faults.rejoin` only: this provisioner came back from absence.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub returned: bool,
+    /// Unbounded model with `faults.rejoin` only: the highest (relative) round a present
+    /// honest node had entered when this provisioner came back. In those rounds it counts as
+    /// absent when iterations are judged good (spec/faults.md: a provisioner back during a
+    /// round was absent in that round); lowered at every dropped height, 0 when inert.
+    #[serde(skip_serializing_if = "is_zero_u8")]
+    pub back_from: u8,
 }
 
 fn is_zero_u8(x: &u8) -> bool {
@@ -317,6 +323,7 @@ impl Node {
             base: 0,
             seed_class: 0,
             returned: false,
+            back_from: 0,
         }
     }
     /// The round being decided.
@@ -377,6 +384,30 @@ impl Pool {
         if let Err(at) = self.0.binary_search(&m) {
             self.0.insert(at, m);
         }
+    }
+    /// The voters (bit `v` for voter `v`) that sent a vote on `value` in step `step` of
+    /// `slot`: one range of the sorted pool (votes are ordered by slot, step, value, voter).
+    pub fn voters(&self, slot: BlockId, step: VoteStep, value: Value) -> u8 {
+        let lo = Msg::Vote {
+            slot,
+            step,
+            value,
+            voter: 0,
+        };
+        let a = self.0.partition_point(|m| *m < lo);
+        let mut mask = 0u8;
+        for m in &self.0[a..] {
+            match *m {
+                Msg::Vote {
+                    slot: s,
+                    step: st,
+                    value: v,
+                    voter,
+                } if s == slot && st == step && v == value && voter < 8 => mask |= 1 << voter,
+                _ => break,
+            }
+        }
+        mask
     }
     /// Every message sent, in order.
     pub fn iter(&self) -> std::slice::Iter<'_, Msg> {

@@ -81,7 +81,14 @@ pub struct Unbounded {
     /// Transitions that can lie on a cycle (`dropped` saturated) and dropped a height at which
     /// an absent generator's slot cost an iteration.
     pub missed_drops: Arc<std::sync::atomic::AtomicU64>,
+    /// With `faults.rejoin`: every state reached with a returned provisioner still owed (the
+    /// only states where LIVE-REJOIN can fail), recorded by `next_state` up to
+    /// [`OWED_RECORD_STATES`]; `None` once past it.
+    pub owed_states: Arc<std::sync::Mutex<Option<std::collections::HashSet<UState>>>>,
 }
+
+/// Owed states recorded for LIVE-REJOIN's search before it falls back to the whole graph.
+pub const OWED_RECORD_STATES: usize = 2_000_000;
 
 impl Unbounded {
     /// The unbounded model of `config` (valid; GST set: without GST nothing is promised).
@@ -107,6 +114,22 @@ impl Unbounded {
             missed_drops: Default::default(),
             draws_changed: Default::default(),
             returns_seen: Default::default(),
+            owed_states: Arc::new(std::sync::Mutex::new(Some(Default::default()))),
+        }
+    }
+
+    /// Records `s` if a returned provisioner is still owed there (see `owed_states`).
+    fn record_owed(&self, s: &UState) {
+        if s.owed == 0 {
+            return;
+        }
+        let mut guard = self.owed_states.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(set) = guard.as_mut() {
+            if set.len() >= OWED_RECORD_STATES {
+                *guard = None;
+            } else {
+                set.insert(s.clone());
+            }
         }
     }
 
@@ -225,6 +248,7 @@ impl Unbounded {
             n.anchor = anchor;
             n.base = id;
             n.seed_class = class;
+            n.back_from = n.back_from.saturating_sub(1);
             if config.is_byzantine(p) || !n.alive {
                 // Never acts again: what it held is not read by any liveness goal.
                 n.chain.clear();
@@ -354,19 +378,30 @@ impl Model for Unbounded {
             n.base = old.base;
             n.seed_class = old.seed_class;
             n.returned = true;
+            n.back_from = last
+                .state
+                .nodes
+                .iter()
+                .enumerate()
+                .filter(|(q, o)| o.alive && !self.config().is_byzantine(*q))
+                .map(|(_, o)| o.round())
+                .max()
+                .unwrap_or(0);
             skip_idle_steps(m, p, &mut n);
             state.nodes[p] = n;
             if rank(&state) <= rank(&last.state) {
                 self.live.rank_violations.fetch_add(1, Ordering::Relaxed);
             }
             self.returns_seen.fetch_add(1, Ordering::Relaxed);
-            return Some(UState {
+            let next = UState {
                 state,
                 dropped: last.dropped,
                 finalized: false,
                 missed: false,
                 owed: last.owed | 1 << p,
-            });
+            };
+            self.record_owed(&next);
+            return Some(next);
         }
         let mut state = m.next_state(&last.state, action)?;
         if rank(&state) <= rank(&last.state) {
@@ -410,13 +445,15 @@ impl Model for Unbounded {
                 self.draws_changed.fetch_add(1, Ordering::Relaxed);
             }
         }
-        Some(UState {
+        let next = UState {
             state,
             dropped,
             finalized,
             missed,
             owed,
-        })
+        };
+        self.record_owed(&next);
+        Some(next)
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
@@ -529,7 +566,7 @@ impl Unbounded {
             if absolute(p) < usize::from(gst) {
                 continue;
             }
-            match first_good(m, &s.state, &m.node_context(n), n.tip()) {
+            match first_good(m, &s.state, n) {
                 Some(g) => failures.push(format!(
                     "P{p} stuck at height {} (relative) iteration {} {:?}; iteration {g} of that \
                      round is good",
@@ -802,6 +839,8 @@ pub fn check(
     ));
     properties.push(rejoin_report(
         config,
+        &model,
+        searched_all,
         opts.max_states
             .map_or(LASSO_SEARCH_STATES, |n| n.min(LASSO_SEARCH_STATES)),
     ));
@@ -918,7 +957,12 @@ fn suspend_report(
 /// AG AF "no provisioner back from absence is still owed a credit" (the monitor
 /// [`UState::owed`]) under weak fairness; a stuck state counts as the goal (LIVE-CONVERGENCE
 /// and LIVE-FINALITY judge those), so a failure is a fair lasso.
-fn rejoin_report(config: &Config, cap: usize) -> crate::report::PropertyReport {
+fn rejoin_report(
+    config: &Config,
+    searched: &Unbounded,
+    searched_all: bool,
+    cap: usize,
+) -> crate::report::PropertyReport {
     use crate::report::{PropertyReport, Status};
     let line = |status, note: String, counterexample| PropertyReport {
         id: REJOIN.into(),
@@ -937,16 +981,52 @@ fn rejoin_report(config: &Config, cap: usize) -> crate::report::PropertyReport {
             None,
         );
     }
+    let goal = rejoin_goal;
+    let returns = searched.returns_seen.load(Ordering::Relaxed);
+    // Every failure lies among the owed states: when the search above saw every state and
+    // recorded each owed one, the search from those decides (figures in the note); else, or on
+    // a failure (for the shortest lasso from an initial state), the whole graph is searched.
+    let seeds = if searched_all {
+        searched
+            .owed_states
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    } else {
+        None
+    };
+    if let Some(seeds) = seeds {
+        let owed = seeds.len();
+        // The same model (its ledger registry names the bases the recorded states carry).
+        let probe = searched.clone();
+        let r = crate::liveness::check_eventually_from(
+            &probe,
+            seeds.into_iter().collect(),
+            &goal,
+            true,
+            Some(cap),
+        );
+        if r.holds() {
+            let figures = format!(
+                "fair-cycle search from the {owed} reachable state(s) with a returned \
+                 provisioner still owed (recorded by the search above): {} states explored, {} \
+                 owed, {} cyclic components of those, {} excluded by fairness; {returns} \
+                 return(s) taken",
+                r.states, r.non_goal_states, r.cyclic_components, r.unfair_components
+            );
+            return if returns == 0 {
+                line(
+                    Status::Holds,
+                    format!("holds, not exercised: no provisioner came back ({figures})"),
+                    None,
+                )
+            } else {
+                line(Status::Holds, figures, None)
+            };
+        }
+    }
     let model = Unbounded::new(config);
-    let r = crate::liveness::check_eventually(
-        &model,
-        // A stuck state is judged by LIVE-CONVERGENCE and LIVE-FINALITY (excused or their
-        // failure), not here: this property's failures are fair cycles.
-        &|m: &Unbounded, s: &UState| s.owed == 0 || m.stuck(s) != Stuck::No,
-        true,
-        Some(cap),
-    );
-    let returns = model.returns_seen.load(Ordering::Relaxed);
+    let r = crate::liveness::check_eventually(&model, &goal, true, Some(cap));
     let figures = format!(
         "fair-cycle search: {} states, {} with a returned provisioner still owed, {} cyclic \
          components of those, {} excluded by fairness; {returns} return(s) taken",
@@ -984,6 +1064,13 @@ fn rejoin_report(config: &Config, cap: usize) -> crate::report::PropertyReport {
         ),
         None => line(Status::Holds, figures, None),
     }
+}
+
+/// LIVE-REJOIN's goal: no returned provisioner is still owed a credit. A stuck state counts
+/// as the goal: LIVE-CONVERGENCE and LIVE-FINALITY judge those (excused or their failure), so
+/// this property's failures are fair cycles.
+pub fn rejoin_goal(m: &Unbounded, s: &UState) -> bool {
+    s.owed == 0 || m.stuck(s) != Stuck::No
 }
 
 /// Renders a lasso (the prefix ends at the loop's first state, which the loop returns to):
