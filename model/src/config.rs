@@ -230,7 +230,8 @@ impl Config {
             // credits (SORT-3), so a Success needs every member and a Fail 3 credits. Before GST
             // (round 1) every timer of every node may fire early, one provisioner may go absent
             // at any point, one generator may propose an invalid candidate; rounds 2 and 3 are
-            // synchronous.
+            // synchronous. In the unbounded model the absent provisioner may come back after
+            // GST (LIVE-REJOIN; the bounded model has no returns).
             "default" => config(
                 ProtocolParams {
                     committee_credits: 5,
@@ -243,7 +244,8 @@ impl Config {
                     absent: 1,
                     gst_round: 2,
                     invalid_candidates: 1,
-                    ..faults
+                    rejoin: true,
+                    ..faults.clone()
                 },
                 2,
             ),
