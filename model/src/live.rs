@@ -119,10 +119,7 @@ fn in_round_after_gst<'a>(m: &'a SaModel, s: &'a State) -> impl Iterator<Item = 
 
 /// Whether no action is possible in `s`.
 fn stuck(m: &SaModel, s: &State) -> bool {
-    use stateright::Model;
-    let mut actions = Vec::new();
-    m.actions(s, &mut actions);
-    actions.is_empty()
+    !m.has_action(s)
 }
 
 /// LIVE-ROUND-ENDS: no reachable state without successors leaves a present honest node in a

@@ -288,6 +288,55 @@ impl SaModel {
         (credits >= threshold).then_some(signers)
     }
 
+    /// The actions of `state` (Stateright's `actions`); with `first`, stops at the first one
+    /// found (the caller only asks whether there is any).
+    fn actions_until(&self, state: &State, actions: &mut Vec<Action>, first: bool) {
+        let can_crash = self.crashed(state) < self.config.faults.absent;
+        // TIME-4: after GST delivery is synchronous and the nodes past GST are run one at a
+        // time, in key order. Before GST every interleaving is explored.
+        let mut scheduled_post_gst = false;
+        let mut events = Vec::new();
+        for (p, node) in state.nodes.iter().enumerate() {
+            if !node.alive || self.config.is_byzantine(p) {
+                continue;
+            }
+            let post_gst = self.post_gst(node);
+            if can_crash && !post_gst {
+                actions.push(Action::Node {
+                    p: p as u8,
+                    event: Event::Crash,
+                });
+                if first {
+                    return;
+                }
+            }
+            if post_gst && scheduled_post_gst {
+                continue;
+            }
+            events.clear();
+            self.node_events(state, p, &mut events);
+            if post_gst && !events.is_empty() {
+                scheduled_post_gst = true;
+            }
+            actions.extend(
+                events
+                    .drain(..)
+                    .map(|event| Action::Node { p: p as u8, event }),
+            );
+            if first && !actions.is_empty() {
+                return;
+            }
+        }
+        self.byzantine_moves(state, actions);
+    }
+
+    /// Whether any action is possible in `state` (none: a stuck state).
+    pub fn has_action(&self, state: &State) -> bool {
+        let mut actions = Vec::new();
+        self.actions_until(state, &mut actions, true);
+        !actions.is_empty()
+    }
+
     /// TALLY-3 at node `n`: the Byzantine members whose vote on `value` node `n` must not count
     /// because it holds an attestation of the same slot on another value that needed that
     /// member's vote in this step (the honest votes of that value and the other Byzantine
@@ -415,7 +464,7 @@ impl SaModel {
                 VoteStep::Ratification => &draw.ratification,
             };
             let own = committee.credits(p);
-            let value = Self::values(state, s, true).into_iter().find(|&value| {
+            let value = Self::values(state, s, true).find(|&value| {
                 own >= self.threshold(value)
                     && state.pool.contains(&Msg::Vote {
                         slot: s,
@@ -479,18 +528,22 @@ impl SaModel {
 
     /// The vote values that can be tallied for slot `s` in `step`: the fixed ones and
     /// Valid/Invalid of every candidate sent for the slot.
-    fn values(state: &State, s: BlockId, ratification: bool) -> Vec<Value> {
-        let mut values = vec![Value::NoCandidate];
+    fn values(state: &State, s: BlockId, ratification: bool) -> impl Iterator<Item = Value> {
+        // At most 6 values: a fixed array, no allocation (called on every transition).
+        let mut values = [Value::NoCandidate; 6];
+        let mut n = 1;
         for v in 0..2 {
             if candidate(state, block(parent_of(s), iteration_of(s), v)).is_some() {
-                values.push(Value::Valid(v));
-                values.push(Value::Invalid(v));
+                values[n] = Value::Valid(v);
+                values[n + 1] = Value::Invalid(v);
+                n += 2;
             }
         }
         if ratification {
-            values.push(Value::NoQuorum);
+            values[n] = Value::NoQuorum;
+            n += 1;
         }
-        values
+        values.into_iter().take(n)
     }
 
     /// Whether iteration `it` is an emergency iteration (EMERG-1).
@@ -556,7 +609,7 @@ impl SaModel {
             }
             Step::Validation | Step::Ratification => {
                 let ratification = step == Step::Ratification;
-                let available = Self::values(state, s, ratification).into_iter().any(|v| {
+                let available = Self::values(state, s, ratification).any(|v| {
                     if ratification {
                         self.attestation(state, Some(p), draw, s, v).is_some()
                     } else {
@@ -866,19 +919,16 @@ pub fn candidate(state: &State, b: BlockId) -> Option<(bool, FailSet)> {
         valid: false,
         failed: FailSet(0),
     };
-    let hi = Msg::Candidate {
-        block: b + 1,
-        valid: false,
-        failed: FailSet(0),
-    };
-    state.pool.range(&lo, &hi).iter().find_map(|m| match *m {
-        Msg::Candidate {
+    // The first message at or after `lo` in the sorted pool is the first candidate of `b`, if
+    // there is one.
+    match state.pool.from(&lo).first() {
+        Some(&Msg::Candidate {
             block: x,
             valid,
             failed,
-        } if x == b => Some((valid, failed)),
+        }) if x == b => Some((valid, failed)),
         _ => None,
-    })
+    }
 }
 
 /// Number of different votes `voter` cast for (`slot`, `step`).
@@ -966,37 +1016,7 @@ impl Model for SaModel {
     }
 
     fn actions(&self, state: &State, actions: &mut Vec<Action>) {
-        let can_crash = self.crashed(state) < self.config.faults.absent;
-        // TIME-4: after GST delivery is synchronous and the nodes past GST are run one at a
-        // time, in key order. Before GST every interleaving is explored.
-        let mut scheduled_post_gst = false;
-        let mut events = Vec::new();
-        for (p, node) in state.nodes.iter().enumerate() {
-            if !node.alive || self.config.is_byzantine(p) {
-                continue;
-            }
-            let post_gst = self.post_gst(node);
-            if can_crash && !post_gst {
-                actions.push(Action::Node {
-                    p: p as u8,
-                    event: Event::Crash,
-                });
-            }
-            if post_gst && scheduled_post_gst {
-                continue;
-            }
-            events.clear();
-            self.node_events(state, p, &mut events);
-            if post_gst && !events.is_empty() {
-                scheduled_post_gst = true;
-            }
-            actions.extend(
-                events
-                    .drain(..)
-                    .map(|event| Action::Node { p: p as u8, event }),
-            );
-        }
-        self.byzantine_moves(state, actions);
+        self.actions_until(state, actions, false);
     }
 
     fn next_state(&self, last: &State, action: Action) -> Option<State> {

@@ -413,6 +413,10 @@ impl Pool {
     pub fn iter(&self) -> std::slice::Iter<'_, Msg> {
         self.0.iter()
     }
+    /// The messages from `lo` (inclusive) on, in order.
+    pub fn from(&self, lo: &Msg) -> &[Msg] {
+        &self.0[self.0.partition_point(|m| m < lo)..]
+    }
     /// The messages from `lo` (inclusive) to `hi` (exclusive), in order.
     pub fn range(&self, lo: &Msg, hi: &Msg) -> &[Msg] {
         let a = self.0.partition_point(|m| m < lo);

@@ -519,9 +519,7 @@ impl Unbounded {
     /// Classifies a state (see [`Stuck`]).
     pub fn stuck(&self, s: &UState) -> Stuck {
         let m = self.model(s.dropped);
-        let mut actions = Vec::new();
-        m.actions(&s.state, &mut actions);
-        if !actions.is_empty() {
+        if m.has_action(&s.state) {
             return Stuck::No;
         }
         let config = self.config();
