@@ -549,8 +549,13 @@ pub fn bounds_of(model: &SaModel, draws: Draws) -> Vec<String> {
             "early timers: none (timers fire only when nothing more can arrive)".to_string()
         },
         format!(
-            "absent: at most {} honest provisioner(s), offline from the start or crashing at any point before GST",
-            f.absent
+            "absent: at most {} honest provisioner(s), offline from the start or crashing at any point before GST{}",
+            f.absent,
+            if f.rejoin && f.absent > 0 {
+                "; in the unbounded model each may come back once after GST, right after a height is made Final everywhere (LIVE-REJOIN)"
+            } else {
+                ""
+            }
         ),
         format!("invalid candidates: at most {}", f.invalid_candidates),
     ];
