@@ -570,7 +570,13 @@ fn committee_credits(m: &SaModel, s: &State) -> bool {
 }
 
 fn vote_unique(m: &SaModel, s: &State) -> bool {
-    let mut seen = std::collections::BTreeMap::new();
+    // The pool is sorted by (slot, step, value, voter): the votes of one (slot, step) are
+    // contiguous, one value after another. A voter seen under an earlier value of the same
+    // (slot, step) voted twice.
+    let byz = m.config.byzantine_mask();
+    let mut group = None;
+    let mut earlier = 0u8; // voters of the group's earlier values
+    let mut current = (None, 0u8); // the value being read and its voters
     s.pool.iter().all(|msg| match *msg {
         Msg::Vote {
             slot,
@@ -578,8 +584,17 @@ fn vote_unique(m: &SaModel, s: &State) -> bool {
             value,
             voter,
         } => {
-            m.config.is_byzantine(usize::from(voter))
-                || *seen.entry((slot, step, voter)).or_insert(value) == value
+            if group != Some((slot, step)) {
+                group = Some((slot, step));
+                earlier = 0;
+                current = (Some(value), 0);
+            } else if current.0 != Some(value) {
+                earlier |= current.1;
+                current = (Some(value), 0);
+            }
+            let bit = 1u8 << voter;
+            current.1 |= bit;
+            byz & bit != 0 || earlier & bit == 0
         }
         Msg::Candidate { .. } => true,
     })
