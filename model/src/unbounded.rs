@@ -722,11 +722,13 @@ pub fn check(
         .clone()
         .checker()
         .threads(opts.threads.max(1))
-        .finish_when(if stop_on.is_empty() {
-            stateright::HasDiscoveries::AllOf(IDS.iter().copied().collect())
-        } else {
-            stateright::HasDiscoveries::AnyOf(stop_on.iter().copied().collect())
-        });
+        // Without `stop_on` the search never stops at a discovery (`AnyOf` an empty set): it
+        // sees every state, so LIVE-SUSPEND's ranking and LIVE-REJOIN's search from the recorded
+        // owed states decide even when the first two properties fail (the whole-graph searches
+        // they would fall back to cost far more than finishing this one).
+        .finish_when(stateright::HasDiscoveries::AnyOf(
+            stop_on.iter().copied().collect(),
+        ));
     if let Some(n) = opts.max_states {
         b = b.target_state_count(n);
     }
@@ -819,15 +821,10 @@ pub fn check(
             }
         })
         .collect();
-    // Whether the search saw every reachable state: it stops early once every one of its
-    // properties (or, with `stop_on`, any) is violated.
-    let searched_all = exhaustive
-        && draws_changed == 0
-        && if stop_on.is_empty() {
-            discoveries.len() < IDS.len()
-        } else {
-            discoveries.is_empty()
-        };
+    // Whether the search saw every reachable state: with `stop_on` it stops at the first of
+    // those discoveries.
+    let searched_all =
+        exhaustive && draws_changed == 0 && (stop_on.is_empty() || discoveries.is_empty());
     properties.push(suspend_report(
         config,
         &model,
