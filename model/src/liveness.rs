@@ -117,25 +117,8 @@ where
     let non_goal_states = g.goal.iter().filter(|x| !**x).count();
     // Deadlocks: the nearest first (indices are breadth-first order).
     let deadlock = (0..states).find(|&i| g.edges[i].is_empty() && !g.goal[i]);
-    let comps = components(&g);
-    let mut cyclic = 0;
-    let mut unfair = 0;
-    let mut lasso: Option<(u32, Vec<u32>)> = None;
-    for comp in &comps {
-        if !is_cyclic(&g, comp) {
-            continue;
-        }
-        cyclic += 1;
-        if fair && !weakly_fair(&g, comp) {
-            unfair += 1;
-            continue;
-        }
-        // The state of the component nearest the initial states.
-        let entry = *comp.iter().min().expect("non-empty");
-        if lasso.as_ref().is_none_or(|(e, _)| entry < *e) {
-            lasso = Some((entry, comp.clone()));
-        }
-    }
+    // The state of a component nearest the initial states.
+    let (cyclic, unfair, lasso) = fair_cycles(&g, fair, |comp| comp.iter().min().copied());
     let failure = match (deadlock, lasso) {
         (Some(d), Some((e, _))) if d <= e as usize => Some(Failure::Deadlock {
             path: path_to(model, &g, d as u32),
@@ -217,17 +200,10 @@ where
         ..Default::default()
     };
     r.deadlock = (0..g.goal.len()).any(|i| g.edges[i].is_empty() && !g.goal[i]);
-    for comp in components(&g) {
-        if !is_cyclic(&g, &comp) {
-            continue;
-        }
-        r.cyclic_components += 1;
-        if fair && !weakly_fair(&g, &comp) {
-            r.unfair_components += 1;
-            continue;
-        }
-        r.lasso = true;
-    }
+    let (cyclic, unfair, lasso) = fair_cycles(&g, fair, |comp| comp.iter().min().copied());
+    r.cyclic_components = cyclic;
+    r.unfair_components = unfair;
+    r.lasso = lasso.is_some();
     r
 }
 
@@ -252,26 +228,10 @@ where
     g.goal = vec![false; is_bad.len()];
     let states = is_bad.len();
     let edges = g.edges.iter().map(Vec::len).sum();
-    let comps = components(&g);
-    let mut cyclic = 0;
-    let mut unfair = 0;
-    let mut lasso: Option<(u32, Vec<u32>)> = None;
-    for comp in &comps {
-        if !is_cyclic(&g, comp) {
-            continue;
-        }
-        let Some(entry) = comp.iter().copied().filter(|&v| is_bad[v as usize]).min() else {
-            continue;
-        };
-        cyclic += 1;
-        if fair && !weakly_fair(&g, comp) {
-            unfair += 1;
-            continue;
-        }
-        if lasso.as_ref().is_none_or(|(e, _)| entry < *e) {
-            lasso = Some((entry, comp.clone()));
-        }
-    }
+    // A component counts only through a bad state (the loop starts at the nearest one).
+    let (cyclic, unfair, lasso) = fair_cycles(&g, fair, |comp| {
+        comp.iter().copied().filter(|&v| is_bad[v as usize]).min()
+    });
     let failure = lasso.map(|(e, comp)| {
         let cycle = cycle_in(&g, e, &comp, fair);
         Failure::Lasso {
@@ -441,6 +401,36 @@ fn components(g: &Graph) -> Vec<Vec<u32>> {
         }
     }
     out
+}
+
+/// The cyclic components of the non-goal subgraph that have an entry state (`entry`: `None`
+/// to skip a component), how many of those weak fairness excludes (when `fair`), and the
+/// fair one whose entry comes first (breadth-first order: nearest the initial states).
+fn fair_cycles(
+    g: &Graph,
+    fair: bool,
+    entry: impl Fn(&[u32]) -> Option<u32>,
+) -> (usize, usize, Option<(u32, Vec<u32>)>) {
+    let mut cyclic = 0;
+    let mut unfair = 0;
+    let mut first: Option<(u32, Vec<u32>)> = None;
+    for comp in components(g) {
+        if !is_cyclic(g, &comp) {
+            continue;
+        }
+        let Some(e) = entry(&comp) else {
+            continue;
+        };
+        cyclic += 1;
+        if fair && !weakly_fair(g, &comp) {
+            unfair += 1;
+            continue;
+        }
+        if first.as_ref().is_none_or(|(f, _)| e < *f) {
+            first = Some((e, comp));
+        }
+    }
+    (cyclic, unfair, first)
 }
 
 fn member_set(comp: &[u32]) -> std::collections::HashSet<u32> {
