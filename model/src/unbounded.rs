@@ -38,7 +38,12 @@ use crate::state::{round_of, BlockId, Label, Msg, Pool, State, Step};
 /// A state of the unbounded model: the bounded state (heights relative to the last common
 /// Final block), how many heights were dropped so far (saturating once past GST), and whether
 /// the step that reached it dropped one.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+///
+/// Built only by [`UState::new`], which computes its digest once: the state's `Hash` is that
+/// digest (Stateright fingerprints every generated state with it; the per-thread cache of
+/// [`Unbounded::stuck_verdict`] and of the actions keys on it without hashing again). Its fields
+/// are read, never written, after construction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct UState {
     /// Heights relative to the last common Final block.
     pub state: State,
@@ -55,6 +60,42 @@ pub struct UState {
     /// of the iteration that produced its block and every member of that iteration's
     /// committees.
     pub owed: u8,
+    /// The 64-bit WyHash of the fields above.
+    #[serde(skip)]
+    digest: u64,
+}
+
+impl UState {
+    /// A state with its digest.
+    pub fn new(state: State, dropped: u8, finalized: bool, missed: bool, owed: u8) -> UState {
+        use std::hash::{Hash, Hasher};
+        let mut h = crate::state::WyHasher::default();
+        state.hash(&mut h);
+        (dropped, finalized, missed, owed).hash(&mut h);
+        UState {
+            state,
+            dropped,
+            finalized,
+            missed,
+            owed,
+            digest: h.finish(),
+        }
+    }
+}
+
+impl std::hash::Hash for UState {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_u64(self.digest);
+    }
+}
+
+thread_local! {
+    /// The last state whose properties were evaluated on this thread (by digest), with its
+    /// [`Stuck`] class and its actions until [`Model::actions`] takes them: Stateright evaluates
+    /// both properties of a state and then asks for its actions, one state at a time per
+    /// thread, so the actions are computed once per state instead of twice.
+    static LAST: std::cell::RefCell<Option<(u64, Stuck, Option<Vec<Action>>)>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 /// The unbounded model of a configuration.
@@ -341,29 +382,18 @@ impl Model for Unbounded {
         self.models[0]
             .init_states()
             .into_iter()
-            .map(|state| UState {
-                state,
-                dropped: 0,
-                finalized: false,
-                missed: false,
-                owed: 0,
-            })
+            .map(|state| UState::new(state, 0, false, false, 0))
             .collect()
     }
 
     fn actions(&self, s: &UState, actions: &mut Vec<Action>) {
-        self.model(s.dropped).actions(&s.state, actions);
-        // Coming back: right after a height was made Final everywhere, after GST (the count
-        // of dropped heights has saturated), once per provisioner.
-        if self.config().faults.rejoin
-            && s.finalized
-            && usize::from(s.dropped) + 1 >= self.models.len()
-        {
-            for (p, n) in s.state.nodes.iter().enumerate() {
-                if !n.alive && !n.returned && !self.config().is_byzantine(p) {
-                    actions.push(Action::Rejoin { p: p as u8 });
-                }
-            }
+        let cached = LAST.with(|l| match l.borrow_mut().as_mut() {
+            Some((digest, _, acts)) if *digest == s.digest => acts.take(),
+            _ => None,
+        });
+        match cached {
+            Some(acts) => actions.extend(acts),
+            None => self.compute_actions(s, actions),
         }
     }
 
@@ -393,13 +423,7 @@ impl Model for Unbounded {
                 self.live.rank_violations.fetch_add(1, Ordering::Relaxed);
             }
             self.returns_seen.fetch_add(1, Ordering::Relaxed);
-            let next = UState {
-                state,
-                dropped: last.dropped,
-                finalized: false,
-                missed: false,
-                owed: last.owed | 1 << p,
-            };
+            let next = UState::new(state, last.dropped, false, false, last.owed | 1 << p);
             self.record_owed(&next);
             return Some(next);
         }
@@ -445,13 +469,7 @@ impl Model for Unbounded {
                 self.draws_changed.fetch_add(1, Ordering::Relaxed);
             }
         }
-        let next = UState {
-            state,
-            dropped,
-            finalized,
-            missed,
-            owed,
-        };
+        let next = UState::new(state, dropped, finalized, missed, owed);
         self.record_owed(&next);
         Some(next)
     }
@@ -516,12 +534,35 @@ impl Unbounded {
         })
     }
 
+    /// The actions of `s` (Stateright's `actions`, uncached): the bounded model's, and the
+    /// returns of absent provisioners.
+    fn compute_actions(&self, s: &UState, actions: &mut Vec<Action>) {
+        self.model(s.dropped).actions(&s.state, actions);
+        // Coming back: right after a height was made Final everywhere, after GST (the count
+        // of dropped heights has saturated), once per provisioner.
+        if self.config().faults.rejoin
+            && s.finalized
+            && usize::from(s.dropped) + 1 >= self.models.len()
+        {
+            for (p, n) in s.state.nodes.iter().enumerate() {
+                if !n.alive && !n.returned && !self.config().is_byzantine(p) {
+                    actions.push(Action::Rejoin { p: p as u8 });
+                }
+            }
+        }
+    }
+
     /// Classifies a state (see [`Stuck`]).
     pub fn stuck(&self, s: &UState) -> Stuck {
-        let m = self.model(s.dropped);
-        if m.has_action(&s.state) {
+        if self.model(s.dropped).has_action(&s.state) {
             return Stuck::No;
         }
+        self.stuck_idle(s)
+    }
+
+    /// Classifies a state in which no node can act (returns aside).
+    fn stuck_idle(&self, s: &UState) -> Stuck {
+        let m = self.model(s.dropped);
         let config = self.config();
         let gst = config.faults.gst_round;
         let live: Vec<usize> = (0..s.state.nodes.len())
@@ -587,21 +628,23 @@ impl Unbounded {
     /// The condition of a goal's property: false exactly at a reachable state without
     /// successors that is not excused (and, for convergence, where the nodes disagree).
     pub fn stuck_verdict(&self, s: &UState, goal: Goal) -> bool {
-        // Both goals ask about the same state one after the other, on the same thread: the
-        // actions are computed once.
-        thread_local! {
-            static LAST: std::cell::RefCell<Option<(u64, Stuck)>> = const { std::cell::RefCell::new(None) };
-        }
-        use std::hash::BuildHasher;
-        let fp = std::hash::BuildHasherDefault::<crate::state::WyHasher>::default().hash_one(s);
+        // Both goals ask about the same state one after the other, on the same thread, and
+        // Stateright asks for its actions next: they are computed once, here ([`LAST`]).
         let cached = LAST.with(|l| {
             l.borrow()
                 .as_ref()
-                .and_then(|(f, st)| (*f == fp).then(|| st.clone()))
+                .and_then(|(digest, st, _)| (*digest == s.digest).then(|| st.clone()))
         });
         let stuck = cached.unwrap_or_else(|| {
-            let st = self.stuck(s);
-            LAST.with(|l| *l.borrow_mut() = Some((fp, st.clone())));
+            let mut actions = Vec::new();
+            self.compute_actions(s, &mut actions);
+            // Returns aside, as `stuck`.
+            let st = if actions.iter().any(|a| !matches!(a, Action::Rejoin { .. })) {
+                Stuck::No
+            } else {
+                self.stuck_idle(s)
+            };
+            LAST.with(|l| *l.borrow_mut() = Some((s.digest, st.clone(), Some(actions))));
             st
         });
         match stuck {
