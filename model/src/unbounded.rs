@@ -89,12 +89,15 @@ impl std::hash::Hash for UState {
     }
 }
 
+/// A state's digest, its [`Stuck`] class, and its actions until taken.
+type Evaluated = (u64, Stuck, Option<Vec<Action>>);
+
 thread_local! {
     /// The last state whose properties were evaluated on this thread (by digest), with its
     /// [`Stuck`] class and its actions until [`Model::actions`] takes them: Stateright evaluates
     /// both properties of a state and then asks for its actions, one state at a time per
     /// thread, so the actions are computed once per state instead of twice.
-    static LAST: std::cell::RefCell<Option<(u64, Stuck, Option<Vec<Action>>)>> =
+    static LAST: std::cell::RefCell<Option<Evaluated>> =
         const { std::cell::RefCell::new(None) };
 }
 
