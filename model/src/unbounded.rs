@@ -1183,3 +1183,79 @@ pub fn progress_goal(m: &Unbounded, s: &UState) -> bool {
             Stuck::BeforeGst | Stuck::PastBound | Stuck::WindowTooSmall
         )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The digest is a function of the fields, and the per-thread cache that the goals' stuck
+    /// check fills gives `actions` exactly the actions computed afresh, once; a state whose
+    /// properties were not evaluated last is never served another state's actions.
+    #[test]
+    fn digest_and_action_cache_agree_with_fresh_computation() {
+        let config = crate::config::Config::preset("rejoin").expect("preset");
+        let model = Unbounded::new(&config);
+        let mut seen = std::collections::HashSet::new();
+        let mut queue: std::collections::VecDeque<UState> = model.init_states().into();
+        let (mut checked, mut rejoins, mut stuck) = (0usize, 0usize, 0usize);
+        let mut previous: Option<UState> = None;
+        // Depth-first, crashes and heights made Final first, to reach returns and states without actions
+        // within the budget.
+        while let Some(s) = queue.pop_back() {
+            if checked == 50_000 {
+                break;
+            }
+            checked += 1;
+            let rebuilt = UState::new(s.state.clone(), s.dropped, s.finalized, s.missed, s.owed);
+            assert_eq!(rebuilt, s);
+            let mut fresh = Vec::new();
+            model.compute_actions(&s, &mut fresh);
+            rejoins += fresh
+                .iter()
+                .filter(|a| matches!(a, Action::Rejoin { .. }))
+                .count();
+            // Evaluated for `s`, then asked for the previous state: not served `s`'s actions.
+            let conv = model.stuck_verdict(&s, Goal::Convergence);
+            if let Some(p) = &previous {
+                let mut theirs = Vec::new();
+                model.actions(p, &mut theirs);
+                let mut expected = Vec::new();
+                model.compute_actions(p, &mut expected);
+                assert_eq!(theirs, expected);
+            }
+            // The verdict again (cached) and the actions from the cache, then afresh.
+            let fin = model.stuck_verdict(&s, Goal::Finality);
+            let fresh_stuck = model.stuck(&s);
+            stuck += usize::from(fresh_stuck != Stuck::No);
+            let expected_conv = match &fresh_stuck {
+                Stuck::Failure(_) => !model.disagree(&s.state),
+                _ => true,
+            };
+            assert_eq!(conv, expected_conv);
+            assert_eq!(fin, !matches!(fresh_stuck, Stuck::Failure(_)));
+            for _ in 0..2 {
+                let mut served = Vec::new();
+                model.actions(&s, &mut served);
+                assert_eq!(served, fresh);
+            }
+            let mut next: Vec<UState> = fresh
+                .into_iter()
+                .filter_map(|a| model.next_state(&s, a))
+                .filter(|n| seen.insert(n.clone()))
+                .collect();
+            // A crash, then heights made Final, first (popped first): returns follow them.
+            next.sort_by_key(|n| {
+                let down = n.state.nodes.iter().filter(|x| !x.alive).count();
+                (down, n.finalized, n.dropped)
+            });
+            queue.extend(next);
+            previous = Some(s);
+        }
+        assert_eq!(checked, 50_000);
+        assert!(rejoins > 0, "no return among the states checked");
+        assert!(
+            stuck > 0,
+            "no state without actions among the states checked"
+        );
+    }
+}
