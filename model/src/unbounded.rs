@@ -56,9 +56,8 @@ pub struct UState {
     /// absent: an offline generator's slot cost the round an iteration (LIVE-SUSPEND).
     pub missed: bool,
     /// With `faults.rejoin` only (LIVE-REJOIN's monitor): provisioners back from absence that
-    /// no height made Final since has credited (0 otherwise). A height credits the generator
-    /// of the iteration that produced its block and every member of that iteration's
-    /// committees.
+    /// no height made Final since has paid a reward (0 otherwise): the generator of the
+    /// iteration that produced its block and the signers of its attestation (REW-1/2).
     pub owed: u8,
     /// The 64-bit WyHash of the fields above.
     #[serde(skip)]
@@ -340,9 +339,11 @@ impl Unbounded {
         missed
     }
 
-    /// LIVE-REJOIN: the provisioners the block at height 1 (about to be dropped) credits: the
-    /// generator of the iteration that produced it and the members of that iteration's
-    /// committees, under the draws of its round.
+    /// LIVE-REJOIN: the provisioners the block at height 1 (about to be dropped) pays a reward
+    /// (REW-1/REW-2, `crate::context::rewards`, the rule SAFE-REWARD-SIGNERS checks): the
+    /// generator of the iteration that produced it, and per step the committee members that
+    /// signed its Success attestation (every member that sent that vote, abstraction 2), under
+    /// the draws of its round.
     fn credited(&self, s: &State) -> u8 {
         let config = self.config();
         let Some(n0) = s
@@ -358,13 +359,21 @@ impl Unbounded {
             return 0;
         };
         let m = self.model(0);
-        let round = m.tip_context(n0.base, n0.anchor, n0.seed_class, &[]);
-        let d = &round.iterations[usize::from(e.iteration)];
-        let mut mask = d.generator.map_or(0u8, |g| 1 << g);
-        for p in d.validation.members().chain(d.ratification.members()) {
-            mask |= 1 << p;
-        }
-        mask
+        // The context of height 1's round, as `signers` reads it (`SaModel::slot_draw`).
+        let round = m.path_context(s, 0);
+        let value = crate::state::Value::Valid(e.variant);
+        let att = crate::properties::signers(m, s, crate::state::slot(0, e.iteration), value);
+        crate::context::rewards(
+            config,
+            &round,
+            e.iteration,
+            att.validation,
+            att.ratification,
+            &m.hits,
+        )
+        .into_iter()
+        .filter(|&(_, amount)| amount > 0)
+        .fold(0u8, |mask, (p, _)| mask | 1 << p)
     }
 
     /// Registers a carried ledger with every bounded model (each has its own contexts).
@@ -685,7 +694,7 @@ pub const LASSO_SEARCH_STATES: usize = 30_000_000;
 pub fn statement(id: &str) -> &'static str {
     match id {
         REJOIN => {
-            "after GST, rounds for ever: a provisioner back from absence is credited again (generator or committee member of a block made Final everywhere), on every fair path"
+            "after GST, rounds for ever: a provisioner back from absence earns rewards again (paid by REW-1/2 for a block made Final everywhere, as its generator or a signer of its attestation), on every fair path"
         }
         SUSPEND => {
             "after GST, rounds for ever: an absent generator stops costing iterations (its missed slots are finitely many on every fair path)"
@@ -1079,7 +1088,7 @@ fn rejoin_report(
             line(
                 Status::Violated,
                 format!(
-                    "a fair cycle on which a provisioner back from absence is never credited \
+                    "a fair cycle on which a provisioner back from absence is never paid a reward \
                      ({figures})"
                 ),
                 Some(cx),
@@ -1089,7 +1098,7 @@ fn rejoin_report(
             Status::Violated,
             format!(
                 "a state without successors where a provisioner back from absence was never \
-                 credited ({figures})"
+                 paid a reward ({figures})"
             ),
             Some(render(&model, path, true)),
         ),
