@@ -11,6 +11,10 @@ use std::time::Instant;
 
 use sa_model::{check, CheckOptions, Config};
 
+// The allocator `sa` uses (cli/src/main.rs), so the figures are those of `sa check`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn peak_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;

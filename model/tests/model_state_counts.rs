@@ -11,6 +11,9 @@ fn default_preset_state_count_and_verdict() {
     let r = run(&preset("default"), false);
     assert!(r.exhaustive);
     assert_eq!(r.unique_states, 13_127_694);
+    // Generated states (transitions), counted per block by the vendored checker
+    // (vendor/stateright/PATCHES.md): exact, as the per-state count was.
+    assert_eq!(r.total_states, 46_034_380);
     assert!(r.passed(), "violated: {:?}", ids(&r, Status::Violated));
     // Per-round liveness is proven here: the rank rose on every transition.
     assert_eq!(r.liveness.rank_violations, 0);
@@ -55,4 +58,6 @@ fn unique_state_count_does_not_depend_on_threads() {
     );
     let two = run(&c, false);
     assert_eq!(one.unique_states, two.unique_states);
+    assert_eq!(one.total_states, 633_350);
+    assert_eq!(two.total_states, 633_350);
 }
