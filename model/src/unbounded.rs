@@ -1208,8 +1208,8 @@ mod tests {
         let mut queue: std::collections::VecDeque<UState> = model.init_states().into();
         let (mut checked, mut rejoins, mut stuck) = (0usize, 0usize, 0usize);
         let mut previous: Option<UState> = None;
-        // Depth-first, crashes and heights made Final first, to reach returns and states without actions
-        // within the budget.
+        // Depth-first, crashes and heights made Final first, to reach returns and states
+        // without actions within the budget.
         while let Some(s) = queue.pop_back() {
             if checked == 50_000 {
                 break;
