@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use sa_model::report::{Counterexample, NodeView, Status, Verdict};
-use sa_model::{check, CheckOptions, CheckReport, Config, ConfigError};
+use sa_checker::report::{Counterexample, NodeView, Status, Verdict};
+use sa_checker::{check, CheckOptions, CheckReport};
+use sa_model::{Config, ConfigError};
 
 use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 
@@ -181,7 +182,7 @@ fn path(
     out: &mut String,
     title: &str,
     outcome: &str,
-    p: &sa_model::PropertyReport,
+    p: &sa_checker::PropertyReport,
     cx: &Counterexample,
     full: bool,
 ) {
@@ -270,7 +271,7 @@ fn loop_marker(out: &mut String, cx: &Counterexample, index: usize) {
 }
 
 /// A search's progress in one line: states, depth, rate.
-pub fn progress_message(p: &sa_model::Progress) -> String {
+pub fn progress_message(p: &sa_checker::Progress) -> String {
     let secs = p.elapsed.as_secs_f64().max(1e-3);
     format!(
         "{} unique states, {} total, depth {}, {:.0} states/s",
@@ -524,7 +525,7 @@ pub fn run(args: Args) -> u8 {
     opts.interrupt = Some(crate::ctrl_c_flag());
     let bar = crate::spinner();
     let started = std::time::Instant::now();
-    let part = |p: Option<&sa_model::Progress>| {
+    let part = |p: Option<&sa_checker::Progress>| {
         p.map_or(String::new(), |p| {
             format!(
                 "; this one: {} states, {:.0} states/s, depth {}",
@@ -535,7 +536,7 @@ pub fn run(args: Args) -> u8 {
         })
     };
     let report = if args.all_draws {
-        sa_model::check::check_all_draws(&config, &opts, &mut |done, total, p| {
+        sa_checker::check::check_all_draws(&config, &opts, &mut |done, total, p| {
             if let Some(bar) = &bar {
                 bar.set_message(format!(
                     "draw class {} of {total}{}{}",
@@ -547,7 +548,7 @@ pub fn run(args: Args) -> u8 {
             }
         })
     } else if let Some((from, to)) = seeds {
-        sa_model::check::check_seeds(&config, from, to, &opts, &mut |done, total, p| {
+        sa_checker::check::check_seeds(&config, from, to, &opts, &mut |done, total, p| {
             if let Some(bar) = &bar {
                 bar.set_message(format!(
                     "seed {} ({done} of {total} done{}){}",
@@ -621,9 +622,9 @@ fn write_chart(
         .as_ref()
         .ok_or_else(|| format!("{} has no path ({})", p.id, status_text(p.status)))?;
     let (ending, what) = if p.status == Status::Violated {
-        (sa_model::chart::Ending::Violation, "counterexample")
+        (sa_checker::chart::Ending::Violation, "counterexample")
     } else {
-        (sa_model::chart::Ending::Witness, "witness")
+        (sa_checker::chart::Ending::Witness, "witness")
     };
     let title = format!(
         "{} {}: {} (configuration {})",
@@ -636,7 +637,7 @@ fn write_chart(
         p.statement,
         report.config.name
     );
-    std::fs::write(file, sa_model::chart::svg(&title, cx, ending))
+    std::fs::write(file, sa_checker::chart::svg(&title, cx, ending))
         .map_err(|e| format!("cannot write: {e}"))?;
     Ok(format!("the {what} for {}", p.id))
 }
@@ -825,7 +826,7 @@ fn liveness_line(r: &CheckReport) -> String {
 /// the first counterexample step by step, and where the rest is.
 fn story(out: &mut String, r: &CheckReport, view: &View, mutations: &str, search: &str) {
     out.push_str(&format!("mutations: {mutations}; {search}"));
-    let violated: Vec<&sa_model::PropertyReport> = r
+    let violated: Vec<&sa_checker::PropertyReport> = r
         .properties
         .iter()
         .filter(|p| p.status == Status::Violated)
@@ -833,7 +834,7 @@ fn story(out: &mut String, r: &CheckReport, view: &View, mutations: &str, search
     for p in &violated {
         out.push_str(&format!("VIOLATED  {}: {}\n", p.id, p.statement));
     }
-    let count = |f: &dyn Fn(&sa_model::PropertyReport) -> bool| {
+    let count = |f: &dyn Fn(&sa_checker::PropertyReport) -> bool| {
         r.properties.iter().filter(|p| f(p)).count()
     };
     let holds = count(&|p| p.status == Status::Holds);

@@ -72,7 +72,7 @@ pub struct Args {
 
 /// `sa degrade --sortition`: the table computed with the spec's sortition.
 fn run_sortition(args: &Args) -> u8 {
-    use sa_model::degrade::{degradation, DegradeParams, Distribution};
+    use sa_checker::degrade::{degradation, DegradeParams, Distribution};
     if args.provisioners < 3 || args.samples == 0 || args.iterations == 0 || args.committee == 0 {
         eprintln!("sa degrade: --provisioners must be at least 3; --samples, --iterations, --committee at least 1");
         return EXIT_BAD_INPUT;
@@ -173,7 +173,7 @@ type Panel<'r, 'b> = (
 
 fn plot_sortition(
     path: &PathBuf,
-    rows: &[sa_model::degrade::DegradeRow],
+    rows: &[sa_checker::degrade::DegradeRow],
     c: u32,
     sm: u32,
     label: &str,
@@ -187,7 +187,7 @@ fn plot_sortition(
         .map(|r| r.absent_share * 100.0)
         .fold(0.0f64, f64::max);
     let bound = f64::from(c - sm) / f64::from(c) * 100.0;
-    let series = |f: &dyn Fn(&sa_model::degrade::DegradeRow) -> f64| -> Vec<(f64, f64)> {
+    let series = |f: &dyn Fn(&sa_checker::degrade::DegradeRow) -> f64| -> Vec<(f64, f64)> {
         rows.iter()
             .map(|r| (r.absent_share * 100.0, f(r)))
             .collect()

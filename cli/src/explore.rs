@@ -2,7 +2,7 @@
 
 use std::net::{SocketAddr, TcpListener};
 
-use sa_model::explore::Explore;
+use sa_checker::explore::Explore;
 use sa_model::SaModel;
 
 use crate::{EXIT_BAD_INPUT, EXIT_FAILED};

@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use sa_node::config::{Genesis, NodeConfig};
-use sa_node::crypto::to_hex;
 use sa_node::hash::blake2b256;
+use sa_node::keys::to_hex;
 use sa_node::node::Node;
 use sa_node::storage::scan;
 use serde::Serialize;

@@ -1,6 +1,6 @@
 //! `sa odds`: how likely the Byzantine fork of spec/incidents.md is at mainnet scale.
 
-use sa_model::odds::{fork_odds, OddsParams};
+use sa_checker::odds::{fork_odds, OddsParams};
 
 use crate::{EXIT_BAD_INPUT, EXIT_OK};
 

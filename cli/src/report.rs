@@ -13,10 +13,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use sa_model::chart::{escape, svg, Ending};
+use sa_checker::chart::{escape, svg, Ending};
+use sa_checker::report::{Counterexample, Status, Verdict};
+use sa_checker::{check, CheckOptions, CheckReport};
 use sa_model::mutations::INTENDED;
-use sa_model::report::{Counterexample, Status, Verdict};
-use sa_model::{check, CheckOptions, CheckReport, Config, Mutation};
+use sa_model::{Config, Mutation};
 use serde::Serialize;
 
 use crate::{EXIT_BAD_INPUT, EXIT_FAILED};

@@ -336,9 +336,9 @@ mod tests {
 
     #[test]
     fn the_log_check_finds_two_different_votes_for_one_step() {
-        use sa_node::crypto::Keypair;
+        use sa_node::keys::Keypair;
         use sa_node::message::{vote_digest, SignedVote, VoteHeader};
-        use sa_node::votes::{Vote, VoteStep};
+        use sa_node::tally::{Vote, VoteStep};
         let k = Keypair::testnet(0);
         let header = VoteHeader {
             prev_hash: [1; 32],

@@ -7,9 +7,10 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use sa_checker::report::{Status, Verdict};
+use sa_checker::CheckOptions;
 use sa_model::properties::Kind;
-use sa_model::report::{Status, Verdict};
-use sa_model::{CheckOptions, Config, SaModel};
+use sa_model::{Config, SaModel};
 
 use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 
@@ -224,7 +225,7 @@ fn check_row(index: usize, config: &Config, opts: &CheckOptions, label: &str) ->
         })
         .max()
         .unwrap_or(0);
-    let r = sa_model::check_model(model.clone(), opts, &mut |p| {
+    let r = sa_checker::check_model(model.clone(), opts, &mut |p| {
         if let Some(bar) = &bar {
             bar.set_message(format!("{label}: {}", crate::check::progress_message(p)));
         }
@@ -293,7 +294,7 @@ fn check_row(index: usize, config: &Config, opts: &CheckOptions, label: &str) ->
 
 /// A shortest path to a state where a node is stuck in a round entered after GST: the
 /// LIVE-ROUND-ENDS counterexample if there is one, else a breadth-first search of its own.
-fn deadlock_path(config: &Config, r: &sa_model::CheckReport) -> Vec<String> {
+fn deadlock_path(config: &Config, r: &sa_checker::CheckReport) -> Vec<String> {
     let model = SaModel::new(config.clone());
     let (steps, last) = match r
         .property("LIVE-ROUND-ENDS")
@@ -301,16 +302,24 @@ fn deadlock_path(config: &Config, r: &sa_model::CheckReport) -> Vec<String> {
     {
         Some((cx, note)) => (cx.steps.clone(), note.unwrap_or_default()),
         None => {
-            let pred: sa_model::check::StatePredicate<'_> =
+            let pred: sa_checker::check::StatePredicate<'_> =
                 Box::new(sa_model::live::stuck_after_gst);
-            let Some(Some(path)) = sa_model::check::shortest_to(&model, &[pred], None).pop() else {
+            let Some(Some(path)) = sa_checker::check::shortest_to(
+                &sa_checker::Checked::new(model.clone()),
+                &[pred],
+                None,
+            )
+            .pop() else {
                 return vec!["(no stuck state found again)".into()];
             };
             let why = path
                 .last()
                 .map(|(s, _)| sa_model::live::explain(&model, s, "LIVE-ROUND-ENDS"))
                 .unwrap_or_default();
-            (sa_model::check::render_steps(&model, path, true).steps, why)
+            (
+                sa_checker::render::render_steps(&model, path, true).steps,
+                why,
+            )
         }
     };
     let mut out: Vec<String> = steps

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use sa_node::config::{Genesis, NodeConfig, Params};
-use sa_node::crypto::Keypair;
+use sa_node::keys::Keypair;
 use sa_node::sortition::CREDIT_WEIGHT;
-use sa_node::votes::Thresholds;
+use sa_node::tally::Thresholds;
 use serde::Serialize;
 use serde_json::Value;
 

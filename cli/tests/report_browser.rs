@@ -163,8 +163,12 @@ fn the_report_loads_with_every_property_row_and_every_chart_drawn() {
     assert_eq!(
         ids.len(),
         sa_model::properties::SPECS.len()
-            + sa_model::unbounded::IDS.len()
-            + [sa_model::unbounded::SUSPEND, sa_model::unbounded::REJOIN].len()
+            + sa_checker::unbounded::IDS.len()
+            + [
+                sa_checker::unbounded::SUSPEND,
+                sa_checker::unbounded::REJOIN
+            ]
+            .len()
     );
     assert_eq!(st["charts"], expected_charts as u64, "{st}");
     assert_eq!(st["drawn"], st["charts"], "every chart drawn: {st}");

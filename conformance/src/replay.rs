@@ -13,9 +13,9 @@ use sa_model::config::LUX_PER_UNIT;
 use sa_model::exec::STAKE_TX_LUX;
 use sa_model::Config;
 use sa_node::config::{Behaviour, Genesis, GenesisProvisioner, Params};
-use sa_node::crypto::{aggregate, Keypair, PublicKey};
 use sa_node::exec::Tx;
 use sa_node::hash::Hash;
+use sa_node::keys::{aggregate, Keypair, PublicKey};
 use sa_node::message::{
     faults_root, merkle_root, seed_digest, vote_digest, Attestation as RAttestation, Block,
     Candidate, FailedIteration, FaultProof, Header, Message, Outcome, SignedVote, StepVotes,
@@ -23,7 +23,7 @@ use sa_node::message::{
 };
 use sa_node::node::{Input, Node, Output, Timer};
 use sa_node::sortition::{committee, generator, Committee, StepKind};
-use sa_node::votes::{Thresholds, Vote, VoteStep as RVoteStep};
+use sa_node::tally::{Thresholds, Vote, VoteStep as RVoteStep};
 
 use crate::trace::{
     Balance, Big, ChainEntry, Event, Failed, Label, Observed, Sent, Set, Step, TraceState, Value,
@@ -201,11 +201,11 @@ pub struct SaNode {
 
 /// (genesis, key ring, keys) by configuration, shared by the adapters of one run.
 type SetupCache = std::sync::Arc<std::sync::Mutex<BTreeMap<String, Setup>>>;
-type Setup = (Genesis, sa_node::crypto::KeyRing, Vec<Keypair>);
+type Setup = (Genesis, sa_node::keys::KeyRing, Vec<Keypair>);
 
 /// Signatures by (signer, digest), shared by the adapters of one run.
 type SignatureCache =
-    std::sync::Arc<std::sync::Mutex<BTreeMap<(usize, Vec<u8>), sa_node::crypto::Signature>>>;
+    std::sync::Arc<std::sync::Mutex<BTreeMap<(usize, Vec<u8>), sa_node::keys::Signature>>>;
 
 /// gen(i) and the Validation and Ratification committees of one iteration.
 type Draw = (
@@ -286,7 +286,7 @@ impl SaNode {
     }
 
     /// `who`'s signature over `digest`, made once per run.
-    fn sign(&self, who: usize, digest: &[u8]) -> sa_node::crypto::Signature {
+    fn sign(&self, who: usize, digest: &[u8]) -> sa_node::keys::Signature {
         let key = (who, digest.to_vec());
         if let Some(s) = self
             .signatures
@@ -1038,7 +1038,7 @@ impl SaNode {
                     .names
                     .get(h)
                     .cloned()
-                    .unwrap_or_else(|| format!("?{}", sa_node::crypto::to_hex(&h[..4]))),
+                    .unwrap_or_else(|| format!("?{}", sa_node::keys::to_hex(&h[..4]))),
                 label: match format!("{l:?}").as_str() {
                     "Accepted" => Label::Accepted,
                     "Attested" => Label::Attested,

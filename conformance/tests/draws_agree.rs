@@ -9,11 +9,11 @@
 
 use std::collections::BTreeMap;
 
-use sa_model::context::{Context, Contexts, LedgerBlock};
+use sa_model::draws::{Context, Contexts, LedgerBlock};
 use sa_model::state::{FailSet, Value};
 use sa_model::Config;
 use sa_node::config::Genesis;
-use sa_node::crypto::{Keypair, PublicKey};
+use sa_node::keys::{Keypair, PublicKey};
 use sa_node::message::seed_digest;
 use sa_node::sortition::{committee, generator, StepKind};
 
@@ -80,7 +80,7 @@ fn walk(
         };
         for failed in variants {
             let child_seed = Keypair::testnet(g as u32)
-                .sign(&seed_digest(&sa_node::crypto::Signature(seed)))
+                .sign(&seed_digest(&sa_node::keys::Signature(seed)))
                 .0;
             chain.push((i, failed));
             compared += walk(config, contexts, chain, child_seed);

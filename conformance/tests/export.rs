@@ -125,9 +125,9 @@ fn every_witness_the_check_reaches_is_exported_as_traces() {
         let config = Config::preset(preset).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let e = export(&SaModel::new(config.clone()), preset, dir.path(), 0, 1).unwrap();
-        let report = sa_model::check(
+        let report = sa_checker::check(
             &config,
-            &sa_model::CheckOptions {
+            &sa_checker::CheckOptions {
                 threads: 2,
                 ..Default::default()
             },
@@ -136,7 +136,7 @@ fn every_witness_the_check_reaches_is_exported_as_traces() {
         let mut witnessed: Vec<String> = report
             .properties
             .iter()
-            .filter(|p| p.status == sa_model::report::Status::Witnessed)
+            .filter(|p| p.status == sa_checker::report::Status::Witnessed)
             .map(|p| p.id.clone())
             .collect();
         witnessed.sort();

@@ -21,8 +21,8 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput};
 
 use sa_node::config::{Behaviour, Genesis, GenesisProvisioner, Params};
-use sa_node::crypto::{aggregate, KeyRing, Keypair, PublicKey, Signature};
 use sa_node::hash::{blake2b256, Hash};
+use sa_node::keys::{aggregate, KeyRing, Keypair, PublicKey, Signature};
 use sa_node::ledger::Ledger;
 use sa_node::message::{
     faults_root, merkle_root, seed_digest, vote_digest, Attestation, Block, Candidate, Header,
@@ -30,7 +30,7 @@ use sa_node::message::{
 };
 use sa_node::node::{Input, Node, Output};
 use sa_node::sortition::{committee, generator, Committee, StepKind, CREDIT_WEIGHT};
-use sa_node::votes::{Thresholds, Vote, VoteStep};
+use sa_node::tally::{Thresholds, Vote, VoteStep};
 
 /// Provisioners in the genesis.
 const PROVISIONERS: u32 = 1000;

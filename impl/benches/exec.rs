@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use sa_node::config::Genesis;
-use sa_node::crypto::{KeyRing, PublicKey};
 use sa_node::exec::{self, address_of, contract_id, samples, AppState, Tx};
+use sa_node::keys::{KeyRing, PublicKey};
 use sa_node::ledger::Ledger;
 use sa_node::sim::params;
 

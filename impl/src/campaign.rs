@@ -23,15 +23,15 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use serde::Serialize;
 
-use crate::crypto::{Keypair, PublicKey};
 use crate::hash::Hash;
+use crate::keys::{Keypair, PublicKey};
 use crate::message::{
     faults_root, merkle_root, seed_digest, vote_digest, Attestation, Block, Candidate,
     FailedIteration, FaultProof, Header, Message, Outcome, SignedVote, StepVotes, VoteHeader,
 };
 use crate::node::{Input, Node, Output, Reason, Timer};
 use crate::sim::{params, Sim};
-use crate::votes::{Vote, VoteStep};
+use crate::tally::{Vote, VoteStep};
 
 const DUSK: u64 = 1_000_000_000;
 /// Provisioners in the campaign's network.
@@ -225,7 +225,7 @@ impl Fixture {
             header: header.clone(),
             payload: payload.clone(),
             faults: vec![],
-            signature: crate::crypto::Signature::EMPTY,
+            signature: crate::keys::Signature::EMPTY,
         };
         header.state_root = self.node.expected_state_root(&draft).unwrap_or_default();
         edit(&mut header);

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::crypto::{from_hex, to_hex, KeyRing, Keypair, PublicKey, SigError, Signature};
 use crate::hash::blake2b256;
+use crate::keys::{from_hex, to_hex, KeyRing, Keypair, PublicKey, SigError, Signature};
 use crate::message::Seed;
 
 /// The most iterations a round may have: the sortition step byte `3·iteration + kind` (SORT-4)

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Genesis, Params};
-use crate::crypto::PublicKey;
+use crate::keys::PublicKey;
 
 /// One provisioner's account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

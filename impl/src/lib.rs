@@ -2,10 +2,11 @@
 //! (it never depends on `sa-model`: the conformance suite compares the two).
 //!
 //! - [`node`]: the sans-IO consensus core, `Node::handle(now, Input) -> Vec<Output>`;
-//! - [`message`], [`encoding`], [`crypto`], [`hash`]: the data, its canonical bytes
-//!   (spec/encoding.md), BLS12-381 signatures and BLAKE2b-256;
-//! - [`sortition`], [`votes`], [`ledger`], [`chain`]: the pure rules (SORT, TALLY, ELIG, REW,
-//!   SLASH, FIN);
+//! - [`message`], [`encoding`], [`keys`], [`hash`]: the data, its canonical bytes
+//!   (spec/encoding.md), BLS12-381 keys and signatures and BLAKE2b-256;
+//! - [`sortition`], [`tally`], [`ledger`], [`finality`]: the pure rules (SORT, TALLY, ELIG,
+//!   REW, SLASH, FIN), named as sa-model names the same concepts; [`rules`]: the spec's rule
+//!   IDs as a type, named at the step that applies each;
 //! - [`storage`]: the fsynced, checksummed append-only log the node records votes and blocks
 //!   in before sending or acting on them;
 //! - [`runtime`]: the tokio TCP runtime around the core; [`config`]: genesis and node files;
@@ -14,17 +15,18 @@
 //!   reason).
 
 pub mod campaign;
-pub mod chain;
 pub mod config;
-pub mod crypto;
 pub mod encoding;
 pub mod exec;
+pub mod finality;
 pub mod hash;
+pub mod keys;
 pub mod ledger;
 pub mod message;
 pub mod node;
+pub mod rules;
 pub mod runtime;
 pub mod sim;
 pub mod sortition;
 pub mod storage;
-pub mod votes;
+pub mod tally;

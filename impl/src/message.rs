@@ -4,10 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::{PublicKey, Signature};
 use crate::encoding::{decode, encode, DecodeError, Reader, Wire};
 use crate::hash::{blake2b256, Hash};
-use crate::votes::{Vote, VoteStep};
+use crate::keys::{PublicKey, Signature};
+use crate::tally::{Vote, VoteStep};
 use crate::wire_struct;
 
 /// A seed: the generator's BLS signature over the previous seed (SORT-6).

@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
 
 use crate::config::{Genesis, NodeConfig};
-use crate::crypto::{to_hex, KeyRing, Keypair};
+use crate::keys::{to_hex, KeyRing, Keypair};
 use crate::node::{Input, Node, Output, PeerId, Timer};
 use crate::storage::{Log, StorageError};
 

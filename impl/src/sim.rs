@@ -6,7 +6,7 @@
 use std::collections::{BTreeSet, VecDeque};
 
 use crate::config::{Behaviour, Genesis, Params};
-use crate::crypto::{KeyRing, Keypair};
+use crate::keys::{KeyRing, Keypair};
 use crate::message::Message;
 use crate::node::{Input, Node, Output, Timer};
 use crate::storage::Record;

@@ -11,7 +11,7 @@ pub type Digest = Hash;
 pub const CREDIT_WEIGHT: u64 = 1_000_000_000;
 
 /// A provisioner key as the sortition sees it: ordered by its bytes (SORT-1). The node uses
-/// [`crate::crypto::PublicKey`]; tests may use plain byte vectors.
+/// [`crate::keys::PublicKey`]; tests may use plain byte vectors.
 pub trait Key: Ord + Clone {}
 impl<T: Ord + Clone> Key for T {}
 

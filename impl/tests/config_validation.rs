@@ -1,7 +1,7 @@
 //! Genesis files that would break the node later are refused at load, naming the field.
 
 use sa_node::config::{Genesis, Params, MAX_ITERATIONS};
-use sa_node::crypto::Keypair;
+use sa_node::keys::Keypair;
 use sa_node::sortition::{step_byte, StepKind};
 
 fn genesis() -> Genesis {
@@ -59,7 +59,7 @@ fn a_key_without_its_proof_of_possession_is_refused() {
     g.provisioners[2].pop = Keypair::testnet(1).proof_of_possession();
     let e = refused(&g);
     assert!(e.contains("provisioners[2].pop"), "{e}");
-    let mut ring = sa_node::crypto::KeyRing::default();
+    let mut ring = sa_node::keys::KeyRing::default();
     let k = Keypair::testnet(3);
     assert!(ring
         .insert(k.public, &Keypair::testnet(0).proof_of_possession())

@@ -2,7 +2,7 @@
 //! beyond the model's bounds: PNI ≥ 2 (the model has two iterations, so PNI ≤ 1), an
 //! Accepted block appended above an Attested one, and stability walks over several blocks.
 
-use sa_node::chain::{initial_label, on_attested_append, pni, Label, LabelState};
+use sa_node::finality::{initial_label, on_attested_append, pni, Label, LabelState};
 
 fn at(label: Label, confirmed_after: u64) -> LabelState {
     LabelState {

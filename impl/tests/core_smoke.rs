@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use sa_node::config::{Behaviour, Genesis, Params};
-use sa_node::crypto::Keypair;
+use sa_node::keys::Keypair;
 use sa_node::node::{Input, Node, Output, Timer};
 
 fn params() -> Params {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use sa_node::hash::blake2b256;
 use sa_node::sortition::{committee, draw, exclusions, generator, StepKind, CREDIT_WEIGHT};
-use sa_node::votes::{Accepted, Rejected, Thresholds, Vote, VoteKeeper, VoteStep};
+use sa_node::tally::{Accepted, Rejected, Thresholds, Vote, VoteKeeper, VoteStep};
 
 fn provisioners(stakes: &[u64]) -> BTreeMap<Vec<u8>, u64> {
     stakes

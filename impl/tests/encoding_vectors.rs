@@ -1,13 +1,13 @@
 //! The worked examples of spec/encoding.md, checked byte for byte: if one of these fails, the
 //! encoding changed and the spec (and every stored log and peer) disagrees with the code.
 
-use sa_node::crypto::{to_hex, Keypair};
 use sa_node::encoding::{decode, encode};
+use sa_node::keys::{to_hex, Keypair};
 use sa_node::message::{
     faults_root, merkle_root, vote_digest, Message, SignedVote, StepVotes, VoteHeader,
 };
 use sa_node::storage::{frame, Record};
-use sa_node::votes::{Vote, VoteStep};
+use sa_node::tally::{Vote, VoteStep};
 
 fn hex(s: &str) -> Vec<u8> {
     assert_eq!(s.len() % 2, 0);
@@ -75,7 +75,7 @@ fn vote_digest_key_and_signature() {
     // BLS signing is deterministic: the same key and digest give the same 48 bytes.
     let sig = k.sign(&digest);
     assert_eq!(to_hex(&sig.0), SIGNATURE);
-    let mut ring = sa_node::crypto::KeyRing::default();
+    let mut ring = sa_node::keys::KeyRing::default();
     ring.insert(k.public, &k.proof_of_possession())
         .expect("valid key");
     assert_eq!(ring.verify(&k.public, &digest, &sig), Ok(()));
@@ -181,7 +181,7 @@ fn strictness() {
 #[test]
 fn a_memoized_key_ring_still_rejects_what_does_not_verify() {
     let (a, b) = (Keypair::testnet(0), Keypair::testnet(1));
-    let mut ring = sa_node::crypto::KeyRing::default();
+    let mut ring = sa_node::keys::KeyRing::default();
     ring.insert(a.public, &a.proof_of_possession()).unwrap();
     ring.insert(b.public, &b.proof_of_possession()).unwrap();
     let ring = ring.with_memo();
@@ -195,7 +195,7 @@ fn a_memoized_key_ring_still_rejects_what_does_not_verify() {
         assert!(ring.verify(&b.public, &digest, &sig).is_err());
         assert!(clone.verify(&a.public, &[8u8; 32], &sig).is_err());
     }
-    let agg = sa_node::crypto::aggregate(&[sig, b.sign(&digest)]).unwrap();
+    let agg = sa_node::keys::aggregate(&[sig, b.sign(&digest)]).unwrap();
     for _ in 0..2 {
         assert_eq!(
             ring.verify_aggregate(&[a.public, b.public], &digest, &agg),
@@ -212,9 +212,9 @@ fn a_memoized_key_ring_still_rejects_what_does_not_verify() {
 /// every digest, the first time and from the memo, in every clone; the memo is per key.
 #[test]
 fn a_memoized_key_signs_as_the_plain_key() {
-    let plain = sa_node::crypto::Keypair::testnet(0);
-    let memo = sa_node::crypto::Keypair::testnet(0).with_memo();
-    let other = sa_node::crypto::Keypair::testnet(1).with_memo();
+    let plain = sa_node::keys::Keypair::testnet(0);
+    let memo = sa_node::keys::Keypair::testnet(0).with_memo();
+    let other = sa_node::keys::Keypair::testnet(1).with_memo();
     let clone = memo.clone();
     for round in 0..2 {
         for d in 0u8..4 {

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use arbitrary::Unstructured;
 use proptest::prelude::*;
 use sa_node::config::Genesis;
-use sa_node::crypto::KeyRing;
 use sa_node::exec::{self, address_of, contract_id, AppState, Receipt, Status, Tx};
+use sa_node::keys::KeyRing;
 use sa_node::ledger::Ledger;
 use sa_node::sim::params;
 use wasm_smith::{Config, InstructionKind, InstructionKinds, Module};
@@ -94,7 +94,7 @@ fn run(w: &World, code: &[u8]) -> (Vec<Receipt>, [u8; 32]) {
     let txs = vec![
         Tx::Coinbase {
             round: 1,
-            generator: sa_node::crypto::PublicKey([0; 96]),
+            generator: sa_node::keys::PublicKey([0; 96]),
         },
         Tx::Deploy {
             sender: w.sender,

@@ -5,8 +5,8 @@
 //! asserted: the failure code of the hostile call, the benign call's storage write, blocks
 //! accepted after it.
 
-use sa_node::crypto::Keypair;
 use sa_node::exec::{self, address_of, contract_id, samples, vm, StakeOp, Status, Tx};
+use sa_node::keys::Keypair;
 use sa_node::node::{AcceptedBlock, Output};
 use sa_node::sim::{params, Sim};
 

@@ -3,7 +3,7 @@
 
 mod sim;
 
-use sa_node::chain::Label;
+use sa_node::finality::Label;
 use sa_node::message::Message;
 use sa_node::node::Output;
 use sim::{params, Sim};

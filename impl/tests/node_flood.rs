@@ -5,10 +5,10 @@
 
 mod sim;
 
-use sa_node::crypto::{Keypair, Signature};
+use sa_node::keys::{Keypair, Signature};
 use sa_node::message::{vote_digest, Block, Message, SignedVote, VoteHeader};
 use sa_node::node::{Input, Node, Output, Timer};
-use sa_node::votes::{Vote, VoteStep};
+use sa_node::tally::{Vote, VoteStep};
 use sim::{params, Sim};
 
 const DUSK: u64 = 1_000_000_000;

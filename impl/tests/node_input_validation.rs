@@ -5,11 +5,11 @@
 mod sim;
 
 use proptest::prelude::*;
-use sa_node::crypto::{Keypair, PublicKey};
+use sa_node::keys::{Keypair, PublicKey};
 use sa_node::message::{vote_digest, Message, SignedVote, StepVotes, VoteHeader};
 use sa_node::node::{Input, Node, Output, Timer};
 use sa_node::sortition::{committee, StepKind};
-use sa_node::votes::{Vote, VoteStep};
+use sa_node::tally::{Vote, VoteStep};
 use sim::{params, Sim};
 
 const DUSK: u64 = 1_000_000_000;

@@ -4,8 +4,8 @@
 
 mod sim;
 
-use sa_node::chain::Label;
 use sa_node::config::Behaviour;
+use sa_node::finality::Label;
 use sa_node::node::Output;
 use sim::{params, Sim};
 
@@ -149,7 +149,7 @@ fn an_invalid_generator_is_hard_slashed() {
         matches!(
             o,
             Output::IterationFailed {
-                vote: Some(sa_node::votes::Vote::Invalid(_)),
+                vote: Some(sa_node::tally::Vote::Invalid(_)),
                 ..
             }
         )
@@ -162,7 +162,7 @@ fn an_invalid_generator_is_hard_slashed() {
 fn an_absent_generator_is_soft_slashed_and_never_rewarded() {
     let mut s = Sim::new(6, params(15), 4 * DUSK, &[5]);
     s.start();
-    let absent = sa_node::crypto::Keypair::testnet(5).public;
+    let absent = sa_node::keys::Keypair::testnet(5).public;
     assert!(
         s.run_until(900_000, |s| s.node(0).ledger().accounts[&absent]
             .soft_faults

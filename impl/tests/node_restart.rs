@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use sa_node::message::{Message, VoteHeader};
 use sa_node::node::Output;
 use sa_node::storage::Record;
-use sa_node::votes::Vote;
+use sa_node::tally::Vote;
 use sim::{params, Sim};
 
 const DUSK: u64 = 1_000_000_000;

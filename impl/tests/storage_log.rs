@@ -3,10 +3,10 @@
 //! kind of damage is reported with its record index and offset instead of being used, and the
 //! file is left as it was; the log is locked while open.
 
-use sa_node::crypto::{Keypair, Signature};
+use sa_node::keys::{Keypair, Signature};
 use sa_node::message::{SignedVote, VoteHeader};
 use sa_node::storage::{frame, parse, Log, Record, StorageError, MAGIC};
-use sa_node::votes::{Vote, VoteStep};
+use sa_node::tally::{Vote, VoteStep};
 
 fn vote(round: u64, v: Vote) -> Record {
     let k = Keypair::testnet(0);

@@ -1,16 +1,16 @@
 //! Block labels: PNI, Accepted/Attested, the walk-back to Confirmed, and Final (FIN-1..4).
 
 use crate::config::Config;
-use crate::mutations::{Hits, Mutation};
+use crate::mutations::Mutation;
 use crate::state::{Entry, Label};
 
 /// PNI: previous non-attested iterations = iteration − Fail attestations recorded (FIN-1).
-pub fn pni(config: &Config, hits: &Hits, e: &Entry) -> u8 {
+pub fn pni(config: &Config, e: &Entry) -> u8 {
     let reference =
         e.iteration.min(config.protocol.max_iterations) - e.failed.below(e.iteration).count();
     if config.has(Mutation::IgnorePni) {
         if reference != 0 {
-            hits.hit(Mutation::IgnorePni);
+            Mutation::IgnorePni.hit();
         }
         return 0;
     }
@@ -18,8 +18,8 @@ pub fn pni(config: &Config, hits: &Hits, e: &Entry) -> u8 {
 }
 
 /// `confirmed_after = 2·PNI` (FIN-2).
-pub fn confirmed_after(config: &Config, hits: &Hits, e: &Entry) -> u32 {
-    2 * u32::from(pni(config, hits, e))
+pub fn confirmed_after(config: &Config, e: &Entry) -> u32 {
+    2 * u32::from(pni(config, e))
 }
 
 /// Appends an accepted block and relabels the chain (FIN-1..4).
@@ -28,14 +28,14 @@ pub fn confirmed_after(config: &Config, hits: &Hits, e: &Entry) -> u32 {
 /// the block below it with `stable = 1`: a Confirmed block adds 1; an Accepted/Attested block
 /// with `confirmed_after ≤ stable` becomes Confirmed and adds 1; otherwise stop. Then the
 /// consecutive Confirmed blocks just above the last Final block become Final.
-pub fn push(config: &Config, hits: &Hits, chain: &mut Vec<Entry>, mut block: Entry) {
-    block.label = if pni(config, hits, &block) == 0 {
+pub fn push(config: &Config, chain: &mut Vec<Entry>, mut block: Entry) {
+    block.label = if pni(config, &block) == 0 {
         Label::Attested
     } else {
         Label::Accepted
     };
     if config.has(Mutation::FinalizeOnAccept) {
-        hits.hit(Mutation::FinalizeOnAccept);
+        Mutation::FinalizeOnAccept.hit();
         block.label = Label::Final;
         chain.push(block);
         return;
@@ -47,7 +47,7 @@ pub fn push(config: &Config, hits: &Hits, chain: &mut Vec<Entry>, mut block: Ent
     }
     if config.has(Mutation::NoWalkBack) {
         if chain.len() > 1 {
-            hits.hit(Mutation::NoWalkBack);
+            Mutation::NoWalkBack.hit();
         }
         return;
     }
@@ -60,7 +60,7 @@ pub fn push(config: &Config, hits: &Hits, chain: &mut Vec<Entry>, mut block: Ent
     for k in (first_open..top).rev() {
         if chain[k].label == Label::Confirmed {
             stable += 1;
-        } else if confirmed_after(config, hits, &chain[k]) <= stable {
+        } else if confirmed_after(config, &chain[k]) <= stable {
             chain[k].label = Label::Confirmed;
             stable += 1;
         } else {
@@ -75,7 +75,7 @@ pub fn push(config: &Config, hits: &Hits, chain: &mut Vec<Entry>, mut block: Ent
         }
     }
     if config.has(Mutation::FinalizeParent) && top > 0 && chain[top - 1].label != Label::Final {
-        hits.hit(Mutation::FinalizeParent);
+        Mutation::FinalizeParent.hit();
         chain[top - 1].label = Label::Final;
     }
 }

@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use blst::min_sig as bls;
 
 use crate::config::MAX_PROVISIONERS;
-use crate::sortition::hash;
+use crate::hash::hash;
 
 /// Domain separation tag of consensus signatures (spec/encoding.md, `DST_SIG`).
 pub const DST_SIG: &[u8] = b"BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_POP_";

@@ -1,7 +1,7 @@
 //! Stakes, rewards and penalties (spec ELIG-*, REW-*, SLASH-*), derived from a chain.
 //!
 //! The model never stores a ledger: it is a pure function of a node's chain, computed block by
-//! block in [`crate::context`]. Amounts are in lux; one stake unit is `LUX_PER_UNIT` lux.
+//! block in [`crate::draws`]. Amounts are in lux; one stake unit is `LUX_PER_UNIT` lux.
 
 use crate::config::{Config, LUX_PER_UNIT, MAX_PROVISIONERS};
 
@@ -137,14 +137,7 @@ pub struct Effects {
 
 impl Ledger {
     /// Soft slash (SLASH-1..3): warning first, then suspension and stake moved to `locked`.
-    pub fn soft_slash(
-        &mut self,
-        config: &Config,
-        p: usize,
-        height: u32,
-        fx: &mut Effects,
-        hits: &crate::mutations::Hits,
-    ) {
+    pub fn soft_slash(&mut self, config: &Config, p: usize, height: u32, fx: &mut Effects) {
         self.faults[p] = self.faults[p].saturating_add(1);
         let warnings = config.protocol.soft_slash_warnings;
         if self.faults[p] > warnings {
@@ -152,12 +145,12 @@ impl Ledger {
             self.suspended_until[p] =
                 next_epoch(height, config.protocol.epoch) + eff * config.protocol.epoch;
             if config.has(crate::mutations::Mutation::SuspendForever) {
-                hits.hit(crate::mutations::Mutation::SuspendForever);
+                crate::mutations::Mutation::SuspendForever.hit();
                 self.suspended_until[p] = u32::MAX;
             }
             let moved = (self.stake[p] / 10 * u64::from(eff)).min(self.stake[p]);
             if config.has(crate::mutations::Mutation::LockWithoutDebit) && moved > 0 {
-                hits.hit(crate::mutations::Mutation::LockWithoutDebit);
+                crate::mutations::Mutation::LockWithoutDebit.hit();
             } else {
                 self.stake[p] -= moved;
             }

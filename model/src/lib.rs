@@ -1,44 +1,47 @@
-//! `sa-model`: a Stateright model of Dusk's Succinct Attestation consensus under a bounded
+//! `sa-model`: Dusk's Succinct Attestation consensus as a Stateright model under a bounded
 //! fault budget (absence, early timers, invalid candidates, Byzantine provisioners), with every
-//! property of spec/properties.md named by its stable ID.
+//! property of spec/properties.md named by its stable ID. The protocol only: searching,
+//! counting, reporting and rendering are the checker crate's (`sa-checker`), which reads this
+//! crate and is never read by it.
 //!
-//! Two jobs, one dependency direction:
-//! - **the protocol**: [`config`], [`state`], [`node`] (one honest node's handler,
-//!   `handle(node, event) -> (node, messages)`), [`model`] (the network and the adversary that
-//!   compose the handlers), [`keys`] (test keys and the seed rule), [`sortition`], [`context`] and [`draws`] (draws per chain prefix and
-//!   every draw class), [`ledger`], [`finality`], [`properties`], [`mutations`];
-//! - **the checking machinery**, which reads the protocol and is never read by it: [`check`]
-//!   (search, limits, verdicts, shortest paths, the all-draws sweep), [`report`], [`render`],
-//!   and [`odds`] (the fork's probability at mainnet scale).
+//! The modules, from the bottom up (each imports only modules above it in this list):
+//! - the data: [`config`] (and [`error`]), [`rules`] (the spec's rule IDs), [`mutations`]
+//!   (broken variants, one per rule, and the sink where they report an effect), [`state`];
+//! - the pure functions of a chain: [`hash`], [`keys`] (test keys and the seed rule),
+//!   [`sortition`], [`exec`], [`ledger`], [`draws`] (what a chain prefix fixes for the next
+//!   round: ledger, seed, draws), [`draw_classes`] (every allowed draw of a round),
+//!   [`finality`];
+//! - one node: [`model`] (the parameters and the lookups every rule needs), [`node`] (one
+//!   honest node's handler, `handle(node, event) -> (node, messages)`);
+//! - the composition: [`tally`] (quorums a node can hold), [`fork_choice`], [`adversary`],
+//!   [`network`] (which events each node may take), [`live`] (the progress rank and the
+//!   per-round liveness goals), [`properties`], and [`checkable`] (the `stateright::Model`).
 
-pub mod chart;
-pub mod check;
+pub mod adversary;
+pub mod checkable;
 pub mod config;
-pub mod context;
-pub mod degrade;
+pub mod draw_classes;
 pub mod draws;
 pub mod error;
 pub mod exec;
-pub mod explore;
 pub mod finality;
+pub mod fork_choice;
+pub mod hash;
 pub mod keys;
 pub mod ledger;
 pub mod live;
-pub mod liveness;
 pub mod model;
 pub mod mutations;
+pub mod network;
 pub mod node;
-pub mod odds;
 pub mod properties;
-pub mod render;
-pub mod report;
+pub mod rules;
 pub mod sortition;
 pub mod state;
-pub mod unbounded;
+pub mod tally;
 
-pub use check::{check, check_model, CheckOptions, Progress};
 pub use config::Config;
 pub use error::ConfigError;
 pub use model::{Action, SaModel};
 pub use mutations::Mutation;
-pub use report::{CheckReport, PropertyReport, Status};
+pub use rules::Rule;

@@ -6,16 +6,14 @@
 //! Why a per-state check is a liveness check here: the bounded model's graph is acyclic. Every
 //! transition strictly increases a progress rank ([`rank`]: messages sent, attestations held
 //! and absences first, then each node's place in its rounds), which the model checks on every
-//! transition of every search ([`crate::SaModel::rank_violations`]); on a finite acyclic graph
+//! transition of every search (the checker crate counts the transitions where it does not); on a finite acyclic graph
 //! every path ends in a state with no successor, so "every path from a state where node `n` is
 //! in round `r` leaves round `r`" holds exactly when no reachable state without successors
 //! still has `n` in round `r`. If a transition ever failed to increase the rank, the report
 //! says the liveness results are not proven (verdict INCOMPLETE).
 
-use std::sync::atomic::Ordering;
-
-use crate::model::{candidate, SaModel};
-use crate::state::{block, Node, State, Step};
+use crate::model::SaModel;
+use crate::state::{block, candidate, Node, State, Step};
 
 /// The progress rank of a state: (messages sent + attestation outcomes held by every node +
 /// absent provisioners + invalid candidates used, Σ over live nodes of its place in its
@@ -122,52 +120,51 @@ fn stuck(m: &SaModel, s: &State) -> bool {
     !m.has_action(s)
 }
 
-/// LIVE-ROUND-ENDS: no reachable state without successors leaves a present honest node in a
-/// round it entered after GST that has a good iteration. Also records, for `sa sweep`, the
-/// stuck states past the bound (no good iteration) and the highest iteration at which a round
-/// entered after GST ended.
-pub fn round_ends(m: &SaModel, s: &State) -> bool {
-    record_iterations(m, s);
+/// Where a state stands for LIVE-ROUND-ENDS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RoundEnds {
+    /// Some action is possible, or no present honest node is in a round entered after GST.
+    NotStuck,
+    /// No action is possible, a present honest node is in a round entered after GST, and none
+    /// of those rounds has a good iteration: past the bound, counted (`sa sweep`), not judged.
+    StuckPastBound,
+    /// No action is possible while a present honest node is in a round entered after GST that
+    /// has a good iteration: LIVE-ROUND-ENDS violated.
+    StuckWithinBound,
+}
+
+/// Where `s` stands for LIVE-ROUND-ENDS.
+pub fn round_ends_at(m: &SaModel, s: &State) -> RoundEnds {
     let mut waiting = in_round_after_gst(m, s).peekable();
     if waiting.peek().is_none() || !stuck(m, s) {
-        return true;
+        return RoundEnds::NotStuck;
     }
-    let within_bound = waiting.any(|p| {
-        let n = &s.nodes[p];
-        first_good(m, s, n).is_some()
-    });
-    if !within_bound {
-        m.live.stuck_past_bound.fetch_add(1, Ordering::Relaxed);
+    if waiting.any(|p| first_good(m, s, &s.nodes[p]).is_some()) {
+        RoundEnds::StuckWithinBound
+    } else {
+        RoundEnds::StuckPastBound
     }
-    !within_bound
 }
 
-/// Highest iteration (+1) of a block at a height whose round was entered after GST.
-fn record_iterations(m: &SaModel, s: &State) {
+/// LIVE-ROUND-ENDS: no reachable state without successors leaves a present honest node in a
+/// round it entered after GST that has a good iteration.
+pub fn round_ends(m: &SaModel, s: &State) -> bool {
+    round_ends_at(m, s) != RoundEnds::StuckWithinBound
+}
+
+/// Most iterations (+1) a block took at a height whose round was entered after GST, over every
+/// node's chain in `s` (0: none): what `sa sweep` reports as the worst round after GST.
+pub fn worst_iterations(m: &SaModel, s: &State) -> u32 {
     let gst = usize::from(m.config.faults.gst_round);
     if gst == 0 {
-        return;
+        return 0;
     }
-    let worst = s
-        .nodes
+    s.nodes
         .iter()
-        .flat_map(|n| n.chain.iter().enumerate().skip(gst - 1))
-        .map(|(_, e)| u32::from(e.iteration) + 1)
+        .flat_map(|n| n.chain.iter().skip(gst - 1))
+        .map(|e| u32::from(e.iteration) + 1)
         .max()
-        .unwrap_or(0);
-    m.live.worst_iterations.fetch_max(worst, Ordering::Relaxed);
-}
-
-/// What the searches of one model found about liveness (shared by every thread).
-#[derive(Debug, Default)]
-pub struct LiveCounters {
-    /// Transitions on which the progress rank did not increase (0: the graph is acyclic).
-    pub rank_violations: std::sync::atomic::AtomicU64,
-    /// States without successors where a present honest node is stuck in a round entered
-    /// after GST that has no good iteration (absence or Byzantine credits past the bound).
-    pub stuck_past_bound: std::sync::atomic::AtomicU64,
-    /// Most iterations a round entered after GST took to end (1 = ended in iteration 0).
-    pub worst_iterations: std::sync::atomic::AtomicU32,
+        .unwrap_or(0)
 }
 
 /// Why the last state of a counterexample of `id` violates it, in the spec's words: for

@@ -7,9 +7,6 @@
 //! decision ([`Hits`]): a mutation that never did on a configuration is reported as having no
 //! effect there, instead of a PASS that says nothing about it.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 
 /// One deliberate deviation from the reference protocol.
@@ -319,21 +316,38 @@ impl Mutation {
     }
 }
 
-/// Which mutations changed at least one decision during a check (shared by every thread and
-/// clone of a model).
-#[derive(Clone, Debug, Default)]
-pub struct Hits(Arc<AtomicU32>);
+thread_local! {
+    /// The mutations that changed a decision on this thread since the last [`take_hits`].
+    static HITS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
 
-impl Hits {
-    /// Records that `m` changed a decision.
-    pub fn hit(&self, m: Mutation) {
-        let b = m.bit();
-        if self.0.load(Ordering::Relaxed) & b == 0 {
-            self.0.fetch_or(b, Ordering::Relaxed);
-        }
+impl Mutation {
+    /// Records that this mutated rule changed a decision (the reference rule would have
+    /// decided otherwise). The protocol only reports; a checker collects with [`take_hits`] on
+    /// the thread that called into the model.
+    pub fn hit(self) {
+        let b = self.bit();
+        HITS.with(|h| h.set(h.get() | b));
     }
-    /// Whether `m` changed a decision so far.
-    pub fn was_hit(&self, m: Mutation) -> bool {
-        self.0.load(Ordering::Relaxed) & m.bit() != 0
+}
+
+/// The mutations that changed a decision on this thread since the last call, as a set; clears
+/// it. A checker calls it after every call into the model on the same thread.
+pub fn take_hits() -> MutationSet {
+    MutationSet(HITS.with(|h| h.replace(0)))
+}
+
+/// A set of mutations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MutationSet(pub u32);
+
+impl MutationSet {
+    /// Whether `m` is in the set.
+    pub fn contains(self, m: Mutation) -> bool {
+        self.0 & m.bit() != 0
+    }
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
     }
 }

@@ -118,7 +118,7 @@ fn vote_at(
     let member = committee.credits(p) > 0;
     if member || m.config.has(Mutation::CountNonMembers) {
         if !member {
-            m.hits.hit(Mutation::CountNonMembers);
+            Mutation::CountNonMembers.hit();
         }
         out.push(Msg::Vote {
             slot: slot(node.tip(), iteration),
@@ -154,7 +154,6 @@ fn accept(m: &SaModel, node: &mut Node, att: Att, failed: FailSet) {
     hold(node, att);
     finality::push(
         &m.config,
-        &m.hits,
         &mut node.chain,
         Entry {
             iteration: iteration_of(att.slot),
@@ -200,7 +199,7 @@ fn candidate_failed(m: &SaModel, node: &Node) -> FailSet {
     if m.config.has(Mutation::ForgeFailed) {
         for j in 0..node.iteration.min(relaxed) {
             if failed.get(j).is_none() {
-                m.hits.hit(Mutation::ForgeFailed);
+                Mutation::ForgeFailed.hit();
                 failed = failed.with(j, Value::NoCandidate);
             }
         }
@@ -233,7 +232,7 @@ pub fn handle(m: &SaModel, p: usize, before: &Node, event: &Event) -> (Node, Vec
                 failed,
             });
             if m.config.has(Mutation::DoubleCandidate) {
-                m.hits.hit(Mutation::DoubleCandidate);
+                Mutation::DoubleCandidate.hit();
                 out.push(Msg::Candidate {
                     block: block(node.tip(), node.iteration, 1),
                     valid,
@@ -255,12 +254,12 @@ pub fn handle(m: &SaModel, p: usize, before: &Node, event: &Event) -> (Node, Vec
                 && crate::exec::has_failing(&crate::exec::PAYLOAD)
             {
                 // The broken validator: a failing transaction makes the block Invalid.
-                m.hits.hit(Mutation::FailingTxInvalidates);
+                Mutation::FailingTxInvalidates.hit();
                 Value::Invalid(variant)
             } else if valid {
                 Value::Valid(variant)
             } else if m.config.has(Mutation::AcceptInvalid) {
-                m.hits.hit(Mutation::AcceptInvalid);
+                Mutation::AcceptInvalid.hit();
                 Value::Valid(variant)
             } else {
                 Value::Invalid(variant)
@@ -282,7 +281,7 @@ pub fn handle(m: &SaModel, p: usize, before: &Node, event: &Event) -> (Node, Vec
             node.voted_late |= iteration_of(b) < node.iteration || node.step == Step::Open;
         }
         Event::Revote { block: b } => {
-            m.hits.hit(Mutation::DoubleVote);
+            Mutation::DoubleVote.hit();
             vote(
                 m,
                 p,

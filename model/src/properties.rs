@@ -11,13 +11,14 @@
 use stateright::Property;
 
 use crate::config::{Config, LUX_PER_UNIT};
-use crate::context::{ledger_blocks, rewards, Context, LedgerBlock};
+use crate::draws::{ledger_blocks, rewards, Context, LedgerBlock};
 use crate::ledger::BLOCK_REWARD;
-use crate::model::{candidate, may_still_act, SaModel};
+use crate::model::SaModel;
+use crate::network::may_still_act;
 use crate::sortition::Committee;
 use crate::state::{
-    block, iteration_of, parent_of, slot, slot_of, variant_of, Att, BlockId, Label, Msg, Node,
-    State, Step, Value, VoteStep,
+    block, candidate, iteration_of, parent_of, slot, slot_of, variant_of, Att, BlockId, Label, Msg,
+    Node, State, Step, Value, VoteStep,
 };
 
 /// Safety or witness.
@@ -376,47 +377,18 @@ fn needs_fault(c: &Config) -> Result<(), &'static str> {
     }
 }
 
-/// The Stateright properties, in [`SPECS`] order. A witness, once reached, is not evaluated
-/// again in that search (Stateright would keep evaluating it in every state).
+/// The Stateright properties, in [`SPECS`] order, evaluated as written: a safety or liveness
+/// property is `always`, a witness `sometimes`. (The checker crate wraps the same conditions
+/// to count what the search saw and to stop evaluating a witness once it is reached.)
 pub fn all() -> Vec<Property<SaModel>> {
     SPECS
         .iter()
-        .enumerate()
-        .map(|(k, s)| match s.kind {
+        .map(|s| match s.kind {
             Kind::Safety | Kind::Liveness => Property::always(s.id, s.condition),
-            Kind::Witness => Property::sometimes(s.id, WITNESS_ONCE[k]),
+            Kind::Witness => Property::sometimes(s.id, s.condition),
         })
         .collect()
 }
-
-fn witness_once(m: &SaModel, s: &State, k: usize) -> bool {
-    use std::sync::atomic::Ordering;
-    let bit = 1u64 << k;
-    if m.witnessed.load(Ordering::Relaxed) & bit != 0 {
-        return false;
-    }
-    let found = (SPECS[k].condition)(m, s);
-    if found {
-        m.witnessed.fetch_or(bit, Ordering::Relaxed);
-    }
-    found
-}
-
-macro_rules! once {
-    ($($k:literal)*) => {
-        [$({
-            fn w(m: &SaModel, s: &State) -> bool {
-                witness_once(m, s, $k)
-            }
-            w as fn(&SaModel, &State) -> bool
-        }),*]
-    };
-}
-
-const WITNESS_ONCE: [fn(&SaModel, &State) -> bool; 40] = once!(
-    0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19
-    20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39
-);
 
 /// Looks a property up by ID.
 pub fn spec(id: &str) -> Option<&'static Spec> {
@@ -789,7 +761,6 @@ fn reward_signers(m: &SaModel, s: &State) -> bool {
                 e.iteration,
                 att.validation,
                 att.ratification,
-                &m.hits,
             );
             let mut expected: Vec<(usize, u64)> = d
                 .generator
@@ -906,12 +877,11 @@ fn isolation(m: &SaModel, s: &State) -> bool {
     for_each_chain(m, s, MEMO_ISOLATION, &|blocks| {
         (1..=blocks.len()).all(|h| {
             let parent = m.context(&blocks[..h - 1]);
-            let (alone, _) = crate::context::block_ledger(
+            let (alone, _) = crate::draws::block_ledger(
                 &m.config,
                 &parent,
                 &blocks[h - 1],
                 &crate::exec::STAKE_ONLY,
-                &m.hits,
             );
             alone == m.context(&blocks[..h]).ledger
         })
@@ -1151,7 +1121,7 @@ fn wit_final_after_pni(m: &SaModel, s: &State) -> bool {
     s.nodes.iter().any(|n| {
         n.chain
             .iter()
-            .any(|e| e.label == Label::Final && crate::finality::pni(&m.config, &m.hits, e) > 0)
+            .any(|e| e.label == Label::Final && crate::finality::pni(&m.config, e) > 0)
     })
 }
 

@@ -6,15 +6,8 @@
 //! walk the list to the first provisioner whose remaining weight covers the score, give it
 //! one credit and remove `min(1 unit, weight)` of its weight.
 
-use blake2::digest::consts::U32;
-use blake2::{Blake2b, Digest};
-
 use crate::config::{LUX_PER_UNIT, MAX_PROVISIONERS};
-
-/// BLAKE2b with a 256-bit output: the one hash of the reference (Dusk mainnet: SHA3-256).
-pub type Blake2b256 = Blake2b<U32>;
-
-pub use crate::keys::Seed;
+pub use crate::hash::hash;
 
 /// Credits per provisioner index; zero = not in the committee.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -44,15 +37,6 @@ impl Committee {
             .map(|p| self.credits(p))
             .sum()
     }
-}
-
-/// BLAKE2b-256 of the concatenation of `parts`.
-pub fn hash(parts: &[&[u8]]) -> [u8; 32] {
-    let mut h = Blake2b256::new();
-    for p in parts {
-        h.update(p);
-    }
-    h.finalize().into()
 }
 
 /// `uint_be(bytes) mod w`, exact over all 256 bits.

@@ -280,7 +280,7 @@ pub struct Node {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub anchor: Option<(u8, FailSet)>,
     /// Unbounded model only: the id of the ledger carried through every dropped height
-    /// (`crate::context::Contexts::register_base`; 0 = the genesis ledger, always 0 in the
+    /// (`crate::draws::Contexts::register_base`; 0 = the genesis ledger, always 0 in the
     /// bounded model). Penalties (faults, suspensions, slashed stake) outlive the window.
     #[serde(skip_serializing_if = "is_zero")]
     pub base: u64,
@@ -522,4 +522,43 @@ impl std::hash::Hash for State {
         self.invalid_used.hash(&mut h);
         state.write_u64(h.finish());
     }
+}
+
+/// The candidate `b` if it was sent: (valid, failed_iterations).
+pub fn candidate(state: &State, b: BlockId) -> Option<(bool, FailSet)> {
+    let lo = Msg::Candidate {
+        block: b,
+        valid: false,
+        failed: FailSet(0),
+    };
+    // The first message at or after `lo` in the sorted pool is the first candidate of `b`, if
+    // there is one.
+    match state.pool.from(&lo).first() {
+        Some(&Msg::Candidate {
+            block: x,
+            valid,
+            failed,
+        }) if x == b => Some((valid, failed)),
+        _ => None,
+    }
+}
+
+/// Number of different votes `voter` cast for (`slot`, `step`).
+pub fn votes_cast(state: &State, s: BlockId, step: VoteStep, voter: u8) -> usize {
+    let mut values = vec![Value::NoCandidate, Value::NoQuorum];
+    for v in 0..2 {
+        values.push(Value::Valid(v));
+        values.push(Value::Invalid(v));
+    }
+    values
+        .into_iter()
+        .filter(|&value| {
+            state.pool.contains(&Msg::Vote {
+                slot: s,
+                step,
+                value,
+                voter,
+            })
+        })
+        .count()
 }

@@ -24,9 +24,9 @@ use std::sync::{Arc, OnceLock};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Genesis, Params};
-use crate::crypto::{KeyRing, PublicKey, Signature};
 use crate::encoding::{decode, encode, DecodeError, Reader, Wire};
 use crate::hash::{blake2b256, Hash};
+use crate::keys::{KeyRing, PublicKey, Signature};
 use crate::ledger::Ledger;
 use crate::message::merkle_root;
 
@@ -698,7 +698,7 @@ fn stake_tx(
 }
 
 /// A signed stake transaction (for tests, the testnet's load and tools).
-pub fn stake_tx_signed(kp: &crate::crypto::Keypair, op: StakeOp, nonce: u64) -> Tx {
+pub fn stake_tx_signed(kp: &crate::keys::Keypair, op: StakeOp, nonce: u64) -> Tx {
     let signature = kp.sign(&stake_digest(&kp.public, &op, nonce));
     Tx::Stake {
         provisioner: kp.public,

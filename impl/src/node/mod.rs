@@ -11,12 +11,12 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::chain::{initial_label, on_attested_append, pni, Label, LabelState};
 use crate::config::{Behaviour, Genesis, Params};
-use crate::crypto::{aggregate, KeyRing, Keypair, PublicKey};
 use crate::encoding::encode;
 use crate::exec::{self, AppState, BlockError, Post, Receipt};
+use crate::finality::{initial_label, on_attested_append, pni, Label, LabelState};
 use crate::hash::Hash;
+use crate::keys::{aggregate, KeyRing, Keypair, PublicKey};
 use crate::ledger::{BlockEffects, Ledger};
 use crate::message::{
     faults_root, merkle_root, seed_digest, vote_digest, Attestation, Block, Candidate,
@@ -25,7 +25,7 @@ use crate::message::{
 };
 use crate::sortition::{committee, generator, Committee, StepKind};
 use crate::storage::Record;
-use crate::votes::{self, Accepted as Tally, Thresholds, Vote, VoteKeeper, VoteStep};
+use crate::tally::{Accepted as Tally, Thresholds, Vote, VoteKeeper, VoteStep};
 pub use reject::Reason;
 
 mod accept;
@@ -353,7 +353,7 @@ impl Node {
                 },
                 payload: vec![],
                 faults: vec![],
-                signature: crate::crypto::Signature::EMPTY,
+                signature: crate::keys::Signature::EMPTY,
             },
             attestation: Attestation {
                 result: Outcome::Success([0; 32]),
@@ -591,8 +591,8 @@ impl Node {
         let root = exec::state_root(&ledger, &app);
         if check_root && root != h.state_root {
             return Err(BlockError::StateRoot {
-                claimed: crate::crypto::to_hex(&h.state_root),
-                computed: crate::crypto::to_hex(&root),
+                claimed: crate::keys::to_hex(&h.state_root),
+                computed: crate::keys::to_hex(&root),
             });
         }
         Ok(Post {

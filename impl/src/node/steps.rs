@@ -275,7 +275,7 @@ impl Node {
             header,
             payload,
             faults,
-            signature: crate::crypto::Signature::EMPTY,
+            signature: crate::keys::Signature::EMPTY,
         };
         // EXEC-ROOT-1: the state after executing the block on the tip. A generator whose
         // execution disagrees with the network's (`Behaviour::invalid_candidates`: a

@@ -126,8 +126,8 @@ impl Node {
             }
             Err(e) => {
                 let code = match e {
-                    votes::Rejected::NotMember => Reason::VoteNotMember,
-                    votes::Rejected::NoQuorumInValidation => Reason::VoteNoQuorumValidation,
+                    crate::tally::Rejected::NotMember => Reason::VoteNotMember,
+                    crate::tally::Rejected::NoQuorumInValidation => Reason::VoteNoQuorumValidation,
                 };
                 return self.reject(peer, kind, code, e.to_string());
             }

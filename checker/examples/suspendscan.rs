@@ -5,7 +5,8 @@
 //! [MUTATION]]` prints, per seed, the unbounded states and every LIVE line with its note.
 //! Used to choose the seed of the `suspend` preset (spec/faults.md).
 
-use sa_model::{CheckOptions, Config};
+use sa_checker::CheckOptions;
+use sa_model::Config;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -48,7 +49,7 @@ fn main() {
             threads: 2,
             ..CheckOptions::default()
         };
-        let r = sa_model::unbounded::check(&c, &opts, &mut |_| {});
+        let r = sa_checker::unbounded::check(&c, &opts, &mut |_| {});
         println!(
             "seed {seed}: {} states, {:.0} s, rank violations {}, drops that changed a draw {}",
             r.unique_states, r.seconds, r.rank_violations, r.draws_changed

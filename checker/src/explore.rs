@@ -13,11 +13,11 @@ use std::sync::Arc;
 
 use stateright::{Model, Path, Property};
 
-use crate::check::render_steps;
-use crate::model::{Action, SaModel};
-use crate::properties::{Kind, SPECS};
+use crate::render::render_steps;
 use crate::render::{beliefs, describe};
-use crate::state::State;
+use sa_model::model::{Action, SaModel};
+use sa_model::properties::{Kind, SPECS};
+use sa_model::state::State;
 
 /// [`SaModel`] for the Explorer.
 #[derive(Clone)]
@@ -180,7 +180,7 @@ impl Model for Explore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Config;
+    use sa_model::Config;
 
     #[test]
     fn states_and_steps_read_in_the_spec_words() {

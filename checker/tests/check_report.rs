@@ -1,7 +1,8 @@
 //! The report: JSON shape, honest exhaustiveness, counterexample text.
 
-use sa_model::report::Status;
-use sa_model::{check, CheckOptions, Config, Mutation};
+use sa_checker::report::Status;
+use sa_checker::{check, CheckOptions};
+use sa_model::{Config, Mutation};
 
 #[test]
 fn json_has_the_documented_shape() {
@@ -70,7 +71,7 @@ fn a_cut_search_is_not_called_exhaustive() {
     assert!(!r.exhaustive);
     assert!(r.cut_reason.as_deref().unwrap().contains("state limit"));
     assert!(!r.passed(), "a cut search must never pass");
-    assert_eq!(r.verdict, sa_model::report::Verdict::Incomplete);
+    assert_eq!(r.verdict, sa_checker::report::Verdict::Incomplete);
     assert_eq!(r.verdict.exit_code(), 4);
 
     let opts = CheckOptions {
@@ -119,7 +120,7 @@ fn a_single_thread_search_stops_at_its_timeout() {
     let r = check(&c, &opts, &mut |_| {});
     assert!(!r.exhaustive);
     assert!(r.cut_reason.as_deref().unwrap().contains("timeout"));
-    assert_eq!(r.verdict, sa_model::report::Verdict::Incomplete);
+    assert_eq!(r.verdict, sa_checker::report::Verdict::Incomplete);
     assert!(r.unique_states < 12_000_000);
 }
 

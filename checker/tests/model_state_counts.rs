@@ -4,7 +4,7 @@
 mod common;
 
 use common::{ids, preset, run};
-use sa_model::report::Status;
+use sa_checker::report::Status;
 
 #[test]
 fn default_preset_state_count_and_verdict() {
@@ -47,9 +47,9 @@ fn two_eligible_preset_state_count() {
 #[test]
 fn unique_state_count_does_not_depend_on_threads() {
     let c = preset("tiny");
-    let one = sa_model::check(
+    let one = sa_checker::check(
         &c,
-        &sa_model::CheckOptions {
+        &sa_checker::CheckOptions {
             threads: 1,
             shorten: false,
             ..Default::default()

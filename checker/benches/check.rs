@@ -9,7 +9,8 @@
 use std::process::Command;
 use std::time::Instant;
 
-use sa_model::{check, CheckOptions, Config};
+use sa_checker::{check, CheckOptions};
+use sa_model::Config;
 
 // The allocator `sa` uses (cli/src/main.rs), so the figures are those of `sa check`.
 #[global_allocator]

@@ -7,10 +7,11 @@
 mod common;
 
 use common::{mutated, preset};
+use sa_checker::report::{Status, Verdict};
+use sa_checker::{check, CheckOptions, CheckReport};
 use sa_model::mutations::INTENDED;
 use sa_model::properties::{Kind, SPECS};
-use sa_model::report::{Status, Verdict};
-use sa_model::{check, CheckOptions, CheckReport, Mutation};
+use sa_model::Mutation;
 
 /// (mutation, the property it must violate on the default preset, search depth-first).
 fn cases() -> Vec<(Mutation, &'static str, bool)> {
@@ -121,12 +122,12 @@ fn every_safety_property_and_every_mutation_is_covered() {
     for s in SPECS.iter().filter(|s| s.kind != Kind::Witness) {
         assert!(covered.contains(&s.id), "{} has no broken variant", s.id);
     }
-    for id in sa_model::unbounded::IDS {
+    for id in sa_checker::unbounded::IDS {
         assert!(covered.contains(&id), "{id} has no broken variant");
     }
     for (m, id, _) in INTENDED
         .iter()
-        .filter(|c| ELSEWHERE.contains(&c.0) && !sa_model::unbounded::IDS.contains(&c.1))
+        .filter(|c| ELSEWHERE.contains(&c.0) && !sa_checker::unbounded::IDS.contains(&c.1))
     {
         assert_ne!(
             m.preset(),

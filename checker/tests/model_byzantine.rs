@@ -4,9 +4,9 @@
 mod common;
 
 use common::{preset, run};
-use sa_model::report::{Status, Verdict};
+use sa_checker::report::{Status, Verdict};
 
-fn status(r: &sa_model::CheckReport, id: &str) -> Status {
+fn status(r: &sa_checker::CheckReport, id: &str) -> Status {
     r.property(id).map(|p| p.status).expect("known property")
 }
 

@@ -1,8 +1,9 @@
 //! Helpers shared by the model tests.
 #![allow(dead_code)]
 
-use sa_model::report::Status;
-use sa_model::{check, CheckOptions, CheckReport, Config, Mutation};
+use sa_checker::report::Status;
+use sa_checker::{check, CheckOptions, CheckReport};
+use sa_model::{Config, Mutation};
 
 /// Checks a configuration with no limits, on two threads.
 pub fn run(config: &Config, shorten: bool) -> CheckReport {

@@ -11,70 +11,14 @@ use std::time::{Duration, Instant};
 
 use stateright::{Checker, HasDiscoveries, Model, Path};
 
-use crate::config::Config;
-use crate::model::{Action, SaModel};
-use crate::properties::{Kind, SPECS};
-use crate::render::{beliefs, chart_event, describe, views};
-use crate::report::{CheckReport, Counterexample, PropertyReport, Status, Step, Verdict};
-use crate::state::State;
-
-/// Limits and resources of a check.
-#[derive(Clone, Debug)]
-pub struct CheckOptions {
-    /// Worker threads.
-    pub threads: usize,
-    /// Stop after this many generated states (makes the run non-exhaustive if reached).
-    pub max_states: Option<usize>,
-    /// Do not expand states at this depth (non-exhaustive if reached).
-    pub max_depth: Option<usize>,
-    /// Stop after this long (non-exhaustive if reached).
-    pub timeout: Option<Duration>,
-    /// Re-run breadth-first to shorten every discovery to a shortest path.
-    pub shorten: bool,
-    /// Stop as soon as one of these properties is discovered (the result is then not
-    /// exhaustive unless the search had finished anyway): for tests that only need to know a
-    /// broken variant is caught.
-    pub stop_on: Vec<&'static str>,
-    /// With `stop_on`: search depth-first instead of breadth-first (for violations that lie
-    /// deep, which a breadth-first search reaches only after most of the state space).
-    pub depth_first: bool,
-    /// Set from outside (Ctrl-C) to stop the search: the report is then INCOMPLETE, with
-    /// "interrupted" as the reason, and no counterexample is shortened.
-    pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
-    /// Also search the unbounded model (`crate::unbounded`) for LIVE-CONVERGENCE and
-    /// LIVE-FINALITY after the bounded search (what `sa check` does; off by default in the
-    /// library so tests of other things do not pay for it).
-    pub unbounded: bool,
-}
-
-impl Default for CheckOptions {
-    fn default() -> Self {
-        CheckOptions {
-            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            max_states: None,
-            max_depth: None,
-            timeout: None,
-            shorten: true,
-            stop_on: Vec::new(),
-            depth_first: false,
-            interrupt: None,
-            unbounded: false,
-        }
-    }
-}
-
-/// Progress of a running search.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Progress {
-    /// Unique states so far.
-    pub unique_states: usize,
-    /// Generated states so far.
-    pub total_states: usize,
-    /// Deepest path so far.
-    pub max_depth: usize,
-    /// Time since the search started.
-    pub elapsed: Duration,
-}
+use crate::checked::Checked;
+use crate::options::{CheckOptions, Progress};
+use crate::render::{render_path, render_steps};
+use crate::report::{CheckReport, PropertyReport, Status, Verdict};
+use sa_model::config::Config;
+use sa_model::model::{Action, SaModel};
+use sa_model::properties::{Kind, SPECS};
+use sa_model::state::State;
 
 /// A name that is no property: finishing "when it is discovered" means never finishing early.
 const NEVER: &str = "(exhaustive: never stop early)";
@@ -84,10 +28,10 @@ fn never_early() -> HasDiscoveries {
 }
 
 fn builder(
-    model: SaModel,
+    model: Checked,
     opts: &CheckOptions,
     finish: HasDiscoveries,
-) -> stateright::CheckerBuilder<SaModel> {
+) -> stateright::CheckerBuilder<Checked> {
     let mut b = model
         .checker()
         .threads(opts.threads.max(1))
@@ -111,9 +55,9 @@ enum Stopped {
 
 /// Polls until the search ends; past the timeout, or once interrupted, it sets the model's
 /// stop flag (no state is expanded any more) and says which.
-fn poll<C: Checker<SaModel>>(
+fn poll<C: Checker<Checked>>(
     checker: &C,
-    model: &SaModel,
+    model: &Checked,
     start: Instant,
     opts: &CheckOptions,
     progress: &mut dyn FnMut(&Progress),
@@ -150,73 +94,6 @@ fn poll<C: Checker<SaModel>>(
     }
 }
 
-/// Renders a Stateright path as numbered steps in the spec's words.
-pub fn render_path(model: &SaModel, path: Path<State, Action>, shortest: bool) -> Counterexample {
-    render_steps(model, path.into_vec(), shortest)
-}
-
-/// Renders (state, action taken from it) pairs as numbered steps in the spec's words.
-pub fn render_steps(
-    model: &SaModel,
-    pairs: Vec<(State, Option<Action>)>,
-    shortest: bool,
-) -> Counterexample {
-    let mut steps = Vec::new();
-    for (k, (before, action)) in pairs.iter().enumerate() {
-        let Some(action) = action else { continue };
-        let after = pairs.get(k + 1).map(|(s, _)| s).unwrap_or(before);
-        let mut description = describe(model, before, action);
-        // A fallback that reverts a Final block: since which step the node held it Final.
-        if let Action::Node {
-            p,
-            event: crate::node::Event::Fallback { height, .. },
-        } = *action
-        {
-            let (p, h) = (usize::from(p), usize::from(height));
-            let node = &before.nodes[p];
-            if node.chain.get(h - 1).map(|e| e.label) == Some(crate::state::Label::Final) {
-                let id = node.block_at(h);
-                let since = pairs[..=k].iter().position(|(s, _)| {
-                    let n = &s.nodes[p];
-                    n.chain.len() >= h
-                        && n.block_at(h) == id
-                        && n.chain[h - 1].label == crate::state::Label::Final
-                });
-                if let Some(m) = since {
-                    description.push_str(&format!(
-                        "; {} was Final at P{p} since step {m}",
-                        crate::state::block_name(id)
-                    ));
-                }
-            }
-        }
-        steps.push(Step {
-            index: steps.len() + 1,
-            actor: format!("P{}", action.actor()),
-            action: serde_json::to_value(action).unwrap_or(serde_json::Value::Null),
-            description,
-            beliefs: beliefs(model, after),
-            views: views(model, after),
-            chart: chart_event(model, before, action),
-        });
-    }
-    let initial = pairs
-        .first()
-        .map(|(s, _)| beliefs(model, s))
-        .unwrap_or_default();
-    let initial_views = pairs
-        .first()
-        .map(|(s, _)| views(model, s))
-        .unwrap_or_default();
-    Counterexample {
-        shortest,
-        initial,
-        initial_views,
-        steps,
-        loop_start: None,
-    }
-}
-
 /// Checks `config` (already validated with [`Config::validate`] and
 /// [`Config::check_model_limits`]) and reports every property of spec/properties.md.
 pub fn check(
@@ -229,11 +106,12 @@ pub fn check(
 
 /// Checks a model built by the caller (e.g. with fixed first-round draws).
 pub fn check_model(
-    model: SaModel,
+    model: impl Into<Checked>,
     opts: &CheckOptions,
     progress: &mut dyn FnMut(&Progress),
 ) -> CheckReport {
     let start = Instant::now();
+    let model: Checked = model.into();
     let config = &model.config.clone();
     if !opts.stop_on.is_empty()
         && opts.stop_on.iter().all(|id| {
@@ -251,7 +129,7 @@ pub fn check_model(
     // Breadth-first when stopping at a first discovery (shallow violations are found at once);
     // depth-first otherwise (memory: only the stack holds states).
     let b = builder(model.clone(), opts, finish);
-    let (stopped, checker): (Stopped, Box<dyn Checker<SaModel>>) =
+    let (stopped, checker): (Stopped, Box<dyn Checker<Checked>>) =
         if opts.stop_on.is_empty() || opts.depth_first {
             let c = b.spawn_dfs();
             let t = poll(&c, &model, start, opts, progress);
@@ -305,7 +183,7 @@ pub fn check_model(
     let violated: BTreeSet<&'static str> = found_ids
         .iter()
         .copied()
-        .filter(|id| crate::properties::spec(id).is_some_and(|s| s.kind != Kind::Witness))
+        .filter(|id| sa_model::properties::spec(id).is_some_and(|s| s.kind != Kind::Witness))
         .collect();
     // A breadth-first search (stop_on) already gives shortest paths (up to thread races).
     let bfs = !opts.stop_on.is_empty() && !opts.depth_first;
@@ -374,7 +252,7 @@ pub fn check_model(
     let mutations_without_effect = config
         .mutations
         .iter()
-        .filter(|&&m| !model.hits.was_hit(m))
+        .filter(|&&m| !model.was_hit(m))
         .map(|m| m.name())
         .collect();
     let mut report = CheckReport {
@@ -493,7 +371,7 @@ fn deadlock_note(
         Some(steps) => steps.last().map(|(s, _)| s.clone()),
         None => found.get(id).map(|p| p.last_state().clone()),
     }?;
-    Some(crate::live::explain(model, &last, id))
+    Some(sa_model::live::explain(model, &last, id))
 }
 
 /// Every bound that shapes a result, one line each, in the spec's words.
@@ -602,7 +480,7 @@ pub type StatePredicate<'a> = Box<dyn Fn(&SaModel, &State) -> bool + 'a>;
 /// A shortest path (in steps) to a violation of each target safety or liveness property, or
 /// to each target witness ([`shortest_to`]).
 pub fn shortest_paths(
-    model: &SaModel,
+    model: &Checked,
     targets: &BTreeSet<&'static str>,
     max_states: Option<usize>,
 ) -> HashMap<&'static str, Vec<(State, Option<Action>)>> {
@@ -630,14 +508,14 @@ pub fn shortest_paths(
 /// states are held for the frontier alone, and a path is rebuilt by replaying its actions.
 #[allow(clippy::type_complexity)]
 pub fn shortest_to(
-    model: &SaModel,
+    model: &Checked,
     preds: &[StatePredicate<'_>],
     max_states: Option<usize>,
 ) -> Vec<Option<Vec<(State, Option<Action>)>>> {
     use std::collections::VecDeque;
     use std::hash::{BuildHasher, BuildHasherDefault};
 
-    let hasher = BuildHasherDefault::<crate::state::WyHasher>::default();
+    let hasher = BuildHasherDefault::<sa_model::state::WyHasher>::default();
     let fingerprint = |s: &State| hasher.hash_one(s);
     // Visited: fingerprint -> nothing; arena: (parent index, action from the parent).
     let mut arena: Vec<(u32, Option<Action>)> = Vec::new();
@@ -653,7 +531,7 @@ pub fn shortest_to(
     let mut actions = Vec::new();
     while let Some((i, state)) = queue.pop_front() {
         for (k, pred) in preds.iter().enumerate() {
-            if found[k].is_none() && pred(model, &state) {
+            if found[k].is_none() && pred(&model.model, &state) {
                 found[k] = Some(i);
             }
         }
@@ -681,7 +559,7 @@ pub fn shortest_to(
 
 /// Rebuilds the path to arena entry `i` by replaying its actions from the initial state.
 fn replay(
-    model: &SaModel,
+    model: &Checked,
     arena: &[(u32, Option<Action>)],
     mut i: u32,
 ) -> Option<Vec<(State, Option<Action>)>> {
@@ -723,8 +601,8 @@ pub enum Draws {
 fn sweep(
     count: usize,
     unit: &str,
-    make: &dyn Fn(usize) -> (String, crate::SaModel),
-    opts: &crate::CheckOptions,
+    make: &dyn Fn(usize) -> (String, SaModel),
+    opts: &crate::check::CheckOptions,
     progress: &mut dyn FnMut(usize, usize, Option<&Progress>),
 ) -> Option<crate::CheckReport> {
     use crate::report::Status;
@@ -800,11 +678,11 @@ fn finish_sweep(
     merged: Option<crate::CheckReport>,
     config: &Config,
     draws: Draws,
-    opts: &crate::CheckOptions,
+    opts: &crate::check::CheckOptions,
     start: std::time::Instant,
 ) -> crate::CheckReport {
     let mut report = merged.unwrap_or_else(|| crate::check(config, opts, &mut |_| {}));
-    report.bounds = bounds_of(&crate::SaModel::new(config.clone()), draws);
+    report.bounds = bounds_of(&SaModel::new(config.clone()), draws);
     report.verdict = report.compute_verdict();
     report.seconds = start.elapsed().as_secs_f64();
     report.states_per_second = report.unique_states as f64 / report.search_seconds.max(1e-9);
@@ -816,20 +694,20 @@ fn finish_sweep(
 /// (classes done, classes).
 pub fn check_all_draws(
     config: &Config,
-    opts: &crate::CheckOptions,
+    opts: &crate::check::CheckOptions,
     progress: &mut dyn FnMut(usize, usize, Option<&Progress>),
 ) -> crate::CheckReport {
     let start = std::time::Instant::now();
     let n = config.provisioners.len();
-    let base = crate::SaModel::new(config.clone());
+    let base = SaModel::new(config.clone());
     let weights = base.context(&[]).weights[..n].to_vec();
-    let classes: Vec<_> = crate::draws::allowed_classes(config, &weights)
+    let classes: Vec<_> = sa_model::draw_classes::allowed_classes(config, &weights)
         .into_iter()
         .collect();
     let make = |k: usize| {
         (
             format!("draw class {} of {}", k + 1, classes.len()),
-            crate::SaModel::with_first_round(config.clone(), &classes[k]),
+            SaModel::with_first_round(config.clone(), &classes[k]),
         )
     };
     let merged = sweep(classes.len(), "draw classes", &make, opts, progress);
@@ -845,7 +723,7 @@ pub fn check_seeds(
     config: &Config,
     from: u64,
     to: u64,
-    opts: &crate::CheckOptions,
+    opts: &crate::check::CheckOptions,
     progress: &mut dyn FnMut(usize, usize, Option<&Progress>),
 ) -> crate::CheckReport {
     let start = std::time::Instant::now();
@@ -853,7 +731,7 @@ pub fn check_seeds(
     let make = |k: usize| {
         let mut c = config.clone();
         c.sortition.seed = from + k as u64;
-        (format!("seed {}", c.sortition.seed), crate::SaModel::new(c))
+        (format!("seed {}", c.sortition.seed), SaModel::new(c))
     };
     let merged = sweep(count, "seeds", &make, opts, progress);
     let mut report = finish_sweep(merged, config, Draws::Seeds(from, to), opts, start);

@@ -19,9 +19,9 @@
 
 use serde::Serialize;
 
-use crate::config::LUX_PER_UNIT;
 use crate::odds::binomial_tail;
-use crate::sortition::{draw_credits, hash, mod_be};
+use sa_model::config::LUX_PER_UNIT;
+use sa_model::sortition::{draw_credits, hash, mod_be};
 
 /// How the stake is spread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

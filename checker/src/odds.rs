@@ -7,8 +7,8 @@
 
 use serde::Serialize;
 
-use crate::config::LUX_PER_UNIT;
-use crate::sortition::{draw_credits, hash};
+use sa_model::config::LUX_PER_UNIT;
+use sa_model::sortition::{draw_credits, hash};
 
 /// One row: a Byzantine share of the stake and the estimated probability.
 #[derive(Clone, Debug, PartialEq, Serialize)]

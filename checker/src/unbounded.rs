@@ -16,7 +16,7 @@
 //! shifts so far is kept (saturating), so a relative round's absolute round is known.
 //!
 //! Liveness here: every non-shifting transition strictly increases the progress rank of
-//! `crate::live::rank` (checked on every one), so every cycle of the graph contains a shift,
+//! `sa_model::live::rank` (checked on every one), so every cycle of the graph contains a shift,
 //! and a shift needs every present honest node to agree on height 1 and hold it Final. Hence
 //! on every infinite path the nodes agree and finalize infinitely often, and LIVE-CONVERGENCE
 //! and LIVE-FINALITY fail exactly at reachable states without successors that are not excused
@@ -29,11 +29,12 @@ use std::sync::Arc;
 use serde::Serialize;
 use stateright::{Model, Property};
 
-use crate::config::Config;
-use crate::live::{first_good, rank, LiveCounters};
-use crate::model::{Action, SaModel};
-use crate::node::skip_idle_steps;
-use crate::state::{round_of, BlockId, Label, Msg, Pool, State, Step};
+use crate::checked::LiveCounters;
+use sa_model::config::Config;
+use sa_model::live::{first_good, rank};
+use sa_model::model::{Action, SaModel};
+use sa_model::node::skip_idle_steps;
+use sa_model::state::{round_of, BlockId, Label, Msg, Pool, State, Step};
 
 /// A state of the unbounded model: the bounded state (heights relative to the last common
 /// Final block), how many heights were dropped so far (saturating once past GST), and whether
@@ -68,7 +69,7 @@ impl UState {
     /// A state with its digest.
     pub fn new(state: State, dropped: u8, finalized: bool, missed: bool, owed: u8) -> UState {
         use std::hash::{Hash, Hasher};
-        let mut h = crate::state::WyHasher::default();
+        let mut h = sa_model::state::WyHasher::default();
         state.hash(&mut h);
         (dropped, finalized, missed, owed).hash(&mut h);
         UState {
@@ -215,7 +216,7 @@ impl Unbounded {
     /// slashing rules': it only compares ledgers. Bounded below (stake ≥ 0, counters saturate),
     /// so a rank that never rises and strictly falls at every missed slot allows finitely many
     /// missed slots on any path: no cycle holds one.
-    pub fn suspend_rank(ledger: &crate::ledger::Ledger, p: usize) -> (u64, u8, u8) {
+    pub fn suspend_rank(ledger: &sa_model::ledger::Ledger, p: usize) -> (u64, u8, u8) {
         (
             ledger.stake[p],
             u8::MAX - ledger.faults[p],
@@ -242,7 +243,7 @@ impl Unbounded {
             let generator = round.iterations[usize::from(block1.0)].generator;
             let k = config.sortition.seed_classes;
             let class = if k >= 2 {
-                crate::context::next_class(&config, &round.seed, generator)
+                sa_model::draws::next_class(&config, &round.seed, generator)
             } else {
                 0
             };
@@ -340,7 +341,7 @@ impl Unbounded {
     }
 
     /// LIVE-REJOIN: the provisioners the block at height 1 (about to be dropped) pays a reward
-    /// (REW-1/REW-2, `crate::context::rewards`, the rule SAFE-REWARD-SIGNERS checks): the
+    /// (REW-1/REW-2, `sa_model::draws::rewards`, the rule SAFE-REWARD-SIGNERS checks): the
     /// generator of the iteration that produced it, and per step the committee members that
     /// signed its Success attestation (every member that sent that vote, abstraction 2), under
     /// the draws of its round.
@@ -361,15 +362,14 @@ impl Unbounded {
         let m = self.model(0);
         // The context of height 1's round, as `signers` reads it (`SaModel::slot_draw`).
         let round = m.path_context(s, 0);
-        let value = crate::state::Value::Valid(e.variant);
-        let att = crate::properties::signers(m, s, crate::state::slot(0, e.iteration), value);
-        crate::context::rewards(
+        let value = sa_model::state::Value::Valid(e.variant);
+        let att = sa_model::properties::signers(m, s, sa_model::state::slot(0, e.iteration), value);
+        sa_model::draws::rewards(
             config,
             &round,
             e.iteration,
             att.validation,
             att.ratification,
-            &m.hits,
         )
         .into_iter()
         .filter(|&(_, amount)| amount > 0)
@@ -377,7 +377,7 @@ impl Unbounded {
     }
 
     /// Registers a carried ledger with every bounded model (each has its own contexts).
-    fn register_base(&self, ledger: crate::ledger::Ledger) -> u64 {
+    fn register_base(&self, ledger: sa_model::ledger::Ledger) -> u64 {
         let mut id = 0;
         for m in &self.models {
             id = m.register_base(ledger.clone());
@@ -415,7 +415,7 @@ impl Model for Unbounded {
             let p = usize::from(p);
             let mut state = last.state.clone();
             let old = &last.state.nodes[p];
-            let mut n = crate::state::Node::new();
+            let mut n = sa_model::state::Node::new();
             n.anchor = old.anchor;
             n.base = old.base;
             n.seed_class = old.seed_class;
@@ -448,7 +448,7 @@ impl Model for Unbounded {
         let mut missed = false;
         // The draws of the round each present honest node is in, before any drop (a node whose
         // round the drop ends starts a new one and is not compared).
-        let before: Vec<Option<Vec<crate::context::IterationDraw>>> = if self.can_drop(&state) {
+        let before: Vec<Option<Vec<sa_model::draws::IterationDraw>>> = if self.can_drop(&state) {
             state
                 .nodes
                 .iter()
@@ -731,8 +731,8 @@ pub struct UnboundedResult {
 /// shortened) with the limits of `opts` and reports LIVE-CONVERGENCE and LIVE-FINALITY.
 pub fn check(
     config: &Config,
-    opts: &crate::CheckOptions,
-    progress: &mut dyn FnMut(&crate::Progress),
+    opts: &crate::options::CheckOptions,
+    progress: &mut dyn FnMut(&crate::options::Progress),
 ) -> UnboundedResult {
     use crate::report::{PropertyReport, Status};
     use stateright::Checker;
@@ -745,7 +745,7 @@ pub fn check(
             .chain([&SUSPEND, &REJOIN])
             .map(|id| PropertyReport {
                 id: (*id).into(),
-                kind: crate::properties::Kind::Liveness,
+                kind: sa_model::properties::Kind::Liveness,
                 statement: statement(id).into(),
                 status: Status::NotApplicable,
                 note: Some(
@@ -806,7 +806,7 @@ pub fn check(
                 model.stop.store(true, Ordering::Relaxed);
             }
         }
-        progress(&crate::Progress {
+        progress(&crate::options::Progress {
             unique_states: checker.unique_state_count(),
             total_states: checker.state_count(),
             max_depth: checker.max_depth(),
@@ -868,7 +868,7 @@ pub fn check(
             };
             PropertyReport {
                 id: (*id).into(),
-                kind: crate::properties::Kind::Liveness,
+                kind: sa_model::properties::Kind::Liveness,
                 statement: statement(id).into(),
                 status,
                 note,
@@ -920,7 +920,7 @@ fn suspend_report(
     use crate::report::{PropertyReport, Status};
     let line = |status, note: String, counterexample| PropertyReport {
         id: SUSPEND.into(),
-        kind: crate::properties::Kind::Liveness,
+        kind: sa_model::properties::Kind::Liveness,
         statement: statement(SUSPEND).into(),
         status,
         note: Some(note),
@@ -1016,7 +1016,7 @@ fn rejoin_report(
     use crate::report::{PropertyReport, Status};
     let line = |status, note: String, counterexample| PropertyReport {
         id: REJOIN.into(),
-        kind: crate::properties::Kind::Liveness,
+        kind: sa_model::properties::Kind::Liveness,
         statement: statement(REJOIN).into(),
         status,
         note: Some(note),
@@ -1149,7 +1149,7 @@ pub fn render(
     let finalized: Vec<bool> = pairs.iter().map(|(s, _)| s.finalized).collect();
     let plain: Vec<(State, Option<Action>)> =
         pairs.into_iter().map(|(s, a)| (s.state, a)).collect();
-    let mut cx = crate::check::render_steps(model.model(0), plain, shortest);
+    let mut cx = crate::render::render_steps(model.model(0), plain, shortest);
     for (k, step) in cx.steps.iter_mut().enumerate() {
         if finalized.get(k + 1).copied().unwrap_or(false) {
             step.description.push_str(
@@ -1173,7 +1173,7 @@ impl crate::liveness::Fairness for Unbounded {
                 let node = &s.state.nodes[usize::from(p)];
                 let fault = matches!(
                     event,
-                    crate::node::Event::Crash | crate::node::Event::Propose { valid: false }
+                    sa_model::node::Event::Crash | sa_model::node::Event::Propose { valid: false }
                 );
                 (m.post_gst(node) && !fault).then_some(u32::from(p))
             }
@@ -1202,7 +1202,7 @@ mod tests {
     /// properties were not evaluated last is never served another state's actions.
     #[test]
     fn digest_and_action_cache_agree_with_fresh_computation() {
-        let config = crate::config::Config::preset("rejoin").expect("preset");
+        let config = sa_model::config::Config::preset("rejoin").expect("preset");
         let model = Unbounded::new(&config);
         let mut seen = std::collections::HashSet::new();
         let mut queue: std::collections::VecDeque<UState> = model.init_states().into();

@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use crate::config::Config;
-use crate::properties::Kind;
+use sa_model::config::Config;
+use sa_model::properties::Kind;
 
 /// Outcome of one property.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -212,7 +212,7 @@ pub struct CheckReport {
     pub liveness: LivenessSummary,
 }
 
-/// Per-round liveness figures of a search (see `crate::live`).
+/// Per-round liveness figures of a search (see `sa_model::live`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct LivenessSummary {
     /// Transitions on which the progress rank did not increase (0: the graph is acyclic and

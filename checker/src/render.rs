@@ -1,12 +1,13 @@
 //! Counterexamples in the spec's words: who acted, where, what was sent, what each node then
 //! believed.
 
-use crate::model::{Action, SaModel};
-use crate::node::Event;
-use crate::report::{ChartEvent, ChartKind, NodeView};
-use crate::state::{
+use crate::report::{ChartEvent, ChartKind, Counterexample, NodeView};
+use sa_model::model::{Action, SaModel};
+use sa_model::node::Event;
+use sa_model::state::{
     block, block_name, iteration_of, parent_of, slot, variant_of, Label, Node, State, Step, Value,
 };
+use stateright::Path;
 
 fn value(v: Value) -> String {
     v.name()
@@ -48,7 +49,7 @@ fn signers(mask: u8) -> String {
     format!("{{{}}}", names.join(" "))
 }
 
-fn att_note(a: &crate::state::Att) -> String {
+fn att_note(a: &sa_model::state::Att) -> String {
     if a.value == Value::NoQuorum {
         format!("signed by {} (Ratification)", signers(a.ratification))
     } else {
@@ -214,7 +215,7 @@ pub(crate) fn label(l: Label) -> &'static str {
     }
 }
 
-fn committee(c: &crate::sortition::Committee) -> String {
+fn committee(c: &sa_model::sortition::Committee) -> String {
     let members: Vec<String> = c
         .members()
         .map(|p| format!("P{p}x{}", c.credits(p)))
@@ -409,15 +410,15 @@ pub fn chart_event(m: &SaModel, before: &State, action: &Action) -> ChartEvent {
 }
 
 /// A message of the pool in the spec's words.
-pub fn describe_msg(m: &crate::state::Msg) -> String {
+pub fn describe_msg(m: &sa_model::state::Msg) -> String {
     match *m {
-        crate::state::Msg::Candidate { block, valid, .. } => format!(
+        sa_model::state::Msg::Candidate { block, valid, .. } => format!(
             "{}candidate {} on {}",
             if valid { "" } else { "INVALID " },
             block_name(block),
             block_name(parent_of(block))
         ),
-        crate::state::Msg::Vote {
+        sa_model::state::Msg::Vote {
             slot: s,
             step,
             value: v,
@@ -473,5 +474,72 @@ pub fn event_name(e: &Event) -> String {
             block_name(block),
             iteration_of(block)
         ),
+    }
+}
+
+/// Renders a Stateright path as numbered steps in the spec's words.
+pub fn render_path(model: &SaModel, path: Path<State, Action>, shortest: bool) -> Counterexample {
+    render_steps(model, path.into_vec(), shortest)
+}
+
+/// Renders (state, action taken from it) pairs as numbered steps in the spec's words.
+pub fn render_steps(
+    model: &SaModel,
+    pairs: Vec<(State, Option<Action>)>,
+    shortest: bool,
+) -> Counterexample {
+    let mut steps = Vec::new();
+    for (k, (before, action)) in pairs.iter().enumerate() {
+        let Some(action) = action else { continue };
+        let after = pairs.get(k + 1).map(|(s, _)| s).unwrap_or(before);
+        let mut description = describe(model, before, action);
+        // A fallback that reverts a Final block: since which step the node held it Final.
+        if let Action::Node {
+            p,
+            event: sa_model::node::Event::Fallback { height, .. },
+        } = *action
+        {
+            let (p, h) = (usize::from(p), usize::from(height));
+            let node = &before.nodes[p];
+            if node.chain.get(h - 1).map(|e| e.label) == Some(sa_model::state::Label::Final) {
+                let id = node.block_at(h);
+                let since = pairs[..=k].iter().position(|(s, _)| {
+                    let n = &s.nodes[p];
+                    n.chain.len() >= h
+                        && n.block_at(h) == id
+                        && n.chain[h - 1].label == sa_model::state::Label::Final
+                });
+                if let Some(m) = since {
+                    description.push_str(&format!(
+                        "; {} was Final at P{p} since step {m}",
+                        sa_model::state::block_name(id)
+                    ));
+                }
+            }
+        }
+        steps.push(crate::report::Step {
+            index: steps.len() + 1,
+            actor: format!("P{}", action.actor()),
+            action: serde_json::to_value(action).unwrap_or(serde_json::Value::Null),
+            description,
+            beliefs: beliefs(model, after),
+            views: views(model, after),
+            chart: chart_event(model, before, action),
+        });
+    }
+    let initial = pairs
+        .first()
+        .map(|(s, _)| beliefs(model, s))
+        .unwrap_or_default();
+    let initial_views = pairs
+        .first()
+        .map(|(s, _)| views(model, s))
+        .unwrap_or_default();
+    Counterexample {
+        shortest,
+        initial,
+        initial_views,
+        steps,
+        loop_start: None,
     }
 }

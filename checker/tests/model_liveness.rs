@@ -7,11 +7,12 @@
 mod common;
 
 use common::{ids, mutated, preset, run};
+use sa_checker::report::{Status, Verdict};
+use sa_checker::{check, check_model, CheckOptions};
 use sa_model::properties::Kind;
-use sa_model::report::{Status, Verdict};
-use sa_model::{check, check_model, CheckOptions, Mutation, SaModel};
+use sa_model::{Mutation, SaModel};
 
-fn status(r: &sa_model::CheckReport, id: &str) -> Option<Status> {
+fn status(r: &sa_checker::CheckReport, id: &str) -> Option<Status> {
     r.property(id).map(|p| p.status)
 }
 
@@ -99,7 +100,7 @@ fn a_transition_that_does_not_raise_the_rank_makes_liveness_not_proven() {
     assert!(ids(&clean, Status::Violated).is_empty());
     assert_eq!(status(&clean, "LIVE-ROUND-ENDS"), Some(Status::Holds));
     // The same search with one rank violation reported: no proof, and the report says so.
-    let model = SaModel::new(c);
+    let model = sa_checker::Checked::new(SaModel::new(c));
     model
         .live
         .rank_violations
@@ -147,7 +148,7 @@ fn unbounded_opts(stop_on: &[&'static str]) -> CheckOptions {
 
 #[test]
 fn unbounded_rounds_converge_and_finalize_on_the_default_preset() {
-    let u = sa_model::unbounded::check(&preset("default"), &unbounded_opts(&[]), &mut |_| {});
+    let u = sa_checker::unbounded::check(&preset("default"), &unbounded_opts(&[]), &mut |_| {});
     assert!(u.exhaustive);
     assert_eq!(u.unique_states, 12_976_292);
     assert_eq!(u.rank_violations, 0, "every cycle drops a Final height");
@@ -216,14 +217,14 @@ fn broken_finality_and_no_fallback_fail_the_unbounded_properties() {
 /// rendered with the index where its loop starts.
 #[test]
 fn an_offline_generator_stops_costing_iterations_and_unpunished_it_costs_them_for_ever() {
-    let suspend = |u: &sa_model::unbounded::UnboundedResult| {
+    let suspend = |u: &sa_checker::unbounded::UnboundedResult| {
         u.properties
             .iter()
             .find(|p| p.id == "LIVE-SUSPEND")
             .cloned()
             .expect("reported")
     };
-    let u = sa_model::unbounded::check(&preset("emergency"), &unbounded_opts(&[]), &mut |_| {});
+    let u = sa_checker::unbounded::check(&preset("emergency"), &unbounded_opts(&[]), &mut |_| {});
     assert_eq!(u.draws_changed, 0);
     let p = suspend(&u);
     assert_eq!(p.status, Status::Holds, "{:?}", p.note);
@@ -239,9 +240,9 @@ fn an_offline_generator_stops_costing_iterations_and_unpunished_it_costs_them_fo
     assert!(note.contains("transition(s) made Final a height"), "{note}");
     // The exact fair-cycle search over the whole graph agrees: states right after such a
     // height exist, and no fair cycle passes through one.
-    let whole = sa_model::liveness::check_recurrence(
-        &sa_model::unbounded::Unbounded::new(&preset("emergency")),
-        &|_, s: &sa_model::unbounded::UState| s.missed,
+    let whole = sa_checker::liveness::check_recurrence(
+        &sa_checker::unbounded::Unbounded::new(&preset("emergency")),
+        &|_, s: &sa_checker::unbounded::UState| s.missed,
         true,
         None,
     );
@@ -251,7 +252,7 @@ fn an_offline_generator_stops_costing_iterations_and_unpunished_it_costs_them_fo
     let rejoin = u.properties.iter().find(|p| p.id == "LIVE-REJOIN");
     assert_eq!(rejoin.map(|p| p.status), Some(Status::NotApplicable));
 
-    let u = sa_model::unbounded::check(
+    let u = sa_checker::unbounded::check(
         &mutated("emergency", &[Mutation::NoMissedSlotPenalty]),
         &unbounded_opts(&[]),
         &mut |_| {},
@@ -274,14 +275,14 @@ fn an_offline_generator_stops_costing_iterations_and_unpunished_it_costs_them_fo
 /// soft-slashed while absent), a fair lasso keeps it out of every committee.
 #[test]
 fn a_provisioner_back_from_absence_is_credited_again_unless_its_suspension_never_ends() {
-    let rejoin = |u: &sa_model::unbounded::UnboundedResult| {
+    let rejoin = |u: &sa_checker::unbounded::UnboundedResult| {
         u.properties
             .iter()
             .find(|p| p.id == "LIVE-REJOIN")
             .cloned()
             .expect("reported")
     };
-    let u = sa_model::unbounded::check(&preset("rejoin"), &unbounded_opts(&[]), &mut |_| {});
+    let u = sa_checker::unbounded::check(&preset("rejoin"), &unbounded_opts(&[]), &mut |_| {});
     assert_eq!((u.draws_changed, u.rank_violations), (0, 0));
     for p in &u.properties {
         assert_eq!(p.status, Status::Holds, "{}: {:?}", p.id, p.note);
@@ -306,16 +307,16 @@ fn a_provisioner_back_from_absence_is_credited_again_unless_its_suspension_never
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     assert!(owed > 0, "{note}");
-    let whole = sa_model::liveness::check_eventually(
-        &sa_model::unbounded::Unbounded::new(&preset("rejoin")),
-        &sa_model::unbounded::rejoin_goal,
+    let whole = sa_checker::liveness::check_eventually(
+        &sa_checker::unbounded::Unbounded::new(&preset("rejoin")),
+        &sa_checker::unbounded::rejoin_goal,
         true,
         None,
     );
     assert!(whole.holds());
     assert_eq!(whole.non_goal_states, owed, "{note}");
 
-    let u = sa_model::unbounded::check(
+    let u = sa_checker::unbounded::check(
         &mutated("rejoin", &[Mutation::SuspendForever]),
         &unbounded_opts(&[]),
         &mut |_| {},
@@ -333,10 +334,11 @@ fn a_provisioner_back_from_absence_is_credited_again_unless_its_suspension_never
 /// and still no drop changes the draws of a round a node is in (checked on every drop).
 #[test]
 fn seed_classes_vary_the_draws_without_changing_a_round_in_progress() {
-    let plain = sa_model::unbounded::check(&preset("emergency"), &unbounded_opts(&[]), &mut |_| {});
+    let plain =
+        sa_checker::unbounded::check(&preset("emergency"), &unbounded_opts(&[]), &mut |_| {});
     let mut c = preset("emergency");
     c.sortition.seed_classes = 4;
-    let classes = sa_model::unbounded::check(&c, &unbounded_opts(&[]), &mut |_| {});
+    let classes = sa_checker::unbounded::check(&c, &unbounded_opts(&[]), &mut |_| {});
     assert_eq!(classes.draws_changed, 0);
     assert_eq!(classes.rank_violations, 0);
     assert_ne!(classes.unique_states, plain.unique_states);
@@ -346,8 +348,8 @@ fn seed_classes_vary_the_draws_without_changing_a_round_in_progress() {
 
 #[test]
 fn the_fair_cycle_search_agrees_on_a_small_unbounded_model_that_has_cycles() {
-    use sa_model::liveness::check_eventually;
-    use sa_model::unbounded::{progress_goal, Unbounded};
+    use sa_checker::liveness::check_eventually;
+    use sa_checker::unbounded::{progress_goal, Unbounded};
     let mut c = preset("tiny");
     c.faults.gst_round = 1;
     c.protocol.rounds = 2;
@@ -360,7 +362,7 @@ fn the_fair_cycle_search_agrees_on_a_small_unbounded_model_that_has_cycles() {
     assert!(all.cyclic_components > 0, "the unbounded model has cycles");
     assert!(matches!(
         all.failure,
-        Some(sa_model::liveness::Failure::Lasso { .. })
+        Some(sa_checker::liveness::Failure::Lasso { .. })
     ));
     assert_eq!(r.cyclic_components, 0);
 }

@@ -25,8 +25,11 @@ fn spec_and_model_name_the_same_properties() {
     let model: BTreeSet<String> = SPECS
         .iter()
         .map(|s| s.id)
-        .chain(sa_model::unbounded::IDS)
-        .chain([sa_model::unbounded::SUSPEND, sa_model::unbounded::REJOIN])
+        .chain(sa_checker::unbounded::IDS)
+        .chain([
+            sa_checker::unbounded::SUSPEND,
+            sa_checker::unbounded::REJOIN,
+        ])
         .map(str::to_owned)
         .collect();
     assert_eq!(spec_ids(), model);
@@ -45,5 +48,5 @@ fn every_liveness_property_of_the_spec_is_checked() {
         per_round, 2,
         "LIVE-GOOD-ITERATION and LIVE-ROUND-ENDS on the bounded model"
     );
-    assert_eq!(sa_model::unbounded::IDS.len(), 2);
+    assert_eq!(sa_checker::unbounded::IDS.len(), 2);
 }

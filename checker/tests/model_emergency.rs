@@ -11,10 +11,11 @@
 mod common;
 
 use common::{mutated, preset};
+use sa_checker::report::{Status, Verdict};
+use sa_checker::{check, CheckOptions};
 use sa_model::mutations::INTENDED;
 use sa_model::properties::{Kind, SPECS};
-use sa_model::report::{Status, Verdict};
-use sa_model::{check, CheckOptions, Mutation};
+use sa_model::Mutation;
 
 #[test]
 fn the_emergency_preset_passes_with_the_late_iteration_witnesses() {

@@ -8,8 +8,9 @@
 mod common;
 
 use common::{preset, run};
-use sa_model::report::Status;
-use sa_model::{CheckReport, Config, Mutation};
+use sa_checker::report::Status;
+use sa_checker::CheckReport;
+use sa_model::{Config, Mutation};
 
 fn config(gst_round: u8, mutation: Option<Mutation>) -> Config {
     let mut c = preset("tiny");

@@ -5,9 +5,10 @@
 //! takes ~3M states, 244 classes too long for CI (`sa check --preset small --all-draws` runs
 //! that sweep by hand).
 
-use sa_model::draws::{allowed_classes, canonical, profile_of};
-use sa_model::report::Status;
-use sa_model::{check_model, CheckOptions, Config, SaModel};
+use sa_checker::report::Status;
+use sa_checker::{check_model, CheckOptions};
+use sa_model::draw_classes::{allowed_classes, canonical, profile_of};
+use sa_model::{Config, SaModel};
 
 fn weights(config: &Config) -> Vec<u64> {
     let m = SaModel::new(config.clone());

@@ -8,9 +8,10 @@
 //! passes, and lists the mutations that miss. Used to choose the seeds of the presets
 //! (spec/faults.md).
 
+use sa_checker::report::Status;
+use sa_checker::{check, CheckOptions};
 use sa_model::mutations::INTENDED;
-use sa_model::report::Status;
-use sa_model::{check, CheckOptions, Config};
+use sa_model::Config;
 
 fn arg<T: std::str::FromStr>(k: usize, default: T) -> T {
     std::env::args()

@@ -1,0 +1,62 @@
+//! What a caller asks of a search (limits, threads, what to stop on) and what a running search
+//! tells it (progress).
+
+use std::time::Duration;
+
+/// Limits and resources of a check.
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    /// Worker threads.
+    pub threads: usize,
+    /// Stop after this many generated states (makes the run non-exhaustive if reached).
+    pub max_states: Option<usize>,
+    /// Do not expand states at this depth (non-exhaustive if reached).
+    pub max_depth: Option<usize>,
+    /// Stop after this long (non-exhaustive if reached).
+    pub timeout: Option<Duration>,
+    /// Re-run breadth-first to shorten every discovery to a shortest path.
+    pub shorten: bool,
+    /// Stop as soon as one of these properties is discovered (the result is then not
+    /// exhaustive unless the search had finished anyway): for tests that only need to know a
+    /// broken variant is caught.
+    pub stop_on: Vec<&'static str>,
+    /// With `stop_on`: search depth-first instead of breadth-first (for violations that lie
+    /// deep, which a breadth-first search reaches only after most of the state space).
+    pub depth_first: bool,
+    /// Set from outside (Ctrl-C) to stop the search: the report is then INCOMPLETE, with
+    /// "interrupted" as the reason, and no counterexample is shortened.
+    pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Also search the unbounded model (`crate::unbounded`) for LIVE-CONVERGENCE and
+    /// LIVE-FINALITY after the bounded search (what `sa check` does; off by default in the
+    /// library so tests of other things do not pay for it).
+    pub unbounded: bool,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            max_states: None,
+            max_depth: None,
+            timeout: None,
+            shorten: true,
+            stop_on: Vec::new(),
+            depth_first: false,
+            interrupt: None,
+            unbounded: false,
+        }
+    }
+}
+
+/// Progress of a running search.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    /// Unique states so far.
+    pub unique_states: usize,
+    /// Generated states so far.
+    pub total_states: usize,
+    /// Deepest path so far.
+    pub max_depth: usize,
+    /// Time since the search started.
+    pub elapsed: Duration,
+}
