@@ -64,7 +64,7 @@ pub struct Args {
 #[derive(Serialize)]
 struct VariantRun {
     mutation: String,
-    breaks: &'static str,
+    breaks: String,
     property: &'static str,
     preset: &'static str,
     /// Whether the run reported the property VIOLATED.
@@ -565,7 +565,7 @@ fn page(
                 format!(
                     "<code>{}</code> ({}){run}<br><code>{}</code>",
                     m.name(),
-                    escape(m.summary()),
+                    escape(&m.summary()),
                     escape(&cmd)
                 )
             })
@@ -635,7 +635,7 @@ fn page(
                 "<tr><td><code>{}</code></td><td>{}</td><td><code>{}</code></td><td>{}</td>\
                  <td class=\"{}\">{}</td><td>{:.1}</td><td><code>{}</code></td></tr>\n",
                 v.mutation,
-                escape(v.breaks),
+                escape(&v.breaks),
                 v.property,
                 v.preset,
                 if v.caught { "ok" } else { "bad" },

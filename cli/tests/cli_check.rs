@@ -294,7 +294,7 @@ fn list_mutations_names_each_with_its_property_and_preset() {
             "{}",
             m.name()
         );
-        assert!(out.contains(m.summary()), "{}", m.name());
+        assert!(out.contains(&m.summary()), "{}", m.name());
     }
     for (m, property, _) in sa_model::mutations::INTENDED {
         let line = out

@@ -1,4 +1,6 @@
-//! Block labels and finality (spec/protocol.md FIN-1..3).
+//! Block labels and finality (spec/protocol.md FIN-1, FIN-2, FIN-3).
+
+use crate::rules::Rule;
 
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +32,7 @@ impl Label {
 /// FIN-1: `PNI = min(iteration, MAX_ITER) − fails`, where `fails` counts the valid Fail
 /// attestations in the candidate's failed_iterations.
 pub fn pni(iteration: u8, max_iterations: u8, fails: usize) -> u64 {
+    Rule::Fin1.applies();
     u64::from(iteration.min(max_iterations)).saturating_sub(fails as u64)
 }
 
@@ -51,9 +54,11 @@ pub struct LabelState {
     pub confirmed_after: u64,
 }
 
-/// FIN-2/3 after an Attested block was appended at the end of `labels` (index = height).
+/// FIN-2, FIN-3 after an Attested block was appended at the end of `labels` (index = height).
 /// Returns the heights whose label changed, with the new label.
 pub fn on_attested_append(labels: &mut [LabelState]) -> Vec<(usize, Label)> {
+    Rule::Fin2.applies();
+    Rule::Fin3.applies();
     let mut changed = Vec::new();
     let n = labels.len();
     if n < 2 || labels[n - 1].label != Label::Attested {

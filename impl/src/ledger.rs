@@ -1,5 +1,5 @@
 //! The provisioner ledger after each block: stakes, eligibility, rewards and slashes
-//! (spec/protocol.md ELIG-1..5, REW-1..3, SLASH-1..4). Weight is stake only: rewards and
+//! (spec/protocol.md ELIG-1, ELIG-2, ELIG-3, ELIG-4, ELIG-5, REW-1, REW-2, REW-3, SLASH-1, SLASH-2, SLASH-3, SLASH-4). Weight is stake only: rewards and
 //! locked stake never count.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Genesis, Params};
 use crate::keys::PublicKey;
+use crate::rules::Rule;
 
 /// One provisioner's account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +48,7 @@ pub struct Ledger {
 
 /// ELIG-4: the first height of the next epoch.
 pub fn next_epoch(h: u64, epoch: u64) -> u64 {
+    Rule::Elig4.applies();
     h + epoch - (h % epoch)
 }
 
@@ -97,8 +99,12 @@ impl Ledger {
         }
     }
 
-    /// ELIG-1..3: the weights of round `round` (the ledger is the state after block round−1).
+    /// ELIG-1, ELIG-2, ELIG-3: the weights of round `round` (the ledger is the state after block round−1).
     pub fn eligible(&self, round: u64, params: &Params) -> BTreeMap<PublicKey, u64> {
+        Rule::Elig1.applies();
+        Rule::Elig2.applies();
+        Rule::Elig3.applies();
+        Rule::Slash3.applies();
         self.accounts
             .iter()
             .filter(|(_, a)| {
@@ -111,8 +117,10 @@ impl Ledger {
             .collect()
     }
 
-    /// SLASH-1/2: a soft fault at height `h`.
+    /// SLASH-1, SLASH-2: a soft fault at height `h`.
     pub fn soft_slash(&mut self, pk: &PublicKey, h: u64, params: &Params) {
+        Rule::Slash1.applies();
+        Rule::Slash2.applies();
         let Some(a) = self.accounts.get_mut(pk) else {
             return;
         };
@@ -128,6 +136,7 @@ impl Ledger {
 
     /// SLASH-4: a hard fault at height `h`: suspension and 10%·hard_faults of stake burned.
     pub fn hard_slash(&mut self, pk: &PublicKey, h: u64, params: &Params) {
+        Rule::Slash4.applies();
         let Some(a) = self.accounts.get_mut(pk) else {
             return;
         };
@@ -143,6 +152,10 @@ impl Ledger {
     /// attestation's signers only (REW-2), the generator's reward resetting its soft fault
     /// counter (REW-3: soft faults are generator faults). Returns the amount paid, which never exceeds the block reward.
     pub fn apply(&mut self, fx: &BlockEffects, params: &Params) -> u64 {
+        Rule::Rew1.applies();
+        Rule::Rew2.applies();
+        Rule::Rew3.applies();
+        Rule::Stake1.applies();
         // STAKE-1: stake maturing by the next round joins the weight (before this block's
         // slashes, which then apply to it as to any stake).
         for a in self.accounts.values_mut() {
@@ -232,6 +245,7 @@ impl Ledger {
     /// STAKE-2: all stake, maturing and locked returns to the account; the provisioner has no
     /// weight from the next round. Returns the amount.
     pub fn unstake(&mut self, pk: &PublicKey) -> Result<u64, String> {
+        Rule::Stake2.applies();
         let a = self.accounts.get_mut(pk).ok_or("no stake")?;
         let v = a.stake + a.maturing + a.locked;
         if v == 0 {
@@ -245,6 +259,7 @@ impl Ledger {
 
     /// STAKE-3: `amount` of rewards leaves the ledger for the account.
     pub fn withdraw(&mut self, pk: &PublicKey, amount: u64) -> Result<(), String> {
+        Rule::Stake3.applies();
         let a = self.accounts.get_mut(pk).ok_or("no stake account")?;
         if amount == 0 || amount > a.reward {
             return Err(format!("withdrawing {amount} of a reward of {}", a.reward));

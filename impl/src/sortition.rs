@@ -1,8 +1,9 @@
-//! Deterministic sortition with credits (spec/protocol.md SORT-1..5).
+//! Deterministic sortition with credits (spec/protocol.md SORT-1, SORT-2, SORT-3, SORT-4, SORT-5).
 
 use std::collections::BTreeMap;
 
 use crate::hash::{blake2b256, Hash};
+use crate::rules::Rule;
 
 /// The hash type the draw uses.
 pub type Digest = Hash;
@@ -38,11 +39,12 @@ pub type Committee<K> = BTreeMap<K, u32>;
 
 /// `uint_be(h) mod w` over all 256 bits (SORT-2).
 fn score(h: &Hash, w: u64) -> u64 {
+    Rule::Sort2.applies();
     h.iter()
         .fold(0u128, |acc, &b| (acc * 256 + u128::from(b)) % u128::from(w)) as u64
 }
 
-/// Draws `size` credits among `eligible` (key → weight in lux) minus `excluded` (SORT-2/3).
+/// Draws `size` credits among `eligible` (key → weight in lux) minus `excluded` (SORT-2, SORT-3).
 /// The list is walked in key order; members whose remaining weight is 0 are skipped; the draw
 /// stops with a partial committee when the weight runs out.
 pub fn draw<K: Key>(
@@ -52,6 +54,8 @@ pub fn draw<K: Key>(
     excluded: &[K],
     size: u32,
 ) -> Committee<K> {
+    Rule::Sort1.applies();
+    Rule::Sort3.applies();
     let mut list: Vec<(K, u64)> = eligible
         .iter()
         .filter(|(k, w)| **w > 0 && !excluded.contains(k))
@@ -109,6 +113,7 @@ pub fn exclusions<K: Key>(
     max_iterations: u8,
     eligible: &BTreeMap<K, u64>,
 ) -> Vec<K> {
+    Rule::Sort5.applies();
     let n = eligible.values().filter(|w| **w > 0).count();
     let gen = generator(seed, iteration, eligible);
     let next = if iteration + 1 < max_iterations {
@@ -128,7 +133,7 @@ pub fn exclusions<K: Key>(
     out
 }
 
-/// The committee of a voting step of iteration `i` (SORT-4/5).
+/// The committee of a voting step of iteration `i` (SORT-4, SORT-5).
 pub fn committee<K: Key>(
     seed: &[u8],
     iteration: u8,
@@ -137,6 +142,7 @@ pub fn committee<K: Key>(
     eligible: &BTreeMap<K, u64>,
     credits: u32,
 ) -> Committee<K> {
+    Rule::Sort4.applies();
     let excluded = exclusions(seed, iteration, max_iterations, eligible);
     draw(
         seed,

@@ -1,5 +1,5 @@
-//! The vote keeper of one step of one iteration (spec/protocol.md VOTE-1, QUORUM-1/2,
-//! TALLY-1..3): counts each member's vote once per credit, detects conflicting votes, and says
+//! The vote keeper of one step of one iteration (spec/protocol.md VOTE-1, QUORUM-1, QUORUM-2,
+//! TALLY-1, TALLY-2, TALLY-3): counts each member's vote once per credit, detects conflicting votes, and says
 //! when a value reaches its threshold.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
 
 use crate::hash::Hash;
+use crate::rules::Rule;
 use serde::{Deserialize, Serialize};
 
 use crate::encoding::{DecodeError, Reader, Wire};
@@ -34,7 +35,7 @@ pub enum VoteStep {
     Ratification,
 }
 
-/// Thresholds from the nominal committee credits C (QUORUM-1/2).
+/// Thresholds from the nominal committee credits C (QUORUM-1, QUORUM-2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Thresholds {
     /// SM = C − ⌊C/3⌋, for Valid.
@@ -46,6 +47,8 @@ pub struct Thresholds {
 impl Thresholds {
     /// The spec's formulas for a committee of `c` credits.
     pub fn for_credits(c: u32) -> Thresholds {
+        Rule::Quorum1.applies();
+        Rule::Quorum2.applies();
         Thresholds {
             supermajority: c - c / 3,
             majority: c / 2 + 1,
@@ -129,6 +132,9 @@ impl<K: Key> VoteKeeper<K> {
 
     /// Adds a vote (its signature already verified by the caller).
     pub fn add(&mut self, signer: &K, vote: Vote) -> Result<Accepted<K>, Rejected> {
+        Rule::Vote1.applies();
+        Rule::Tally1.applies();
+        Rule::Tally3.applies();
         if self.committee.get(signer).copied().unwrap_or(0) == 0 {
             return Err(Rejected::NotMember);
         }

@@ -380,23 +380,27 @@ impl Config {
     }
 
     /// Supermajority threshold SM (Valid votes).
+    #[inline]
     pub fn supermajority(&self) -> u32 {
         let c = self.protocol.committee_credits;
         self.protocol.supermajority.unwrap_or(c - c / 3)
     }
 
     /// Majority threshold M (every other vote).
+    #[inline]
     pub fn majority(&self) -> u32 {
         let c = self.protocol.committee_credits;
         self.protocol.majority.unwrap_or(c / 2 + 1)
     }
 
     /// Whether provisioner `p` is Byzantine.
+    #[inline]
     pub fn is_byzantine(&self, p: usize) -> bool {
         self.faults.byzantine.iter().any(|&b| usize::from(b) == p)
     }
 
     /// The Byzantine provisioners as a bitset.
+    #[inline]
     pub fn byzantine_mask(&self) -> u8 {
         self.faults.byzantine.iter().fold(0, |m, &b| m | 1 << b)
     }
@@ -414,8 +418,22 @@ impl Config {
     }
 
     /// Whether a mutation is enabled.
+    #[inline]
     pub fn has(&self, m: Mutation) -> bool {
         self.mutations.contains(&m)
+    }
+
+    /// The mutation hook of `rule`: the configured mutations that break it (each mutation breaks
+    /// one rule, [`Mutation::rule`]). A rule's site asks `broken(rule).contains(m)`.
+    #[inline]
+    pub fn broken(&self, rule: crate::rules::Rule) -> crate::mutations::MutationSet {
+        let mut set = crate::mutations::MutationSet::default();
+        for &m in &self.mutations {
+            if m.rule() == rule {
+                set = set.with(m);
+            }
+        }
+        set
     }
 
     /// Checks that the model can represent this configuration (bounded state encoding).

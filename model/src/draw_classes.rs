@@ -1,4 +1,4 @@
-//! Every draw, not just one seed: the committee assignments SORT-3..5 allow for a round, up to
+//! Every draw, not just one seed: the committee assignments SORT-3, SORT-4, SORT-5 allow for a round, up to
 //! relabelling provisioners of equal weight, and the classes a seed's draw falls in. (The
 //! sweep that checks one model per class is `check::check_all_draws`.)
 //!
@@ -113,7 +113,7 @@ fn vectors(caps: &[u32], total: u32) -> Vec<Committee> {
     out
 }
 
-/// Every profile SORT-3..5 allow for one round with these weights (lux; 0 = not eligible),
+/// Every profile SORT-3, SORT-4, SORT-5 allow for one round with these weights (lux; 0 = not eligible),
 /// canonicalised.
 pub fn allowed_classes(config: &Config, weights: &[u64]) -> BTreeSet<Profile> {
     let n = weights.len();

@@ -10,6 +10,7 @@ use crate::config::{Config, MAX_PROVISIONERS};
 use crate::keys::{child_seed, genesis_seed, Seed};
 use crate::ledger::{Effects, Ledger, BLOCK_REWARD};
 use crate::mutations::Mutation;
+use crate::rules::Rule;
 use crate::sortition::{draw, Committee};
 use crate::state::{Entry, FailSet, Value};
 
@@ -180,6 +181,7 @@ impl Contexts {
     }
 
     /// Context of a node's chain (no allocation when cached).
+    #[inline]
     pub fn of_chain(&self, config: &Config, chain: &[Entry]) -> Arc<Context> {
         if chain.is_empty() {
             if let Some(g) = &self.genesis {
@@ -198,6 +200,7 @@ impl Contexts {
     /// `f()`, a property's verdict on the chain `chain`, computed once per thread and chain
     /// (`tag` names the property). The verdict is the property's own computation; only its
     /// repetition on the millions of states that share a chain is saved.
+    #[inline]
     pub fn memo(&self, tag: u8, chain: &[LedgerBlock], f: impl FnOnce() -> bool) -> bool {
         let k = (tag, key(chain));
         let hit = MEMO.with(|m| {
@@ -219,6 +222,7 @@ impl Contexts {
     }
 
     /// This thread's copy of the context with key `k`, if it has one.
+    #[inline]
     fn local(&self, k: CtxKey) -> Option<Arc<Context>> {
         LOCAL.with(|l| {
             let l = l.borrow();
@@ -227,6 +231,7 @@ impl Contexts {
     }
 
     /// Context of the prefix `chain` (ledger blocks), above the genesis ledger.
+    #[inline]
     pub fn get(&self, config: &Config, chain: &[LedgerBlock]) -> Arc<Context> {
         let k = (0, key(chain));
         if let Some(c) = self.local(k) {
@@ -288,6 +293,7 @@ impl Contexts {
     /// of K class seeds ([`class_seed`]): `class` for the round above the anchor, and above a
     /// block the class its child seed names ([`next_class`]), so a drop (which moves to that
     /// class) never changes the draws of a round a node is in.
+    #[inline]
     pub fn get_tip(
         &self,
         config: &Config,
@@ -401,6 +407,8 @@ pub fn rewards(
     validation: u8,
     ratification: u8,
 ) -> Vec<(usize, u64)> {
+    Rule::Rew1.applies();
+    Rule::Rew2.applies();
     let it = &parent.iterations[usize::from(iteration)];
     let mut out = Vec::new();
     if let Some(g) = it.generator {
@@ -414,15 +422,24 @@ pub fn rewards(
     ] {
         for p in committee.members() {
             let signed = signers & (1 << p) != 0;
-            let paid = if config.has(Mutation::RewardAllCommittee) {
+            let paid = if config
+                .broken(Rule::Rew2)
+                .contains(Mutation::RewardAllCommittee)
+            {
                 true
-            } else if config.has(Mutation::RewardUnionSigners) {
+            } else if config
+                .broken(Rule::Rew2)
+                .contains(Mutation::RewardUnionSigners)
+            {
                 union & (1 << p) != 0
             } else {
                 signed
             };
             if paid != signed {
-                let m = if config.has(Mutation::RewardAllCommittee) {
+                let m = if config
+                    .broken(Rule::Rew2)
+                    .contains(Mutation::RewardAllCommittee)
+                {
                     Mutation::RewardAllCommittee
                 } else {
                     Mutation::RewardUnionSigners
@@ -446,7 +463,7 @@ fn child_context(config: &Config, parent: &Context, block: &LedgerBlock) -> Cont
 }
 
 /// The ledger after a block on `parent` whose payload is `payload` (spec/execution.md): stake
-/// maturing by the next round joins the weight, then SLASH-1..4 for the failed iterations the
+/// maturing by the next round joins the weight, then SLASH-1, SLASH-2, SLASH-3, SLASH-4 for the failed iterations the
 /// block records, REW-3, then the payload's transactions in order — of which only a stake
 /// operation may change protocol state (EXEC-ISO-1).
 pub fn block_ledger(
@@ -455,6 +472,9 @@ pub fn block_ledger(
     block: &LedgerBlock,
     payload: &[crate::exec::TxOutcome],
 ) -> (Ledger, Effects) {
+    Rule::Rew3.applies();
+    Rule::Slash1.applies();
+    Rule::ExecIso1.applies();
     let &(iteration, failed) = block;
     let height = u32::from(parent.round);
     let mut ledger = parent.ledger.clone();
@@ -462,7 +482,7 @@ pub fn block_ledger(
     let mut fx = Effects::default();
     let it = &parent.iterations[usize::from(iteration)];
     fx.generator = it.generator;
-    // SLASH-1..4: penalties for the failed iterations the block records.
+    // SLASH-1, SLASH-2, SLASH-3, SLASH-4: penalties for the failed iterations the block records.
     for j in 0..iteration.min(config.protocol.relaxed_iterations) {
         let Some(fail) = failed.get(j) else {
             continue;
@@ -471,9 +491,15 @@ pub fn block_ledger(
         match fail {
             Value::NoCandidate => {
                 if let Some(g) = failed_it.generator {
-                    if config.has(Mutation::NoMissedSlotPenalty) {
+                    if config
+                        .broken(Rule::Slash1)
+                        .contains(Mutation::NoMissedSlotPenalty)
+                    {
                         Mutation::NoMissedSlotPenalty.hit();
-                    } else if config.has(Mutation::HardSlashNoCandidate) {
+                    } else if config
+                        .broken(Rule::Slash4)
+                        .contains(Mutation::HardSlashNoCandidate)
+                    {
                         Mutation::HardSlashNoCandidate.hit();
                         ledger.hard_slash(config, g, height, &mut fx);
                     } else {
@@ -481,7 +507,10 @@ pub fn block_ledger(
                         fx.soft_slashed.push((g, j));
                     }
                 }
-                if config.has(Mutation::SlashAbsentVoters) {
+                if config
+                    .broken(Rule::Slash1)
+                    .contains(Mutation::SlashAbsentVoters)
+                {
                     for p in failed_it.validation.members() {
                         Mutation::SlashAbsentVoters.hit();
                         ledger.soft_slash(config, p, height, &mut fx);
@@ -511,7 +540,11 @@ pub fn block_ledger(
                 crate::exec::TxOutcome::Stake => {
                     ledger.stake_added(config, g, crate::exec::STAKE_TX_LUX, height)
                 }
-                crate::exec::TxOutcome::ForbiddenWrite if config.has(Mutation::SandboxEscape) => {
+                crate::exec::TxOutcome::ForbiddenWrite
+                    if config
+                        .broken(Rule::ExecIso1)
+                        .contains(Mutation::SandboxEscape) =>
+                {
                     // The broken sandbox: the contract's write to protocol state happens.
                     Mutation::SandboxEscape.hit();
                     ledger.stake[g] += crate::exec::STAKE_TX_LUX;
@@ -524,12 +557,14 @@ pub fn block_ledger(
 }
 
 fn make_context(config: &Config, round: u8, seed: Seed, ledger: Ledger, fx: Effects) -> Context {
+    Rule::Elig5.applies();
+    Rule::Slash3.applies();
     let n = config.provisioners.len();
     let mut eligible = [false; MAX_PROVISIONERS];
     let mut weights = [0u64; MAX_PROVISIONERS];
     for p in 0..n {
         eligible[p] = ledger.eligible(config, p, u32::from(round));
-        let suspended_drawable = config.has(Mutation::DrawSuspended)
+        let suspended_drawable = config.broken(Rule::Elig3).contains(Mutation::DrawSuspended)
             && ledger.eligible_ignoring_suspension(config, p, u32::from(round));
         if suspended_drawable && !eligible[p] {
             Mutation::DrawSuspended.hit();
@@ -537,11 +572,13 @@ fn make_context(config: &Config, round: u8, seed: Seed, ledger: Ledger, fx: Effe
         let drawable = eligible[p] || suspended_drawable;
         if drawable {
             weights[p] = ledger.stake[p];
-            if config.has(Mutation::DrawImmature) && ledger.maturing[p] > 0 {
+            if config.broken(Rule::Stake1).contains(Mutation::DrawImmature)
+                && ledger.maturing[p] > 0
+            {
                 Mutation::DrawImmature.hit();
                 weights[p] += ledger.maturing[p];
             }
-            if config.has(Mutation::DrawLocked) && ledger.locked[p] > 0 {
+            if config.broken(Rule::Elig1).contains(Mutation::DrawLocked) && ledger.locked[p] > 0 {
                 Mutation::DrawLocked.hit();
                 weights[p] += ledger.locked[p];
             }
@@ -561,15 +598,21 @@ fn make_context(config: &Config, round: u8, seed: Seed, ledger: Ledger, fx: Effe
 
 /// SORT-4/SORT-5: which generators the committees of iteration `i` exclude.
 pub fn exclusions(config: &Config, drawable: usize, gen: Option<usize>, next: Option<usize>) -> u8 {
+    Rule::Sort4.applies();
+    Rule::Sort5.applies();
     let bit = |g: Option<usize>| g.map_or(0u8, |g| 1 << g);
     let reference = match drawable {
         0 | 1 => 0,
         2 => bit(gen),
         _ => bit(gen) | bit(next),
     };
-    let mutated = if config.has(Mutation::NoExclusion) {
+    let mutated = if config.broken(Rule::Sort4).contains(Mutation::NoExclusion) {
         Some((Mutation::NoExclusion, 0))
-    } else if drawable == 2 && config.has(Mutation::DuskTwoEligible) {
+    } else if drawable == 2
+        && config
+            .broken(Rule::Sort4)
+            .contains(Mutation::DuskTwoEligible)
+    {
         // rusk excludes both; when that leaves nobody it draws from every eligible
         // provisioner, exclusions ignored (`CommitteeGenerator::from_provisioners`).
         let both = bit(gen) | bit(next);

@@ -1,14 +1,16 @@
-//! Block labels: PNI, Accepted/Attested, the walk-back to Confirmed, and Final (FIN-1..4).
+//! Block labels: PNI, Accepted/Attested, the walk-back to Confirmed, and Final (FIN-1, FIN-2, FIN-3, FIN-4).
 
 use crate::config::Config;
 use crate::mutations::Mutation;
+use crate::rules::Rule;
 use crate::state::{Entry, Label};
 
 /// PNI: previous non-attested iterations = iteration − Fail attestations recorded (FIN-1).
 pub fn pni(config: &Config, e: &Entry) -> u8 {
+    Rule::Fin1.applies();
     let reference =
         e.iteration.min(config.protocol.max_iterations) - e.failed.below(e.iteration).count();
-    if config.has(Mutation::IgnorePni) {
+    if config.broken(Rule::Fin1).contains(Mutation::IgnorePni) {
         if reference != 0 {
             Mutation::IgnorePni.hit();
         }
@@ -22,19 +24,24 @@ pub fn confirmed_after(config: &Config, e: &Entry) -> u32 {
     2 * u32::from(pni(config, e))
 }
 
-/// Appends an accepted block and relabels the chain (FIN-1..4).
+/// Appends an accepted block and relabels the chain (FIN-1, FIN-2, FIN-3, FIN-4).
 ///
 /// The new block is Attested when PNI = 0, else Accepted. When it is Attested, walk back from
 /// the block below it with `stable = 1`: a Confirmed block adds 1; an Accepted/Attested block
 /// with `confirmed_after ≤ stable` becomes Confirmed and adds 1; otherwise stop. Then the
 /// consecutive Confirmed blocks just above the last Final block become Final.
 pub fn push(config: &Config, chain: &mut Vec<Entry>, mut block: Entry) {
+    Rule::Fin2.applies();
+    Rule::Fin3.applies();
     block.label = if pni(config, &block) == 0 {
         Label::Attested
     } else {
         Label::Accepted
     };
-    if config.has(Mutation::FinalizeOnAccept) {
+    if config
+        .broken(Rule::Fin2)
+        .contains(Mutation::FinalizeOnAccept)
+    {
         Mutation::FinalizeOnAccept.hit();
         block.label = Label::Final;
         chain.push(block);
@@ -45,7 +52,7 @@ pub fn push(config: &Config, chain: &mut Vec<Entry>, mut block: Entry) {
     if !attested {
         return;
     }
-    if config.has(Mutation::NoWalkBack) {
+    if config.broken(Rule::Fin3).contains(Mutation::NoWalkBack) {
         if chain.len() > 1 {
             Mutation::NoWalkBack.hit();
         }
@@ -74,7 +81,10 @@ pub fn push(config: &Config, chain: &mut Vec<Entry>, mut block: Entry) {
             break;
         }
     }
-    if config.has(Mutation::FinalizeParent) && top > 0 && chain[top - 1].label != Label::Final {
+    if config.broken(Rule::Fin3).contains(Mutation::FinalizeParent)
+        && top > 0
+        && chain[top - 1].label != Label::Final
+    {
         Mutation::FinalizeParent.hit();
         chain[top - 1].label = Label::Final;
     }

@@ -4,13 +4,18 @@
 use crate::model::SaModel;
 use crate::mutations::Mutation;
 use crate::node::Event;
+use crate::rules::Rule;
 use crate::state::{block, State};
 
 impl SaModel {
     /// FORK-1: a Success of a strictly lower iteration on the parent of a block this node
     /// holds above its last Final block.
     pub(crate) fn fork_choice(&self, state: &State, p: usize, out: &mut Vec<Event>) {
-        if self.config.has(Mutation::NoFallback) {
+        if self
+            .config
+            .broken(Rule::Fork1)
+            .contains(Mutation::NoFallback)
+        {
             let before = out.len();
             self.fork_choice_reference(state, p, out);
             if out.len() > before {
@@ -24,11 +29,23 @@ impl SaModel {
 
     /// FORK-1 as the spec states it (and the mutations that change it).
     fn fork_choice_reference(&self, state: &State, p: usize, out: &mut Vec<Event>) {
+        Rule::Fork1.applies();
+        Rule::Fin4.applies();
         let node = &state.nodes[p];
         let final_height = node.final_height();
-        let any_iteration = self.config.has(Mutation::FallbackAnyIteration)
-            || self.config.has(Mutation::DuskStalledRecovery);
-        let ignore_final = self.config.has(Mutation::DuskStalledRecovery);
+        let any_iteration = self
+            .config
+            .broken(Rule::Fork1)
+            .contains(Mutation::FallbackAnyIteration)
+            || self
+                .config
+                .broken(Rule::Fork2)
+                .contains(Mutation::DuskStalledRecovery);
+        Rule::Fork2.applies();
+        let ignore_final = self
+            .config
+            .broken(Rule::Fork2)
+            .contains(Mutation::DuskStalledRecovery);
         for h in 1..=node.chain.len() {
             let below_final = h <= final_height;
             if below_final && !ignore_final {

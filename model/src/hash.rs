@@ -2,6 +2,8 @@
 //! (Dusk mainnet uses SHA3-256; changing it is this file). Block hashes, sortition draws, key
 //! material and seeds all go through [`hash`].
 
+use crate::rules::Rule;
+
 use blake2::digest::consts::U32;
 use blake2::{Blake2b, Digest};
 
@@ -10,6 +12,7 @@ pub type Blake2b256 = Blake2b<U32>;
 
 /// BLAKE2b-256 of the concatenation of `parts` (HASH-1).
 pub fn hash(parts: &[&[u8]]) -> [u8; 32] {
+    Rule::Hash1.applies();
     let mut h = Blake2b256::new();
     for p in parts {
         h.update(p);

@@ -19,6 +19,7 @@ use blst::min_sig as bls;
 
 use crate::config::MAX_PROVISIONERS;
 use crate::hash::hash;
+use crate::rules::Rule;
 
 /// Domain separation tag of consensus signatures (spec/encoding.md, `DST_SIG`).
 pub const DST_SIG: &[u8] = b"BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_POP_";
@@ -80,6 +81,7 @@ pub fn genesis_seed(seed: u64) -> Seed {
 
 /// SORT-6: the seed of a block whose generator is `p`, on a parent with seed `parent`.
 pub fn child_seed(parent: &Seed, p: usize) -> Seed {
+    Rule::Sort6.applies();
     let digest = hash(&[b"SA-SEED-V1", parent]);
     keys().secret[p].sign(&digest, DST_SIG, &[]).compress()
 }

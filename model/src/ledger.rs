@@ -4,6 +4,8 @@
 //! block in [`crate::draws`]. Amounts are in lux; one stake unit is `LUX_PER_UNIT` lux.
 
 use crate::config::{Config, LUX_PER_UNIT, MAX_PROVISIONERS};
+use crate::mutations::Mutation;
+use crate::rules::Rule;
 
 /// Block reward in lux: chosen so every share of REW-1 is a whole number for C ≤ 64.
 pub const BLOCK_REWARD: u64 = 1_280_000;
@@ -52,8 +54,11 @@ impl Ledger {
         l
     }
 
-    /// ELIG-1..3: staked at least the minimum, mature, not suspended at `round`.
+    /// ELIG-1, ELIG-2, ELIG-3: staked at least the minimum, mature, not suspended at `round`.
     pub fn eligible(&self, config: &Config, p: usize, round: u32) -> bool {
+        Rule::Elig1.applies();
+        Rule::Elig2.applies();
+        Rule::Elig3.applies();
         self.stake[p] >= u64::from(config.protocol.minimum_stake) * LUX_PER_UNIT
             && round >= self.eligible_from[p]
             && round >= self.suspended_until[p]
@@ -72,6 +77,7 @@ impl Ledger {
 
     /// STAKE-1: `amount` added at height `h` matures at round `next_epoch(h) + EPOCH`.
     pub fn stake_added(&mut self, config: &Config, p: usize, amount: u64, h: u32) {
+        Rule::Stake1.applies();
         let epoch = config.protocol.epoch;
         self.maturing[p] += amount;
         self.matures_at[p] = next_epoch(h, epoch) + epoch;
@@ -119,6 +125,7 @@ impl Ledger {
 
 /// `next_epoch(h) = h + EPOCH − h mod EPOCH` (ELIG-4).
 pub fn next_epoch(h: u32, epoch: u32) -> u32 {
+    Rule::Elig4.applies();
     h + epoch - h % epoch
 }
 
@@ -136,20 +143,28 @@ pub struct Effects {
 }
 
 impl Ledger {
-    /// Soft slash (SLASH-1..3): warning first, then suspension and stake moved to `locked`.
+    /// Soft slash (SLASH-1, SLASH-2, SLASH-3): warning first, then suspension and stake moved to `locked`.
     pub fn soft_slash(&mut self, config: &Config, p: usize, height: u32, fx: &mut Effects) {
+        Rule::Slash2.applies();
         self.faults[p] = self.faults[p].saturating_add(1);
         let warnings = config.protocol.soft_slash_warnings;
         if self.faults[p] > warnings {
             let eff = u32::from(self.faults[p] - warnings);
             self.suspended_until[p] =
                 next_epoch(height, config.protocol.epoch) + eff * config.protocol.epoch;
-            if config.has(crate::mutations::Mutation::SuspendForever) {
+            if config
+                .broken(Rule::Slash2)
+                .contains(Mutation::SuspendForever)
+            {
                 crate::mutations::Mutation::SuspendForever.hit();
                 self.suspended_until[p] = u32::MAX;
             }
             let moved = (self.stake[p] / 10 * u64::from(eff)).min(self.stake[p]);
-            if config.has(crate::mutations::Mutation::LockWithoutDebit) && moved > 0 {
+            if config
+                .broken(Rule::Slash2)
+                .contains(Mutation::LockWithoutDebit)
+                && moved > 0
+            {
                 crate::mutations::Mutation::LockWithoutDebit.hit();
             } else {
                 self.stake[p] -= moved;
@@ -161,6 +176,7 @@ impl Ledger {
 
     /// Hard slash (SLASH-4): suspension and 10%·hard_faults of the stake burned.
     pub fn hard_slash(&mut self, config: &Config, p: usize, height: u32, fx: &mut Effects) {
+        Rule::Slash4.applies();
         self.hard_faults[p] = self.hard_faults[p].saturating_add(1);
         let eff = u32::from(self.hard_faults[p]);
         self.suspended_until[p] =

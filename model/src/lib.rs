@@ -6,7 +6,8 @@
 //!
 //! The modules, from the bottom up (each imports only modules above it in this list):
 //! - the data: [`config`] (and [`error`]), [`rules`] (the spec's rule IDs), [`mutations`]
-//!   (broken variants, one per rule, and the sink where they report an effect), [`state`];
+//!   (broken variants, one per rule, and the sink where they report an effect), [`state`],
+//!   [`event`] (what happens to one node);
 //! - the pure functions of a chain: [`hash`], [`keys`] (test keys and the seed rule),
 //!   [`sortition`], [`exec`], [`ledger`], [`draws`] (what a chain prefix fixes for the next
 //!   round: ledger, seed, draws), [`draw_classes`] (every allowed draw of a round),
@@ -23,6 +24,7 @@ pub mod config;
 pub mod draw_classes;
 pub mod draws;
 pub mod error;
+pub mod event;
 pub mod exec;
 pub mod finality;
 pub mod fork_choice;

@@ -19,6 +19,7 @@ use crate::state::{block, candidate, Node, State, Step};
 /// absent provisioners + invalid candidates used, Σ over live nodes of its place in its
 /// rounds). Compared lexicographically, it strictly increases on every transition of the
 /// bounded model.
+#[inline]
 pub fn rank(s: &State) -> (u32, u32) {
     let mut sent = s.pool.iter().count() as u32 + u32::from(s.invalid_used);
     let mut place = 0u32;

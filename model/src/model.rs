@@ -15,8 +15,9 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::draws::{Context, Contexts, IterationDraw, LedgerBlock};
+use crate::event::Event;
 use crate::mutations::Mutation;
-use crate::node::Event;
+use crate::rules::Rule;
 use crate::state::{
     block, candidate, iteration_of, parent_of, round_of, BlockId, FailSet, Node, State,
 };
@@ -114,11 +115,13 @@ impl SaModel {
     }
 
     /// Number of provisioners.
+    #[inline]
     pub fn n(&self) -> usize {
         self.config.provisioners.len()
     }
 
     /// Context of a ledger-block prefix.
+    #[inline]
     pub fn context(&self, chain: &[LedgerBlock]) -> Arc<Context> {
         self.contexts.get(&self.config, chain)
     }
@@ -129,6 +132,7 @@ impl SaModel {
     }
 
     /// Context in which `node` decides its current round.
+    #[inline]
     pub fn node_context(&self, node: &Node) -> Arc<Context> {
         if self.tip_only {
             let blocks = crate::draws::ledger_blocks(&node.chain);
@@ -150,6 +154,7 @@ impl SaModel {
 
     /// Unbounded model: the context of a relative chain above the carried ledger `base` and
     /// the last dropped block `anchor` (see `Contexts::get_tip`).
+    #[inline]
     pub fn tip_context(
         &self,
         base: u64,
@@ -162,6 +167,7 @@ impl SaModel {
     }
 
     /// Context of the block id `parent` (ancestors' failed_iterations read from the pool).
+    #[inline]
     pub fn path_context(&self, state: &State, parent: BlockId) -> Arc<Context> {
         let r = round_of(parent);
         let mut blocks = [(0u8, FailSet::default()); 8];
@@ -188,6 +194,7 @@ impl SaModel {
     }
 
     /// Draws of the slot `s`.
+    #[inline]
     pub fn slot_draw(&self, state: &State, s: BlockId) -> Option<IterationDraw> {
         self.path_context(state, parent_of(s))
             .iterations
@@ -196,13 +203,19 @@ impl SaModel {
     }
 
     /// Whether iteration `it` is an emergency iteration (EMERG-1).
+    #[inline]
     pub fn emergency(&self, it: u8) -> bool {
+        Rule::Emerg1.applies();
         let e = self
             .config
             .protocol
             .emergency_iteration
             .is_some_and(|e| it >= e);
-        if e && self.config.has(Mutation::IgnoreEmergency) {
+        if e && self
+            .config
+            .broken(Rule::Emerg1)
+            .contains(Mutation::IgnoreEmergency)
+        {
             Mutation::IgnoreEmergency.hit();
             return false;
         }
@@ -210,6 +223,7 @@ impl SaModel {
     }
 
     /// Whether the network is synchronous for `node` (it is at or past the GST round).
+    #[inline]
     pub fn post_gst(&self, node: &Node) -> bool {
         let gst = self.config.faults.gst_round;
         gst != 0 && node.round() >= gst

@@ -9,6 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::rules::Rule;
+
 /// One deliberate deviation from the reference protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -43,12 +45,12 @@ pub enum Mutation {
     DuskTwoEligible,
     /// Validators vote Valid on an invalid candidate (STEP-VAL-1).
     AcceptInvalid,
-    /// An honest generator broadcasts a second, different candidate for its slot (PROP-1).
+    /// An honest generator broadcasts a second, different candidate for its slot (STEP-PROP-1).
     DoubleCandidate,
     /// The block below every Attested block is labelled Final, whatever lies under it (FIN-3).
     FinalizeParent,
     /// A generator records Fail(NoCandidate) for every earlier iteration it holds no
-    /// attestation for, and validators do not check failed_iterations (ATT-3).
+    /// attestation for, and validators do not check failed_iterations (FAIL-1).
     ForgeFailed,
     /// A soft slash credits `locked` without debiting the stake (SLASH-2).
     LockWithoutDebit,
@@ -209,91 +211,124 @@ impl Mutation {
             .unwrap_or_default()
     }
 
-    /// What the mutation breaks, in one line (the rule ID it changes in brackets).
-    pub fn summary(self) -> &'static str {
+    /// What the mutation breaks, in one line, with the ID of the rule it changes in brackets.
+    pub fn summary(self) -> String {
+        format!("{} [{}]", self.what(), self.rule())
+    }
+
+    /// What the mutation breaks, in one line.
+    fn what(self) -> &'static str {
         match self {
             Mutation::ValidThresholdBelowMajority => {
-                "every vote kind tallied against C/2 credits instead of SM / M [TALLY-1]"
+                "every vote kind tallied against C/2 credits instead of SM / M"
             }
             Mutation::CountNonMembers => {
-                "every provisioner votes; a non-member's vote counts one credit [TALLY-2]"
+                "every provisioner votes; a non-member's vote counts one credit"
             }
-            Mutation::DoubleVote => {
-                "a node that voted NoCandidate votes again on a late candidate [VOTE-1]"
-            }
-            Mutation::NoExclusion => "committees do not exclude gen(i) and gen(i+1) [SORT-4]",
-            Mutation::DrawSuspended => "sortition may draw suspended provisioners [ELIG-3]",
-            Mutation::IgnorePni => "every accepted block is Attested whatever its PNI [FIN-1]",
-            Mutation::FinalizeOnAccept => "every accepted block is Final at once [FIN-2]",
+            Mutation::DoubleVote => "a node that voted NoCandidate votes again on a late candidate",
+            Mutation::NoExclusion => "committees do not exclude gen(i) and gen(i+1)",
+            Mutation::DrawSuspended => "sortition may draw suspended provisioners",
+            Mutation::IgnorePni => "every accepted block is Attested whatever its PNI",
+            Mutation::FinalizeOnAccept => "every accepted block is Final at once",
             Mutation::RewardAllCommittee => {
-                "voter rewards go to every committee member, signer or not [REW-2]"
+                "voter rewards go to every committee member, signer or not"
             }
             Mutation::SlashAbsentVoters => {
-                "committee members of a failed iteration are soft-slashed too [SLASH-1]"
+                "committee members of a failed iteration are soft-slashed too"
             }
             Mutation::FallbackAnyIteration => {
-                "fallback to a competing block of any iteration, not only a lower one [FORK-1]"
+                "fallback to a competing block of any iteration, not only a lower one"
             }
             Mutation::DuskStalledRecovery => {
                 "Dusk's stalled-chain recovery: revert to any valid alternative, no finality check"
             }
             Mutation::DuskTwoEligible => {
-                "Dusk: with two eligible provisioners, exclusions are ignored [SORT-4]"
+                "Dusk: with two eligible provisioners, exclusions are ignored"
             }
-            Mutation::AcceptInvalid => "validators vote Valid on an invalid candidate [STEP-VAL-1]",
-            Mutation::DoubleCandidate => {
-                "an honest generator sends a second, different candidate [PROP-1]"
-            }
+            Mutation::AcceptInvalid => "validators vote Valid on an invalid candidate",
+            Mutation::DoubleCandidate => "an honest generator sends a second, different candidate",
             Mutation::FinalizeParent => {
-                "the block below every Attested block is Final, whatever lies under it [FIN-3]"
+                "the block below every Attested block is Final, whatever lies under it"
             }
             Mutation::ForgeFailed => {
-                "generators record Fail(NoCandidate) for unattested iterations, unchecked [ATT-3]"
+                "generators record Fail(NoCandidate) for unattested iterations, unchecked"
             }
-            Mutation::LockWithoutDebit => {
-                "a soft slash credits locked without debiting stake [SLASH-2]"
-            }
-            Mutation::HardSlashNoCandidate => {
-                "a Fail(NoCandidate) is punished with a hard slash [SLASH-4]"
-            }
+            Mutation::LockWithoutDebit => "a soft slash credits locked without debiting stake",
+            Mutation::HardSlashNoCandidate => "a Fail(NoCandidate) is punished with a hard slash",
             Mutation::GeneratorMaySkip => {
-                "after GST an honest generator's own Proposal timer may fire first [TIME-3]"
+                "after GST an honest generator's own Proposal timer may fire first"
             }
             Mutation::RewardUnionSigners => {
-                "both committees' credits paid to the union of both steps' signers [REW-2]"
+                "both committees' credits paid to the union of both steps' signers"
             }
             Mutation::DuskAsyncOwnVote => {
-                "Dusk: a node's own vote queued behind other inputs, its timer too [TALLY-4]"
+                "Dusk: a node's own vote queued behind other inputs, its timer too"
             }
             Mutation::IgnoreEmergency => {
-                "emergency iterations run as ordinary ones: Fail votes and attestations [EMERG-1]"
+                "emergency iterations run as ordinary ones: Fail votes and attestations"
             }
             Mutation::ImpatientTimers => {
-                "after GST vote timers fire before the votes still due arrive [TIME-3]"
+                "after GST vote timers fire before the votes still due arrive"
             }
             Mutation::NoProposalTimeout => {
-                "the Proposal timer waits for gen(i) even when gen(i) is offline [TIME-3]"
+                "the Proposal timer waits for gen(i) even when gen(i) is offline"
             }
-            Mutation::NoWalkBack => {
-                "the walk-back never confirms a block: nothing is Final [FIN-3]"
-            }
+            Mutation::NoWalkBack => "the walk-back never confirms a block: nothing is Final",
             Mutation::NoFallback => {
-                "no fallback to a lower iteration's Success (rusk #2201, #1382) [FORK-1]"
+                "no fallback to a lower iteration's Success (rusk #2201, #1382)"
             }
             Mutation::SandboxEscape => {
-                "a contract's write to protocol state takes effect: stake rises [EXEC-ISO-1]"
+                "a contract's write to protocol state takes effect: stake rises"
             }
             Mutation::FailingTxInvalidates => {
-                "validators vote Invalid on a candidate holding a failing transaction [EXEC-TX-2]"
+                "validators vote Invalid on a candidate holding a failing transaction"
             }
-            Mutation::DrawImmature => "sortition weighs stake not mature yet [STAKE-1]",
-            Mutation::DrawLocked => "sortition weighs locked stake [SLASH-2]",
+            Mutation::DrawImmature => "sortition weighs stake not mature yet",
+            Mutation::DrawLocked => "sortition weighs locked stake",
             Mutation::NoMissedSlotPenalty => {
-                "a generator that missed its slot is not penalized or suspended [SLASH-1]"
+                "a generator that missed its slot is not penalized or suspended"
             }
-            Mutation::SuspendForever => {
-                "a soft-slashed provisioner's suspension never ends [SLASH-2]"
-            }
+            Mutation::SuspendForever => "a soft-slashed provisioner's suspension never ends",
+        }
+    }
+
+    /// The rule this mutation breaks: its hook sits where that rule is applied
+    /// (`Config::broken(rule)`), and its summary names it.
+    #[inline]
+    pub const fn rule(self) -> Rule {
+        match self {
+            Mutation::ValidThresholdBelowMajority => Rule::Quorum1,
+            Mutation::CountNonMembers => Rule::Tally2,
+            Mutation::DoubleVote => Rule::Vote1,
+            Mutation::NoExclusion => Rule::Sort4,
+            Mutation::DrawSuspended => Rule::Elig3,
+            Mutation::IgnorePni => Rule::Fin1,
+            Mutation::FinalizeOnAccept => Rule::Fin2,
+            Mutation::RewardAllCommittee => Rule::Rew2,
+            Mutation::SlashAbsentVoters => Rule::Slash1,
+            Mutation::FallbackAnyIteration => Rule::Fork1,
+            Mutation::DuskStalledRecovery => Rule::Fork2,
+            Mutation::DuskTwoEligible => Rule::Sort4,
+            Mutation::AcceptInvalid => Rule::StepVal1,
+            Mutation::DoubleCandidate => Rule::StepProp1,
+            Mutation::FinalizeParent => Rule::Fin3,
+            Mutation::ForgeFailed => Rule::Fail1,
+            Mutation::LockWithoutDebit => Rule::Slash2,
+            Mutation::HardSlashNoCandidate => Rule::Slash4,
+            Mutation::GeneratorMaySkip => Rule::Time3,
+            Mutation::RewardUnionSigners => Rule::Rew2,
+            Mutation::DuskAsyncOwnVote => Rule::Tally4,
+            Mutation::IgnoreEmergency => Rule::Emerg1,
+            Mutation::ImpatientTimers => Rule::Time3,
+            Mutation::NoProposalTimeout => Rule::Time3,
+            Mutation::NoWalkBack => Rule::Fin3,
+            Mutation::NoFallback => Rule::Fork1,
+            Mutation::SandboxEscape => Rule::ExecIso1,
+            Mutation::FailingTxInvalidates => Rule::ExecTx2,
+            Mutation::DrawImmature => Rule::Stake1,
+            Mutation::DrawLocked => Rule::Elig1,
+            Mutation::NoMissedSlotPenalty => Rule::Slash1,
+            Mutation::SuspendForever => Rule::Slash2,
         }
     }
 
@@ -311,6 +346,7 @@ impl Mutation {
         }
     }
 
+    #[inline]
     fn bit(self) -> u32 {
         1 << Mutation::ALL.iter().position(|&m| m == self).unwrap_or(31)
     }
@@ -325,6 +361,7 @@ impl Mutation {
     /// Records that this mutated rule changed a decision (the reference rule would have
     /// decided otherwise). The protocol only reports; a checker collects with [`take_hits`] on
     /// the thread that called into the model.
+    #[inline]
     pub fn hit(self) {
         let b = self.bit();
         HITS.with(|h| h.set(h.get() | b));
@@ -333,6 +370,7 @@ impl Mutation {
 
 /// The mutations that changed a decision on this thread since the last call, as a set; clears
 /// it. A checker calls it after every call into the model on the same thread.
+#[inline]
 pub fn take_hits() -> MutationSet {
     MutationSet(HITS.with(|h| h.replace(0)))
 }
@@ -343,10 +381,17 @@ pub struct MutationSet(pub u32);
 
 impl MutationSet {
     /// Whether `m` is in the set.
+    #[inline]
     pub fn contains(self, m: Mutation) -> bool {
         self.0 & m.bit() != 0
     }
+    /// The set with `m` added.
+    #[inline]
+    pub fn with(self, m: Mutation) -> MutationSet {
+        MutationSet(self.0 | m.bit())
+    }
     /// Whether the set is empty.
+    #[inline]
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }

@@ -6,6 +6,7 @@
 use crate::model::{Action, SaModel};
 use crate::mutations::Mutation;
 use crate::node::Event;
+use crate::rules::Rule;
 use crate::state::{
     block, candidate, iteration_of, slot, votes_cast, BlockId, FailSet, Msg, State, Step, Value,
     VoteStep,
@@ -15,6 +16,7 @@ impl SaModel {
     /// The actions of `state` (Stateright's `actions`); with `first`, stops at the first one
     /// found (the caller only asks whether there is any).
     pub(crate) fn actions_until(&self, state: &State, actions: &mut Vec<Action>, first: bool) {
+        Rule::Time4.applies();
         let can_crash = self.crashed(state) < self.config.faults.absent;
         // TIME-4: after GST delivery is synchronous and the nodes past GST are run one at a
         // time, in key order. Before GST every interleaving is explored.
@@ -67,6 +69,7 @@ impl SaModel {
     /// propose (a Byzantine generator may withhold for ever). For a vote step: no quorum can be
     /// held, and every honest member that has not voted is absent or past the step.
     pub fn timer_may_fire(&self, state: &State, p: usize, step: Step) -> bool {
+        Rule::Time3.applies();
         let node = &state.nodes[p];
         if !self.post_gst(node) && self.config.faults.early_timers {
             return true;
@@ -83,7 +86,13 @@ impl SaModel {
                 let gen_pending = draw
                     .generator
                     .is_some_and(|g| honest(g) && may_still(g, Step::Proposal));
-                if !any_candidate && !gen_pending && self.config.has(Mutation::NoProposalTimeout) {
+                if !any_candidate
+                    && !gen_pending
+                    && self
+                        .config
+                        .broken(Rule::Time3)
+                        .contains(Mutation::NoProposalTimeout)
+                {
                     // Waits for an offline generator too.
                     if draw
                         .generator
@@ -95,7 +104,10 @@ impl SaModel {
                 }
                 if gen_pending
                     && draw.generator == Some(p)
-                    && self.config.has(Mutation::GeneratorMaySkip)
+                    && self
+                        .config
+                        .broken(Rule::Time3)
+                        .contains(Mutation::GeneratorMaySkip)
                 {
                     Mutation::GeneratorMaySkip.hit();
                     return !any_candidate;
@@ -131,7 +143,12 @@ impl SaModel {
                 let on_time = committee.members().all(|q| {
                     !honest(q) || votes_cast(state, s, vstep, q as u8) > 0 || !may_still(q, before)
                 });
-                if !on_time && self.config.has(Mutation::ImpatientTimers) {
+                if !on_time
+                    && self
+                        .config
+                        .broken(Rule::Time3)
+                        .contains(Mutation::ImpatientTimers)
+                {
                     Mutation::ImpatientTimers.hit();
                     return true;
                 }
@@ -213,6 +230,7 @@ impl SaModel {
                 }
                 Step::Open | Step::Done => {}
             }
+            Rule::Iter2.applies();
             // Success attestations of earlier iterations of this round (all, when Open).
             let upto = if node.step == Step::Open {
                 self.config.protocol.max_iterations
@@ -227,7 +245,12 @@ impl SaModel {
                 }
             }
             self.late_votes(state, p, out);
-            if self.config.has(Mutation::DoubleVote) && node.step == Step::Validation {
+            if self
+                .config
+                .broken(Rule::Vote1)
+                .contains(Mutation::DoubleVote)
+                && node.step == Step::Validation
+            {
                 let voted_no_candidate = state.pool.contains(&Msg::Vote {
                     slot: s,
                     step: VoteStep::Validation,
@@ -253,7 +276,11 @@ impl SaModel {
         let Some(e) = self.config.protocol.emergency_iteration else {
             return;
         };
-        if self.config.has(Mutation::IgnoreEmergency) {
+        if self
+            .config
+            .broken(Rule::Emerg1)
+            .contains(Mutation::IgnoreEmergency)
+        {
             return;
         }
         let node = &state.nodes[p];

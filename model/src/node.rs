@@ -4,88 +4,17 @@
 //! An event is something that happens *to one node*: its own proposal as gen(i), a candidate
 //! arriving, a quorum it observed (with the signers it holds), a timer. The handler is the
 //! spec's step logic and nothing else: which events are possible, and when, is decided by the
-//! network and the adversary (`crate::model`), which compose the handlers.
+//! network (`crate::network`) and the adversary (`crate::adversary`), which compose the handlers.
 
-use serde::Serialize;
-
+pub use crate::event::Event;
 use crate::finality;
 use crate::model::SaModel;
 use crate::mutations::Mutation;
+use crate::rules::Rule;
 use crate::state::{
-    block, iteration_of, slot, slot_of, variant_of, Att, BlockId, Entry, FailSet, FallbackRecord,
-    Label, Msg, Node, Step, Value, VoteStep,
+    block, iteration_of, slot, slot_of, variant_of, Att, BlockId, Entry, FailSet, FallbackRecord, Label,
+    Msg, Node, Step, Value, VoteStep,
 };
-
-/// What happens to one node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum Event {
-    /// The node is gen(i) and broadcasts its candidate (`valid = false`: a misconfigured
-    /// generator, within the `invalid_candidates` budget).
-    Propose {
-        /// Whether the candidate passes validation.
-        valid: bool,
-    },
-    /// A candidate of the current slot arrives (the first one the node receives).
-    Candidate {
-        /// The candidate.
-        block: BlockId,
-        /// Whether it passes validation.
-        valid: bool,
-    },
-    /// The timer of the node's current step fires.
-    Timeout {
-        /// The step whose timer fires.
-        step: Step,
-    },
-    /// The node holds a Validation quorum on `value` (the signers it received).
-    ValidationQuorum {
-        /// The quorum's value.
-        value: Value,
-        /// Its signers.
-        signers: u8,
-    },
-    /// The node holds a Ratification quorum (and the Validation quorum attached to it): an
-    /// attestation of its current iteration.
-    RatificationQuorum {
-        /// The attestation.
-        att: Att,
-        /// failed_iterations of the attested candidate (Success only).
-        failed: FailSet,
-    },
-    /// The node receives the Success attestation (and block) of an earlier iteration of its
-    /// round, or of any iteration in open consensus.
-    PastSuccess {
-        /// The attestation.
-        att: Att,
-        /// failed_iterations of the block.
-        failed: FailSet,
-    },
-    /// Fork choice (FORK-1): the node replaces its block at `height` by the Success `att` of a
-    /// lower iteration on the same parent.
-    Fallback {
-        /// Height of the replaced block.
-        height: u8,
-        /// The attestation of the block accepted instead.
-        att: Att,
-        /// failed_iterations of that block.
-        failed: FailSet,
-    },
-    /// Mutation `double-vote`: having voted NoCandidate, the node receives the late candidate
-    /// and votes again.
-    Revote {
-        /// The late candidate.
-        block: BlockId,
-    },
-    /// EMERG-1: the candidate of an emergency iteration the node has already left (or whose
-    /// Proposal timer fired) arrives; the node, a member of that iteration's Validation
-    /// committee that has not voted there, votes Valid: the iteration is still open.
-    LateVote {
-        /// The late candidate.
-        block: BlockId,
-    },
-    /// The node goes offline for good (absent).
-    Crash,
-}
 
 /// A vote the node casts in its current iteration, if it is a member of the step's committee.
 /// In an emergency iteration (EMERG-1) only Valid votes are sent.
@@ -104,6 +33,7 @@ fn vote_at(
     value: Value,
     out: &mut Vec<Msg>,
 ) {
+    Rule::Vote1.applies();
     if m.emergency(iteration) && !value.is_valid() {
         return;
     }
@@ -116,7 +46,11 @@ fn vote_at(
         VoteStep::Ratification => &draw.ratification,
     };
     let member = committee.credits(p) > 0;
-    if member || m.config.has(Mutation::CountNonMembers) {
+    if member
+        || m.config
+            .broken(Rule::Tally2)
+            .contains(Mutation::CountNonMembers)
+    {
         if !member {
             Mutation::CountNonMembers.hit();
         }
@@ -138,6 +72,7 @@ fn hold(node: &mut Node, att: Att) {
 }
 
 fn next_iteration(m: &SaModel, node: &mut Node) {
+    Rule::Iter3.applies();
     if node.iteration + 1 < m.config.protocol.max_iterations {
         node.iteration += 1;
         node.step = Step::Proposal;
@@ -148,6 +83,7 @@ fn next_iteration(m: &SaModel, node: &mut Node) {
 
 /// ACCEPT-1: appends the block of `att` with its labels (FIN-*) and starts the next round.
 fn accept(m: &SaModel, node: &mut Node, att: Att, failed: FailSet) {
+    Rule::Accept1.applies();
     let Value::Valid(variant) = att.value else {
         return;
     };
@@ -181,7 +117,10 @@ pub fn skip_idle_steps(m: &SaModel, p: usize, node: &mut Node) {
     let ctx = m.node_context(node);
     let draw = &ctx.iterations[usize::from(node.iteration)];
     let member = |c: &crate::sortition::Committee| {
-        c.credits(p) > 0 || m.config.has(Mutation::CountNonMembers)
+        c.credits(p) > 0
+            || m.config
+                .broken(Rule::Tally2)
+                .contains(Mutation::CountNonMembers)
     };
     if node.step == Step::Proposal && draw.generator != Some(p) && !member(&draw.validation) {
         node.step = Step::Validation;
@@ -192,11 +131,12 @@ pub fn skip_idle_steps(m: &SaModel, p: usize, node: &mut Node) {
 }
 
 /// The failed_iterations gen(i) puts in its candidate: the Fail attestations it holds for
-/// iterations below the relaxed threshold (ATT-3).
+/// iterations below the relaxed threshold (FAIL-1).
 fn candidate_failed(m: &SaModel, node: &Node) -> FailSet {
+    Rule::Fail1.applies();
     let relaxed = m.config.protocol.relaxed_iterations;
     let mut failed = node.fails.below(relaxed);
-    if m.config.has(Mutation::ForgeFailed) {
+    if m.config.broken(Rule::Fail1).contains(Mutation::ForgeFailed) {
         for j in 0..node.iteration.min(relaxed) {
             if failed.get(j).is_none() {
                 Mutation::ForgeFailed.hit();
@@ -212,7 +152,6 @@ fn candidate_failed(m: &SaModel, node: &Node) -> FailSet {
 pub fn handle(m: &SaModel, p: usize, before: &Node, event: &Event) -> (Node, Vec<Msg>) {
     let mut node = before.clone();
     let mut out = Vec::new();
-    let s = slot(node.tip(), node.iteration);
     match *event {
         Event::Crash => {
             // A crashed node never acts again: only its chain and what it holds are read, so
@@ -224,48 +163,9 @@ pub fn handle(m: &SaModel, p: usize, before: &Node, event: &Event) -> (Node, Vec
             node.voted_late = false;
             return (node, out);
         }
-        Event::Propose { valid } => {
-            let failed = candidate_failed(m, &node);
-            out.push(Msg::Candidate {
-                block: s,
-                valid,
-                failed,
-            });
-            if m.config.has(Mutation::DoubleCandidate) {
-                Mutation::DoubleCandidate.hit();
-                out.push(Msg::Candidate {
-                    block: block(node.tip(), node.iteration, 1),
-                    valid,
-                    failed,
-                });
-            }
-            let value = if valid {
-                Value::Valid(0)
-            } else {
-                Value::Invalid(0)
-            };
-            vote(m, p, &node, VoteStep::Validation, value, &mut out);
-            node.step = Step::Validation;
-        }
+        Event::Propose { valid } => propose(m, p, &mut node, valid, &mut out),
         Event::Candidate { block: b, valid } => {
-            let variant = variant_of(b);
-            let value = if valid
-                && m.config.has(Mutation::FailingTxInvalidates)
-                && crate::exec::has_failing(&crate::exec::PAYLOAD)
-            {
-                // The broken validator: a failing transaction makes the block Invalid.
-                Mutation::FailingTxInvalidates.hit();
-                Value::Invalid(variant)
-            } else if valid {
-                Value::Valid(variant)
-            } else if m.config.has(Mutation::AcceptInvalid) {
-                Mutation::AcceptInvalid.hit();
-                Value::Valid(variant)
-            } else {
-                Value::Invalid(variant)
-            };
-            vote(m, p, &node, VoteStep::Validation, value, &mut out);
-            node.step = Step::Validation;
+            receive_candidate(m, p, &mut node, b, valid, &mut out);
         }
         Event::LateVote { block: b } => {
             vote_at(
@@ -305,6 +205,8 @@ pub fn handle(m: &SaModel, p: usize, before: &Node, event: &Event) -> (Node, Vec
             node.step = Step::Validation;
         }
         Event::ValidationQuorum { value, .. } => {
+            Rule::StepVal2.applies();
+            Rule::StepRat1.applies();
             vote(m, p, &node, VoteStep::Ratification, value, &mut out);
             node.step = Step::Ratification;
         }
@@ -322,6 +224,7 @@ pub fn handle(m: &SaModel, p: usize, before: &Node, event: &Event) -> (Node, Vec
             node.step = Step::Ratification;
         }
         Event::RatificationQuorum { att, failed } => {
+            Rule::Iter1.applies();
             if att.value.is_valid() {
                 accept(m, &mut node, att, failed);
             } else {
@@ -339,31 +242,103 @@ pub fn handle(m: &SaModel, p: usize, before: &Node, event: &Event) -> (Node, Vec
             height,
             att,
             failed,
-        } => {
-            let h = usize::from(height);
-            let Value::Valid(v) = att.value else {
-                return (node, out);
-            };
-            let to = block(
-                crate::state::parent_of(slot_of(att.slot)),
-                iteration_of(att.slot),
-                v,
-            );
-            let reverted_label = node.chain[h - 1..]
-                .iter()
-                .map(|e| e.label)
-                .max()
-                .unwrap_or(Label::Accepted);
-            node.last_fallback = Some(FallbackRecord {
-                height,
-                from: node.block_at(h),
-                to,
-                reverted_label,
-            });
-            node.chain.truncate(h - 1);
-            accept(m, &mut node, att, failed);
-        }
+        } => fall_back(m, &mut node, height, att, failed),
     }
     skip_idle_steps(m, p, &mut node);
     (node, out)
+}
+
+/// STEP-PROP-1: gen(i) broadcasts its candidate (carrying its failed_iterations, FAIL-1) and
+/// casts its own Validation vote.
+fn propose(m: &SaModel, p: usize, node: &mut Node, valid: bool, out: &mut Vec<Msg>) {
+    let s = slot(node.tip(), node.iteration);
+    Rule::StepProp1.applies();
+    let failed = candidate_failed(m, node);
+    out.push(Msg::Candidate {
+        block: s,
+        valid,
+        failed,
+    });
+    if m.config
+        .broken(Rule::StepProp1)
+        .contains(Mutation::DoubleCandidate)
+    {
+        Mutation::DoubleCandidate.hit();
+        out.push(Msg::Candidate {
+            block: block(node.tip(), node.iteration, 1),
+            valid,
+            failed,
+        });
+    }
+    let value = if valid {
+        Value::Valid(0)
+    } else {
+        Value::Invalid(0)
+    };
+    vote(m, p, node, VoteStep::Validation, value, out);
+    node.step = Step::Validation;
+}
+
+/// STEP-VAL-1: the candidate of the current slot arrives; a Validation member votes on it.
+fn receive_candidate(
+    m: &SaModel,
+    p: usize,
+    node: &mut Node,
+    b: BlockId,
+    valid: bool,
+    out: &mut Vec<Msg>,
+) {
+    Rule::StepVal1.applies();
+    Rule::ExecTx2.applies();
+    let variant = variant_of(b);
+    let value = if valid
+        && m.config
+            .broken(Rule::ExecTx2)
+            .contains(Mutation::FailingTxInvalidates)
+        && crate::exec::has_failing(&crate::exec::PAYLOAD)
+    {
+        // The broken validator: a failing transaction makes the block Invalid.
+        Mutation::FailingTxInvalidates.hit();
+        Value::Invalid(variant)
+    } else if valid {
+        Value::Valid(variant)
+    } else if m
+        .config
+        .broken(Rule::StepVal1)
+        .contains(Mutation::AcceptInvalid)
+    {
+        Mutation::AcceptInvalid.hit();
+        Value::Valid(variant)
+    } else {
+        Value::Invalid(variant)
+    };
+    vote(m, p, node, VoteStep::Validation, value, out);
+    node.step = Step::Validation;
+}
+
+/// FORK-1: the node replaces its block at `height` (and everything above it) by the block of
+/// the Success `att` of a lower iteration, and records the fallback.
+fn fall_back(m: &SaModel, node: &mut Node, height: u8, att: Att, failed: FailSet) {
+    let h = usize::from(height);
+    let Value::Valid(v) = att.value else {
+        return;
+    };
+    let to = block(
+        crate::state::parent_of(slot_of(att.slot)),
+        iteration_of(att.slot),
+        v,
+    );
+    let reverted_label = node.chain[h - 1..]
+        .iter()
+        .map(|e| e.label)
+        .max()
+        .unwrap_or(Label::Accepted);
+    node.last_fallback = Some(FallbackRecord {
+        height,
+        from: node.block_at(h),
+        to,
+        reverted_label,
+    });
+    node.chain.truncate(h - 1);
+    accept(m, node, att, failed);
 }

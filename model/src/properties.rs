@@ -395,7 +395,7 @@ pub fn spec(id: &str) -> Option<&'static Spec> {
     SPECS.iter().find(|s| s.id == id)
 }
 
-/// The spec's thresholds (QUORUM-1/2), written out again here.
+/// The spec's thresholds (QUORUM-1, QUORUM-2), written out again here.
 fn reference_threshold(config: &Config, value: Value) -> u32 {
     let c = config.protocol.committee_credits;
     if value.is_valid() {
@@ -721,7 +721,7 @@ fn eligible_draw(m: &SaModel, s: &State) -> bool {
         let l = &ctx.ledger;
         let round = u32::from(ctx.round);
         let minimum = u64::from(m.config.protocol.minimum_stake) * LUX_PER_UNIT;
-        // ELIG-1..3 written out from the ledger's fields.
+        // ELIG-1, ELIG-2, ELIG-3 written out from the ledger's fields.
         let ok = |p: usize| {
             l.stake[p] >= minimum && l.eligible_from[p] <= round && l.suspended_until[p] <= round
         };

@@ -1,4 +1,4 @@
-//! Deterministic sortition with credits (spec/protocol.md SORT-1..SORT-6).
+//! Deterministic sortition with credits (spec/protocol.md SORT-1, SORT-2, SORT-3, SORT-4, SORT-5, SORT-6).
 //!
 //! The draw is the spec's algorithm over the provisioners sorted by public key
 //! ([`crate::keys::key_order`]):
@@ -8,6 +8,7 @@
 
 use crate::config::{LUX_PER_UNIT, MAX_PROVISIONERS};
 pub use crate::hash::hash;
+use crate::rules::Rule;
 
 /// Credits per provisioner index; zero = not in the committee.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -15,22 +16,27 @@ pub struct Committee(pub [u8; MAX_PROVISIONERS]);
 
 impl Committee {
     /// Credits of provisioner `p`.
+    #[inline]
     pub fn credits(&self, p: usize) -> u32 {
         u32::from(self.0[p])
     }
     /// Total credits.
+    #[inline]
     pub fn total(&self) -> u32 {
         self.0.iter().map(|&c| u32::from(c)).sum()
     }
     /// Members (provisioners with at least one credit), in index order.
+    #[inline]
     pub fn members(&self) -> impl Iterator<Item = usize> + '_ {
         (0..MAX_PROVISIONERS).filter(|&p| self.0[p] > 0)
     }
     /// The single member of a one-credit draw (the generator), if any.
+    #[inline]
     pub fn single(&self) -> Option<usize> {
         self.members().next()
     }
     /// Sum of credits of the members in bitset `mask`.
+    #[inline]
     pub fn credits_of(&self, mask: u8) -> u32 {
         (0..MAX_PROVISIONERS)
             .filter(|&p| mask & (1 << p) != 0)
@@ -51,6 +57,9 @@ pub fn mod_be(bytes: &[u8], w: u64) -> u64 {
 ///
 /// Stops early with a partial committee when the total weight runs out (SORT-3).
 pub fn draw(seed: &[u8], step: u8, weights: &[u64], size: u32) -> Committee {
+    Rule::Sort1.applies();
+    Rule::Sort2.applies();
+    Rule::Sort3.applies();
     let mut committee = Committee::default();
     let order: Vec<usize> = crate::keys::key_order()
         .iter()

@@ -12,16 +12,19 @@ use serde::Serialize;
 /// votes for NoCandidate/NoQuorum name the slot, Valid/Invalid name the block.
 pub type BlockId = u32;
 
+#[inline]
 fn nibble(id: BlockId, k: u8) -> u32 {
     (id >> (4 * u32::from(k))) & 0xF
 }
 
 /// Round (height) of a block id: number of non-zero nibbles.
+#[inline]
 pub fn round_of(id: BlockId) -> u8 {
     (0..8).take_while(|&k| nibble(id, k) != 0).count() as u8
 }
 
 /// Parent of a block id.
+#[inline]
 pub fn parent_of(id: BlockId) -> BlockId {
     let r = round_of(id);
     if r == 0 {
@@ -32,33 +35,39 @@ pub fn parent_of(id: BlockId) -> BlockId {
 }
 
 /// Iteration of a (non-genesis) block id.
+#[inline]
 pub fn iteration_of(id: BlockId) -> u8 {
     ((nibble(id, round_of(id) - 1) - 1) / 2) as u8
 }
 
 /// Candidate variant of a (non-genesis) block id (0 = the only one an honest generator makes).
+#[inline]
 pub fn variant_of(id: BlockId) -> u8 {
     ((nibble(id, round_of(id) - 1) - 1) % 2) as u8
 }
 
 /// The block of variant `variant` of iteration `iteration` on `parent`.
+#[inline]
 pub fn block(parent: BlockId, iteration: u8, variant: u8) -> BlockId {
     let r = round_of(parent);
     parent | (1 + 2 * u32::from(iteration) + u32::from(variant)) << (4 * u32::from(r))
 }
 
 /// Slot of iteration `i` on `parent`: the spec's (prev_hash, round, iteration).
+#[inline]
 pub fn slot(parent: BlockId, iteration: u8) -> BlockId {
     block(parent, iteration, 0)
 }
 
 /// The slot a block was proposed in.
+#[inline]
 pub fn slot_of(id: BlockId) -> BlockId {
     slot(parent_of(id), iteration_of(id))
 }
 
 /// Human form of a block id: `B1.0-2.1` = round 1 iteration 0, then round 2 iteration 1;
 /// a second candidate of a slot is marked `'` (`B1.0'`).
+#[inline]
 pub fn block_name(id: BlockId) -> String {
     if id == 0 {
         return "genesis".into();
@@ -89,10 +98,12 @@ pub enum Value {
 
 impl Value {
     /// Whether this is a Valid vote (Success when ratified).
+    #[inline]
     pub fn is_valid(self) -> bool {
         matches!(self, Value::Valid(_))
     }
     /// The short name used in reports.
+    #[inline]
     pub fn name(self) -> String {
         match self {
             Value::NoCandidate => "NoCandidate".into(),
@@ -104,6 +115,7 @@ impl Value {
         }
     }
     /// Two-bit code of a Fail value used in [`FailSet`] (0 = none).
+    #[inline]
     fn fail_code(self) -> u16 {
         match self {
             Value::NoCandidate => 1,
@@ -112,6 +124,7 @@ impl Value {
             Value::Valid(_) => 0,
         }
     }
+    #[inline]
     fn from_fail_code(c: u16) -> Option<Value> {
         match c {
             1 => Some(Value::NoCandidate),
@@ -129,18 +142,22 @@ pub struct FailSet(pub u16);
 
 impl FailSet {
     /// The Fail vote recorded for iteration `i`, if any.
+    #[inline]
     pub fn get(self, i: u8) -> Option<Value> {
         Value::from_fail_code((self.0 >> (2 * i)) & 3)
     }
     /// Records Fail(`v`) for iteration `i`.
+    #[inline]
     pub fn with(self, i: u8, v: Value) -> FailSet {
         FailSet((self.0 & !(3 << (2 * i))) | (v.fail_code() << (2 * i)))
     }
     /// Keeps only iterations below `n`.
+    #[inline]
     pub fn below(self, n: u8) -> FailSet {
         FailSet(self.0 & ((1u32 << (2 * u32::from(n))) - 1) as u16)
     }
     /// Number of iterations with a Fail attestation.
+    #[inline]
     pub fn count(self) -> u8 {
         (0..8).filter(|&i| self.get(i).is_some()).count() as u8
     }
@@ -299,16 +316,19 @@ pub struct Node {
     pub back_from: u8,
 }
 
+#[inline]
 fn is_zero_u8(x: &u8) -> bool {
     *x == 0
 }
 
+#[inline]
 fn is_zero(x: &u64) -> bool {
     *x == 0
 }
 
 impl Node {
     /// A fresh node at round 1, iteration 0.
+    #[inline]
     pub fn new() -> Node {
         Node {
             alive: true,
@@ -327,20 +347,24 @@ impl Node {
         }
     }
     /// The round being decided.
+    #[inline]
     pub fn round(&self) -> u8 {
         self.chain.len() as u8 + 1
     }
     /// Id of the block at height `h` (0 = genesis).
+    #[inline]
     pub fn block_at(&self, h: usize) -> BlockId {
         self.chain[..h]
             .iter()
             .fold(0, |id, e| block(id, e.iteration, e.variant))
     }
     /// Id of the tip.
+    #[inline]
     pub fn tip(&self) -> BlockId {
         self.block_at(self.chain.len())
     }
     /// Height of the last Final block (0 = genesis).
+    #[inline]
     pub fn final_height(&self) -> usize {
         self.chain
             .iter()
@@ -348,12 +372,14 @@ impl Node {
             .map_or(0, |k| k + 1)
     }
     /// Whether this node holds an attestation of `slot` on `value`.
+    #[inline]
     pub fn holds(&self, slot: BlockId, value: Value) -> bool {
         self.held.binary_search(&(slot, value)).is_ok()
     }
 }
 
 impl Default for Node {
+    #[inline]
     fn default() -> Self {
         Node::new()
     }
@@ -376,10 +402,12 @@ pub struct Pool(Vec<Msg>);
 
 impl Pool {
     /// Whether `m` was sent.
+    #[inline]
     pub fn contains(&self, m: &Msg) -> bool {
         self.0.binary_search(m).is_ok()
     }
     /// Records that `m` was sent.
+    #[inline]
     pub fn insert(&mut self, m: Msg) {
         if let Err(at) = self.0.binary_search(&m) {
             self.0.insert(at, m);
@@ -387,6 +415,7 @@ impl Pool {
     }
     /// The voters (bit `v` for voter `v`) that sent a vote on `value` in step `step` of
     /// `slot`: one range of the sorted pool (votes are ordered by slot, step, value, voter).
+    #[inline]
     pub fn voters(&self, slot: BlockId, step: VoteStep, value: Value) -> u8 {
         let lo = Msg::Vote {
             slot,
@@ -410,14 +439,17 @@ impl Pool {
         mask
     }
     /// Every message sent, in order.
+    #[inline]
     pub fn iter(&self) -> std::slice::Iter<'_, Msg> {
         self.0.iter()
     }
     /// The messages from `lo` (inclusive) on, in order.
+    #[inline]
     pub fn from(&self, lo: &Msg) -> &[Msg] {
         &self.0[self.0.partition_point(|m| m < lo)..]
     }
     /// The messages from `lo` (inclusive) to `hi` (exclusive), in order.
+    #[inline]
     pub fn range(&self, lo: &Msg, hi: &Msg) -> &[Msg] {
         let a = self.0.partition_point(|m| m < lo);
         let b = self.0.partition_point(|m| m < hi);
@@ -426,6 +458,7 @@ impl Pool {
 }
 
 impl Extend<Msg> for Pool {
+    #[inline]
     fn extend<I: IntoIterator<Item = Msg>>(&mut self, iter: I) {
         for m in iter {
             self.insert(m);
@@ -445,6 +478,7 @@ pub struct WyHasher {
 }
 
 impl Default for WyHasher {
+    #[inline]
     fn default() -> Self {
         WyHasher {
             h: 0xa076_1d64_78bd_642f,
@@ -454,12 +488,14 @@ impl Default for WyHasher {
     }
 }
 
+#[inline]
 fn wymix(a: u64, b: u64) -> u64 {
     let r = u128::from(a) * u128::from(b);
     (r as u64) ^ ((r >> 64) as u64)
 }
 
 impl WyHasher {
+    #[inline]
     fn word(&mut self, w: u64) {
         self.h = wymix(
             self.h ^ w ^ 0xe703_7ed1_a0b4_28db,
@@ -469,12 +505,14 @@ impl WyHasher {
 }
 
 impl std::hash::Hasher for WyHasher {
+    #[inline]
     fn finish(&self) -> u64 {
         let mut h = *self;
         let w = h.buf;
         h.word(w ^ u64::from(h.len).rotate_right(8));
         wymix(h.h, 0x5899_65cc_7537_4cc3)
     }
+    #[inline]
     fn write(&mut self, bytes: &[u8]) {
         for chunk in bytes.chunks(8) {
             let mut w = [0u8; 8];
@@ -482,18 +520,23 @@ impl std::hash::Hasher for WyHasher {
             self.word(u64::from_le_bytes(w) ^ (chunk.len() as u64) << 60);
         }
     }
+    #[inline]
     fn write_u8(&mut self, i: u8) {
         self.push(u64::from(i), 8);
     }
+    #[inline]
     fn write_u16(&mut self, i: u16) {
         self.push(u64::from(i), 16);
     }
+    #[inline]
     fn write_u32(&mut self, i: u32) {
         self.push(u64::from(i), 32);
     }
+    #[inline]
     fn write_u64(&mut self, i: u64) {
         self.word(i);
     }
+    #[inline]
     fn write_usize(&mut self, i: usize) {
         self.push(i as u64, 32);
     }
@@ -501,6 +544,7 @@ impl std::hash::Hasher for WyHasher {
 
 impl WyHasher {
     /// Packs small integers into one word before mixing.
+    #[inline]
     fn push(&mut self, v: u64, bits: u32) {
         if self.len + bits > 64 {
             let w = self.buf;
@@ -514,6 +558,7 @@ impl WyHasher {
 }
 
 impl std::hash::Hash for State {
+    #[inline]
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         use std::hash::Hasher as _;
         let mut h = WyHasher::default();
@@ -525,6 +570,7 @@ impl std::hash::Hash for State {
 }
 
 /// The candidate `b` if it was sent: (valid, failed_iterations).
+#[inline]
 pub fn candidate(state: &State, b: BlockId) -> Option<(bool, FailSet)> {
     let lo = Msg::Candidate {
         block: b,
@@ -544,6 +590,7 @@ pub fn candidate(state: &State, b: BlockId) -> Option<(bool, FailSet)> {
 }
 
 /// Number of different votes `voter` cast for (`slot`, `step`).
+#[inline]
 pub fn votes_cast(state: &State, s: BlockId, step: VoteStep, voter: u8) -> usize {
     let mut values = vec![Value::NoCandidate, Value::NoQuorum];
     for v in 0..2 {

@@ -1,4 +1,4 @@
-//! Tallying (spec/protocol.md QUORUM-1/2, TALLY-1..4, ATT-1), the model's counterpart of
+//! Tallying (spec/protocol.md QUORUM-1, QUORUM-2, TALLY-1, TALLY-2, TALLY-3, TALLY-4, ATT-1), the model's counterpart of
 //! sa-node's `tally.rs`: the threshold of a value, the smallest quorum a node can hold from the
 //! votes sent (and the Byzantine members' credits), the equivocators a node can prove, the
 //! attestation a node can form, and TALLY-4's own quorums.
@@ -7,6 +7,7 @@ use crate::draws::IterationDraw;
 use crate::model::SaModel;
 use crate::mutations::Mutation;
 use crate::node::{handle, Event};
+use crate::rules::Rule;
 use crate::sortition::Committee;
 use crate::state::{
     block, candidate, iteration_of, parent_of, slot, variant_of, Att, BlockId, FailSet, Msg, State,
@@ -14,14 +15,20 @@ use crate::state::{
 };
 
 impl SaModel {
-    /// Threshold a node uses for `value` (QUORUM-1/2).
+    /// Threshold a node uses for `value` (QUORUM-1, QUORUM-2).
     pub fn threshold(&self, value: Value) -> u32 {
+        Rule::Quorum1.applies();
+        Rule::Quorum2.applies();
         let reference = if value.is_valid() {
             self.config.supermajority()
         } else {
             self.config.majority()
         };
-        if self.config.has(Mutation::ValidThresholdBelowMajority) {
+        if self
+            .config
+            .broken(Rule::Quorum1)
+            .contains(Mutation::ValidThresholdBelowMajority)
+        {
             let t = (self.config.protocol.committee_credits / 2).max(1);
             if t != reference {
                 Mutation::ValidThresholdBelowMajority.hit();
@@ -32,7 +39,7 @@ impl SaModel {
         }
     }
 
-    /// TALLY-1..3: a quorum on `value` for (`slot`, `step`) that a node can hold, as the
+    /// TALLY-1, TALLY-2, TALLY-3: a quorum on `value` for (`slot`, `step`) that a node can hold, as the
     /// smallest set of signers in key order, honest senders first, then Byzantine members
     /// (the adversary shows a node no more of its votes than needed): `None` if the honest
     /// votes sent plus every Byzantine member's credits stay below the threshold.
@@ -45,6 +52,8 @@ impl SaModel {
         step: VoteStep,
         value: Value,
     ) -> Option<u8> {
+        Rule::Tally1.applies();
+        Rule::Tally2.applies();
         let threshold = self.threshold(value);
         let known = viewer.map_or(0, |n| {
             self.known_equivocators(state, n, committee, s, step, value)
@@ -70,7 +79,12 @@ impl SaModel {
                         c
                     }
                 } else if voted & (1 << v) != 0 {
-                    if c == 0 && self.config.has(Mutation::CountNonMembers) {
+                    if c == 0
+                        && self
+                            .config
+                            .broken(Rule::Tally2)
+                            .contains(Mutation::CountNonMembers)
+                    {
                         Mutation::CountNonMembers.hit();
                         1
                     } else {
@@ -103,6 +117,7 @@ impl SaModel {
         step: VoteStep,
         value: Value,
     ) -> u8 {
+        Rule::Tally3.applies();
         let byz = self.config.byzantine_mask();
         if byz == 0 {
             return 0;
@@ -146,6 +161,8 @@ impl SaModel {
         s: BlockId,
         value: Value,
     ) -> Option<Att> {
+        Rule::Att1.applies();
+        Rule::StepRat2.applies();
         let ratification = self.quorum_signers(
             state,
             viewer,
@@ -193,7 +210,11 @@ impl SaModel {
     /// reach alone is held at once, in the same step as the vote (not as a later event another
     /// event could overtake). Applies such quorums to node `p` until none is left.
     pub fn own_quorums(&self, state: &mut State, p: usize) {
-        let dusk = self.config.has(Mutation::DuskAsyncOwnVote);
+        Rule::Tally4.applies();
+        let dusk = self
+            .config
+            .broken(Rule::Tally4)
+            .contains(Mutation::DuskAsyncOwnVote);
         loop {
             let node = &state.nodes[p];
             if !node.alive {

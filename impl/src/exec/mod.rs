@@ -13,7 +13,7 @@
 //! module, a bad stake signature) leaves a [`Receipt`] saying why, pays its fee when it can and
 //! changes nothing else; the block goes on (EXEC-TX-2). A *block* is invalid only for what its
 //! generator controls: an undecodable or oversized transaction, gas limits over the block's,
-//! a missing coinbase, or a state root that re-execution does not reproduce (EXEC-BLOCK-1..3).
+//! a missing coinbase, or a state root that re-execution does not reproduce (EXEC-BLOCK-1, EXEC-BLOCK-2, EXEC-BLOCK-3).
 
 pub mod samples;
 pub mod vm;
@@ -29,6 +29,7 @@ use crate::hash::{blake2b256, Hash};
 use crate::keys::{KeyRing, PublicKey, Signature};
 use crate::ledger::Ledger;
 use crate::message::merkle_root;
+use crate::rules::Rule;
 
 /// An application account: 32 bytes (a provisioner's is [`address_of`] its key).
 pub type Address = [u8; 32];
@@ -54,7 +55,7 @@ pub fn contract_id(code: &[u8]) -> Hash {
     blake2b256(&[b"SA-CONTRACT-V1", code])
 }
 
-/// A stake operation (spec/execution.md STAKE-1..3).
+/// A stake operation (spec/execution.md STAKE-1, STAKE-2, STAKE-3).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StakeOp {
     /// Move `amount` from the provisioner's account into stake, mature at
@@ -306,6 +307,7 @@ impl AppState {
 /// account, the ledger's totals, one per balance, one per contract, one per storage entry and
 /// the fees, in this order, each leaf the encoding of a tag and its fields.
 pub fn state_root(ledger: &Ledger, app: &AppState) -> Hash {
+    Rule::ExecRoot1.applies();
     let mut leaves: Vec<Vec<u8>> = Vec::new();
     for (pk, a) in &ledger.accounts {
         let mut l = vec![b'A'];
@@ -418,12 +420,14 @@ fn engine() -> &'static wasmi::Engine {
 }
 
 /// Decodes a payload and checks what makes a block invalid before anything runs
-/// (EXEC-BLOCK-1/2).
+/// (EXEC-BLOCK-1, EXEC-BLOCK-2).
 pub fn decode_payload(
     payload: &[Vec<u8>],
     round: u64,
     generator: &PublicKey,
 ) -> Result<Vec<Tx>, BlockError> {
+    Rule::ExecBlock1.applies();
+    Rule::ExecBlock2.applies();
     let mut txs = Vec::with_capacity(payload.len());
     let mut gas = 0u64;
     for (index, bytes) in payload.iter().enumerate() {
@@ -469,6 +473,7 @@ pub fn decode_payload(
 }
 
 fn failed(index: usize, kind: &str, code: &str, reason: String, gas: u64, fee: u64) -> Receipt {
+    Rule::ExecTx2.applies();
     Receipt {
         index: index as u32,
         kind: kind.into(),
@@ -504,6 +509,7 @@ pub fn run_transactions(
     keys: &KeyRing,
     params: &Params,
 ) -> Vec<Receipt> {
+    Rule::ExecIso1.applies();
     let mut receipts = Vec::with_capacity(txs.len().saturating_sub(1));
     for (index, tx) in txs.iter().enumerate().skip(1) {
         let kind = tx.kind();

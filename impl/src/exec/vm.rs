@@ -8,6 +8,8 @@
 //! call's writes are dropped by the caller (EXEC-TX-2). Every path is deterministic: fuel, not
 //! time, bounds execution; memory growth past the limit traps; nothing reads a clock.
 
+use crate::rules::Rule;
+
 use std::collections::BTreeMap;
 
 use wasmi::{
@@ -120,6 +122,7 @@ pub fn engine() -> Engine {
 /// engine's configuration (no floats, no SIMD, strict structural limits) and imports only the
 /// host functions below.
 pub fn validate(engine: &Engine, code: &[u8]) -> Result<(), Failure> {
+    Rule::ExecVm1.applies();
     load(engine, code).map(|_| ())
 }
 
@@ -156,6 +159,7 @@ fn refuse(caller: &mut Caller<'_, Host>, why: String) -> wasmi::Error {
 
 /// Charges host-call fuel; running out is the same trap as in wasm code.
 fn charge(caller: &mut Caller<'_, Host>, bytes: usize) -> Result<(), wasmi::Error> {
+    Rule::ExecVm3.applies();
     let cost = FUEL_PER_HOST_CALL + FUEL_PER_BYTE * bytes as u64;
     let fuel = caller.get_fuel()?;
     if fuel < cost {
@@ -303,6 +307,7 @@ fn run(
     input: &[u8],
     gas_limit: u64,
 ) -> (Result<Success, Failure>, u64) {
+    Rule::ExecVm2.applies();
     let host = Host {
         limits: StoreLimitsBuilder::new()
             .memory_size(LIMITS.memory_bytes)

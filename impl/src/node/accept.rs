@@ -1,11 +1,13 @@
 //! Acceptance: appending a block, its finality labels (FIN-*), rewards and penalties applied to the ledger (REW-*, SLASH-*).
 
 use super::*;
+use crate::rules::Rule;
 
 impl Node {
-    /// ACCEPT-1: append a verified block, label it (FIN-1..3), apply it to the ledger, record
+    /// ACCEPT-1: append a verified block, label it (FIN-1, FIN-2, FIN-3), apply it to the ledger, record
     /// it, announce it, and start the next round.
     pub(super) fn accept(&mut self, b: Block) {
+        Rule::Accept1.applies();
         let height = b.header().height;
         let ctx = Self::context_of(&self.chain, &self.params, height);
         self.out
@@ -71,6 +73,7 @@ impl Node {
                 }
             }),
         };
+        Rule::ExecPool1.applies();
         // EXEC-POOL-1: what this block includes leaves the pool.
         if !self.pool.is_empty() {
             let included: std::collections::BTreeSet<Hash> = b
@@ -105,10 +108,10 @@ impl Node {
         (voters.into_keys().collect(), post.root, post.receipts)
     }
 
-    /// What a block does to the ledger besides its transactions: REW-1/2 rewards for its parent,
+    /// What a block does to the ledger besides its transactions: REW-1, REW-2 rewards for its parent,
     /// SLASH-1 soft and SLASH-4 hard slashes (computed on this node's chain up to the parent).
     pub(super) fn effects(&self, h: &Header, faults: &[FaultProof]) -> BlockEffects {
-        // REW-1/2: this block pays its parent's rewards, from the parent's attestation this
+        // REW-1, REW-2: this block pays its parent's rewards, from the parent's attestation this
         // block's header fixes: the same for every node on this chain.
         let mut fx = BlockEffects {
             height: h.height,

@@ -1,9 +1,11 @@
 //! Contexts and draws: what a chain prefix fixes for the next round (seed, eligible stake) and the sortition of each iteration (SORT-*).
 
 use super::*;
+use crate::rules::Rule;
 
 impl Node {
     pub(super) fn context_of(chain: &[Entry], params: &Params, round: u64) -> Context {
+        Rule::Elig5.applies();
         let parent = &chain[round as usize - 1];
         Context {
             round,

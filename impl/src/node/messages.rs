@@ -153,7 +153,7 @@ impl Node {
                 attestation: att,
             });
         }
-        // EXEC-BLOCK-1..3: re-execute on the tip; a block whose state root re-execution does
+        // EXEC-BLOCK-1, EXEC-BLOCK-2, EXEC-BLOCK-3: re-execute on the tip; a block whose state root re-execution does
         // not reproduce is invalid (a misconfigured generator's iteration fails, the round
         // goes on). Failed transactions are receipts, not invalidity.
         let valid = match self.execute(&c, true) {

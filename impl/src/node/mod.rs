@@ -23,6 +23,7 @@ use crate::message::{
     FailedIteration, FaultProof, Header, Message, Outcome, Seed, SignedVote, StepVotes, VoteHeader,
     MAX_FAULTS_PER_BLOCK,
 };
+use crate::rules::Rule;
 use crate::sortition::{committee, generator, Committee, StepKind};
 use crate::storage::Record;
 use crate::tally::{Accepted as Tally, Thresholds, Vote, VoteKeeper, VoteStep};
@@ -69,7 +70,7 @@ const BLOCKS_PER_REQUEST: u64 = 64;
 /// A timer the core asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum Timer {
-    /// The timeout of a step (TIME-1/2).
+    /// The timeout of a step (TIME-1, TIME-2).
     Step {
         /// Round.
         round: u64,
@@ -131,7 +132,7 @@ pub enum Output {
     },
     /// A block was appended to the chain.
     Accepted(AcceptedBlock),
-    /// A block's label changed (FIN-2/3).
+    /// A block's label changed (FIN-2, FIN-3).
     Labelled {
         /// Height.
         height: u64,
@@ -305,7 +306,7 @@ fn kind_index(k: StepKind) -> usize {
     k as usize
 }
 
-/// Thresholds of the configured C (QUORUM-1/2).
+/// Thresholds of the configured C (QUORUM-1, QUORUM-2).
 fn thresholds(params: &Params) -> Thresholds {
     Thresholds::for_credits(params.committee_credits)
 }
@@ -589,6 +590,7 @@ impl Node {
             &self.params,
         );
         let root = exec::state_root(&ledger, &app);
+        Rule::ExecBlock3.applies();
         if check_root && root != h.state_root {
             return Err(BlockError::StateRoot {
                 claimed: crate::keys::to_hex(&h.state_root),

@@ -1,15 +1,18 @@
 //! Timers and steps: rounds, iterations, Proposal, Validation and Ratification, adaptive timeouts (STEP-*, TIME-*).
 
 use super::*;
+use crate::rules::Rule;
 
 impl Node {
     pub(super) fn set_timer(&mut self, timer: Timer, after_ms: u64) {
         self.out.push(Output::SetTimer { timer, after_ms });
     }
 
-    /// TIME-1/2: the average of the last 5 successful durations, clamped, plus this round's
+    /// TIME-1, TIME-2: the average of the last 5 successful durations, clamped, plus this round's
     /// increases, capped.
     pub(super) fn timeout(&self, k: StepKind) -> u64 {
+        Rule::Time1.applies();
+        Rule::Time2.applies();
         let p = &self.params;
         let d = &self.durations[kind_index(k)];
         let base = if d.is_empty() {
@@ -46,6 +49,7 @@ impl Node {
         match t {
             Timer::Stall => {
                 if self.now >= self.last_accept + self.params.stall_timeout_ms {
+                    Rule::Fork2.applies();
                     // FORK-2: ask for blocks after the last Final one.
                     self.out.push(Output::Broadcast(Message::GetBlocks {
                         from: self.last_final() + 1,
@@ -101,6 +105,7 @@ impl Node {
         self.executed.clear();
         let round = self.tip_height() + 1;
         let ctx = Self::context_of(&self.chain, &self.params, round);
+        Rule::Restart2.applies();
         // RESTART-2: a node that already signed in this round (it restarted from its log)
         // resumes at the highest iteration it signed a vote or candidate in, not at 0: its
         // peers are there, and the iterations before it ended for it when it left them.
@@ -141,6 +146,7 @@ impl Node {
 
     pub(super) fn enter_iteration(&mut self, i: u8) {
         if i >= self.params.max_iterations {
+            Rule::Iter3.applies();
             // ITER-3: open consensus, no more timers or iterations.
             self.round.iteration = self.params.max_iterations;
             self.round.step = Step::Open;
@@ -193,6 +199,7 @@ impl Node {
 
     /// STEP-PROP-1: build, record, sign and broadcast one candidate (or re-send the recorded one).
     pub(super) fn propose(&mut self, i: u8) {
+        Rule::StepProp1.applies();
         let ctx = self.round.ctx.clone();
         let key = (ctx.round, i, ctx.prev_hash);
         if let Some(c) = self.my_candidates.get(&key).cloned() {
@@ -312,6 +319,8 @@ impl Node {
 
     /// STEP-VAL-1: this node's Validation vote, if it is a member.
     pub(super) fn cast_validation(&mut self, i: u8) {
+        Rule::StepVal1.applies();
+        Rule::Emerg1.applies();
         let me = self.me.public;
         let emergency = self.emergency(i);
         let it = self.iteration(i);
@@ -330,6 +339,7 @@ impl Node {
     /// Signs, records and broadcasts a vote, then counts it at once (TALLY-4). A step already voted in is
     /// answered with the recorded vote: never a second, different one (SAFE-VOTE-UNIQUE).
     pub(super) fn cast(&mut self, i: u8, step: VoteStep, vote: Vote, validation: StepVotes) {
+        Rule::Tally4.applies();
         let header = VoteHeader {
             prev_hash: self.round.ctx.prev_hash,
             round: self.round.ctx.round,
@@ -394,6 +404,7 @@ impl Node {
     }
 
     pub(super) fn enter_ratification(&mut self, result: Vote, validation: StepVotes) {
+        Rule::StepRat1.applies();
         self.round.step = Step::Ratification;
         self.round.step_started = self.now;
         let i = self.round.iteration;

@@ -1,6 +1,7 @@
 //! Sync and fork choice: blocks from peers at, below and above the tip (FORK-*, SYNC-*), pending blocks, GetBlocks answers.
 
 use super::*;
+use crate::rules::Rule;
 
 impl Node {
     pub(super) fn request_sync(&mut self, peer: PeerId) {
@@ -48,12 +49,14 @@ impl Node {
             }
             return self.keep_pending(peer, b);
         }
+        Rule::Fork1.applies();
         // h <= tip: the same block, or a candidate for FORK-1.
         let local = &self.chain[h as usize].block;
         if local.hash() == b.hash() {
             return;
         }
         let (li, ri) = (local.header().iteration, b.header().iteration);
+        Rule::Fin4.applies();
         if h <= self.last_final() {
             return self.reject(
                 peer,

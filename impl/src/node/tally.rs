@@ -1,6 +1,7 @@
 //! Votes and quorums: vote checks (TALLY-*), the vote keepers, quorums into attestations (ATT-*).
 
 use super::*;
+use crate::rules::Rule;
 
 impl Node {
     pub(super) fn on_vote(&mut self, peer: PeerId, v: SignedVote, attached: Option<StepVotes>) {
@@ -39,6 +40,7 @@ impl Node {
             VoteStep::Validation => &draw.validation,
             VoteStep::Ratification => &draw.ratification,
         };
+        Rule::Tally2.applies();
         if committee.get(&v.signer).copied().unwrap_or(0) == 0 {
             return self.reject(
                 peer,
@@ -47,6 +49,7 @@ impl Node {
                 "signer is not a member of the step's committee (TALLY-2)",
             );
         }
+        Rule::StepVal2.applies();
         if want == VoteStep::Validation && v.vote == Vote::NoQuorum {
             return self.reject(
                 peer,
@@ -148,6 +151,7 @@ impl Node {
     /// safety is untouched; without it, nodes that left a round's iterations at different
     /// times (restarts, early timers) can stay apart for the rest of the round.
     pub(super) fn catch_up(&mut self, j: u8) {
+        Rule::Iter4.applies();
         if self.round.step == Step::Open || j <= self.round.iteration {
             return;
         }
@@ -193,6 +197,7 @@ impl Node {
             .val
             .quorum()
             .and_then(|q| it.val_quorums.get(&q.vote).map(|sv| (q.vote, *sv)));
+        Rule::StepRat2.applies();
         // STEP-RAT-2: an attestation needs a Ratification quorum and the matching Validation one.
         if it.attestation.is_none() {
             if let Some(q) = it.rat.quorum() {
@@ -229,10 +234,12 @@ impl Node {
     }
 
     pub(super) fn on_attestation(&mut self, i: u8) {
+        Rule::Iter1.applies();
         let it = self.iteration(i);
         let att = it.attestation.expect("just formed");
         match att.result {
             Outcome::Success(h) => {
+                Rule::Iter2.applies();
                 // ITER-2: a Success of any iteration of the round is accepted when seen.
                 if let Some(c) = it.candidate.clone().filter(|c| c.header.hash() == h) {
                     if i == self.round.iteration {

@@ -2,6 +2,7 @@
 
 use super::reject::{rej, Rej};
 use super::*;
+use crate::rules::Rule;
 
 impl Node {
     /// Verifies a StepVotes for `vote` in `committee`: members, credits, aggregate signature.
@@ -34,6 +35,7 @@ impl Node {
         iteration: u8,
         att: &Attestation,
     ) -> Result<Draw, String> {
+        Rule::Att1.applies();
         let draw = Self::draw(&self.params, ctx, iteration);
         let vote = att.result.vote();
         let header = |step| VoteHeader {
@@ -173,6 +175,7 @@ impl Node {
                     format!("candidate signature: {e}"),
                 )
             })?;
+        Rule::Sort6.applies();
         self.keys
             .verify(&h.generator, &seed_digest(&ctx.seed), &h.seed)
             .map_err(|e| rej(Reason::CandidateSeed, format!("seed (SORT-6): {e}")))?;
@@ -207,6 +210,7 @@ impl Node {
                 ));
             }
         }
+        Rule::Fail1.applies();
         let expected = h.iteration.min(self.params.relaxed_iterations) as usize;
         if h.failed_iterations.len() != expected {
             return Err(rej(
