@@ -5,7 +5,8 @@ use crate::report::{ChartEvent, ChartKind, Counterexample, NodeView};
 use sa_model::model::{Action, SaModel};
 use sa_model::node::Event;
 use sa_model::state::{
-    block, block_name, iteration_of, parent_of, slot, variant_of, Label, Node, State, Step, Value,
+    block, block_name, iteration_of, parent_of, slot, variant_of, Label, Node, Root, State, Step,
+    Value,
 };
 use stateright::Path;
 
@@ -15,7 +16,7 @@ fn value(v: Value) -> String {
 
 fn member(m: &SaModel, before: &State, p: u8, ratification: bool) -> bool {
     let node = &before.nodes[usize::from(p)];
-    let ctx = m.node_context(node);
+    let ctx = m.node_context(&before.root, node);
     ctx.iterations
         .get(usize::from(node.iteration))
         .is_some_and(|d| {
@@ -62,6 +63,10 @@ fn att_note(a: &sa_model::state::Att) -> String {
 }
 
 /// One action described against the state it was taken in.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one arm per action kind: the story's vocabulary in one place"
+)]
 pub fn describe(m: &SaModel, before: &State, action: &Action) -> String {
     let who = |p: u8| format!("P{p}");
     let (p, event) = match *action {
@@ -228,7 +233,7 @@ fn committee(c: &sa_model::sortition::Committee) -> String {
 }
 
 /// What a node believes, in parts: where it is, the draws of its iteration, its chain.
-pub fn view(m: &SaModel, p: usize, node: &Node) -> NodeView {
+pub fn view(m: &SaModel, root: &Root, p: usize, node: &Node) -> NodeView {
     let mut chain = String::from("genesis");
     let mut finals = Vec::new();
     for h in 1..=node.chain.len() {
@@ -252,7 +257,7 @@ pub fn view(m: &SaModel, p: usize, node: &Node) -> NodeView {
     let draws = if byzantine || matches!(node.step, Step::Done | Step::Open) {
         String::new()
     } else {
-        let ctx = m.node_context(node);
+        let ctx = m.node_context(root, node);
         ctx.iterations
             .get(usize::from(node.iteration))
             .map(|d| {
@@ -277,8 +282,8 @@ pub fn view(m: &SaModel, p: usize, node: &Node) -> NodeView {
 }
 
 /// What a node believes: where it is, the draws of its iteration, its chain with labels.
-pub fn belief(m: &SaModel, p: usize, node: &Node) -> String {
-    let v = view(m, p, node);
+pub fn belief(m: &SaModel, root: &Root, p: usize, node: &Node) -> String {
+    let v = view(m, root, p, node);
     if v.byzantine {
         return format!("P{p} [Byzantine]: no node state (may sign anything it is drawn for)");
     }
@@ -297,7 +302,7 @@ pub fn beliefs(m: &SaModel, state: &State) -> Vec<String> {
         .nodes
         .iter()
         .enumerate()
-        .map(|(p, n)| belief(m, p, n))
+        .map(|(p, n)| belief(m, &state.root, p, n))
         .collect()
 }
 
@@ -307,7 +312,7 @@ pub fn views(m: &SaModel, state: &State) -> Vec<NodeView> {
         .nodes
         .iter()
         .enumerate()
-        .map(|(p, n)| view(m, p, n))
+        .map(|(p, n)| view(m, &state.root, p, n))
         .collect()
 }
 
@@ -316,6 +321,10 @@ fn bits(mask: u8) -> Vec<usize> {
 }
 
 /// One action as a message sequence chart draws it.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one arm per action kind: the chart's vocabulary in one place"
+)]
 pub fn chart_event(m: &SaModel, before: &State, action: &Action) -> ChartEvent {
     let (p, event) = match *action {
         Action::Rejoin { p } => {
@@ -338,7 +347,7 @@ pub fn chart_event(m: &SaModel, before: &State, action: &Action) -> ChartEvent {
     };
     let node = &before.nodes[usize::from(p)];
     let generator = || {
-        m.node_context(node)
+        m.node_context(&before.root, node)
             .iterations
             .get(usize::from(node.iteration))
             .and_then(|d| d.generator)
@@ -369,7 +378,7 @@ pub fn chart_event(m: &SaModel, before: &State, action: &Action) -> ChartEvent {
         Event::LateVote { block } => (
             ChartKind::Receive,
             format!("late {} (open)", block_name(block)),
-            m.node_context(node)
+            m.node_context(&before.root, node)
                 .iterations
                 .get(usize::from(iteration_of(block)))
                 .and_then(|d| d.generator)

@@ -31,10 +31,10 @@ use stateright::{Model, Property};
 
 use crate::checked::LiveCounters;
 use sa_model::config::Config;
-use sa_model::live::{first_good, rank};
+use sa_model::live::{first_good_with, rank};
 use sa_model::model::{Action, SaModel};
 use sa_model::node::skip_idle_steps;
-use sa_model::state::{round_of, BlockId, Label, Msg, Pool, State, Step};
+use sa_model::state::{round_of, BlockId, Label, Msg, Pool, Root, State, Step};
 
 /// A state of the unbounded model: the bounded state (heights relative to the last common
 /// Final block), how many heights were dropped so far (saturating once past GST), and whether
@@ -46,8 +46,10 @@ use sa_model::state::{round_of, BlockId, Label, Msg, Pool, State, Step};
 /// are read, never written, after construction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct UState {
-    /// Heights relative to the last common Final block.
+    /// Heights relative to the last common Final block (its root: the last dropped height).
     pub state: State,
+    /// With `faults.rejoin`: who came back from absence, and when.
+    pub returns: Returns,
     /// Heights dropped so far, saturating at the GST round (absolute round = relative + this).
     pub dropped: u8,
     /// Whether the step that reached this state made a new height Final at every present
@@ -65,15 +67,51 @@ pub struct UState {
     digest: u64,
 }
 
+/// Provisioners back from absence (`faults.rejoin`; the unbounded model only): the liveness
+/// monitor's record, not protocol state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct Returns {
+    /// Bit `p`: provisioner `p` came back.
+    pub returned: u8,
+    /// For each provisioner that came back, the highest (relative) round a present honest node
+    /// had entered when it did: in those rounds it counts as absent when iterations are judged
+    /// good (spec/faults.md: a provisioner back during a round was absent in that round);
+    /// lowered at every dropped height.
+    pub back_from: [u8; sa_model::config::MAX_PROVISIONERS],
+}
+
+impl Returns {
+    /// Whether provisioner `p` came back.
+    pub fn has_returned(&self, p: usize) -> bool {
+        self.returned & 1 << p != 0
+    }
+}
+
+/// The progress rank of an unbounded state: the bounded model's (`sa_model::live::rank`), with
+/// a return counting 2 (absent counted 1): coming back raises the rank.
+pub fn urank(state: &State, returns: &Returns) -> (u32, u32) {
+    let (sent, place) = rank(state);
+    (sent + 2 * returns.returned.count_ones(), place)
+}
+
 impl UState {
     /// A state with its digest.
-    pub fn new(state: State, dropped: u8, finalized: bool, missed: bool, owed: u8) -> UState {
+    pub fn new(
+        state: State,
+        returns: Returns,
+        dropped: u8,
+        finalized: bool,
+        missed: bool,
+        owed: u8,
+    ) -> UState {
         use std::hash::{Hash, Hasher};
         let mut h = sa_model::state::WyHasher::default();
         state.hash(&mut h);
+        returns.hash(&mut h);
         (dropped, finalized, missed, owed).hash(&mut h);
         UState {
             state,
+            returns,
             dropped,
             finalized,
             missed,
@@ -226,7 +264,11 @@ impl Unbounded {
 
     /// Drops height 1 (see the module documentation); whether an absent generator's slot cost
     /// the dropped round an iteration.
-    fn drop_height(&self, s: &mut State, dropped: u8) -> bool {
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one dropped height: the ranking checks, the carried ledger and the rebasing of chains, pool and holdings must happen together"
+    )]
+    fn drop_height(&self, s: &mut State, returns: &mut Returns, dropped: u8) -> bool {
         let config = self.config().clone();
         let m = self.model(dropped);
         let (carried, missed, class) = {
@@ -238,8 +280,9 @@ impl Unbounded {
                 .map(|(_, n)| n)
                 .expect("a present honest node (can_drop)");
             let block1 = (n0.chain[0].iteration, n0.chain[0].failed);
-            let round = m.tip_context(n0.base, n0.anchor, n0.seed_class, &[]);
-            let after = m.tip_context(n0.base, n0.anchor, n0.seed_class, &[block1]);
+            let root = &s.root;
+            let round = m.tip_context(root.base, root.anchor, root.seed_class, &[]);
+            let after = m.tip_context(root.base, root.anchor, root.seed_class, &[block1]);
             let generator = round.iterations[usize::from(block1.0)].generator;
             let k = config.sortition.seed_classes;
             let class = if k >= 2 {
@@ -286,13 +329,18 @@ impl Unbounded {
             (round_of(id) >= 2 && id & 0xF == f).then_some(id >> 4)
         };
         let next = self.model(dropped.saturating_add(1));
+        let root = Root {
+            anchor,
+            base: id,
+            seed_class: class,
+        };
+        s.root = root;
+        for b in &mut returns.back_from {
+            *b = b.saturating_sub(1);
+        }
         for p in 0..s.nodes.len() {
             let n = &mut s.nodes[p];
             n.last_fallback = None;
-            n.anchor = anchor;
-            n.base = id;
-            n.seed_class = class;
-            n.back_from = n.back_from.saturating_sub(1);
             if config.is_byzantine(p) || !n.alive {
                 // Never acts again: what it held is not read by any liveness goal.
                 n.chain.clear();
@@ -310,7 +358,7 @@ impl Unbounded {
             if n.step == Step::Done {
                 n.step = Step::Proposal;
                 n.iteration = 0;
-                skip_idle_steps(next, p, n);
+                skip_idle_steps(next, &root, p, n);
             }
         }
         let mut pool = Pool::default();
@@ -394,7 +442,7 @@ impl Model for Unbounded {
         self.models[0]
             .init_states()
             .into_iter()
-            .map(|state| UState::new(state, 0, false, false, 0))
+            .map(|state| UState::new(state, Returns::default(), 0, false, false, 0))
             .collect()
     }
 
@@ -414,13 +462,10 @@ impl Model for Unbounded {
         if let Action::Rejoin { p } = action {
             let p = usize::from(p);
             let mut state = last.state.clone();
-            let old = &last.state.nodes[p];
             let mut n = sa_model::state::Node::new();
-            n.anchor = old.anchor;
-            n.base = old.base;
-            n.seed_class = old.seed_class;
-            n.returned = true;
-            n.back_from = last
+            let mut returns = last.returns;
+            returns.returned |= 1 << p;
+            returns.back_from[p] = last
                 .state
                 .nodes
                 .iter()
@@ -429,18 +474,26 @@ impl Model for Unbounded {
                 .map(|(_, o)| o.round())
                 .max()
                 .unwrap_or(0);
-            skip_idle_steps(m, p, &mut n);
+            skip_idle_steps(m, &state.root, p, &mut n);
             state.nodes[p] = n;
-            if rank(&state) <= rank(&last.state) {
+            if urank(&state, &returns) <= urank(&last.state, &last.returns) {
                 self.live.rank_violations.fetch_add(1, Ordering::Relaxed);
             }
             self.returns_seen.fetch_add(1, Ordering::Relaxed);
-            let next = UState::new(state, last.dropped, false, false, last.owed | 1 << p);
+            let next = UState::new(
+                state,
+                returns,
+                last.dropped,
+                false,
+                false,
+                last.owed | 1 << p,
+            );
             self.record_owed(&next);
             return Some(next);
         }
         let mut state = m.next_state(&last.state, action)?;
-        if rank(&state) <= rank(&last.state) {
+        let mut returns = last.returns;
+        if urank(&state, &returns) <= urank(&last.state, &last.returns) {
             self.live.rank_violations.fetch_add(1, Ordering::Relaxed);
         }
         let mut dropped = last.dropped;
@@ -454,7 +507,7 @@ impl Model for Unbounded {
                 .iter()
                 .map(|n| {
                     (n.alive && n.step != Step::Done && !n.chain.is_empty())
-                        .then(|| m.node_context(n).iterations.clone())
+                        .then(|| m.node_context(&state.root, n).iterations.clone())
                 })
                 .collect()
         } else {
@@ -467,7 +520,7 @@ impl Model for Unbounded {
             if owed != 0 {
                 owed &= !self.credited(&state);
             }
-            missed |= self.drop_height(&mut state, dropped);
+            missed |= self.drop_height(&mut state, &mut returns, dropped);
             dropped = dropped.saturating_add(1).min(self.models.len() as u8 - 1);
             finalized = true;
         }
@@ -475,13 +528,13 @@ impl Model for Unbounded {
             let after = self.model(dropped);
             let changed = state.nodes.iter().zip(&before).any(|(n, b)| {
                 b.as_ref()
-                    .is_some_and(|b| *b != after.node_context(n).iterations)
+                    .is_some_and(|b| *b != after.node_context(&state.root, n).iterations)
             });
             if changed {
                 self.draws_changed.fetch_add(1, Ordering::Relaxed);
             }
         }
-        let next = UState::new(state, dropped, finalized, missed, owed);
+        let next = UState::new(state, returns, dropped, finalized, missed, owed);
         self.record_owed(&next);
         Some(next)
     }
@@ -557,7 +610,7 @@ impl Unbounded {
             && usize::from(s.dropped) + 1 >= self.models.len()
         {
             for (p, n) in s.state.nodes.iter().enumerate() {
-                if !n.alive && !n.returned && !self.config().is_byzantine(p) {
+                if !n.alive && !s.returns.has_returned(p) && !self.config().is_byzantine(p) {
                     actions.push(Action::Rejoin { p: p as u8 });
                 }
             }
@@ -617,7 +670,7 @@ impl Unbounded {
             if absolute(p) < usize::from(gst) {
                 continue;
             }
-            match first_good(m, &s.state, n) {
+            match first_good_with(m, &s.state, n, &s.returns.back_from) {
                 Some(g) => failures.push(format!(
                     "P{p} stuck at height {} (relative) iteration {} {:?}; iteration {g} of that \
                      round is good",
@@ -729,6 +782,10 @@ pub struct UnboundedResult {
 
 /// Searches the unbounded model of `config` depth-first (counterexamples as found, not
 /// shortened) with the limits of `opts` and reports LIVE-CONVERGENCE and LIVE-FINALITY.
+#[allow(
+    clippy::too_many_lines,
+    reason = "the unbounded search and its report lines in the order a reader checks them; issue 32 splits it"
+)]
 pub fn check(
     config: &Config,
     opts: &crate::options::CheckOptions,
@@ -911,6 +968,10 @@ pub fn check(
 /// at each height its slot cost an iteration, so no cycle of the graph holds such a height.
 /// Where the ranking fails, the fair-cycle search of `crate::liveness` looks for a lasso
 /// through such a height (bounded by `cap` states): VIOLATED with the lasso, or NOT proven.
+#[allow(
+    clippy::too_many_lines,
+    reason = "LIVE-SUSPEND's verdict: ranking proof, whole-graph fallback, each case with its own note"
+)]
 fn suspend_report(
     config: &Config,
     model: &Unbounded,
@@ -1007,6 +1068,10 @@ fn suspend_report(
 /// AG AF "no provisioner back from absence is still owed a credit" (the monitor
 /// [`UState::owed`]) under weak fairness; a stuck state counts as the goal (LIVE-CONVERGENCE
 /// and LIVE-FINALITY judge those), so a failure is a fair lasso.
+#[allow(
+    clippy::too_many_lines,
+    reason = "LIVE-REJOIN's verdict: the owed-state search, then the whole-graph fallback, each case with its own note"
+)]
 fn rejoin_report(
     config: &Config,
     searched: &Unbounded,
@@ -1215,7 +1280,14 @@ mod tests {
                 break;
             }
             checked += 1;
-            let rebuilt = UState::new(s.state.clone(), s.dropped, s.finalized, s.missed, s.owed);
+            let rebuilt = UState::new(
+                s.state.clone(),
+                s.returns,
+                s.dropped,
+                s.finalized,
+                s.missed,
+                s.owed,
+            );
             assert_eq!(rebuilt, s);
             let mut fresh = Vec::new();
             model.compute_actions(&s, &mut fresh);

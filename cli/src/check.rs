@@ -453,6 +453,10 @@ fn parse_seeds(s: &str) -> Result<(u64, u64), String> {
 }
 
 /// Runs `sa check`; returns the process exit status.
+#[allow(
+    clippy::too_many_lines,
+    reason = "a subcommand: flags, presets, progress, report, exit code, in that order"
+)]
 pub fn run(args: Args) -> u8 {
     if args.list_mutations {
         print!("{}", mutation_list());
@@ -667,6 +671,10 @@ pub struct View {
 /// The human report. After a violation (unless `view.table`): the verdict, the violated
 /// properties, a one-line summary of the rest and the story of the first violation. Else:
 /// verdict, bounds, every property, the counterexamples, the verdict again.
+#[allow(
+    clippy::too_many_lines,
+    reason = "the report's text table, one section after the other as it prints"
+)]
 pub fn table(r: &CheckReport, view: &View) -> String {
     let mut out = String::new();
     let mutations = if r.config.mutations.is_empty() {

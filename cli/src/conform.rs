@@ -114,6 +114,10 @@ fn run_one(adapter: &mut dyn Adapter, f: &Path) -> Result<usize, serde_json::Val
 }
 
 /// Runs `sa conform`.
+#[allow(
+    clippy::too_many_lines,
+    reason = "a subcommand: flags, trace loading, replay, coverage gate, exit code"
+)]
 pub fn run(args: Args) -> u8 {
     let files = match files(&args.path) {
         Ok(f) => f,

@@ -71,6 +71,10 @@ pub struct Args {
 }
 
 /// `sa degrade --sortition`: the table computed with the spec's sortition.
+#[allow(
+    clippy::too_many_lines,
+    reason = "a subcommand mode: flags, seeded rounds, CSV, chart"
+)]
 fn run_sortition(args: &Args) -> u8 {
     use sa_checker::degrade::{degradation, DegradeParams, Distribution};
     if args.provisioners < 3 || args.samples == 0 || args.iterations == 0 || args.committee == 0 {
@@ -171,6 +175,10 @@ type Panel<'r, 'b> = (
     Vec<(&'static str, Vec<(f64, f64)>, RGBColor)>,
 );
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "one chart: axes, series, legend, in drawing order (plotters)"
+)]
 fn plot_sortition(
     path: &PathBuf,
     rows: &[sa_checker::degrade::DegradeRow],
@@ -327,6 +335,10 @@ fn csv(rows: &[Summary]) -> String {
 }
 
 /// Runs the sweep.
+#[allow(
+    clippy::too_many_lines,
+    reason = "a subcommand: flags, grid, testnet runs, table and chart"
+)]
 pub fn run(args: Args) -> u8 {
     let stake = crate::testnet::sharp_stake(args.nodes, args.committee);
     let bound = crate::testnet::absence_bound(args.nodes, args.committee, stake);
@@ -433,6 +445,10 @@ const FONT_PATHS: &[&str] = &[
     "/usr/share/fonts/TTF/DejaVuSans.ttf",
 ];
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "one chart: axes, series, legend, in drawing order (plotters)"
+)]
 fn plot(path: &PathBuf, rows: &[Summary], bound: u32, scale: f64) -> Result<(), String> {
     register_font()?;
     let root = BitMapBackend::new(path, (1200, 600)).into_drawing_area();

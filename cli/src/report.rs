@@ -232,6 +232,10 @@ fn run_check(config: &Config, opts: &CheckOptions, what: &str) -> CheckReport {
 }
 
 /// Runs `sa report`; returns the exit status.
+#[allow(
+    clippy::too_many_lines,
+    reason = "a subcommand: flags, the check, the variants' runs, the page, exit code"
+)]
 pub fn run(args: Args) -> u8 {
     let variants = match validate(&args) {
         Ok(v) => v,
@@ -444,6 +448,10 @@ window.addEventListener('load', function () {
 });
 </script>"#;
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "one HTML page written top to bottom; its sections follow the page"
+)]
 fn page(
     r: &CheckReport,
     runs: &[VariantRun],

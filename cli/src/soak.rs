@@ -148,6 +148,10 @@ fn equivocations(records: &[Record]) -> (u64, u64, Vec<String>) {
 }
 
 /// Runs `sa soak`.
+#[allow(
+    clippy::too_many_lines,
+    reason = "a subcommand: flags, the crash loop, its judgement and table; issue 32 moves the harness into a library"
+)]
 pub fn run(args: Args) -> u8 {
     if args.kills == 0 || args.nodes < 4 {
         eprintln!("sa soak: --kills must be at least 1 and --nodes at least 4 (one node down at a time must stay within the absence bound)");

@@ -499,6 +499,10 @@ fn summary(out: &Output) -> Vec<String> {
     lines
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "the sweep's table and its notes, printed in order"
+)]
 fn print(args: &Args, out: &Output) -> u8 {
     if args.json {
         let mut v = serde_json::to_value(out).unwrap_or_default();

@@ -380,6 +380,10 @@ pub fn write_network(dir: &Path, net: &Network) -> Result<Vec<PathBuf>, String> 
 }
 
 /// Runs a testnet and returns its summary (Err: bad arguments or a setup failure).
+#[allow(
+    clippy::too_many_lines,
+    reason = "the testnet driver as it stands; issue 32 turns it into a library with typed events"
+)]
 pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
     if args.nodes < 1 || args.nodes > 64 {
         return Err("--nodes must be 1..=64".into());

@@ -11,6 +11,10 @@ fn rows(json: &serde_json::Value) -> Vec<serde_json::Value> {
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one end-to-end scenario: run shards, merge, read the table, each assertion where its output appears"
+)]
 fn shards_merge_into_the_table_with_liveness_failing_one_past_the_bound() {
     // `tiny` over two rounds, round 1 asynchronous, round 2 after GST: 4 provisioners of 2
     // units, C = 4, SM = 3: one absent provisioner holds 2 credits of a 4-credit committee,

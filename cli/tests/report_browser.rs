@@ -89,6 +89,10 @@ fn the_harness_catches_a_page_with_a_script_error() {
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one end-to-end scenario in a real browser, each assertion where the page shows it"
+)]
 fn the_report_loads_with_every_property_row_and_every_chart_drawn() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");

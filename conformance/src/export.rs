@@ -123,7 +123,9 @@ pub fn event(e: &MEvent) -> Event {
 
 fn observed(model: &SaModel, s: &State, p: usize) -> Observed {
     let n = &s.nodes[p];
-    let ledger = &model.node_context(n).ledger;
+    let ledger = &model
+        .node_context(&sa_model::state::Root::GENESIS, n)
+        .ledger;
     Observed {
         ledger: (0..model.n())
             .map(|q| Balance {
@@ -180,7 +182,7 @@ pub fn class(model: &SaModel, p: usize, node: &sa_model::state::Node, e: &MEvent
         if !node.alive || matches!(node.step, MStep::Open | MStep::Done) {
             return "";
         }
-        let ctx = model.node_context(node);
+        let ctx = model.node_context(&sa_model::state::Root::GENESIS, node);
         match ctx.iterations.get(usize::from(node.iteration)) {
             Some(d) => {
                 let c = match step {
@@ -280,8 +282,12 @@ pub fn ledger_classes(
         return vec![];
     }
     let (a, b) = (
-        &model.node_context(before).ledger,
-        &model.node_context(after).ledger,
+        &model
+            .node_context(&sa_model::state::Root::GENESIS, before)
+            .ledger,
+        &model
+            .node_context(&sa_model::state::Root::GENESIS, after)
+            .ledger,
     );
     let mut out = BTreeSet::new();
     for q in 0..model.n() {
@@ -349,6 +355,10 @@ pub struct Probe {
 /// Byzantine votes count for every value, its honest nodes never equivocate): the expected
 /// answer is SLASH-4's, a fault proof against that provisioner and the node otherwise
 /// unchanged (TALLY-3: the second message does not count).
+#[allow(
+    clippy::too_many_lines,
+    reason = "one projection per probe kind of spec/conformance.md, in the schema's order"
+)]
 pub fn project_probes(
     model: &SaModel,
     run: &[Action],
@@ -483,7 +493,7 @@ fn equivocation(
     };
     match (e, ev) {
         (MEvent::Candidate { block, .. }, Event::Candidate { valid, failed, .. }) => {
-            let ctx = model.node_context(n);
+            let ctx = model.node_context(&sa_model::state::Root::GENESIS, n);
             let generator = ctx.iterations.get(usize::from(n.iteration))?.generator?;
             let other = sa_model::state::block(n.tip(), n.iteration, 1 - variant_of(*block));
             let probe = Event::Candidate {
@@ -609,7 +619,7 @@ fn non_member_vote(model: &SaModel, state: &State, p: usize) -> Option<Event> {
     if !node.alive {
         return None;
     }
-    let ctx = model.node_context(node);
+    let ctx = model.node_context(&sa_model::state::Root::GENESIS, node);
     let draw = ctx.iterations.get(usize::from(node.iteration))?;
     let (committee, step, value) = match node.step {
         MStep::Validation => (&draw.validation, VoteStep::Validation, Value::NoCandidate),

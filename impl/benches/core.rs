@@ -125,6 +125,10 @@ fn encode(m: Message) -> Vec<u8> {
     m.to_bytes()
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "the benchmark fixture: genesis, keys, blocks and votes built in the order the core needs them"
+)]
 fn build() -> Fixture {
     let params = params();
     let keys: BTreeMap<PublicKey, Keypair> = (0..PROVISIONERS)

@@ -278,6 +278,10 @@ fn event_of(me: &str, o: &Output) -> Option<Value> {
 }
 
 /// Runs a node until the process is killed or a fatal error occurs.
+#[allow(
+    clippy::too_many_lines,
+    reason = "the runtime's event loop: one select over network, timers and signals"
+)]
 pub async fn run(
     cfg: NodeConfig,
     genesis: Genesis,

@@ -154,6 +154,10 @@ fn signed(i: u32, header: VoteHeader, vote: Vote) -> SignedVote {
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one case per rejection reason, each with its assertion"
+)]
 fn crafted_invalid_votes_are_rejected_with_their_reason() {
     let f = fixture_cached();
     let (header, members, others) = validation_setup(f);

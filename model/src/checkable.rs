@@ -6,7 +6,7 @@ use stateright::{Model, Property};
 
 use crate::model::{Action, SaModel};
 use crate::node::{handle, skip_idle_steps, Event};
-use crate::state::{Msg, Node, State, Step};
+use crate::state::{Msg, Node, Root, State, Step};
 
 impl Model for SaModel {
     type State = State;
@@ -19,13 +19,14 @@ impl Model for SaModel {
                 node.alive = false;
                 node.step = Step::Done;
             } else {
-                skip_idle_steps(self, p, node);
+                skip_idle_steps(self, &Root::default(), p, node);
             }
         }
         vec![State {
             nodes,
             pool: Default::default(),
             invalid_used: 0,
+            root: Root::default(),
         }]
     }
 
@@ -50,7 +51,7 @@ impl Model for SaModel {
                 if let Event::Propose { valid: false } = event {
                     state.invalid_used += 1;
                 }
-                let (node, out) = handle(self, p, &last.nodes[p], &event);
+                let (node, out) = handle(self, &last.root, p, &last.nodes[p], &event);
                 state.nodes[p] = node;
                 state.pool.extend(out);
                 self.own_quorums(&mut state, p);

@@ -167,6 +167,10 @@ impl Config {
     }
 
     /// A built-in preset by name.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "the table of presets: one arm per preset, each a few fields from `default`, read top to bottom"
+    )]
     pub fn preset(name: &str) -> Option<Config> {
         let protocol = ProtocolParams {
             committee_credits: 4,
@@ -486,6 +490,10 @@ impl Config {
     }
 
     /// Checks every rule; the error names the field and the rule it breaks.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one check per field, in the order of the fields, each naming its field and rule"
+    )]
     pub fn validate(&self) -> Result<(), ConfigError> {
         let p = &self.protocol;
         let err = |field: &str, rule: String| {

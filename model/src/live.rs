@@ -25,8 +25,6 @@ pub fn rank(s: &State) -> (u32, u32) {
     let mut place = 0u32;
     for n in &s.nodes {
         sent += n.held.len() as u32;
-        // Absent counts 1, back from absence 2: coming back raises the rank.
-        sent += 2 * u32::from(n.returned);
         if !n.alive {
             sent += 1;
             continue;
@@ -52,9 +50,16 @@ pub fn after_gst(m: &SaModel, n: &Node) -> bool {
 /// The first *good* iteration of the round `n` is deciding (on its tip, in its context): its
 /// generator is present, honest and its candidate (if sent) valid, and both committees hold at
 /// least SM credits of present honest provisioners (spec LIVE-GOOD-ITERATION). Present means
-/// for the whole round: a provisioner back from absence during it is not (`Node::back_from`).
+/// for the whole round: a provisioner back from absence during it is not (see
+/// [`first_good_with`]; in the bounded model nobody comes back).
 pub fn first_good(m: &SaModel, s: &State, n: &Node) -> Option<u8> {
-    let ctx = m.node_context(n);
+    first_good_with(m, s, n, &[])
+}
+
+/// [`first_good`] where provisioner `q` came back from absence in round `back_from[q]` (a
+/// relative round; 0 or missing: never): in rounds up to that one it counts as absent.
+pub fn first_good_with(m: &SaModel, s: &State, n: &Node, back_from: &[u8]) -> Option<u8> {
+    let ctx = m.node_context(&s.root, n);
     let tip = n.tip();
     let round = n.round();
     let c = &m.config;
@@ -63,8 +68,9 @@ pub fn first_good(m: &SaModel, s: &State, n: &Node) -> Option<u8> {
         .supermajority
         .unwrap_or(c.protocol.committee_credits - c.protocol.committee_credits / 3);
     // Present for the whole round: a provisioner back from absence during it does not count.
-    let present_honest =
-        |q: usize| !c.is_byzantine(q) && s.nodes[q].alive && s.nodes[q].back_from < round;
+    let present_honest = |q: usize| {
+        !c.is_byzantine(q) && s.nodes[q].alive && back_from.get(q).copied().unwrap_or(0) < round
+    };
     ctx.iterations.iter().enumerate().find_map(|(i, d)| {
         let g = d.generator?;
         let i = i as u8;

@@ -19,7 +19,7 @@ use crate::event::Event;
 use crate::mutations::Mutation;
 use crate::rules::Rule;
 use crate::state::{
-    block, candidate, iteration_of, parent_of, round_of, BlockId, FailSet, Node, State,
+    block, candidate, iteration_of, parent_of, round_of, BlockId, FailSet, Node, Root, State,
 };
 
 /// One step of the model: an event at one honest node, a fault, or an adversary move.
@@ -131,16 +131,16 @@ impl SaModel {
         self.contexts.memo(tag, chain, f)
     }
 
-    /// Context in which `node` decides its current round.
+    /// Context in which `node`, whose chain lies above `root`, decides its current round.
     #[inline]
-    pub fn node_context(&self, node: &Node) -> Arc<Context> {
+    pub fn node_context(&self, root: &Root, node: &Node) -> Arc<Context> {
         if self.tip_only {
             let blocks = crate::draws::ledger_blocks(&node.chain);
             return self.contexts.get_tip(
                 &self.config,
-                node.base,
-                node.anchor,
-                node.seed_class,
+                root.base,
+                root.anchor,
+                root.seed_class,
                 &blocks,
             );
         }
@@ -179,14 +179,12 @@ impl SaModel {
             blocks[usize::from(k) - 1] = (nib / 2, failed);
         }
         if self.tip_only {
-            let anchor = state.nodes.iter().find_map(|n| n.anchor);
-            let base = state.nodes.iter().map(|n| n.base).max().unwrap_or(0);
-            let class = state.nodes.iter().map(|n| n.seed_class).max().unwrap_or(0);
+            let root = &state.root;
             return self.contexts.get_tip(
                 &self.config,
-                base,
-                anchor,
-                class,
+                root.base,
+                root.anchor,
+                root.seed_class,
                 &blocks[..usize::from(r)],
             );
         }

@@ -3,6 +3,7 @@
 //! (TIME-3, TIME-4). The handler (`crate::node`) decides what an event does; this module
 //! decides which events exist.
 
+use crate::draws::IterationDraw;
 use crate::model::{Action, SaModel};
 use crate::mutations::Mutation;
 use crate::node::Event;
@@ -75,8 +76,7 @@ impl SaModel {
             return true;
         }
         let (tip, j, r) = (node.tip(), node.iteration, node.round());
-        let s = slot(tip, j);
-        let ctx = self.node_context(node);
+        let ctx = self.node_context(&state.root, node);
         let draw = &ctx.iterations[usize::from(j)];
         let honest = |q: usize| !self.config.is_byzantine(q);
         let may_still = |q: usize, before: Step| may_still_act(state, q, tip, r, j, before);
@@ -115,158 +115,189 @@ impl SaModel {
                 !any_candidate && !gen_pending
             }
             Step::Validation | Step::Ratification => {
-                let ratification = step == Step::Ratification;
-                let available = Self::values(state, s, ratification).any(|v| {
-                    if ratification {
-                        self.attestation(state, Some(p), draw, s, v).is_some()
-                    } else {
-                        self.quorum_signers(
-                            state,
-                            Some(p),
-                            &draw.validation,
-                            s,
-                            VoteStep::Validation,
-                            v,
-                        )
-                        .is_some()
-                    }
-                });
-                if available {
-                    return false;
-                }
-
-                let (committee, vstep, before) = if ratification {
-                    (&draw.ratification, VoteStep::Ratification, Step::Validation)
-                } else {
-                    (&draw.validation, VoteStep::Validation, Step::Proposal)
-                };
-                let on_time = committee.members().all(|q| {
-                    !honest(q) || votes_cast(state, s, vstep, q as u8) > 0 || !may_still(q, before)
-                });
-                if !on_time
-                    && self
-                        .config
-                        .broken(Rule::Time3)
-                        .contains(Mutation::ImpatientTimers)
-                {
-                    Mutation::ImpatientTimers.hit();
-                    return true;
-                }
-                on_time
+                self.vote_timer_may_fire(state, p, draw, step == Step::Ratification)
             }
             Step::Open | Step::Done => false,
         }
     }
 
+    /// TIME-3 for a vote step: on time once no quorum can be held and every honest member that
+    /// has not voted is absent or past the step.
+    fn vote_timer_may_fire(
+        &self,
+        state: &State,
+        p: usize,
+        draw: &IterationDraw,
+        ratification: bool,
+    ) -> bool {
+        let node = &state.nodes[p];
+        let (tip, j, r) = (node.tip(), node.iteration, node.round());
+        let s = slot(tip, j);
+        let honest = |q: usize| !self.config.is_byzantine(q);
+        let may_still = |q: usize, before: Step| may_still_act(state, q, tip, r, j, before);
+        let available = Self::values(state, s, ratification).any(|v| {
+            if ratification {
+                self.attestation(state, Some(p), draw, s, v).is_some()
+            } else {
+                self.quorum_signers(state, Some(p), &draw.validation, s, VoteStep::Validation, v)
+                    .is_some()
+            }
+        });
+        if available {
+            return false;
+        }
+
+        let (committee, vstep, before) = if ratification {
+            (&draw.ratification, VoteStep::Ratification, Step::Validation)
+        } else {
+            (&draw.validation, VoteStep::Validation, Step::Proposal)
+        };
+        let on_time = committee.members().all(|q| {
+            !honest(q) || votes_cast(state, s, vstep, q as u8) > 0 || !may_still(q, before)
+        });
+        if !on_time
+            && self
+                .config
+                .broken(Rule::Time3)
+                .contains(Mutation::ImpatientTimers)
+        {
+            Mutation::ImpatientTimers.hit();
+            return true;
+        }
+        on_time
+    }
+
     /// Every event the network offers honest node `p` now.
     pub fn node_events(&self, state: &State, p: usize, out: &mut Vec<Event>) {
+        if state.nodes[p].step != Step::Done {
+            self.step_events(state, p, out);
+            self.past_successes(state, p, out);
+            self.late_votes(state, p, out);
+            self.revote(state, p, out);
+        }
+        self.fork_choice(state, p, out);
+    }
+
+    /// The events of the step node `p` is in: its own proposal, a candidate, a quorum, its
+    /// timer.
+    fn step_events(&self, state: &State, p: usize, out: &mut Vec<Event>) {
         let node = &state.nodes[p];
         let (tip, it) = (node.tip(), node.iteration);
         let s = slot(tip, it);
-        if node.step != Step::Done {
-            let ctx = self.node_context(node);
-            let draw = &ctx.iterations[usize::from(it)];
-            match node.step {
-                Step::Proposal => {
-                    let own = candidate(state, s).is_some();
-                    if draw.generator == Some(p) && !own {
-                        out.push(Event::Propose { valid: true });
-                        if state.invalid_used < self.config.faults.invalid_candidates {
-                            out.push(Event::Propose { valid: false });
-                        }
-                    }
-                    for v in 0..2 {
-                        let b = block(tip, it, v);
-                        if let Some((valid, _)) = candidate(state, b) {
-                            out.push(Event::Candidate { block: b, valid });
-                        }
-                    }
-                    if self.timer_may_fire(state, p, Step::Proposal) {
-                        out.push(Event::Timeout {
-                            step: Step::Proposal,
-                        });
+        let ctx = self.node_context(&state.root, node);
+        let draw = &ctx.iterations[usize::from(it)];
+        match node.step {
+            Step::Proposal => {
+                let own = candidate(state, s).is_some();
+                if draw.generator == Some(p) && !own {
+                    out.push(Event::Propose { valid: true });
+                    if state.invalid_used < self.config.faults.invalid_candidates {
+                        out.push(Event::Propose { valid: false });
                     }
                 }
-                Step::Validation => {
-                    for value in Self::values(state, s, false) {
-                        if let Some(signers) = self.quorum_signers(
-                            state,
-                            Some(p),
-                            &draw.validation,
-                            s,
-                            VoteStep::Validation,
-                            value,
-                        ) {
-                            out.push(Event::ValidationQuorum { value, signers });
-                        }
-                    }
-                    if self.timer_may_fire(state, p, Step::Validation) {
-                        out.push(Event::Timeout {
-                            step: Step::Validation,
-                        });
-                    }
-                }
-                Step::Ratification => {
-                    // EMERG-1: no Fail attestations in an emergency iteration.
-                    let emergency = self.emergency(it);
-                    for value in Self::values(state, s, true) {
-                        if emergency && !value.is_valid() {
-                            continue;
-                        }
-                        if let Some(att) = self.attestation(state, Some(p), draw, s, value) {
-                            let failed = match value {
-                                Value::Valid(v) => candidate(state, block(tip, it, v))
-                                    .map_or(FailSet::default(), |c| c.1),
-                                _ => FailSet::default(),
-                            };
-                            out.push(Event::RatificationQuorum { att, failed });
-                        }
-                    }
-                    if self.timer_may_fire(state, p, Step::Ratification) {
-                        out.push(Event::Timeout {
-                            step: Step::Ratification,
-                        });
-                    }
-                }
-                Step::Open | Step::Done => {}
-            }
-            Rule::Iter2.applies();
-            // Success attestations of earlier iterations of this round (all, when Open).
-            let upto = if node.step == Step::Open {
-                self.config.protocol.max_iterations
-            } else {
-                it
-            };
-            for j in 0..upto {
                 for v in 0..2 {
-                    if let Some((att, failed)) = self.success(state, Some(p), block(tip, j, v)) {
-                        out.push(Event::PastSuccess { att, failed });
+                    let b = block(tip, it, v);
+                    if let Some((valid, _)) = candidate(state, b) {
+                        out.push(Event::Candidate { block: b, valid });
                     }
                 }
+                if self.timer_may_fire(state, p, Step::Proposal) {
+                    out.push(Event::Timeout {
+                        step: Step::Proposal,
+                    });
+                }
             }
-            self.late_votes(state, p, out);
-            if self
-                .config
-                .broken(Rule::Vote1)
-                .contains(Mutation::DoubleVote)
-                && node.step == Step::Validation
-            {
-                let voted_no_candidate = state.pool.contains(&Msg::Vote {
-                    slot: s,
-                    step: VoteStep::Validation,
-                    value: Value::NoCandidate,
-                    voter: p as u8,
-                });
-                let b = block(tip, it, 0);
-                if voted_no_candidate
-                    && candidate(state, b).is_some()
-                    && votes_cast(state, s, VoteStep::Validation, p as u8) == 1
-                {
-                    out.push(Event::Revote { block: b });
+            Step::Validation => {
+                for value in Self::values(state, s, false) {
+                    if let Some(signers) = self.quorum_signers(
+                        state,
+                        Some(p),
+                        &draw.validation,
+                        s,
+                        VoteStep::Validation,
+                        value,
+                    ) {
+                        out.push(Event::ValidationQuorum { value, signers });
+                    }
+                }
+                if self.timer_may_fire(state, p, Step::Validation) {
+                    out.push(Event::Timeout {
+                        step: Step::Validation,
+                    });
+                }
+            }
+            Step::Ratification => {
+                // EMERG-1: no Fail attestations in an emergency iteration.
+                let emergency = self.emergency(it);
+                for value in Self::values(state, s, true) {
+                    if emergency && !value.is_valid() {
+                        continue;
+                    }
+                    if let Some(att) = self.attestation(state, Some(p), draw, s, value) {
+                        let failed = match value {
+                            Value::Valid(v) => candidate(state, block(tip, it, v))
+                                .map_or(FailSet::default(), |c| c.1),
+                            _ => FailSet::default(),
+                        };
+                        out.push(Event::RatificationQuorum { att, failed });
+                    }
+                }
+                if self.timer_may_fire(state, p, Step::Ratification) {
+                    out.push(Event::Timeout {
+                        step: Step::Ratification,
+                    });
+                }
+            }
+            Step::Open | Step::Done => {}
+        }
+    }
+
+    /// ITER-2: the Success attestations of earlier iterations of `p`'s round (of every
+    /// iteration, in open consensus).
+    fn past_successes(&self, state: &State, p: usize, out: &mut Vec<Event>) {
+        let node = &state.nodes[p];
+        let (tip, it) = (node.tip(), node.iteration);
+        Rule::Iter2.applies();
+        let upto = if node.step == Step::Open {
+            self.config.protocol.max_iterations
+        } else {
+            it
+        };
+        for j in 0..upto {
+            for v in 0..2 {
+                if let Some((att, failed)) = self.success(state, Some(p), block(tip, j, v)) {
+                    out.push(Event::PastSuccess { att, failed });
                 }
             }
         }
-        self.fork_choice(state, p, out);
+    }
+
+    /// Mutation `double-vote`: having voted NoCandidate, `p` receives the candidate and may vote
+    /// again.
+    fn revote(&self, state: &State, p: usize, out: &mut Vec<Event>) {
+        let node = &state.nodes[p];
+        let (tip, it) = (node.tip(), node.iteration);
+        let s = slot(tip, it);
+        if self
+            .config
+            .broken(Rule::Vote1)
+            .contains(Mutation::DoubleVote)
+            && node.step == Step::Validation
+        {
+            let voted_no_candidate = state.pool.contains(&Msg::Vote {
+                slot: s,
+                step: VoteStep::Validation,
+                value: Value::NoCandidate,
+                voter: p as u8,
+            });
+            let b = block(tip, it, 0);
+            if voted_no_candidate
+                && candidate(state, b).is_some()
+                && votes_cast(state, s, VoteStep::Validation, p as u8) == 1
+            {
+                out.push(Event::Revote { block: b });
+            }
+        }
     }
 
     /// EMERG-1: emergency iterations stay open. For each emergency iteration the node has left
@@ -294,7 +325,7 @@ impl SaModel {
         if e >= last {
             return;
         }
-        let ctx = self.node_context(node);
+        let ctx = self.node_context(&state.root, node);
         for j in e..last {
             let member = ctx
                 .iterations

@@ -12,20 +12,33 @@ use crate::model::SaModel;
 use crate::mutations::Mutation;
 use crate::rules::Rule;
 use crate::state::{
-    block, iteration_of, slot, slot_of, variant_of, Att, BlockId, Entry, FailSet, FallbackRecord, Label,
-    Msg, Node, Step, Value, VoteStep,
+    block, iteration_of, slot, slot_of, variant_of, Att, BlockId, Entry, FailSet, FallbackRecord,
+    Label, Msg, Node, Root, Step, Value, VoteStep,
 };
 
 /// A vote the node casts in its current iteration, if it is a member of the step's committee.
 /// In an emergency iteration (EMERG-1) only Valid votes are sent.
-fn vote(m: &SaModel, p: usize, node: &Node, step: VoteStep, value: Value, out: &mut Vec<Msg>) {
-    vote_at(m, p, node, node.iteration, step, value, out);
+fn vote(
+    m: &SaModel,
+    root: &Root,
+    p: usize,
+    node: &Node,
+    step: VoteStep,
+    value: Value,
+    out: &mut Vec<Msg>,
+) {
+    vote_at(m, root, p, node, node.iteration, step, value, out);
 }
 
 /// A vote the node casts in iteration `iteration` of its round, if it is a member of the
 /// step's committee; in an emergency iteration only a Valid vote (EMERG-1).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "a vote's whole address: who (model, root, p, node), where (iteration, step), what (value), and the outbox"
+)]
 fn vote_at(
     m: &SaModel,
+    root: &Root,
     p: usize,
     node: &Node,
     iteration: u8,
@@ -37,7 +50,7 @@ fn vote_at(
     if m.emergency(iteration) && !value.is_valid() {
         return;
     }
-    let ctx = m.node_context(node);
+    let ctx = m.node_context(root, node);
     let Some(draw) = ctx.iterations.get(usize::from(iteration)) else {
         return;
     };
@@ -110,11 +123,11 @@ fn accept(m: &SaModel, node: &mut Node, att: Att, failed: FailSet) {
 
 /// Skips the steps in which `p` has nothing to do (not the generator, not a member): it sends
 /// nothing in them and their timers lead to the same state.
-pub fn skip_idle_steps(m: &SaModel, p: usize, node: &mut Node) {
+pub fn skip_idle_steps(m: &SaModel, root: &Root, p: usize, node: &mut Node) {
     if !node.alive || !matches!(node.step, Step::Proposal | Step::Validation) {
         return;
     }
-    let ctx = m.node_context(node);
+    let ctx = m.node_context(root, node);
     let draw = &ctx.iterations[usize::from(node.iteration)];
     let member = |c: &crate::sortition::Committee| {
         c.credits(p) > 0
@@ -149,78 +162,48 @@ fn candidate_failed(m: &SaModel, node: &Node) -> FailSet {
 
 /// The spec's step logic for honest node `p`: the node after `event`, and the messages it
 /// sends. `event` must be one the network offers this node (see `crate::model`).
-pub fn handle(m: &SaModel, p: usize, before: &Node, event: &Event) -> (Node, Vec<Msg>) {
+pub fn handle(
+    m: &SaModel,
+    root: &Root,
+    p: usize,
+    before: &Node,
+    event: &Event,
+) -> (Node, Vec<Msg>) {
     let mut node = before.clone();
     let mut out = Vec::new();
     match *event {
         Event::Crash => {
-            // A crashed node never acts again: only its chain and what it holds are read, so
-            // where it stopped is forgotten (states that differ only there are one state).
-            node.alive = false;
-            node.iteration = 0;
-            node.step = Step::Done;
-            node.fails = FailSet::default();
-            node.voted_late = false;
+            crash(&mut node);
             return (node, out);
         }
-        Event::Propose { valid } => propose(m, p, &mut node, valid, &mut out),
+        Event::Propose { valid } => propose(m, root, p, &mut node, valid, &mut out),
         Event::Candidate { block: b, valid } => {
-            receive_candidate(m, p, &mut node, b, valid, &mut out);
+            receive_candidate(m, root, p, &mut node, b, valid, &mut out);
         }
-        Event::LateVote { block: b } => {
-            vote_at(
-                m,
-                p,
-                &node,
-                iteration_of(b),
-                VoteStep::Validation,
-                Value::Valid(variant_of(b)),
-                &mut out,
-            );
-            // Left for good: a later iteration, or open consensus after the last one.
-            node.voted_late |= iteration_of(b) < node.iteration || node.step == Step::Open;
-        }
+        Event::LateVote { block: b } => late_vote(m, root, p, &mut node, b, &mut out),
         Event::Revote { block: b } => {
             Mutation::DoubleVote.hit();
-            vote(
-                m,
-                p,
-                &node,
-                VoteStep::Validation,
-                Value::Valid(variant_of(b)),
-                &mut out,
-            );
+            let value = Value::Valid(variant_of(b));
+            vote(m, root, p, &node, VoteStep::Validation, value, &mut out);
         }
         Event::Timeout {
             step: Step::Proposal,
         } => {
-            vote(
-                m,
-                p,
-                &node,
-                VoteStep::Validation,
-                Value::NoCandidate,
-                &mut out,
-            );
+            let value = Value::NoCandidate;
+            vote(m, root, p, &node, VoteStep::Validation, value, &mut out);
             node.step = Step::Validation;
         }
         Event::ValidationQuorum { value, .. } => {
             Rule::StepVal2.applies();
             Rule::StepRat1.applies();
-            vote(m, p, &node, VoteStep::Ratification, value, &mut out);
+            vote(m, root, p, &node, VoteStep::Ratification, value, &mut out);
             node.step = Step::Ratification;
         }
         Event::Timeout {
             step: Step::Validation,
         } => {
-            vote(
-                m,
-                p,
-                &node,
-                VoteStep::Ratification,
-                Value::NoQuorum,
-                &mut out,
-            );
+            let value = Value::NoQuorum;
+            vote(m, root, p, &node, VoteStep::Ratification, value, &mut out);
             node.step = Step::Ratification;
         }
         Event::RatificationQuorum { att, failed } => {
@@ -244,13 +227,13 @@ pub fn handle(m: &SaModel, p: usize, before: &Node, event: &Event) -> (Node, Vec
             failed,
         } => fall_back(m, &mut node, height, att, failed),
     }
-    skip_idle_steps(m, p, &mut node);
+    skip_idle_steps(m, root, p, &mut node);
     (node, out)
 }
 
 /// STEP-PROP-1: gen(i) broadcasts its candidate (carrying its failed_iterations, FAIL-1) and
 /// casts its own Validation vote.
-fn propose(m: &SaModel, p: usize, node: &mut Node, valid: bool, out: &mut Vec<Msg>) {
+fn propose(m: &SaModel, root: &Root, p: usize, node: &mut Node, valid: bool, out: &mut Vec<Msg>) {
     let s = slot(node.tip(), node.iteration);
     Rule::StepProp1.applies();
     let failed = candidate_failed(m, node);
@@ -275,13 +258,14 @@ fn propose(m: &SaModel, p: usize, node: &mut Node, valid: bool, out: &mut Vec<Ms
     } else {
         Value::Invalid(0)
     };
-    vote(m, p, node, VoteStep::Validation, value, out);
+    vote(m, root, p, node, VoteStep::Validation, value, out);
     node.step = Step::Validation;
 }
 
 /// STEP-VAL-1: the candidate of the current slot arrives; a Validation member votes on it.
 fn receive_candidate(
     m: &SaModel,
+    root: &Root,
     p: usize,
     node: &mut Node,
     b: BlockId,
@@ -312,7 +296,7 @@ fn receive_candidate(
     } else {
         Value::Invalid(variant)
     };
-    vote(m, p, node, VoteStep::Validation, value, out);
+    vote(m, root, p, node, VoteStep::Validation, value, out);
     node.step = Step::Validation;
 }
 
@@ -341,4 +325,33 @@ fn fall_back(m: &SaModel, node: &mut Node, height: u8, att: Att, failed: FailSet
     });
     node.chain.truncate(h - 1);
     accept(m, node, att, failed);
+}
+
+/// The node goes offline for good. A crashed node never acts again: only its chain and what it
+/// holds are read, so where it stopped is forgotten (states that differ only there are one
+/// state).
+fn crash(node: &mut Node) {
+    node.alive = false;
+    node.iteration = 0;
+    node.step = Step::Done;
+    node.fails = FailSet::default();
+    node.voted_late = false;
+}
+
+/// EMERG-1: the candidate `b` of an emergency iteration the node has left arrives; a member of
+/// that iteration's Validation committee that has not voted there votes Valid.
+fn late_vote(m: &SaModel, root: &Root, p: usize, node: &mut Node, b: BlockId, out: &mut Vec<Msg>) {
+    let value = Value::Valid(variant_of(b));
+    vote_at(
+        m,
+        root,
+        p,
+        node,
+        iteration_of(b),
+        VoteStep::Validation,
+        value,
+        out,
+    );
+    // Left for good: a later iteration, or open consensus after the last one.
+    node.voted_late |= iteration_of(b) < node.iteration || node.step == Step::Open;
 }

@@ -290,40 +290,6 @@ pub struct Node {
     /// Whether, in the current round, this node cast a Validation vote for an emergency
     /// iteration it had already left (EMERG-1: several iterations open at once).
     pub voted_late: bool,
-    /// Unbounded model only (`crate::unbounded`): the last height dropped below the chain
-    /// (iteration and failed_iterations of the block that was Final everywhere), from which
-    /// the draws of the next height are derived when the chain is empty. Always `None` in the
-    /// bounded model.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub anchor: Option<(u8, FailSet)>,
-    /// Unbounded model only: the id of the ledger carried through every dropped height
-    /// (`crate::draws::Contexts::register_base`; 0 = the genesis ledger, always 0 in the
-    /// bounded model). Penalties (faults, suspensions, slashed stake) outlive the window.
-    #[serde(skip_serializing_if = "is_zero")]
-    pub base: u64,
-    /// Unbounded model with seed classes only (`SortitionParams::seed_classes`): the class of
-    /// the seed of the round above the last dropped height. Always 0 otherwise.
-    #[serde(skip_serializing_if = "is_zero_u8")]
-    pub seed_class: u8,
-    /// Unbounded model with `faults.rejoin` only: this provisioner came back from absence.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub returned: bool,
-    /// Unbounded model with `faults.rejoin` only: the highest (relative) round a present
-    /// honest node had entered when this provisioner came back. In those rounds it counts as
-    /// absent when iterations are judged good (spec/faults.md: a provisioner back during a
-    /// round was absent in that round); lowered at every dropped height, 0 when inert.
-    #[serde(skip_serializing_if = "is_zero_u8")]
-    pub back_from: u8,
-}
-
-#[inline]
-fn is_zero_u8(x: &u8) -> bool {
-    *x == 0
-}
-
-#[inline]
-fn is_zero(x: &u64) -> bool {
-    *x == 0
 }
 
 impl Node {
@@ -339,11 +305,6 @@ impl Node {
             held: Vec::new(),
             last_fallback: None,
             voted_late: false,
-            anchor: None,
-            base: 0,
-            seed_class: 0,
-            returned: false,
-            back_from: 0,
         }
     }
     /// The round being decided.
@@ -394,6 +355,43 @@ pub struct State {
     pub pool: Pool,
     /// Invalid candidates proposed so far (fault budget).
     pub invalid_used: u8,
+    /// What lies below every node's chain: the genesis block in the bounded model; in the
+    /// unbounded model (the checker's), the last height dropped once Final everywhere.
+    #[serde(skip_serializing_if = "Root::is_genesis")]
+    pub root: Root,
+}
+
+/// What lies below every node's chain (heights are relative to it). The bounded model's root
+/// is the genesis block; the checker's unbounded model drops a height once it is Final at
+/// every present honest node and moves the root up to it, so that rounds go on for ever in a
+/// finite state space. The draws of the round above the root depend only on it (`SaModel`'s
+/// `tip_only`), and penalties outlive the drop through the carried ledger.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Root {
+    /// The block at the root (iteration and failed_iterations), from which the draws of the
+    /// round above it are derived; `None` at genesis.
+    pub anchor: Option<(u8, FailSet)>,
+    /// The id of the ledger after the root (`crate::draws::Contexts::register_base`; 0 = the
+    /// genesis ledger). Penalties (faults, suspensions, slashed stake) outlive a drop.
+    pub base: u64,
+    /// With seed classes (`SortitionParams::seed_classes`): the class of the seed of the round
+    /// above the root. 0 otherwise.
+    pub seed_class: u8,
+}
+
+impl Root {
+    /// The genesis root: the bounded model's, always.
+    pub const GENESIS: Root = Root {
+        anchor: None,
+        base: 0,
+        seed_class: 0,
+    };
+
+    /// Whether this is the genesis root (always, in the bounded model).
+    #[inline]
+    pub fn is_genesis(&self) -> bool {
+        *self == Root::default()
+    }
 }
 
 /// The messages sent: a sorted set kept as a vector (cheap to clone, hash and search).
@@ -565,6 +563,7 @@ impl std::hash::Hash for State {
         self.nodes.hash(&mut h);
         self.pool.hash(&mut h);
         self.invalid_used.hash(&mut h);
+        self.root.hash(&mut h);
         state.write_u64(h.finish());
     }
 }

@@ -215,87 +215,86 @@ impl SaModel {
             .config
             .broken(Rule::Tally4)
             .contains(Mutation::DuskAsyncOwnVote);
-        loop {
-            let node = &state.nodes[p];
-            if !node.alive {
-                return;
-            }
-            let step = match node.step {
-                Step::Validation => VoteStep::Validation,
-                Step::Ratification => VoteStep::Ratification,
-                _ => return,
-            };
-            let (tip, it) = (node.tip(), node.iteration);
-            let s = slot(tip, it);
-            let ctx = self.node_context(node);
-            let Some(draw) = ctx.iterations.get(usize::from(it)) else {
-                return;
-            };
-            let committee = match step {
-                VoteStep::Validation => &draw.validation,
-                VoteStep::Ratification => &draw.ratification,
-            };
-            let own = committee.credits(p);
-            let value = Self::values(state, s, true).find(|&value| {
-                own >= self.threshold(value)
-                    && state.pool.contains(&Msg::Vote {
-                        slot: s,
-                        step,
-                        value,
-                        voter: p as u8,
-                    })
-            });
-            let Some(value) = value else {
-                return;
-            };
-            if dusk {
-                // The quorum stays a later event (offered by `node_events`, with this node
-                // among its signers).
-                Mutation::DuskAsyncOwnVote.hit();
-                return;
-            }
-            let event = match step {
-                VoteStep::Validation => Event::ValidationQuorum {
-                    value,
-                    signers: 1 << p,
-                },
-                VoteStep::Ratification => {
-                    let validation = if value == Value::NoQuorum {
-                        0
-                    } else {
-                        match self.quorum_signers(
-                            state,
-                            Some(p),
-                            &draw.validation,
-                            s,
-                            VoteStep::Validation,
-                            value,
-                        ) {
-                            Some(signers) => signers,
-                            None => return,
-                        }
-                    };
-                    let failed = match value {
-                        Value::Valid(v) => {
-                            candidate(state, block(tip, it, v)).map_or(FailSet::default(), |c| c.1)
-                        }
-                        _ => FailSet::default(),
-                    };
-                    Event::RatificationQuorum {
-                        att: Att {
-                            slot: s,
-                            value,
-                            validation,
-                            ratification: 1 << p,
-                        },
-                        failed,
-                    }
-                }
-            };
-            let (node, out) = handle(self, p, &state.nodes[p], &event);
+        while let Some(event) = self.own_quorum(state, p, dusk) {
+            let (node, out) = handle(self, &state.root, p, &state.nodes[p], &event);
             state.nodes[p] = node;
             state.pool.extend(out);
         }
+    }
+
+    /// The quorum node `p`'s own credits reach alone in its current step, as the event of
+    /// holding it; `None` if there is none (or, under Dusk's rule, it stays a later event).
+    fn own_quorum(&self, state: &State, p: usize, dusk: bool) -> Option<Event> {
+        let node = &state.nodes[p];
+        if !node.alive {
+            return None;
+        }
+        let step = match node.step {
+            Step::Validation => VoteStep::Validation,
+            Step::Ratification => VoteStep::Ratification,
+            _ => return None,
+        };
+        let (tip, it) = (node.tip(), node.iteration);
+        let s = slot(tip, it);
+        let ctx = self.node_context(&state.root, node);
+        let draw = ctx.iterations.get(usize::from(it))?;
+        let committee = match step {
+            VoteStep::Validation => &draw.validation,
+            VoteStep::Ratification => &draw.ratification,
+        };
+        let own = committee.credits(p);
+        let value = Self::values(state, s, true).find(|&value| {
+            own >= self.threshold(value)
+                && state.pool.contains(&Msg::Vote {
+                    slot: s,
+                    step,
+                    value,
+                    voter: p as u8,
+                })
+        });
+        let value = value?;
+        if dusk {
+            // The quorum stays a later event (offered by `node_events`, with this node
+            // among its signers).
+            Mutation::DuskAsyncOwnVote.hit();
+            return None;
+        }
+        let event = match step {
+            VoteStep::Validation => Event::ValidationQuorum {
+                value,
+                signers: 1 << p,
+            },
+            VoteStep::Ratification => {
+                let validation = if value == Value::NoQuorum {
+                    0
+                } else {
+                    self.quorum_signers(
+                        state,
+                        Some(p),
+                        &draw.validation,
+                        s,
+                        VoteStep::Validation,
+                        value,
+                    )?
+                };
+                let failed = match value {
+                    Value::Valid(v) => {
+                        candidate(state, block(tip, it, v)).map_or(FailSet::default(), |c| c.1)
+                    }
+                    _ => FailSet::default(),
+                };
+                Event::RatificationQuorum {
+                    att: Att {
+                        slot: s,
+                        value,
+                        validation,
+                        ratification: 1 << p,
+                    },
+                    failed,
+                }
+            }
+        };
+        Some(event)
     }
 
     /// The vote values that can be tallied for slot `s` in `step`: the fixed ones and

@@ -501,6 +501,10 @@ fn charge(app: &mut AppState, sender: &Address, fee: u64) -> bool {
 /// Runs the transactions (after the coinbase) of a block at `height` on `ledger` (the parent's
 /// ledger with this block's consensus effects applied) and `app`; returns the receipts.
 /// Nothing here can fail the block: every failure is one transaction's.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one arm per transaction kind, each with its fee and receipt (spec/execution.md)"
+)]
 pub fn run_transactions(
     txs: &[Tx],
     height: u64,

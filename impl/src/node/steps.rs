@@ -198,6 +198,10 @@ impl Node {
     }
 
     /// STEP-PROP-1: build, record, sign and broadcast one candidate (or re-send the recorded one).
+    #[allow(
+        clippy::too_many_lines,
+        reason = "STEP-PROP-1 in order: build, record, sign, broadcast, or re-send the recorded candidate (RESTART-2)"
+    )]
     pub(super) fn propose(&mut self, i: u8) {
         Rule::StepProp1.applies();
         let ctx = self.round.ctx.clone();

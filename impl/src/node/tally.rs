@@ -4,6 +4,10 @@ use super::*;
 use crate::rules::Rule;
 
 impl Node {
+    #[allow(
+        clippy::too_many_lines,
+        reason = "every check a vote passes, in the order spec/node.md lists the rejections"
+    )]
     pub(super) fn on_vote(&mut self, peer: PeerId, v: SignedVote, attached: Option<StepVotes>) {
         let kind = if attached.is_some() {
             "ratification"
