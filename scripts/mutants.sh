@@ -15,9 +15,9 @@ files=(
     impl/src/node/accept.rs
     impl/src/node/verify.rs
     impl/src/node/draws.rs
-    impl/src/chain.rs
+    impl/src/finality.rs
     impl/src/sortition.rs
-    impl/src/votes.rs
+    impl/src/tally.rs
 )
 args=()
 for f in "${files[@]}"; do args+=(--file "$f"); done

@@ -1,6 +1,6 @@
 //! Model-checking speed and memory: unique states per second (median of 3 exhaustive runs) and
 //! peak resident memory per unique state of each preset, on 1 thread and on all cores.
-//! `cargo bench -p sa-model`. Figures are printed, never asserted.
+//! `cargo bench -p sa-checker`. Figures are printed, never asserted.
 //!
 //! Memory is measured in a child process per (preset, threads) so that each peak is its own:
 //! the child reads its peak resident set (VmHWM in /proc/self/status) after one search and

@@ -1,6 +1,6 @@
 //! Which sortition seeds of a preset make a property fail: one exhaustive check per seed.
 //!
-//! `cargo run --release -p sa-model --example seedscan -- PRESET GST_ROUND ROUNDS FIRST_SEED
+//! `cargo run --release -p sa-checker --example seedscan -- PRESET GST_ROUND ROUNDS FIRST_SEED
 //! [COUNT [TIMEOUT_S [--mutations]]]` checks seeds FIRST_SEED..FIRST_SEED+COUNT (default 120,
 //! each cut at TIMEOUT_S, default 30 s) and prints, per seed, the verdict, the unique states and
 //! every violated or unwitnessed property. With `--mutations` it then runs every mutation of

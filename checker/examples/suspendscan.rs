@@ -1,7 +1,7 @@
 //! Which seeds of a preset reach LIVE-SUSPEND's situation (an absent generator's slot costs an
 //! iteration in a round that ends after GST): the unbounded search only, one per seed.
 //!
-//! `cargo run --release -p sa-model --example suspendscan -- PRESET FIRST_SEED [COUNT
+//! `cargo run --release -p sa-checker --example suspendscan -- PRESET FIRST_SEED [COUNT
 //! [MUTATION]]` prints, per seed, the unbounded states and every LIVE line with its note.
 //! Used to choose the seed of the `suspend` preset (spec/faults.md).
 

@@ -89,7 +89,7 @@ fn past_the_bound_honest_nodes_finalize_different_blocks_and_the_fork_is_account
 /// preset, each checked exhaustively: honest behaviour holds in every one, every fork of Final
 /// blocks carries its evidence, and the fork is reached on some seeds (so the sweep can see
 /// it). Seeds 21–35 (at the bound) and 13–28 (past it) were scanned to be exhaustive in a few
-/// seconds each (`model/examples/seedscan.rs`).
+/// seconds each (`checker/examples/seedscan.rs`).
 #[test]
 fn over_sampled_seeds_every_fork_is_accountable_and_honest_rules_hold() {
     let may_fail = ["SAFE-ONE-OUTCOME", "SAFE-FINAL-AGREEMENT"];

@@ -303,7 +303,7 @@ pub fn eta(elapsed: Duration, done: usize, total: usize) -> String {
 fn mutation_help() -> String {
     let mut out = String::from(
         "Enable a mutation (broken variant) on top of the preset or file; repeatable. Each is \
-         shown to violate one property (model/tests/model_mutations.rs), on this preset:\n",
+         shown to violate one property (checker/tests/model_mutations.rs), on this preset:\n",
     );
     for (m, property, _) in sa_model::mutations::INTENDED {
         out.push_str(&format!("  {:<34} {property} ({})\n", m.name(), m.preset()));
@@ -316,7 +316,7 @@ fn mutation_help() -> String {
 pub fn mutation_list() -> String {
     let mut out = String::from(
         "Mutations (broken variants; each is shown to violate the properties listed, on the \
-         preset named, by model/tests/model_mutations.rs):\n\n",
+         preset named, by checker/tests/model_mutations.rs):\n\n",
     );
     for m in sa_model::Mutation::ALL {
         let props: Vec<&str> = sa_model::mutations::INTENDED

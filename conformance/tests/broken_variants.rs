@@ -12,7 +12,7 @@ use std::process::Command;
 const VARIANTS: &[(&str, &str, &str, &str)] = &[
     (
         "threshold off by one (SM one credit too high)",
-        "impl/src/votes.rs",
+        "impl/src/tally.rs",
         "supermajority: c - c / 3,",
         "supermajority: c - c / 3 + 1,",
     ),
@@ -30,13 +30,13 @@ const VARIANTS: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "a non-member vote counted (one credit)",
-        "impl/src/votes.rs",
+        "impl/src/tally.rs",
         "        if self.committee.get(signer).copied().unwrap_or(0) == 0 {\n            return Err(Rejected::NotMember);\n        }\n",
         "",
     ),
     (
         "a non-member vote counted (one credit)",
-        "impl/src/votes.rs",
+        "impl/src/tally.rs",
         ".map(|(k, _)| self.committee.get(k).copied().unwrap_or(0))",
         ".map(|(k, _)| self.committee.get(k).copied().unwrap_or(1))",
     ),

@@ -6,7 +6,7 @@
 //! fault role (honest or Byzantine) once the round's draws are fixed (the draws are its only use
 //! of keys), so checking one draw per class checks every draw of the class. With more than one
 //! round it is not: who generates a block decides the next seed (SORT-6, the generator's
-//! signature) and so every later draw. There every allowed draw is its own class. `model/tests/model_all_draws.rs` sweeps seeds until every class allowed
+//! signature) and so every later draw. There every allowed draw is its own class. `checker/tests/model_all_draws.rs` sweeps seeds until every class allowed
 //! for the first round is covered and checks each.
 
 use std::collections::BTreeSet;

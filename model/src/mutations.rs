@@ -3,7 +3,7 @@
 //! Each mutation changes one rule of spec/protocol.md. A property reported as holding
 //! must be shown able to fail: for every safety ID of spec/properties.md at least one
 //! mutation makes `sa check` report it VIOLATED on the default preset (see
-//! model/tests/model_mutations.rs). Every mutated code path reports when it changed a
+//! checker/tests/model_mutations.rs). Every mutated code path reports when it changed a
 //! decision ([`Hits`]): a mutation that never did on a configuration is reported as having no
 //! effect there, instead of a PASS that says nothing about it.
 
@@ -98,8 +98,8 @@ pub enum Mutation {
 
 /// The property each mutation is shown to violate on the default preset (`dusk-two-eligible`:
 /// on the preset `two-eligible`, the one configuration it changes), and whether the search for
-/// it runs depth-first (counterexamples that lie deep). `model/tests/model_mutations.rs`
-/// requires each; `model/examples/seedscan.rs --mutations` scans seeds for them.
+/// it runs depth-first (counterexamples that lie deep). `checker/tests/model_mutations.rs`
+/// requires each; `checker/examples/seedscan.rs --mutations` scans seeds for them.
 pub const INTENDED: &[(Mutation, &str, bool)] = &[
     (
         Mutation::ValidThresholdBelowMajority,
