@@ -187,3 +187,54 @@ impl Model for Checked {
         !self.stop.load(Ordering::Relaxed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> SaModel {
+        SaModel::new(sa_model::Config::preset("tiny").expect("preset"))
+    }
+
+    #[test]
+    fn what_the_model_reports_on_this_thread_is_collected_and_nothing_older() {
+        // A hit left on this thread by an earlier, uncollected use of some model.
+        Mutation::IgnorePni.hit();
+        let checked = Checked::new(tiny());
+        assert!(
+            !checked.was_hit(Mutation::IgnorePni),
+            "a stale hit was taken"
+        );
+        // A hit reported during a call through the wrapper is collected by it, and shared by
+        // its clones (the search threads).
+        let clone = checked.clone();
+        Mutation::NoWalkBack.hit();
+        let _ = clone.init_states();
+        assert!(checked.was_hit(Mutation::NoWalkBack));
+        assert!(!checked.was_hit(Mutation::IgnorePni));
+    }
+
+    #[test]
+    fn a_mutation_that_changes_a_decision_is_collected_from_the_search_threads() {
+        let mut c = sa_model::Config::preset("tiny").expect("preset");
+        c.mutations = vec![Mutation::AcceptInvalid];
+        c.faults.invalid_candidates = 1;
+        let checked = Checked::new(SaModel::new(c));
+        let report = crate::check_model(
+            checked.clone(),
+            &crate::CheckOptions {
+                threads: 2,
+                shorten: false,
+                ..Default::default()
+            },
+            &mut |_| {},
+        );
+        assert!(report.unique_states > 0);
+        // Validators vote Valid on the invalid candidate: the mutation decided something, on
+        // the search's own threads.
+        assert!(checked.was_hit(Mutation::AcceptInvalid));
+        assert!(!report
+            .mutations_without_effect
+            .contains(&Mutation::AcceptInvalid.name()));
+    }
+}
