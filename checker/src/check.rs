@@ -612,10 +612,10 @@ fn sweep(
     make: &dyn Fn(usize) -> (String, SaModel),
     opts: &crate::check::CheckOptions,
     progress: &mut dyn FnMut(usize, usize, Option<&Progress>),
-) -> Option<crate::CheckReport> {
+) -> Option<CheckReport> {
     use crate::report::Status;
     let start = std::time::Instant::now();
-    let mut merged: Option<crate::CheckReport> = None;
+    let mut merged: Option<CheckReport> = None;
     // Each model gets what the previous ones left.
     let mut states_left = opts.max_states;
     for k in 0..count {
@@ -624,7 +624,7 @@ fn sweep(
         run_opts.max_states = states_left;
         run_opts.timeout = opts.timeout.map(|t| t.saturating_sub(start.elapsed()));
         let (name, model) = make(k);
-        let mut r = crate::check_model(model, &run_opts, &mut |p| progress(k, count, Some(p)));
+        let mut r = check_model(model, &run_opts, &mut |p| progress(k, count, Some(p)));
         states_left = states_left.map(|n| n.saturating_sub(r.total_states));
         let cut = !r.exhaustive;
         for p in &mut r.properties {
@@ -683,13 +683,13 @@ fn sweep(
 
 /// Finishes a sweep's merged report.
 fn finish_sweep(
-    merged: Option<crate::CheckReport>,
+    merged: Option<CheckReport>,
     config: &Config,
     draws: Draws,
     opts: &crate::check::CheckOptions,
     start: std::time::Instant,
-) -> crate::CheckReport {
-    let mut report = merged.unwrap_or_else(|| crate::check(config, opts, &mut |_| {}));
+) -> CheckReport {
+    let mut report = merged.unwrap_or_else(|| check(config, opts, &mut |_| {}));
     report.bounds = bounds_of(&SaModel::new(config.clone()), draws);
     report.verdict = report.compute_verdict();
     report.seconds = start.elapsed().as_secs_f64();
@@ -704,7 +704,7 @@ pub fn check_all_draws(
     config: &Config,
     opts: &crate::check::CheckOptions,
     progress: &mut dyn FnMut(usize, usize, Option<&Progress>),
-) -> crate::CheckReport {
+) -> CheckReport {
     let start = std::time::Instant::now();
     let n = config.provisioners.len();
     let base = SaModel::new(config.clone());
@@ -733,7 +733,7 @@ pub fn check_seeds(
     to: u64,
     opts: &crate::check::CheckOptions,
     progress: &mut dyn FnMut(usize, usize, Option<&Progress>),
-) -> crate::CheckReport {
+) -> CheckReport {
     let start = std::time::Instant::now();
     let count = usize::try_from(to.saturating_sub(from) + 1).unwrap_or(usize::MAX);
     let make = |k: usize| {

@@ -213,28 +213,4 @@ mod tests {
         assert!(checked.was_hit(Mutation::NoWalkBack));
         assert!(!checked.was_hit(Mutation::IgnorePni));
     }
-
-    #[test]
-    fn a_mutation_that_changes_a_decision_is_collected_from_the_search_threads() {
-        let mut c = sa_model::Config::preset("tiny").expect("preset");
-        c.mutations = vec![Mutation::AcceptInvalid];
-        c.faults.invalid_candidates = 1;
-        let checked = Checked::new(SaModel::new(c));
-        let report = crate::check_model(
-            checked.clone(),
-            &crate::CheckOptions {
-                threads: 2,
-                shorten: false,
-                ..Default::default()
-            },
-            &mut |_| {},
-        );
-        assert!(report.unique_states > 0);
-        // Validators vote Valid on the invalid candidate: the mutation decided something, on
-        // the search's own threads.
-        assert!(checked.was_hit(Mutation::AcceptInvalid));
-        assert!(!report
-            .mutations_without_effect
-            .contains(&Mutation::AcceptInvalid.name()));
-    }
 }
