@@ -1,10 +1,11 @@
 //! Rule IDs are code, both ways (spec/protocol.md and spec/execution.md against sa-model and
-//! sa-node). Each crate has a `Rule` type with one value per ID the spec defines (a `**ID`
-//! heading); a site that applies a rule names it in code (`Rule::Iter1.applies()`, or a
+//! sa-node). Both crates name rules with the `Rule` type of `sa-rules`, which its build script
+//! generates from the spec (one value per `**ID` heading; this test parses the spec on its own
+//! and compares); a site that applies a rule names it in code (`Rule::Iter1.applies()`, or a
 //! mutation hook `config.broken(Rule::Fin1)`), one ID at a time. The test prints every ID's
 //! sites in the model and in sa-node, and fails on:
-//! - an ID the spec defines that a crate's `Rule` lacks, or a `Rule` value the spec does not
-//!   define;
+//! - an ID the spec defines that `Rule` lacks, or a `Rule` value the spec does not define (the
+//!   generator and this test's own parse disagree);
 //! - an ID a crate applies nowhere, unless it is listed below as not applicable there, with why
 //!   (and one listed so that is applied after all: the list is stale);
 //! - an ID cited only in a comment of a crate that does not apply it (the citation promises a
@@ -169,20 +170,19 @@ fn cited(text: &str) -> Vec<(String, String)> {
     out
 }
 
-/// A crate's `Rule` type: variant name -> ID.
+/// The `Rule` type (`sa-rules`, generated from the spec by its build script; sa-model and
+/// sa-node re-export it): variant name -> ID. The crate must name that type.
 fn rule_type(crate_dir: &str) -> BTreeMap<String, String> {
     let text =
         std::fs::read_to_string(root().join(crate_dir).join("src/rules.rs")).expect("rules.rs");
-    let mut map = BTreeMap::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if let Some(rest) = line.strip_prefix("Rule::") {
-            if let Some((variant, id)) = rest.split_once(" => \"") {
-                map.insert(variant.to_string(), id.trim_end_matches("\",").to_string());
-            }
-        }
-    }
-    map
+    assert!(
+        text.contains("pub use sa_rules::Rule;"),
+        "{crate_dir}/src/rules.rs does not re-export sa_rules::Rule"
+    );
+    sa_rules::Rule::ALL
+        .iter()
+        .map(|r| (format!("{r:?}"), r.id().to_string()))
+        .collect()
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
