@@ -1,4 +1,4 @@
-//! Generates the `Rule` type from the spec's text: every `**ID` that opens a bold span of
+//! Generates the `Rule` type from the spec's text: every ID that opens a bold span of
 //! spec/protocol.md or spec/execution.md (an ID is a known prefix, `-`, digits) is one value,
 //! in the order the spec defines them. A spec edit that adds, renames or removes a rule changes
 //! the type, and code naming a removed rule no longer compiles.
@@ -65,8 +65,9 @@ fn main() {
         println!("cargo:rerun-if-changed={}", path.display());
         let text =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        for part in text.split("**").skip(1).step_by(2) {
-            if let Some(id) = rule_id_at(part) {
+        // Every `**` directly followed by an ID opens a rule's heading.
+        for (at, _) in text.match_indices("**") {
+            if let Some(id) = rule_id_at(&text[at + 2..]) {
                 if !ids.iter().any(|(x, _)| *x == id) {
                     ids.push((id, file));
                 }

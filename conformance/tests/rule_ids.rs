@@ -1,6 +1,6 @@
 //! Rule IDs are code, both ways (spec/protocol.md and spec/execution.md against sa-model and
 //! sa-node). Both crates name rules with the `Rule` type of `sa-rules`, which its build script
-//! generates from the spec (one value per `**ID` heading; this test parses the spec on its own
+//! generates from the spec (one value per bold rule heading; this test parses the spec on its own
 //! and compares); a site that applies a rule names it in code (`Rule::Iter1.applies()`, or a
 //! mutation hook `config.broken(Rule::Fin1)`), one ID at a time. The test prints every ID's
 //! sites in the model and in sa-node, and fails on:
@@ -123,13 +123,13 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The IDs the spec defines, in order: every `**ID` that opens a bold span.
+/// The IDs the spec defines, in order: every ID that opens a bold span.
 fn defined() -> Vec<String> {
     let mut ids = Vec::new();
     for file in ["spec/protocol.md", "spec/execution.md"] {
         let text = std::fs::read_to_string(root().join(file)).expect("spec file");
-        for part in text.split("**").skip(1).step_by(2) {
-            if let Some(id) = rule_id_at(part) {
+        for (at, _) in text.match_indices("**") {
+            if let Some(id) = rule_id_at(&text[at + 2..]) {
                 if !ids.contains(&id) {
                     ids.push(id);
                 }
