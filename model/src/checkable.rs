@@ -19,14 +19,14 @@ impl Model for SaModel {
                 node.alive = false;
                 node.step = Step::Done;
             } else {
-                skip_idle_steps(self, &Root::default(), p, node);
+                skip_idle_steps(self, &Root::GENESIS, p, node);
             }
         }
         vec![State {
             nodes,
             pool: Default::default(),
             invalid_used: 0,
-            root: Root::default(),
+            root: Root::GENESIS,
         }]
     }
 

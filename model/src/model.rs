@@ -65,8 +65,8 @@ pub struct SaModel {
     /// The configuration checked.
     pub config: Config,
     contexts: Contexts,
-    /// Unbounded model (`crate::unbounded`): the draws of a height depend on the block below
-    /// it only (its iteration and failed_iterations, or the node's anchor), as if that block
+    /// Unbounded model (sa-checker's `unbounded`): the draws of a height depend on the block below
+    /// it only (its iteration and failed_iterations, or the root's anchor, `State::root`), as if that block
     /// were at height 1, so that dropping Final heights never changes a draw.
     pub tip_only: bool,
 }

@@ -4,7 +4,7 @@
 //! must be shown able to fail: for every safety ID of spec/properties.md at least one
 //! mutation makes `sa check` report it VIOLATED on the default preset (see
 //! checker/tests/model_mutations.rs). Every mutated code path reports when it changed a
-//! decision ([`Hits`]): a mutation that never did on a configuration is reported as having no
+//! decision ([`Mutation::hit`], collected by the checker with [`take_hits`]): a mutation that never did on a configuration is reported as having no
 //! effect there, instead of a PASS that says nothing about it.
 
 use serde::{Deserialize, Serialize};
