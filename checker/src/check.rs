@@ -293,6 +293,8 @@ pub fn check_model(
                 ..Default::default()
             }
         },
+        horizon: crate::report::Horizon::of(config),
+        simulation: None,
     };
     report.peak_memory_bytes = crate::report::peak_memory_bytes();
     if opts.unbounded && opts.stop_on.is_empty() {
@@ -311,6 +313,7 @@ pub fn check_model(
         report.seconds = start.elapsed().as_secs_f64();
         report.peak_memory_bytes = crate::report::peak_memory_bytes();
     }
+    report.note_horizon();
     report.verdict = report.compute_verdict();
     report
 }
@@ -358,6 +361,8 @@ fn unbounded_only(
             unbounded_stuck_past_bound: u.stuck_past_bound,
             ..Default::default()
         },
+        horizon: crate::report::Horizon::of(&model.config),
+        simulation: None,
     };
     report.verdict = report.compute_verdict();
     report

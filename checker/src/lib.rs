@@ -8,6 +8,8 @@
 //! - [`unbounded`], [`liveness`]: rounds for ever (dropping Final heights) and the fair-cycle
 //!   search for the liveness properties a bounded graph cannot decide;
 //! - [`report`], [`render`], [`chart`], [`explore`]: what a user reads;
+//! - [`simulate`]: seeded random walks (a swarm of depth-first runs) for configurations the
+//!   exhaustive search cannot finish;
 //! - [`odds`], [`degrade`]: statistics of sortition at mainnet scale.
 
 pub mod chart;
@@ -20,6 +22,7 @@ pub mod odds;
 pub mod options;
 pub mod render;
 pub mod report;
+pub mod simulate;
 pub mod unbounded;
 
 pub use check::{check, check_model};

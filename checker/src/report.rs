@@ -210,6 +210,92 @@ pub struct CheckReport {
     pub properties: Vec<PropertyReport>,
     /// What the search found about per-round liveness beyond the properties' statuses.
     pub liveness: LivenessSummary,
+    /// How long asynchrony lasts in this configuration, against how long finality takes.
+    pub horizon: Horizon,
+    /// `sa simulate` (or the simulation pass of `sa check`): the random walks run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub simulation: Option<crate::simulate::SimulationSummary>,
+}
+
+/// How long asynchrony lasts in a configuration, against how long finality takes: whether a
+/// block with PNI > 0 can become Final while the network is still asynchronous (FIN-1..3: a
+/// PNI-k block of round r is Confirmed, and Final, at the earliest when the Attested block of
+/// round r + 2k is appended). A SAFE-FINAL-* result says nothing about asynchrony beyond this.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Horizon {
+    /// Rounds explored.
+    pub rounds: u8,
+    /// Rounds 1..=this are asynchronous (0: synchronous from round 1; `rounds`: no GST within
+    /// the explored rounds).
+    pub asynchronous_rounds: u8,
+    /// Every timer may fire early before GST (`faults.early_timers`).
+    pub early_timers: bool,
+    /// The largest PNI a block can carry (min(iteration, MAX_ITER) with no Fail attestation
+    /// recorded: the last iteration).
+    pub max_pni: u8,
+    /// Whether asynchrony lasts until a PNI-1 block can be Final: round 1's PNI-1 block is
+    /// Final at the earliest in round 3, so at least 3 asynchronous rounds explored.
+    pub through_finality: bool,
+    /// The sentence every report header prints.
+    pub line: String,
+}
+
+impl Horizon {
+    /// The horizon of `config`.
+    pub fn of(config: &Config) -> Horizon {
+        let rounds = config.protocol.rounds;
+        let gst = config.faults.gst_round;
+        let asynchronous_rounds = if gst == 0 {
+            rounds
+        } else {
+            (gst - 1).min(rounds)
+        };
+        let max_pni = config.protocol.max_iterations.saturating_sub(1);
+        // Round 1's PNI-1 block is Final once round 3's Attested block is appended.
+        let through_finality = max_pni >= 1 && asynchronous_rounds >= 3;
+        let asynchrony = match asynchronous_rounds {
+            0 => "synchronous from round 1".to_string(),
+            a if a == rounds => {
+                format!("asynchronous in every explored round (1..={rounds}), no GST")
+            }
+            1 => format!("asynchronous in round 1 only (GST at round {gst}) of {rounds}"),
+            a => format!("asynchronous in rounds 1..={a} (GST at round {gst}) of {rounds}"),
+        };
+        let line = if max_pni == 0 {
+            format!("{asynchrony}; one iteration per round: every block is Attested (PNI 0)")
+        } else if through_finality {
+            format!(
+                "{asynchrony}: asynchrony lasts until a PNI-1 block can be Final (round 1's, \
+                 once round 3's block is Attested)"
+            )
+        } else {
+            format!(
+                "{asynchrony}: asynchrony ends before a PNI > 0 block can be Final (round 1's \
+                 PNI-1 block needs rounds 1..=3 asynchronous); SAFE-FINAL-* results here say \
+                 nothing about asynchrony through finality"
+            )
+        };
+        Horizon {
+            rounds,
+            asynchronous_rounds,
+            early_timers: config.faults.early_timers,
+            max_pni,
+            through_finality,
+            line,
+        }
+    }
+
+    /// The caveat a SAFE-FINAL-* result carries when asynchrony ends before a PNI > 0 block
+    /// can be Final (None when it does not need one).
+    pub fn caveat(&self, id: &str) -> Option<String> {
+        (id.starts_with("SAFE-FINAL") && !self.through_finality && self.max_pni > 0).then(|| {
+            format!(
+                "only with asynchrony over {} round(s): a PNI-1 block cannot be Final while the \
+                 network is asynchronous here (preset async-final: it can, and forks)",
+                self.asynchronous_rounds
+            )
+        })
+    }
 }
 
 /// Per-round liveness figures of a search (see `sa_model::live`).
@@ -254,6 +340,16 @@ pub fn peak_memory_bytes() -> Option<u64> {
 }
 
 impl CheckReport {
+    /// Puts the horizon's caveat on every SAFE-FINAL-* property that holds (or holds so far)
+    /// where asynchrony ends before a PNI > 0 block can be Final.
+    pub fn note_horizon(&mut self) {
+        for p in &mut self.properties {
+            if p.status == Status::Holds && p.note.is_none() {
+                p.note = self.horizon.caveat(&p.id);
+            }
+        }
+    }
+
     /// True when the verdict is PASS.
     pub fn passed(&self) -> bool {
         self.verdict == Verdict::Pass

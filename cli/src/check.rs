@@ -24,7 +24,7 @@ use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 )]
 pub struct Args {
     /// Built-in preset to check (default, tiny, small, two-eligible, byzantine,
-    /// byzantine-over, emergency, matured, rejoin, mainnet).
+    /// byzantine-over, async-final, byzantine-async, emergency, matured, rejoin, mainnet).
     #[arg(long, default_value = "default", conflicts_with = "config")]
     preset: String,
     /// TOML configuration file to check instead of a preset (see README.md for the fields).
@@ -354,7 +354,7 @@ fn load(args: &Args) -> Result<Config, ConfigError> {
 #[derive(clap::Args, Debug)]
 pub struct ConfigArgs {
     /// Built-in preset (default, tiny, small, two-eligible, byzantine, byzantine-over,
-    /// emergency, mainnet).
+    /// async-final, byzantine-async, emergency, matured, rejoin, mainnet).
     #[arg(long, default_value = "default", conflicts_with = "config")]
     pub preset: String,
     /// TOML configuration file instead of a preset.
@@ -606,7 +606,7 @@ pub fn run(args: Args) -> u8 {
 
 /// Writes the chart of `id`'s path (default: the first violated property) to `file`; says
 /// which path it drew.
-fn write_chart(
+pub fn write_chart(
     report: &CheckReport,
     file: &std::path::Path,
     id: Option<&str>,
@@ -688,11 +688,17 @@ pub fn table(r: &CheckReport, view: &View) -> String {
             .join(", ")
     };
     out.push_str(&format!(
-        "sa check: configuration `{}`, {} provisioners: verdict {}\n",
+        "sa {}: configuration `{}`, {} provisioners: verdict {}\n",
+        if r.simulation.is_some() {
+            "simulate"
+        } else {
+            "check"
+        },
         r.config.name,
         r.config.provisioners.len(),
         r.verdict.name()
     ));
+    out.push_str(&format!("horizon: {}\n", r.horizon.line));
     let draws = match (r.draw_classes, r.seeds) {
         (Some(k), _) => format!(" over {k} draw classes"),
         (None, Some([a, b])) => format!(" over the {} seeds {a}..={b}", b - a + 1),
@@ -701,7 +707,10 @@ pub fn table(r: &CheckReport, view: &View) -> String {
     let memory = r.peak_memory_bytes.map_or(String::new(), |b| {
         format!(", peak memory {} MB", b / 1_000_000)
     });
-    let search = format!(
+    let search = if let Some(sim) = &r.simulation {
+        simulation_line(r, sim)
+    } else {
+        format!(
         "search: {}{draws}; {} unique states, {} total, max depth {}, {:.2} s ({:.0} states/s, {} threads{memory})\n",
         if r.exhaustive {
             "exhaustive (every reachable state visited)".to_string()
@@ -714,7 +723,8 @@ pub fn table(r: &CheckReport, view: &View) -> String {
         r.seconds,
         r.states_per_second,
         r.threads
-    );
+    )
+    };
     if r.verdict == Verdict::Violated && !view.table {
         story(&mut out, r, view, &mutations, &search);
         return out;
@@ -779,6 +789,46 @@ pub fn table(r: &CheckReport, view: &View) -> String {
     };
     out.push_str(&format!("\n{verdict}\n"));
     out
+}
+
+/// The search line of a simulation: what was run, its rates, and how to replay a violation.
+fn simulation_line(r: &CheckReport, sim: &sa_checker::simulate::SimulationSummary) -> String {
+    let memory = r.peak_memory_bytes.map_or(String::new(), |b| {
+        format!(", peak memory {} MB", b / 1_000_000)
+    });
+    let mut line = format!(
+        "search: NOT exhaustive: {}; {:.2} s ({:.0} walks/s, {:.0} states/s, {} threads{memory})\n",
+        sim.line(),
+        sim.seconds,
+        sim.walks_per_second,
+        sim.states_per_second,
+        r.threads
+    );
+    let what = if Config::preset(&r.config.name).is_some_and(|p| p == r.config) {
+        format!("--preset {}", r.config.name)
+    } else {
+        "--config FILE".to_string()
+    };
+    for v in &sim.violations {
+        line.push_str(&format!(
+            "{} found by {}walk {} of seed {} after {} steps (shrunk to {}; {} walks violate \
+             it; replay: sa simulate {what} --seed {} --walk {})\n",
+            v.id,
+            if v.local {
+                "the breadth-first search around "
+            } else {
+                ""
+            },
+            v.walk,
+            sim.seed,
+            v.steps,
+            v.shrunk_to,
+            v.walks_violating,
+            sim.seed,
+            v.walk
+        ));
+    }
+    line
 }
 
 /// One line on per-round liveness: whether the rank argument held, how long rounds after GST

@@ -21,6 +21,7 @@ mod inspect;
 mod node;
 mod odds;
 mod report;
+mod simulate;
 mod soak;
 mod sweep;
 mod testnet;
@@ -47,6 +48,9 @@ struct Cli {
 enum Command {
     /// Model-check a preset or configuration exhaustively against spec/properties.md.
     Check(check::Args),
+    /// Seeded random walks through the model (a swarm of depth-first runs), every safety
+    /// property checked at every step: for configurations too large to check exhaustively.
+    Simulate(simulate::Args),
     /// Walk the model's state space in a browser (Stateright's Explorer), in the spec's words.
     Explore(explore::Args),
     /// Write a static HTML report for auditors: bounds, properties, charts, broken variants.
@@ -133,6 +137,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Sweep(args) => sweep::run(args),
+        Command::Simulate(args) => simulate::run(args),
         Command::Node(args) => node::run(args),
         Command::Genesis(args) => genesis::run(args),
         Command::Export(args) => export::run(args),

@@ -154,6 +154,8 @@ const PRESETS: &[&str] = &[
     "two-eligible",
     "byzantine",
     "byzantine-over",
+    "async-final",
+    "byzantine-async",
     "emergency",
     "matured",
     "rejoin",
@@ -309,6 +311,28 @@ impl Config {
             // Seed 48: two honest nodes finalize different blocks (seeds 1-60 scanned: the
             // first with a fork under TALLY-4).
             "byzantine-over" => byzantine(3, 48),
+            // The `byzantine` stakes with P3 honest, 3 rounds and no GST: every timer of every
+            // node may fire early and messages arrive in any order in every explored round,
+            // so asynchrony lasts until a PNI-1 block can be Final (Accepted in round 1,
+            // Final once the blocks of rounds 2 and 3 on top of it are Attested: FIN-1..3).
+            // No Byzantine provisioner, no absence, no invalid candidate: message timing
+            // alone. Expected verdict VIOLATED, by SAFE-FINAL-AGREEMENT (spec/incidents.md,
+            // "Asynchrony through finality").
+            "async-final" => {
+                let mut c = byzantine(2, 41);
+                c.protocol.rounds = 3;
+                c.faults.gst_round = 0;
+                c.faults.byzantine.clear();
+                c
+            }
+            // `async-final` with P3 Byzantine (stake 2: at most 2 = floor((C-1)/3) credits of
+            // any committee, at the bound).
+            "byzantine-async" => {
+                let mut c = byzantine(2, 41);
+                c.protocol.rounds = 3;
+                c.faults.gst_round = 0;
+                c
+            }
             // The last iterations of a round (spec EMERG-1, FAIL-1): 4 iterations, relaxed
             // threshold 1 (only iteration 0 is recorded as failed), emergency from iteration 2
             // (iterations 2 and 3 stay open; no Fail attestations there). 3 provisioners of 2
