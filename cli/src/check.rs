@@ -24,7 +24,7 @@ use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 )]
 pub struct Args {
     /// Built-in preset to check (default, tiny, small, two-eligible, byzantine,
-    /// byzantine-over, async-final, byzantine-async, emergency, matured, rejoin, mainnet).
+    /// byzantine-over, async-final, byzantine-async, emergency, matured, rejoin, largest, mainnet).
     #[arg(long, default_value = "default", conflicts_with = "config")]
     preset: String,
     /// TOML configuration file to check instead of a preset (see README.md for the fields).
@@ -87,6 +87,16 @@ pub struct Args {
     /// The property whose path --chart draws: a violated property or a witness reached.
     #[arg(long, value_name = "ID", requires = "chart")]
     chart_for: Option<String>,
+    /// Walks of the seeded simulation (`sa simulate`, seed 0) run before the exhaustive
+    /// search. Default: 1000000 when asynchrony lasts until a PNI-1 block can be Final (the
+    /// report header's horizon; the exhaustive search of such a configuration does not finish
+    /// on 2 cores), 0 otherwise. If the walks violate a property, the report is theirs (not
+    /// exhaustive, said so) and the exhaustive search runs only with --exhaustive.
+    #[arg(long, value_name = "N")]
+    simulate: Option<u64>,
+    /// Run the exhaustive search even after the simulation pass found a violation.
+    #[arg(long)]
+    exhaustive: bool,
     /// List every mutation: its name, what it breaks, the property it violates and the preset
     /// it is shown on; then exit.
     #[arg(long)]
@@ -354,7 +364,7 @@ fn load(args: &Args) -> Result<Config, ConfigError> {
 #[derive(clap::Args, Debug)]
 pub struct ConfigArgs {
     /// Built-in preset (default, tiny, small, two-eligible, byzantine, byzantine-over,
-    /// async-final, byzantine-async, emergency, matured, rejoin, mainnet).
+    /// async-final, byzantine-async, emergency, matured, rejoin, largest, mainnet).
     #[arg(long, default_value = "default", conflicts_with = "config")]
     pub preset: String,
     /// TOML configuration file instead of a preset.
@@ -539,6 +549,21 @@ pub fn run(args: Args) -> u8 {
             )
         })
     };
+    let walks = args.simulate.unwrap_or(
+        if sa_checker::report::Horizon::of(&config).through_finality
+            && seeds.is_none()
+            && !args.all_draws
+        {
+            1_000_000
+        } else {
+            0
+        },
+    );
+    if walks > 0 {
+        if let Some(report) = simulation_pass(&config, walks, &opts, args.exhaustive) {
+            return finish(&args, &report);
+        }
+    }
     let report = if args.all_draws {
         sa_checker::check::check_all_draws(&config, &opts, &mut |done, total, p| {
             if let Some(bar) = &bar {
@@ -574,6 +599,61 @@ pub fn run(args: Args) -> u8 {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    finish(&args, &report)
+}
+
+/// The simulation pass of `sa check`: `walks` seeded walks (seed 0). Returns its report when it
+/// violated a property and the exhaustive search is not asked for; None otherwise (the
+/// exhaustive search then runs).
+fn simulation_pass(
+    config: &Config,
+    walks: u64,
+    opts: &CheckOptions,
+    exhaustive: bool,
+) -> Option<CheckReport> {
+    use sa_checker::simulate::{simulate, SimOptions};
+    let sim = SimOptions {
+        walks,
+        threads: opts.threads,
+        interrupt: opts.interrupt.clone(),
+        ..SimOptions::default()
+    };
+    let bar = crate::spinner();
+    let report = simulate(
+        sa_model::SaModel::new(config.clone()),
+        &sim,
+        &mut |p: &sa_checker::simulate::SimProgress| {
+            if let Some(bar) = &bar {
+                bar.set_message(format!(
+                    "simulation pass: {} of {walks} walks, {} states",
+                    p.walks, p.states
+                ));
+                bar.tick();
+            }
+        },
+    );
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let violated = report.verdict == Verdict::Violated;
+    eprintln!(
+        "sa check: simulation pass ({walks} seeded walks, seed 0): {}",
+        if !violated {
+            "nothing violated; the exhaustive search follows".to_string()
+        } else if exhaustive {
+            "a violation; the exhaustive search follows (--exhaustive)".to_string()
+        } else {
+            "a violation, reported below; the exhaustive search was not run (--exhaustive runs \
+             it; it does not finish on 2 cores for this configuration)"
+                .to_string()
+        }
+    );
+    (violated && !exhaustive).then_some(report)
+}
+
+/// Prints `report` as `args` ask, writes the chart; returns the exit status.
+fn finish(args: &Args, report: &CheckReport) -> u8 {
+    let report = report.clone();
     if args.json {
         match serde_json::to_string_pretty(&report) {
             Ok(s) => println!("{s}"),
@@ -588,7 +668,14 @@ pub fn run(args: Args) -> u8 {
             witnesses: args.witnesses,
             table: args.table,
         };
-        print!("{}", table(&report, &view));
+        let text = table(&report, &view);
+        // A report from the simulation pass: say which command made it.
+        let text = if report.simulation.is_some() {
+            text.replacen("sa simulate:", "sa check (simulation pass):", 1)
+        } else {
+            text
+        };
+        print!("{text}");
     }
     if let Some(file) = &args.chart {
         match write_chart(&report, file, args.chart_for.as_deref()) {

@@ -159,6 +159,7 @@ const PRESETS: &[&str] = &[
     "emergency",
     "matured",
     "rejoin",
+    "largest",
     "mainnet",
 ];
 
@@ -370,6 +371,36 @@ impl Config {
                 c.sortition.seed_classes = 3;
                 c
             }
+            // The largest configuration the model represents, for `sa simulate` (its exhaustive
+            // search does not finish): 8 provisioners of 1000 DUSK, mainnet's C = 64, the
+            // model's limits of 7 iterations (emergency from iteration 5) and 6 rounds;
+            // rounds 1-3 asynchronous (asynchrony lasts until a PNI-1 block can be Final),
+            // two absences, one invalid candidate, P7 Byzantine (with gen(i) and gen(i+1)
+            // excluded, 1/6 of the eligible stake: about 11 of 64 credits, within the bound of
+            // 21 and often past the 12 a Success and a Fail of one iteration need).
+            "largest" => config(
+                ProtocolParams {
+                    committee_credits: 64,
+                    supermajority: None,
+                    majority: None,
+                    max_iterations: MAX_ITERATIONS,
+                    relaxed_iterations: 4,
+                    emergency_iteration: Some(5),
+                    rounds: MAX_ROUNDS,
+                    epoch: 2160,
+                    minimum_stake: 1000,
+                    soft_slash_warnings: 1,
+                },
+                &[1000; MAX_PROVISIONERS],
+                FaultBudget {
+                    absent: 2,
+                    gst_round: 4,
+                    invalid_candidates: 1,
+                    byzantine: vec![7],
+                    ..faults.clone()
+                },
+                0,
+            ),
             // Dusk mainnet parameters: valid, far too large to check exhaustively.
             "mainnet" => config(
                 ProtocolParams {
