@@ -302,9 +302,11 @@ impl Config {
             // C = 7 (SM 5, M 4): a Success and a Fail in one iteration need SM + M - C = 2
             // equivocating credits, and the Byzantine provisioner P3 (stake 2) holds at most
             // 2 = floor((C-1)/3) credits of any committee: at the bound. Round 1 asynchronous
-            // (every timer may fire early), round 2 synchronous: a block becomes Final when
-            // the next one is Attested, so a node cut off during round 1 stays cut off as long
-            // as finality takes. A demonstration preset: expected verdict VIOLATED, by
+            // (every timer may fire early), round 2 synchronous: an Attested (PNI 0) block of
+            // round 1 becomes Final when round 2's is Attested, so a node cut off during round
+            // 1 stays cut off as long as that takes; an Accepted (PNI 1) block needs round 3,
+            // past GST: this preset says nothing about asynchrony through finality
+            // (`async-final` does). A demonstration preset: expected verdict VIOLATED, by
             // SAFE-ONE-OUTCOME; SAFE-FINAL-AGREEMENT holds (with `dusk-async-own-vote` it
             // fails: spec/incidents.md, "Success and Fail in one iteration").
             "byzantine" => byzantine(2, 41),
