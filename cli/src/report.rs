@@ -486,6 +486,10 @@ fn page(
     o.push_str(
         "<h2 id=\"configuration\">Configuration and the bounds that shape the result</h2>\n<ul>",
     );
+    o.push_str(&format!(
+        "<li><strong>horizon</strong>: {}</li>",
+        escape(&r.horizon.line)
+    ));
     for b in &r.bounds {
         o.push_str(&format!("<li>{}</li>", escape(b)));
     }
