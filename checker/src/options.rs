@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use serde::Serialize;
+
 /// Limits and resources of a check.
 #[derive(Clone, Debug)]
 pub struct CheckOptions {
@@ -59,4 +61,35 @@ pub struct Progress {
     pub max_depth: usize,
     /// Time since the search started.
     pub elapsed: Duration,
+}
+
+/// How a walk chooses the next action among the enabled ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// Every enabled action equally likely.
+    Uniform,
+    /// Swarm testing: a weight per (actor, kind of event) drawn per walk, zero for about one
+    /// pair in four (taken only when nothing else is enabled).
+    Swarm,
+    /// Probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010), over classes
+    /// (actor, kind of event) instead of threads: a random priority per class, the walk always
+    /// takes an action of the highest-priority enabled class, and at a few random steps (the
+    /// change points) that class drops below every other. One node runs ahead while another
+    /// never hears of something, until a change point lets it.
+    Pct,
+    /// Even-numbered walks swarm, odd-numbered walks PCT.
+    Mixed,
+}
+
+impl Strategy {
+    /// The name `--strategy` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Uniform => "uniform",
+            Strategy::Swarm => "swarm",
+            Strategy::Pct => "pct",
+            Strategy::Mixed => "mixed",
+        }
+    }
 }

@@ -214,7 +214,7 @@ pub struct CheckReport {
     pub horizon: Horizon,
     /// `sa simulate` (or the simulation pass of `sa check`): the random walks run.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub simulation: Option<crate::simulate::SimulationSummary>,
+    pub simulation: Option<SimulationSummary>,
 }
 
 /// How long asynchrony lasts in a configuration, against how long finality takes: whether a
@@ -381,5 +381,85 @@ impl CheckReport {
     /// The report line of `id`.
     pub fn property(&self, id: &str) -> Option<&PropertyReport> {
         self.properties.iter().find(|p| p.id == id)
+    }
+}
+
+/// What a simulation did, beside the properties' statuses.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SimulationSummary {
+    /// The run's seed.
+    pub seed: u64,
+    /// Walks asked for.
+    pub walks_asked: u64,
+    /// Walks run to their end (a violation, no enabled action, or the depth cap).
+    pub walks: u64,
+    /// States visited, counting revisits (the initial state of each walk included).
+    pub states: u64,
+    /// Longest walk, in steps.
+    pub max_depth: usize,
+    /// Mean walk length, in steps.
+    pub mean_depth: f64,
+    /// Walks cut by the depth cap (0 on the bounded model: every walk ends).
+    pub walks_cut: u64,
+    /// Wall-clock seconds of the walks (shrinking and rendering excluded).
+    pub seconds: f64,
+    /// Walks per second.
+    pub walks_per_second: f64,
+    /// States per second.
+    pub states_per_second: f64,
+    /// How walks chose among the enabled actions.
+    pub strategy: crate::options::Strategy,
+    /// Breadth-first searches run around violations, and the states they visited.
+    pub local_searches: u64,
+    /// States those searches visited.
+    pub local_states: u64,
+    /// Per violated property: the lowest-numbered walk that violates it (replay it with
+    /// `--walk`) and the steps that walk took up to the violation, before shrinking.
+    pub violations: Vec<SimViolation>,
+    /// Why the run stopped before its walks were done (timeout, interrupt, violation).
+    pub stopped: Option<String>,
+}
+
+/// Where a simulation found a property violated.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SimViolation {
+    /// The property.
+    pub id: String,
+    /// The lowest-numbered walk that violates it.
+    pub walk: u64,
+    /// Steps of that walk up to the first violating state.
+    pub steps: usize,
+    /// Steps of the shrunk path (equal to `steps` when not shrunk).
+    pub shrunk_to: usize,
+    /// Walks run that violate it (found by a walk itself, not by a search around another
+    /// violation).
+    pub walks_violating: u64,
+    /// Found by the breadth-first search around the state where `walk` violated another
+    /// property (`steps` then counts the walk's steps to there plus the search's).
+    pub local: bool,
+}
+
+impl SimulationSummary {
+    /// The search line of a report: what was run, so no one reads it as exhaustive.
+    pub fn line(&self) -> String {
+        format!(
+            "seeded random walks ({}), seed {}: {} of {} walks, {} states visited, mean depth \
+             {:.1}, max depth {}{}{}",
+            self.strategy.name(),
+            self.seed,
+            self.walks,
+            self.walks_asked,
+            self.states,
+            self.mean_depth,
+            self.max_depth,
+            if self.walks_cut > 0 {
+                format!(", {} walks cut by the depth cap", self.walks_cut)
+            } else {
+                String::new()
+            },
+            self.stopped
+                .as_ref()
+                .map_or(String::new(), |s| format!("; stopped: {s}"))
+        )
     }
 }

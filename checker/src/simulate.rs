@@ -28,12 +28,13 @@ use std::time::{Duration, Instant};
 
 use rand::{RngExt, SeedableRng};
 use rand_xorshift::XorShiftRng;
-use serde::Serialize;
 use stateright::{Expectation, Model, Property};
 
 use crate::checked::Checked;
+pub use crate::options::Strategy;
 use crate::render::render_steps;
 use crate::report::{CheckReport, PropertyReport, Status, Verdict};
+pub use crate::report::{SimViolation, SimulationSummary};
 use sa_model::config::MAX_PROVISIONERS;
 use sa_model::model::{Action, SaModel};
 use sa_model::node::Event;
@@ -114,61 +115,6 @@ pub struct SimProgress {
     pub elapsed: Duration,
 }
 
-/// What a simulation did, beside the properties' statuses.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct SimulationSummary {
-    /// The run's seed.
-    pub seed: u64,
-    /// Walks asked for.
-    pub walks_asked: u64,
-    /// Walks run to their end (a violation, no enabled action, or the depth cap).
-    pub walks: u64,
-    /// States visited, counting revisits (the initial state of each walk included).
-    pub states: u64,
-    /// Longest walk, in steps.
-    pub max_depth: usize,
-    /// Mean walk length, in steps.
-    pub mean_depth: f64,
-    /// Walks cut by the depth cap (0 on the bounded model: every walk ends).
-    pub walks_cut: u64,
-    /// Wall-clock seconds of the walks (shrinking and rendering excluded).
-    pub seconds: f64,
-    /// Walks per second.
-    pub walks_per_second: f64,
-    /// States per second.
-    pub states_per_second: f64,
-    /// How walks chose among the enabled actions.
-    pub strategy: Strategy,
-    /// Breadth-first searches run around violations, and the states they visited.
-    pub local_searches: u64,
-    /// States those searches visited.
-    pub local_states: u64,
-    /// Per violated property: the lowest-numbered walk that violates it (replay it with
-    /// `--walk`) and the steps that walk took up to the violation, before shrinking.
-    pub violations: Vec<SimViolation>,
-    /// Why the run stopped before its walks were done (timeout, interrupt, violation).
-    pub stopped: Option<String>,
-}
-
-/// Where a simulation found a property violated.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct SimViolation {
-    /// The property.
-    pub id: String,
-    /// The lowest-numbered walk that violates it.
-    pub walk: u64,
-    /// Steps of that walk up to the first violating state.
-    pub steps: usize,
-    /// Steps of the shrunk path (equal to `steps` when not shrunk).
-    pub shrunk_to: usize,
-    /// Walks run that violate it (found by a walk itself, not by a search around another
-    /// violation).
-    pub walks_violating: u64,
-    /// Found by the breadth-first search around the state where `walk` violated another
-    /// property (`steps` then counts the walk's steps to there plus the search's).
-    pub local: bool,
-}
-
 /// How many kinds of action the swarm weighs apart (see [`kind`]).
 const KINDS: usize = 12;
 
@@ -197,37 +143,6 @@ fn walk_rng(seed: u64, k: u64) -> XorShiftRng {
     // Distinct (seed, k) pairs give distinct 64-bit seeds for any k below 2^32; the generator
     // expands its seed with PCG32, so nearby seeds give unrelated streams.
     XorShiftRng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ k)
-}
-
-/// How a walk chooses the next action among the enabled ones.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Strategy {
-    /// Every enabled action equally likely.
-    Uniform,
-    /// Swarm testing: a weight per (actor, kind of event) drawn per walk, zero for about one
-    /// pair in four (taken only when nothing else is enabled).
-    Swarm,
-    /// Probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010), over classes
-    /// (actor, kind of event) instead of threads: a random priority per class, the walk always
-    /// takes an action of the highest-priority enabled class, and at a few random steps (the
-    /// change points) that class drops below every other. One node runs ahead while another
-    /// never hears of something, until a change point lets it.
-    Pct,
-    /// Even-numbered walks swarm, odd-numbered walks PCT.
-    Mixed,
-}
-
-impl Strategy {
-    /// The name `--strategy` takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            Strategy::Uniform => "uniform",
-            Strategy::Swarm => "swarm",
-            Strategy::Pct => "pct",
-            Strategy::Mixed => "mixed",
-        }
-    }
 }
 
 /// Swarm weights are 2^0 .. 2^(SWARM_SPAN - 1).
@@ -866,31 +781,6 @@ pub fn simulate(
     report.note_horizon();
     report.verdict = report.compute_verdict();
     report
-}
-
-impl SimulationSummary {
-    /// The search line of a report: what was run, so no one reads it as exhaustive.
-    pub fn line(&self) -> String {
-        format!(
-            "seeded random walks ({}), seed {}: {} of {} walks, {} states visited, mean depth \
-             {:.1}, max depth {}{}{}",
-            self.strategy.name(),
-            self.seed,
-            self.walks,
-            self.walks_asked,
-            self.states,
-            self.mean_depth,
-            self.max_depth,
-            if self.walks_cut > 0 {
-                format!(", {} walks cut by the depth cap", self.walks_cut)
-            } else {
-                String::new()
-            },
-            self.stopped
-                .as_ref()
-                .map_or(String::new(), |s| format!("; stopped: {s}"))
-        )
-    }
 }
 
 #[cfg(test)]
