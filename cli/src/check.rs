@@ -651,34 +651,43 @@ fn simulation_pass(
     (violated && !exhaustive).then_some(report)
 }
 
+/// Prints `report` as one JSON object or as the human report (a simulation pass's report
+/// names the command that ran it); false when it cannot be encoded.
+pub fn print_report(command: &str, report: &CheckReport, json: bool, view: &View) -> bool {
+    if json {
+        return match serde_json::to_string_pretty(report) {
+            Ok(s) => {
+                println!("{s}");
+                true
+            }
+            Err(e) => {
+                eprintln!("{command}: cannot encode report: {e}");
+                false
+            }
+        };
+    }
+    let text = table(report, view);
+    let text = if report.simulation.is_some() && command != "sa simulate" {
+        text.replacen("sa simulate:", &format!("{command} (simulation pass):"), 1)
+    } else {
+        text
+    };
+    print!("{text}");
+    true
+}
+
 /// Prints `report` as `args` ask, writes the chart; returns the exit status.
 fn finish(args: &Args, report: &CheckReport) -> u8 {
-    let report = report.clone();
-    if args.json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("sa check: cannot encode report: {e}");
-                return EXIT_FAILED;
-            }
-        }
-    } else {
-        let view = View {
-            full: args.full,
-            witnesses: args.witnesses,
-            table: args.table,
-        };
-        let text = table(&report, &view);
-        // A report from the simulation pass: say which command made it.
-        let text = if report.simulation.is_some() {
-            text.replacen("sa simulate:", "sa check (simulation pass):", 1)
-        } else {
-            text
-        };
-        print!("{text}");
+    let view = View {
+        full: args.full,
+        witnesses: args.witnesses,
+        table: args.table,
+    };
+    if !print_report("sa check", report, args.json, &view) {
+        return EXIT_FAILED;
     }
     if let Some(file) = &args.chart {
-        match write_chart(&report, file, args.chart_for.as_deref()) {
+        match write_chart(report, file, args.chart_for.as_deref()) {
             Ok(what) => eprintln!("sa check: wrote the chart of {what} to {}", file.display()),
             Err(e) => {
                 eprintln!("sa check: `--chart {}`: {e}", file.display());

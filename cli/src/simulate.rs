@@ -175,21 +175,13 @@ pub fn run(args: Args) -> u8 {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    if args.json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("sa simulate: cannot encode report: {e}");
-                return EXIT_FAILED;
-            }
-        }
-    } else {
-        let view = View {
-            full: args.full,
-            witnesses: args.witnesses,
-            table: args.table,
-        };
-        print!("{}", crate::check::table(&report, &view));
+    let view = View {
+        full: args.full,
+        witnesses: args.witnesses,
+        table: args.table,
+    };
+    if !crate::check::print_report("sa simulate", &report, args.json, &view) {
+        return EXIT_FAILED;
     }
     if let Some(file) = &args.chart {
         match crate::check::write_chart(&report, file, None) {
