@@ -317,7 +317,7 @@ impl Config {
             // The `byzantine` stakes with P3 honest, 3 rounds and no GST: every timer of every
             // node may fire early and messages arrive in any order in every explored round,
             // so asynchrony lasts until a PNI-1 block can be Final (Accepted in round 1,
-            // Final once the blocks of rounds 2 and 3 on top of it are Attested: FIN-1..3).
+            // Final once the blocks of rounds 2 and 3 on top of it are Attested: FIN-1, FIN-2, FIN-3).
             // No Byzantine provisioner, no absence, no invalid candidate: message timing
             // alone. Expected verdict VIOLATED, by SAFE-FINAL-AGREEMENT (spec/incidents.md,
             // "Asynchrony through finality").
