@@ -19,10 +19,10 @@ fn every_hostile_contract_fails_alone_in_the_sandbox() {
     let engine = vm::engine();
     let empty = Default::default();
     for (name, code, expected) in hostile() {
-        let (r, used) = vm::call(&engine, &code, &empty, b"", 1_000_000);
+        let (r, used) = vm::call(&engine, &code, &empty, b"", exec::MAX_TX_GAS);
         let f = r.expect_err(name);
         assert_eq!(f.code(), expected, "{name}: {f}");
-        assert!(used <= 1_000_000, "{name}: used {used}");
+        assert!(used <= exec::MAX_TX_GAS, "{name}: used {used}");
     }
     let benign = samples::compile(samples::BENIGN);
     let (r, used) = vm::call(&engine, &benign, &empty, b"hello", 1_000_000);

@@ -15,7 +15,7 @@ pub const BENIGN: &str = r#"(module
 
 /// The hostile contracts: (name, WebAssembly text, the receipt code its call or deployment
 /// ends with).
-pub const HOSTILE: [(&str, &str, &str); 7] = [
+pub const HOSTILE: [(&str, &str, &str); 8] = [
     (
         "infinite loop",
         r#"(module (memory (export "memory") 1)
@@ -28,6 +28,17 @@ pub const HOSTILE: [(&str, &str, &str); 7] = [
              (func (export "call")
                (loop $l (drop (memory.grow (i32.const 1))) (br $l))))"#,
         "out-of-memory",
+    ),
+    (
+        // A failed memory.grow (past the module's own maximum) until the gas runs out: with
+        // wasmi's default tail-call dispatch this instruction's failure path called the next
+        // handler without returning, the host's stack overflowed and the process aborted
+        // (found by tests/exec_fuzz.rs); the workspace builds wasmi with its loop dispatch.
+        "memory.grow past the declared maximum in a loop",
+        r#"(module (memory (export "memory") 1 1)
+             (func (export "call")
+               (loop $l (drop (memory.grow (i32.const 1))) (br $l))))"#,
+        "out-of-gas",
     ),
     (
         "deep recursion",
