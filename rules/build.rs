@@ -18,6 +18,7 @@ const PREFIXES: &[&str] = &[
     "EXEC-TX",
     "EXEC-POOL",
     "EXEC-VM",
+    "EXEC-STATE",
     "HASH",
     "ELIG",
     "SORT",

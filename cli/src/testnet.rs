@@ -493,10 +493,12 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
     }
     let start = Instant::now();
     let load_stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let included_seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let load = args.hostile_load.then(|| {
         let addrs: Vec<SocketAddr> = net.addrs[..running as usize].to_vec();
         let stop = load_stop.clone();
-        std::thread::spawn(move || hostile_load(&addrs, &stop))
+        let seen = included_seen.clone();
+        std::thread::spawn(move || hostile_load(&addrs, &stop, &seen))
     });
     let mut included = 0u64;
     let mut tx_failed: BTreeMap<String, u64> = BTreeMap::new();
@@ -634,6 +636,7 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
                         .unwrap_or_default();
                     let txs = v["transactions"].as_u64().unwrap_or(0);
                     included += txs;
+                    included_seen.store(included, Ordering::SeqCst);
                     let mut why: BTreeMap<String, u64> = BTreeMap::new();
                     for f in v["failed"].as_array().into_iter().flatten() {
                         let code = f["code"].as_str().unwrap_or("?").to_string();
@@ -831,26 +834,37 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
 }
 
 /// `--hostile-load`: connects to every node as a client, deploys the sample contracts, then
-/// calls each of them every 250 ms until `stop`; returns the transactions sent (per node).
-/// Frames are the runtime's (4-byte big-endian length, then `Message::Transaction`); what the
-/// nodes send back is read and dropped. A node that is down is retried on the next batch.
-fn hostile_load(addrs: &[SocketAddr], stop: &std::sync::atomic::AtomicBool) -> u64 {
-    use sa_node::exec::{address_of, contract_id, samples, Tx};
+/// calls each of them every 250 ms until `stop`; returns the transactions sent. Transactions
+/// are signed by the running provisioners' keys (funded at genesis), round robin, each key's
+/// at consecutive nonces (EXEC-TX-1); new ones are sent only while at most 8 per key are
+/// waiting (`included` counts what blocks took), so that none falls outside a pool's nonce
+/// window (EXEC-POOL-1). Each goes to every node (a node relays what it admits; duplicates
+/// are ignored). Frames are the runtime's (4-byte big-endian length, then
+/// `Message::Transaction`); what the nodes send back is read and dropped. A node that is down
+/// is retried on the next batch.
+fn hostile_load(
+    addrs: &[SocketAddr],
+    stop: &std::sync::atomic::AtomicBool,
+    included: &std::sync::atomic::AtomicU64,
+) -> u64 {
+    use sa_node::exec::{self, contract_id, samples};
     use sa_node::message::Message;
     use std::net::TcpStream;
-    let sender = address_of(&Keypair::testnet(0).public);
+    let keys: Vec<Keypair> = (0..addrs.len() as u32).map(Keypair::testnet).collect();
+    let mut nonces = vec![0u64; keys.len()];
+    let mut turn = 0usize;
+    let mut sign = |f: &dyn Fn(&Keypair, u64) -> exec::Tx| {
+        let k = turn % keys.len();
+        turn += 1;
+        nonces[k] += 1;
+        f(&keys[k], nonces[k] - 1).encode()
+    };
     let benign = samples::compile(samples::BENIGN);
     let mut modules: Vec<Vec<u8>> = samples::hostile().into_iter().map(|h| h.1).collect();
     modules.push(benign.clone());
-    let deploys: Vec<Vec<u8>> = modules
+    let mut queue: std::collections::VecDeque<Vec<u8>> = modules
         .iter()
-        .map(|code| {
-            Tx::Deploy {
-                sender,
-                code: code.clone(),
-            }
-            .encode()
-        })
+        .map(|code| sign(&|k, n| exec::deploy(k, n, code.clone())))
         .collect();
     let frame = |tx: &[u8]| {
         let body = Message::Transaction(tx.to_vec()).to_bytes();
@@ -859,23 +873,23 @@ fn hostile_load(addrs: &[SocketAddr], stop: &std::sync::atomic::AtomicBool) -> u
         f
     };
     let mut conns: Vec<Option<TcpStream>> = addrs.iter().map(|_| None).collect();
-    let mut deployed = vec![false; addrs.len()];
     let mut sent = 0u64;
     let mut batch = 0u64;
+    let room = 8 * keys.len() as u64;
     while !stop.load(Ordering::SeqCst) {
-        let mut txs: Vec<Vec<u8>> = vec![];
-        for (k, code) in modules.iter().enumerate() {
-            let input = format!("call {batch} {k}").into_bytes();
-            txs.push(
-                Tx::Call {
-                    sender,
-                    contract: contract_id(code),
-                    input,
-                    gas_limit: if *code == benign { 100_000 } else { 1_000_000 },
-                }
-                .encode(),
-            );
+        if queue.is_empty() {
+            for (k, code) in modules.iter().enumerate() {
+                let input = format!("call {batch} {k}").into_bytes();
+                let gas = if *code == benign { 100_000 } else { 1_000_000 };
+                let id = contract_id(code);
+                queue.push_back(sign(&|key, n| exec::call(key, n, id, input.clone(), gas)));
+            }
+            batch += 1;
         }
+        let waiting = sent.saturating_sub(included.load(Ordering::SeqCst));
+        let take = room.saturating_sub(waiting).min(queue.len() as u64) as usize;
+        let txs: Vec<Vec<u8>> = queue.drain(..take).collect();
+        let mut delivered = false;
         for (i, addr) in addrs.iter().enumerate() {
             if conns[i].is_none() {
                 conns[i] = TcpStream::connect_timeout(addr, Duration::from_millis(200))
@@ -889,29 +903,24 @@ fn hostile_load(addrs: &[SocketAddr], stop: &std::sync::atomic::AtomicBool) -> u
                         }
                     });
             }
-            let fresh = conns[i].is_some() && !deployed[i];
             let Some(s) = conns[i].as_mut() else { continue };
-            // A new connection first deploys the contracts (the node may have been down; a
-            // second deployment of the same code changes nothing but costs its fee).
-            let first: &[Vec<u8>] = if fresh { &deploys } else { &[] };
-            let ok = first
-                .iter()
-                .chain(&txs)
-                .all(|tx| s.write_all(&frame(tx)).is_ok());
-            deployed[i] = ok;
-            if ok {
-                sent += first.len() as u64;
-            }
-            if ok {
-                sent += txs.len() as u64;
+            if txs.iter().all(|tx| s.write_all(&frame(tx)).is_ok()) {
+                delivered = true;
             } else {
                 conns[i] = None;
             }
         }
-        batch += 1;
+        if delivered {
+            sent += txs.len() as u64;
+        } else {
+            // No node took them: send them again first next time (the nonces stay in order).
+            for tx in txs.into_iter().rev() {
+                queue.push_front(tx);
+            }
+        }
         std::thread::sleep(Duration::from_millis(250));
     }
-    sent / addrs.len().max(1) as u64
+    sent
 }
 
 /// Durability across restarts: each restarted process must hold at least the tip its

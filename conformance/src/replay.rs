@@ -443,18 +443,24 @@ impl SaNode {
         // The coinbase and a call to no contract (a failing transaction in a valid block,
         // EXEC-TX-2) that names the variant. Invalid candidates commit to a wrong state root
         // (EXEC-BLOCK-3), as a misconfigured generator does.
+        let nonce = self
+            .node()?
+            .app_state_at(height)
+            .map(|a| a.nonce(&sa_node::exec::address_of(&gen)))
+            .unwrap_or(0);
         let payload = vec![
             Tx::Coinbase {
                 round,
                 generator: gen,
             }
             .encode(),
-            Tx::Call {
-                sender: sa_node::exec::address_of(&gen),
-                contract: [0; 32],
-                input: format!("conformance {round} {i} {variant}").into_bytes(),
-                gas_limit: 0,
-            }
+            sa_node::exec::call(
+                &g,
+                nonce,
+                [0; 32],
+                format!("conformance {round} {i} {variant}").into_bytes(),
+                0,
+            )
             .encode(),
             // The model's payload holds a stake unit of the generator's (spec/execution.md).
             sa_node::exec::stake_tx_signed(
@@ -462,10 +468,7 @@ impl SaNode {
                 sa_node::exec::StakeOp::Stake {
                     amount: STAKE_TX_LUX,
                 },
-                self.node()?
-                    .app_state_at(height)
-                    .and_then(|a| a.stake_nonces.get(&gen).copied())
-                    .unwrap_or(0),
+                nonce + 1,
             )
             .encode(),
         ];

@@ -67,6 +67,42 @@ const NOT_IN_MODEL: &[(&str, &str)] = &[
         "the model runs no WebAssembly: a transaction's outcome is given",
     ),
     (
+        "EXEC-BLOCK-4",
+        "the model's transactions are abstract outcomes: no signature, nonce or fee",
+    ),
+    (
+        "EXEC-TX-1",
+        "the model's transactions are abstract outcomes: no signature, nonce or fee",
+    ),
+    (
+        "EXEC-ROOT-2",
+        "the model has no state root: a block's effects are its ledger",
+    ),
+    (
+        "EXEC-POOL-2",
+        "the model has no mempool: every candidate carries the fixed payload",
+    ),
+    (
+        "EXEC-POOL-3",
+        "the model has no mempool: every candidate carries the fixed payload",
+    ),
+    (
+        "EXEC-POOL-4",
+        "the model has no mempool: every candidate carries the fixed payload",
+    ),
+    (
+        "EXEC-VM-4",
+        "the model runs no WebAssembly: a transaction's outcome is given",
+    ),
+    (
+        "EXEC-STATE-1",
+        "application state is not modelled (spec/execution.md, \"In the model\")",
+    ),
+    (
+        "EXEC-STATE-2",
+        "application state is not modelled; the model has no restart",
+    ),
+    (
         "STAKE-2",
         "the model's payload stakes (STAKE-1) but never unstakes",
     ),
@@ -115,6 +151,7 @@ const PREFIXES: &[&str] = &[
     "EXEC-TX",
     "EXEC-POOL",
     "EXEC-VM",
+    "EXEC-STATE",
     "STAKE",
     "PROP",
 ];

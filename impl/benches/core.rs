@@ -165,6 +165,7 @@ fn build() -> Fixture {
     let mut seed = genesis.genesis_seed();
     let mut ts = genesis.timestamp;
     let mut rounds = Vec::new();
+    let mut nonces = std::collections::BTreeMap::new();
     for r in 1..=ROUNDS {
         // No slash and no stake change: every round has the genesis weights.
         let eligible = ledger.eligible(r, &params);
@@ -177,13 +178,11 @@ fn build() -> Fixture {
                 generator: gen_key,
             }
             .encode(),
-            sa_node::exec::Tx::Call {
-                sender: sa_node::exec::address_of(&gen_key),
-                contract: [0x5a; 32],
-                input: vec![0x5a; 256],
-                gas_limit: 0,
-            }
-            .encode(),
+            {
+                let n = nonces.entry(gen_key).or_insert(0u64);
+                *n += 1;
+                sa_node::exec::call(gen, *n - 1, [0x5a; 32], vec![0x5a; 256], 0).encode()
+            },
         ];
         let mut header = Header {
             height: r,

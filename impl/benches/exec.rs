@@ -7,13 +7,17 @@
 //! - `exec/hostile/*`: one call of each hostile sample contract with a 1,000,000 gas limit (the
 //!   testnet load's): what a hostile transaction costs a validator, against the benign call.
 //! - `exec/deploy`: deploying the benign contract (validation of the module).
+//! - `exec/block_of_256_benign_unverified`: the block of 256 calls when no signature was
+//!   checked before (a block synced, not met in the pool): 256 BLS verifications more.
+//!
+//! Signatures are counted as checked (the pool's) except where the name says otherwise.
 
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use sa_node::config::Genesis;
-use sa_node::exec::{self, address_of, contract_id, samples, AppState, Tx};
-use sa_node::keys::{KeyRing, PublicKey};
+use sa_node::exec::{self, contract_id, samples, AppState, Tx};
+use sa_node::keys::{KeyRing, Keypair, PublicKey};
 use sa_node::ledger::Ledger;
 use sa_node::sim::params;
 
@@ -21,13 +25,13 @@ struct World {
     ring: KeyRing,
     ledger: Ledger,
     app: AppState,
-    sender: [u8; 32],
+    sender: Keypair,
 }
 
 fn world(codes: &[Vec<u8>]) -> World {
     let g = Genesis::testnet(2, 1_000_000_000_000, params(8), 1_000);
     let ring = g.validate().expect("valid genesis");
-    let sender = address_of(&g.provisioners[0].key);
+    let sender = Keypair::testnet(0);
     let mut w = World {
         ring,
         ledger: Ledger::genesis(&g),
@@ -35,11 +39,22 @@ fn world(codes: &[Vec<u8>]) -> World {
         sender,
     };
     let mut txs = vec![coinbase()];
-    txs.extend(codes.iter().map(|c| Tx::Deploy {
-        sender,
-        code: c.clone(),
-    }));
-    exec::run_transactions(&txs, 1, &mut w.ledger, &mut w.app, &w.ring, &params(8));
+    txs.extend(
+        codes
+            .iter()
+            .enumerate()
+            .map(|(n, c)| exec::deploy(&w.sender, n as u64, c.clone())),
+    );
+    exec::run_transactions(
+        &txs,
+        1,
+        &mut w.ledger,
+        &mut w.app,
+        &w.ring,
+        &params(8),
+        &|_| false,
+    )
+    .expect("a valid block");
     w
 }
 
@@ -50,21 +65,26 @@ fn coinbase() -> Tx {
     }
 }
 
+/// The sender's `k`-th call after the deploys.
 fn call(w: &World, code: &[u8], gas: u64, k: u32) -> Tx {
-    Tx::Call {
-        sender: w.sender,
-        contract: contract_id(code),
-        input: format!("input {k}").into_bytes(),
-        gas_limit: gas,
-    }
+    let nonce = w.app.nonce(&exec::address_of(&w.sender.public)) + u64::from(k);
+    let input = format!("input {k}").into_bytes();
+    exec::call(&w.sender, nonce, contract_id(code), input, gas)
+}
+
+fn run_checked(w: &World, txs: &[Tx], checked: bool) -> [u8; 32] {
+    let mut ledger = w.ledger.clone();
+    let mut app = w.app.clone();
+    let r = exec::run_transactions(txs, 2, &mut ledger, &mut app, &w.ring, &params(8), &|_| {
+        checked
+    })
+    .expect("a valid block");
+    assert_eq!(r.len(), txs.len() - 1);
+    exec::state_root(&ledger, &app)
 }
 
 fn run(w: &World, txs: &[Tx]) -> [u8; 32] {
-    let mut ledger = w.ledger.clone();
-    let mut app = w.app.clone();
-    let r = exec::run_transactions(txs, 2, &mut ledger, &mut app, &w.ring, &params(8));
-    assert_eq!(r.len(), txs.len() - 1);
-    exec::state_root(&ledger, &app)
+    run_checked(w, txs, true)
 }
 
 fn bench(c: &mut Criterion) {
@@ -82,6 +102,9 @@ fn bench(c: &mut Criterion) {
     block.extend((0..256).map(|k| call(&w, &benign, 100_000, k)));
     g.throughput(Throughput::Elements(256));
     g.bench_function("block_of_256_benign", |b| b.iter(|| run(&w, &block)));
+    g.bench_function("block_of_256_benign_unverified", |b| {
+        b.iter(|| run_checked(&w, &block, false))
+    });
     g.throughput(Throughput::Elements(1));
     for (name, code, _) in &hostile {
         let txs = vec![coinbase(), call(&w, code, 1_000_000, 0)];
@@ -89,13 +112,8 @@ fn bench(c: &mut Criterion) {
             b.iter(|| run(&w, &txs))
         });
     }
-    let deploy = vec![
-        coinbase(),
-        Tx::Deploy {
-            sender: w.sender,
-            code: benign.clone(),
-        },
-    ];
+    let nonce = w.app.nonce(&exec::address_of(&w.sender.public));
+    let deploy = vec![coinbase(), exec::deploy(&w.sender, nonce, benign.clone())];
     g.bench_function("deploy", |b| {
         b.iter_batched(|| (), |()| run(&w, &deploy), BatchSize::SmallInput)
     });

@@ -197,15 +197,16 @@ impl Fixture {
                 generator: g,
             }
             .encode(),
-            crate::exec::Tx::Call {
-                sender: crate::exec::address_of(&g),
-                contract: [7; 32],
-                input: {
+            crate::exec::call(
+                key,
+                self.node.app_state().nonce(&crate::exec::address_of(&g)),
+                [7; 32],
+                {
                     let n = 8 + r.below(64) as usize;
                     r.bytes(n)
                 },
-                gas_limit: 1_000,
-            }
+                1_000,
+            )
             .encode(),
         ];
         let mut header = Header {
@@ -565,9 +566,11 @@ pub fn craft(f: &Fixture, reason: Reason, r: &mut Rng) -> Option<Vec<(u64, Vec<u
             Some(seq)
         }
         Reason::Transaction => {
-            // Random bytes, a coinbase, or a call over the gas limit.
+            // Random bytes, a coinbase, a call over the gas limit, a call its sender did not
+            // sign (a funded account named, at its next nonce), a call from an empty account.
             let g = f.node.committees(0).0.expect("a generator");
-            let tx = match r.below(3) {
+            let nonce = f.node.app_state().nonce(&crate::exec::address_of(&g));
+            let tx = match r.below(5) {
                 0 => {
                     let n = 1 + r.below(200) as usize;
                     r.bytes(n)
@@ -577,13 +580,24 @@ pub fn craft(f: &Fixture, reason: Reason, r: &mut Rng) -> Option<Vec<(u64, Vec<u
                     generator: g,
                 }
                 .encode(),
-                _ => crate::exec::Tx::Call {
-                    sender: crate::exec::address_of(&g),
-                    contract: r.hash(),
-                    input: vec![],
-                    gas_limit: crate::exec::MAX_TX_GAS + 1 + r.below(1000),
-                }
+                2 => crate::exec::call(
+                    f.key(&g),
+                    nonce,
+                    r.hash(),
+                    vec![],
+                    crate::exec::MAX_TX_GAS + 1 + r.below(1000),
+                )
                 .encode(),
+                3 => {
+                    let mut t = crate::exec::call(f.key(&g), nonce, r.hash(), vec![], 1_000);
+                    if let crate::exec::Tx::Signed(s) = &mut t {
+                        s.signature = Keypair::testnet(9_999).sign(&s.digest());
+                    }
+                    t.encode()
+                }
+                _ => {
+                    crate::exec::call(&Keypair::testnet(9_999), 0, r.hash(), vec![], 1_000).encode()
+                }
             };
             Some(vec![(TX_PEER, tx)])
         }

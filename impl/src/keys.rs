@@ -200,6 +200,17 @@ pub fn verify_pop(pk: &PublicKey, pop: &Signature) -> Result<(), SigError> {
     }
 }
 
+/// Verifies one signature of any key, in the ring or not (a transaction's sender): the key is
+/// parsed and checked (subgroup, not infinity) first. No proof of possession is needed for a
+/// single signature; such keys are never aggregated.
+pub fn verify_any(pk: &PublicKey, digest: &[u8], sig: &Signature) -> Result<(), SigError> {
+    let key = key_point(pk)?;
+    match sig_point(sig)?.verify(false, digest, DST_SIG, &[], &key, false) {
+        BLST_ERROR::BLST_SUCCESS => Ok(()),
+        _ => Err(SigError::Invalid),
+    }
+}
+
 /// Aggregates signatures (all on one digest) into one.
 pub fn aggregate(sigs: &[Signature]) -> Result<Signature, SigError> {
     let points = sigs.iter().map(sig_point).collect::<Result<Vec<_>, _>>()?;
@@ -238,6 +249,11 @@ impl KeyRing {
         verify_pop(&pk, pop)?;
         self.keys.insert(pk, point);
         Ok(())
+    }
+
+    /// Whether `pk` is a key of the ring (a provisioner).
+    pub fn contains(&self, pk: &PublicKey) -> bool {
+        self.keys.contains_key(pk)
     }
 
     fn point(&self, pk: &PublicKey) -> Result<&bls::PublicKey, SigError> {

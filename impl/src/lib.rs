@@ -27,6 +27,7 @@ pub mod node;
 pub mod rules;
 pub mod runtime;
 pub mod sim;
+pub mod snapshot;
 pub mod sortition;
 pub mod storage;
 pub mod tally;

@@ -430,10 +430,20 @@ impl Message {
 /// BLAKE2b-256(0x01 ‖ left ‖ right), an odd node is carried up unchanged, the empty payload's
 /// root is BLAKE2b-256(0x02).
 pub fn merkle_root(payload: &[Vec<u8>]) -> Hash {
-    if payload.is_empty() {
+    merkle_root_of_leaves(payload.iter().map(|tx| merkle_leaf(tx)).collect())
+}
+
+/// The leaf hash of one item of a Merkle tree (spec/encoding.md §4).
+pub fn merkle_leaf(item: &[u8]) -> Hash {
+    blake2b256(&[&[0u8], item])
+}
+
+/// The Merkle root over leaf hashes ([`merkle_leaf`]) already computed, in order: the same
+/// root as [`merkle_root`] of the items, without holding the items.
+pub fn merkle_root_of_leaves(mut level: Vec<Hash>) -> Hash {
+    if level.is_empty() {
         return blake2b256(&[&[2u8]]);
     }
-    let mut level: Vec<Hash> = payload.iter().map(|tx| blake2b256(&[&[0u8], tx])).collect();
     while level.len() > 1 {
         level = level
             .chunks(2)

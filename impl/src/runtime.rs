@@ -40,6 +40,14 @@ pub enum RuntimeError {
     /// Socket errors.
     #[error("network: {0}")]
     Io(#[from] std::io::Error),
+    /// EXEC-ROOT-2: a block attested by a quorum does not execute to its root here.
+    #[error("halted at height {height}: {reason}")]
+    Halted {
+        /// The block's height.
+        height: u64,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Milliseconds since the Unix epoch.
@@ -273,6 +281,14 @@ fn event_of(me: &str, o: &Output) -> Option<Value> {
             "t": t, "node": me, "event": "rejected", "peer": peer, "kind": kind,
             "code": code.id(), "reason": reason,
         }),
+        Output::Halted {
+            height,
+            hash,
+            reason,
+        } => json!({
+            "t": t, "node": me, "event": "halted", "height": height, "hash": to_hex(hash),
+            "reason": reason,
+        }),
         _ => return None,
     })
 }
@@ -290,14 +306,37 @@ pub async fn run(
 ) -> Result<(), RuntimeError> {
     let (log, records) = Log::open(&cfg.data_dir)?;
     let mut log = log;
-    let mut node =
-        Node::restore(genesis, keys, me, cfg.behaviour.clone(), &records).map_err(|source| {
-            RuntimeError::Restore {
-                path: log.path().display().to_string(),
-                source,
-            }
-        })?;
-    let my = node.public_key().short();
+    let my = me.public.short();
+    // EXEC-STATE-2: start from the snapshot beside the log when there is a usable one.
+    let snapshot_path = crate::snapshot::path_of(log.path());
+    let snapshot = crate::snapshot::read(&snapshot_path).unwrap_or_else(|why| {
+        emit(json!({"t": now_ms(), "node": my, "event": "warning",
+            "reason": format!("{why}; restoring from genesis")}));
+        None
+    });
+    let restore = |s: Option<&crate::snapshot::Snapshot>| {
+        Node::restore_from(
+            genesis.clone(),
+            keys.clone(),
+            me.clone(),
+            cfg.behaviour.clone(),
+            s,
+            &records,
+        )
+    };
+    let restored = match snapshot.as_ref().map(|s| restore(Some(s))) {
+        Some(Ok(n)) => Ok(n),
+        Some(Err(e)) => {
+            emit(json!({"t": now_ms(), "node": my, "event": "warning",
+                "reason": format!("{}: not used ({e}); restoring from genesis", snapshot_path.display())}));
+            restore(None)
+        }
+        None => restore(None),
+    };
+    let mut node = restored.map_err(|source| RuntimeError::Restore {
+        path: log.path().display().to_string(),
+        source,
+    })?;
     if let Some(r) = log.repaired() {
         emit(json!({
             "t": now_ms(), "node": my, "event": "warning",
@@ -396,6 +435,16 @@ pub async fn run(
                         tokio::time::sleep(Duration::from_millis(after_ms)).await;
                         let _ = tx.send(Event::Timer(timer));
                     });
+                }
+                Output::Snapshot(s) => {
+                    if let Err(e) = crate::snapshot::write(&snapshot_path, &s) {
+                        emit(json!({"t": now_ms(), "node": my, "event": "warning",
+                            "reason": format!("{}: snapshot at height {} not written: {e}",
+                                snapshot_path.display(), s.height)}));
+                    }
+                }
+                Output::Halted { height, reason, .. } => {
+                    return Err(RuntimeError::Halted { height, reason })
                 }
                 _ => {}
             }

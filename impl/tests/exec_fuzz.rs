@@ -2,8 +2,9 @@
 //! from proptest's random bytes, half of them "wild" (every WebAssembly feature, most of which
 //! the sandbox refuses) and half "tame" (integer code that imports the four host functions
 //! and exports `memory` and `call`, so that it runs). Each module is deployed and called
-//! through the block executor twice, on two copies of one state: nothing panics, the receipts
-//! and the state roots agree. The test counts what it reached and requires that a share of the
+//! through the block executor twice, on two copies of one state — the second time with the
+//! module already compiled and cached (EXEC-VM-4) — : nothing panics, the receipts and the
+//! state roots agree. The test counts what it reached and requires that a share of the
 //! modules really ran (succeeded or trapped inside the sandbox), not only that they were
 //! refused at the door.
 
@@ -12,8 +13,8 @@ use std::collections::BTreeMap;
 use arbitrary::Unstructured;
 use proptest::prelude::*;
 use sa_node::config::Genesis;
-use sa_node::exec::{self, address_of, contract_id, AppState, Receipt, Status, Tx};
-use sa_node::keys::KeyRing;
+use sa_node::exec::{self, contract_id, AppState, Receipt, Status, Tx};
+use sa_node::keys::{KeyRing, Keypair};
 use sa_node::ledger::Ledger;
 use sa_node::sim::params;
 use wasm_smith::{Config, InstructionKind, InstructionKinds, Module};
@@ -67,7 +68,7 @@ struct World {
     ring: KeyRing,
     ledger: Ledger,
     app: AppState,
-    sender: [u8; 32],
+    sender: Keypair,
 }
 
 fn world() -> World {
@@ -77,7 +78,7 @@ fn world() -> World {
         ring,
         ledger: Ledger::genesis(&g),
         app: AppState::genesis(&g),
-        sender: address_of(&g.provisioners[0].key),
+        sender: Keypair::testnet(0),
     }
 }
 
@@ -85,27 +86,20 @@ fn world() -> World {
 fn run(w: &World, code: &[u8]) -> (Vec<Receipt>, [u8; 32]) {
     let p = params(8);
     let id = contract_id(code);
-    let call = |input: &[u8]| Tx::Call {
-        sender: w.sender,
-        contract: id,
-        input: input.to_vec(),
-        gas_limit: 200_000,
-    };
+    let call = |nonce: u64, input: &[u8]| exec::call(&w.sender, nonce, id, input.to_vec(), 200_000);
     let txs = vec![
         Tx::Coinbase {
             round: 1,
             generator: sa_node::keys::PublicKey([0; 96]),
         },
-        Tx::Deploy {
-            sender: w.sender,
-            code: code.to_vec(),
-        },
-        call(b"first"),
-        call(&[0xff; 40]),
+        exec::deploy(&w.sender, 0, code.to_vec()),
+        call(1, b"first"),
+        call(2, &[0xff; 40]),
     ];
     let mut ledger = w.ledger.clone();
     let mut app = w.app.clone();
-    let receipts = exec::run_transactions(&txs, 1, &mut ledger, &mut app, &w.ring, &p);
+    let receipts = exec::run_transactions(&txs, 1, &mut ledger, &mut app, &w.ring, &p, &|_| true)
+        .expect("signed, in nonce order, payable: a valid block");
     (receipts, exec::state_root(&ledger, &app))
 }
 

@@ -10,7 +10,7 @@
 
 use crate::rules::Rule;
 
-use std::collections::BTreeMap;
+use super::Storage;
 
 use wasmi::{
     Caller, Config, EnforcedLimits, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder,
@@ -101,13 +101,20 @@ impl Failure {
 pub struct Success {
     /// Fuel used.
     pub gas_used: u64,
-    /// The contract's storage after the call (its own storage only).
-    pub storage: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// The contract's storage after the call (its own storage only; shares what the call did
+    /// not change with the storage it was given).
+    pub storage: Storage,
 }
 
 /// The engine configuration every node uses.
 pub fn engine() -> Engine {
     let mut c = Config::default();
+    // Eager: every function is translated when the module is loaded. wasmi's default
+    // (lazy translation) charges a function's translation to the fuel of the call that first
+    // runs it, so a node that had the module cached (EXEC-VM-4) charged less gas for the same
+    // call than one that had not: a different fee, a different state root (found by
+    // tests/exec_fuzz.rs when the cache came in).
+    c.compilation_mode(wasmi::CompilationMode::Eager);
     c.consume_fuel(true)
         .set_max_recursion_depth(LIMITS.recursion_depth)
         .enforced_limits(EnforcedLimits::strict())
@@ -126,8 +133,9 @@ pub fn validate(engine: &Engine, code: &[u8]) -> Result<(), Failure> {
     load(engine, code).map(|_| ())
 }
 
-/// The module of `code`, if it passes [`validate`].
-fn load(engine: &Engine, code: &[u8]) -> Result<Module, Failure> {
+/// The module of `code`, if it passes [`validate`] (parsed and validated: the costly part
+/// of a call, which callers may cache by contract id).
+pub fn load(engine: &Engine, code: &[u8]) -> Result<Module, Failure> {
     let module =
         Module::new(engine, code).map_err(|e| Failure::InvalidModule(stable(e.to_string())))?;
     for import in module.imports() {
@@ -148,7 +156,7 @@ pub const HOST_FUNCTIONS: [&str; 4] = ["input_len", "input_read", "storage_get",
 struct Host {
     limits: StoreLimits,
     input: Vec<u8>,
-    storage: BTreeMap<Vec<u8>, Vec<u8>>,
+    storage: Storage,
     refused: Option<String>,
 }
 
@@ -294,7 +302,7 @@ fn linker(engine: &Engine) -> Linker<Host> {
 pub fn call(
     engine: &Engine,
     code: &[u8],
-    storage: &BTreeMap<Vec<u8>, Vec<u8>>,
+    storage: &Storage,
     input: &[u8],
     gas_limit: u64,
 ) -> (Result<Success, Failure>, u64) {
@@ -304,10 +312,11 @@ pub fn call(
     }
 }
 
-fn run(
+/// Runs a module [`load`]ed with `engine`, as [`call`] does.
+pub fn run(
     engine: &Engine,
     module: &Module,
-    storage: &BTreeMap<Vec<u8>, Vec<u8>>,
+    storage: &Storage,
     input: &[u8],
     gas_limit: u64,
 ) -> (Result<Success, Failure>, u64) {

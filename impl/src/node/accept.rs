@@ -4,15 +4,50 @@ use super::*;
 use crate::rules::Rule;
 
 impl Node {
+    /// EXEC-ROOT-2: the state after `b` on its parent: the one this node computed while
+    /// validating it, or its execution now with the root checked.
+    pub(super) fn post_of(&mut self, b: &Block) -> Result<Post, BlockError> {
+        match self.executed.remove(&b.hash()) {
+            Some(p) => Ok(p),
+            None => self.execute(&b.candidate, true),
+        }
+    }
+
+    /// EXEC-ROOT-2: stops this node for good: a block a quorum attested does not execute to
+    /// the state its header commits to.
+    pub(super) fn halt(&mut self, b: &Block, e: &BlockError) {
+        Rule::ExecRoot2.applies();
+        let reason = format!(
+            "block {} at height {} attested by a quorum does not execute here: {e}",
+            crate::keys::to_hex(&b.hash()),
+            b.header().height
+        );
+        self.halted = Some(reason.clone());
+        self.out.push(Output::Halted {
+            height: b.header().height,
+            hash: b.hash(),
+            reason,
+        });
+    }
+
     /// ACCEPT-1: append a verified block, label it (FIN-1, FIN-2, FIN-3), apply it to the ledger, record
-    /// it, announce it, and start the next round.
+    /// it, announce it, and start the next round. A block that does not execute to its root
+    /// halts the node instead (EXEC-ROOT-2).
     pub(super) fn accept(&mut self, b: Block) {
+        match self.post_of(&b) {
+            Ok(post) => self.accept_executed(b, post),
+            Err(e) => self.halt(&b, &e),
+        }
+    }
+
+    /// ACCEPT-1 for a block whose state after is `post`.
+    pub(super) fn accept_executed(&mut self, b: Block, post: Post) {
         Rule::Accept1.applies();
         let height = b.header().height;
         let ctx = Self::context_of(&self.chain, &self.params, height);
         self.out
             .push(Output::Persist(Record::Accepted(Box::new(b.clone()))));
-        let (voters, state_root, receipts) = self.append_with(&ctx, b.clone());
+        let (voters, state_root, receipts) = self.append_with(&ctx, b.clone(), post);
         let e = self.chain.last().expect("just appended");
         self.out.push(Output::Accepted(AcceptedBlock {
             height,
@@ -32,15 +67,16 @@ impl Node {
     }
 
     /// Appends without outputs other than label changes (used by restore).
-    pub(super) fn append(&mut self, b: Block) {
+    pub(super) fn append(&mut self, b: Block, post: Post) {
         let ctx = Self::context_of(&self.chain, &self.params, b.header().height);
-        self.append_with(&ctx, b);
+        self.append_with(&ctx, b, post);
     }
 
     pub(super) fn append_with(
         &mut self,
         ctx: &Context,
         b: Block,
+        post: Post,
     ) -> (Vec<PublicKey>, Hash, Vec<Receipt>) {
         let h = b.header();
         let draw = Self::draw(&self.params, ctx, h.iteration);
@@ -54,36 +90,6 @@ impl Node {
                 *voters.entry(k).or_insert(0u32) += c;
             }
         }
-        let hash = b.hash();
-        let post = match self.executed.remove(&hash) {
-            Some(p) => p,
-            // A block this node did not execute (sync, restore) or whose execution it disputes:
-            // it was attested by a supermajority, so it is on the chain; its state is what
-            // re-execution gives (the same on every node).
-            None => self.execute(&b.candidate, false).unwrap_or_else(|_| {
-                let mut ledger = self.chain.last().expect("genesis").ledger.clone();
-                ledger.apply(&self.effects(h, &b.candidate.faults), &self.params);
-                let app = self.chain.last().expect("genesis").app.clone();
-                let root = crate::exec::state_root(&ledger, &app);
-                Post {
-                    ledger,
-                    app,
-                    receipts: vec![],
-                    root,
-                }
-            }),
-        };
-        Rule::ExecPool1.applies();
-        // EXEC-POOL-1: what this block includes leaves the pool.
-        if !self.pool.is_empty() {
-            let included: std::collections::BTreeSet<Hash> = b
-                .candidate
-                .payload
-                .iter()
-                .map(|tx| crate::hash::blake2b256(&[tx]))
-                .collect();
-            self.pool.retain(|(k, _)| !included.contains(k));
-        }
         let fails = h.failed_iterations.iter().flatten().count();
         let (label, confirmed_after) =
             initial_label(pni(h.iteration, self.params.max_iterations, fails));
@@ -93,8 +99,8 @@ impl Node {
                 label,
                 confirmed_after,
             },
-            ledger: post.ledger,
-            app: post.app,
+            ledger: Some(post.ledger),
+            app: Some(Arc::clone(&post.app)),
         });
         let mut labels: Vec<LabelState> = self.chain.iter().map(|e| e.labels).collect();
         for (height, label) in on_attested_append(&mut labels) {
@@ -105,7 +111,50 @@ impl Node {
                 label,
             });
         }
+        // EXEC-POOL-4: what the block used leaves the pool, and what waited too long.
+        self.pool.after_block(&post.app, self.now);
+        self.prune_states();
+        self.maybe_snapshot();
         (voters.into_keys().collect(), post.root, post.receipts)
+    }
+
+    /// EXEC-STATE-2: a snapshot of the last Final block when it is `snapshot_every` heights
+    /// past the last one.
+    fn maybe_snapshot(&mut self) {
+        let lf = self.last_final();
+        if self.snapshot_every == 0 || lf < self.last_snapshot + self.snapshot_every {
+            return;
+        }
+        let e = &self.chain[lf as usize];
+        let (Some(app), Some(ledger), Some(prev_ledger)) = (
+            e.app.clone(),
+            e.ledger.clone(),
+            self.chain[lf as usize - 1].ledger.clone(),
+        ) else {
+            return;
+        };
+        Rule::ExecState2.applies();
+        let hash = e.block.hash();
+        self.last_snapshot = lf;
+        self.out
+            .push(Output::Snapshot(Box::new(crate::snapshot::Snapshot {
+                height: lf,
+                hash,
+                prev_ledger,
+                ledger,
+                app,
+            })));
+    }
+
+    /// EXEC-STATE-1: drops the application state of every height below the last Final one
+    /// (no block can be built or reverted there, FIN-4). What the states share stays shared.
+    fn prune_states(&mut self) {
+        Rule::ExecState1.applies();
+        let last_final = self.last_final() as usize;
+        for e in &mut self.chain[self.pruned_below.min(last_final)..last_final] {
+            e.app = None;
+        }
+        self.pruned_below = self.pruned_below.max(last_final);
     }
 
     /// What a block does to the ledger besides its transactions: REW-1, REW-2 rewards for its parent,

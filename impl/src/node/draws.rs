@@ -12,7 +12,11 @@ impl Node {
             prev_hash: parent.block.hash(),
             prev_timestamp: parent.block.header().timestamp,
             seed: parent.block.header().seed,
-            eligible: parent.ledger.eligible(round, params),
+            eligible: parent
+                .ledger
+                .as_ref()
+                .map(|l| l.eligible(round, params))
+                .unwrap_or_default(),
         }
     }
 

@@ -32,6 +32,7 @@ pub use reject::Reason;
 mod accept;
 mod draws;
 mod messages;
+mod pool;
 mod reject;
 mod steps;
 mod sync;
@@ -58,12 +59,8 @@ const MAX_PENDING_BYTES: usize = 64 << 20;
 const MAX_PENDING_BYTES_PER_PEER: usize = 16 << 20;
 /// Peers whose last GetBlocks answer time is remembered (the oldest are forgotten).
 const MAX_GET_BLOCKS_PEERS: usize = 256;
-/// Transactions kept in the pool, at most (EXEC-POOL-1).
-pub const MAX_POOL: usize = 4096;
-/// Transactions (after the coinbase) a generator puts in one block, at most.
-pub const MAX_BLOCK_TXS: usize = 256;
-/// Encoded bytes of one block's transactions, at most (well under a frame).
-pub const MAX_PAYLOAD_BYTES: usize = 512 * 1024;
+pub use crate::exec::{MAX_BLOCK_TXS, MAX_PAYLOAD_BYTES};
+pub use pool::{Admitted, Pool, MAX_PER_SENDER, MAX_POOL, MAX_POOL_BYTES, POOL_TTL_MS};
 /// Blocks sent in answer to one GetBlocks.
 const BLOCKS_PER_REQUEST: u64 = 64;
 
@@ -170,6 +167,20 @@ pub enum Output {
         /// Why.
         reason: String,
     },
+    /// EXEC-STATE-2: the state after a Final block, for the runtime to write beside the log
+    /// (replacing the previous one). Not part of the JSON event stream.
+    #[serde(skip_serializing)]
+    Snapshot(Box<crate::snapshot::Snapshot>),
+    /// EXEC-ROOT-2: a block attested by a quorum does not execute to the state its header
+    /// commits to, on this node. The node has stopped; the runtime must stop too.
+    Halted {
+        /// The block's height.
+        height: u64,
+        /// Its hash.
+        hash: Hash,
+        /// What went wrong (both roots, or why the block is invalid here).
+        reason: String,
+    },
 }
 
 /// A block appended to the chain, for the runtime's log.
@@ -263,10 +274,11 @@ struct Round {
 struct Entry {
     block: Block,
     labels: LabelState,
-    /// The ledger after this block.
-    ledger: Ledger,
-    /// The application state after this block (spec/execution.md).
-    app: Arc<AppState>,
+    /// The ledger after this block (`None` below a snapshot's block, EXEC-STATE-2).
+    ledger: Option<Ledger>,
+    /// The application state after this block (spec/execution.md), held only for the last
+    /// Final block and the heights above it (EXEC-STATE-1); `None` below.
+    app: Option<Arc<AppState>>,
 }
 
 /// The node state machine.
@@ -298,9 +310,19 @@ pub struct Node {
     /// States after the candidates of the current round this node executed (EXEC-BLOCK-3),
     /// reused when one is accepted.
     executed: BTreeMap<Hash, Post>,
-    /// Transactions waiting for a block, in arrival order, by hash.
-    pool: VecDeque<(Hash, Vec<u8>)>,
+    /// Transactions waiting for a block (EXEC-POOL-1, EXEC-POOL-2, EXEC-POOL-3, EXEC-POOL-4).
+    pool: Pool,
+    /// Heights below this one hold no application state (EXEC-STATE-1).
+    pruned_below: usize,
+    /// Why this node stopped (EXEC-ROOT-2): it handles no input after.
+    halted: Option<String>,
+    /// A snapshot every this many Final heights (0: never), and the last one (EXEC-STATE-2).
+    snapshot_every: u64,
+    last_snapshot: u64,
 }
+
+/// Final heights between two snapshots, by default (EXEC-STATE-2).
+pub const SNAPSHOT_EVERY: u64 = 1_000;
 
 fn kind_index(k: StepKind) -> usize {
     k as usize
@@ -368,8 +390,8 @@ impl Node {
                 label: Label::Final,
                 confirmed_after: 0,
             },
-            ledger,
-            app,
+            ledger: Some(ledger),
+            app: Some(app),
         }];
         let ctx = Self::context_of(&chain, &params, 1);
         Node {
@@ -401,12 +423,17 @@ impl Node {
             now: 0,
             out: vec![],
             executed: BTreeMap::new(),
-            pool: VecDeque::new(),
+            pool: Pool::default(),
+            pruned_below: 0,
+            halted: None,
+            snapshot_every: SNAPSHOT_EVERY,
+            last_snapshot: 0,
         }
     }
 
-    /// A node rebuilt from its log: accepted blocks (re-verified), reverts, and every vote and
-    /// candidate it signed, so that it never signs a different one for the same step.
+    /// A node rebuilt from its log: accepted blocks (re-verified and re-executed, EXEC-ROOT-2),
+    /// reverts, and every vote and candidate it signed, so that it never signs a different one
+    /// for the same step.
     pub fn restore(
         genesis: Genesis,
         keys: KeyRing,
@@ -414,9 +441,36 @@ impl Node {
         behaviour: Behaviour,
         records: &[Record],
     ) -> Result<Node, RestoreError> {
+        Self::restore_from(genesis, keys, me, behaviour, None, records)
+    }
+
+    /// [`Node::restore`] starting from a snapshot (EXEC-STATE-2): the log's blocks up to the
+    /// snapshot's block are taken as they are (this node verified and executed them before it
+    /// logged them), the snapshot's state is installed at that block after its hash and state
+    /// root are checked against the log's block, and only the blocks after it are verified and
+    /// executed. A snapshot whose block the log does not hold (or later reverts) is not used.
+    pub fn restore_from(
+        genesis: Genesis,
+        keys: KeyRing,
+        me: Keypair,
+        behaviour: Behaviour,
+        snapshot: Option<&crate::snapshot::Snapshot>,
+        records: &[Record],
+    ) -> Result<Node, RestoreError> {
         let mut node = Node::new(genesis, keys, me, behaviour);
+        // The last record that accepts the snapshot's block, if no later record reverts it.
+        let trusted_until = snapshot.and_then(|s| {
+            let at = records.iter().rposition(|r| {
+                matches!(r, Record::Accepted(b) if b.header().height == s.height && b.hash() == s.hash)
+            })?;
+            let reverted = records[at..].iter().any(
+                |r| matches!(r, Record::Reverted { to_height } if *to_height < s.height),
+            );
+            (!reverted && s.height >= 1).then_some(at)
+        });
         for (index, r) in records.iter().enumerate() {
             let err = |problem: String| RestoreError { index, problem };
+            let trusted = trusted_until.is_some_and(|t| index <= t);
             match r {
                 Record::Voted(v) => {
                     if v.signer != node.me.public {
@@ -437,12 +491,37 @@ impl Node {
                             b.header().height
                         )));
                     }
+                    if trusted {
+                        node.chain.push(Entry {
+                            block: b.as_ref().clone(),
+                            labels: LabelState {
+                                label: Label::Final,
+                                confirmed_after: 0,
+                            },
+                            ledger: None,
+                            app: None,
+                        });
+                        if Some(index) == trusted_until {
+                            node.install(snapshot.expect("trusted only with one"))
+                                .map_err(err)?;
+                        }
+                        continue;
+                    }
                     node.round.ctx = Self::context_of(&node.chain, &node.params, tip + 1);
                     node.verify_block(b).map_err(|(_, e)| err(e))?;
-                    node.append(b.as_ref().clone());
+                    // EXEC-ROOT-2: a restored block is executed and its root checked.
+                    let post = node.execute(&b.candidate, true).map_err(|e| {
+                        err(format!(
+                            "block {} at height {}: {e}",
+                            crate::keys::to_hex(&b.hash()),
+                            b.header().height
+                        ))
+                    })?;
+                    node.append(b.as_ref().clone(), post);
                 }
                 Record::Reverted { to_height } => {
-                    if *to_height >= node.tip_height() || *to_height < node.last_final() {
+                    let floor = if trusted { 0 } else { node.last_final() };
+                    if *to_height >= node.tip_height() || *to_height < floor {
                         return Err(err(format!("revert to {to_height} is not allowed here")));
                     }
                     node.chain.truncate(*to_height as usize + 1);
@@ -454,8 +533,48 @@ impl Node {
         Ok(node)
     }
 
+    /// Installs a snapshot's state at its block, the tip (EXEC-STATE-2), after checking the
+    /// block's hash and that the state gives the block's state root.
+    fn install(&mut self, s: &crate::snapshot::Snapshot) -> Result<(), String> {
+        Rule::ExecState2.applies();
+        let h = s.height as usize;
+        let b = &self.chain[h].block;
+        if b.hash() != s.hash {
+            return Err(format!(
+                "the snapshot names block {} at height {h}, the log holds {}",
+                crate::keys::to_hex(&s.hash),
+                crate::keys::to_hex(&b.hash())
+            ));
+        }
+        let root = exec::state_root(&s.ledger, &s.app);
+        if root != b.header().state_root {
+            return Err(format!(
+                "the snapshot's state gives root {}, block {h}'s header commits to {}",
+                crate::keys::to_hex(&root),
+                crate::keys::to_hex(&b.header().state_root)
+            ));
+        }
+        self.chain[h - 1].ledger = Some(s.prev_ledger.clone());
+        self.chain[h].ledger = Some(s.ledger.clone());
+        self.chain[h].app = Some(Arc::clone(&s.app));
+        for e in &mut self.chain[..h] {
+            e.app = None;
+        }
+        self.pruned_below = h;
+        self.last_snapshot = s.height;
+        Ok(())
+    }
+
+    /// Sets how many Final heights pass between two snapshots (0: never; EXEC-STATE-2).
+    pub fn set_snapshot_every(&mut self, every: u64) {
+        self.snapshot_every = every;
+    }
+
     /// Handles one input at time `now` (ms) and returns what the runtime must do.
     pub fn handle(&mut self, now: u64, input: Input) -> Vec<Output> {
+        if self.halted.is_some() {
+            return vec![];
+        }
         self.now = now;
         match input {
             Input::Start => {
@@ -513,12 +632,20 @@ impl Node {
     }
     /// The ledger after the block at `height`.
     pub fn ledger_at(&self, height: u64) -> Option<&Ledger> {
-        self.chain.get(height as usize).map(|e| &e.ledger)
+        self.chain.get(height as usize)?.ledger.as_ref()
+    }
+
+    /// Why the node halted (EXEC-ROOT-2), if it did.
+    pub fn halted(&self) -> Option<&str> {
+        self.halted.as_deref()
     }
 
     /// The ledger after the tip.
     pub fn ledger(&self) -> &Ledger {
-        &self.chain.last().expect("genesis").ledger
+        self.chain
+            .last()
+            .and_then(|e| e.ledger.as_ref())
+            .expect("the tip's ledger is held")
     }
     /// The current round and iteration.
     pub fn position(&self) -> (u64, u8) {
@@ -578,9 +705,19 @@ impl Node {
             })?;
         let txs = exec::decode_payload(&c.payload, h.height, &h.generator)?;
         let fx = self.effects(h, &c.faults);
-        let mut ledger = parent.ledger.clone();
+        let mut ledger = parent.ledger.clone().ok_or_else(|| BlockError::Malformed {
+            index: 0,
+            problem: "the parent is below the restored snapshot".into(),
+        })?;
         ledger.apply(&fx, &self.params);
-        let mut app = (*parent.app).clone();
+        let mut app = parent
+            .app
+            .as_deref()
+            .cloned()
+            .ok_or_else(|| BlockError::Malformed {
+                index: 0,
+                problem: "the parent is below the last Final block".into(),
+            })?;
         let receipts = exec::run_transactions(
             &txs,
             h.height,
@@ -588,7 +725,8 @@ impl Node {
             &mut app,
             &self.keys,
             &self.params,
-        );
+            &|t| self.pool.holds(t),
+        )?;
         let root = exec::state_root(&ledger, &app);
         Rule::ExecBlock3.applies();
         if check_root && root != h.state_root {
@@ -610,59 +748,31 @@ impl Node {
         self.execute(c, false).map(|p| p.root)
     }
 
-    /// EXEC-POOL-1: a client's transaction joins the pool if it decodes, is not a coinbase,
-    /// fits [`exec::MAX_TX_BYTES`] and [`exec::MAX_TX_GAS`], is not there yet and the pool has
-    /// room; otherwise it is rejected (kind `transaction`; peer `u64::MAX` for
-    /// `Input::Transaction`) and nothing changes.
+    /// EXEC-POOL-1, EXEC-POOL-2: a client's (`peer` `u64::MAX`) or a peer's transaction
+    /// joins the pool and is relayed once, or is rejected (kind `transaction`) and nothing
+    /// changes.
     pub(super) fn on_transaction(&mut self, peer: PeerId, bytes: Vec<u8>) {
-        let problem = match crate::encoding::decode::<exec::Tx>(&bytes, "Tx") {
-            _ if bytes.len() > exec::MAX_TX_BYTES => Some(format!(
-                "{} bytes, above {}",
-                bytes.len(),
-                exec::MAX_TX_BYTES
-            )),
-            Err(e) => Some(e.to_string()),
-            Ok(exec::Tx::Coinbase { .. }) => Some("a coinbase is the generator's".into()),
-            Ok(exec::Tx::Call { gas_limit, .. }) if gas_limit > exec::MAX_TX_GAS => {
-                Some(format!("gas limit {gas_limit} above {}", exec::MAX_TX_GAS))
-            }
-            Ok(_) if self.pool.len() >= MAX_POOL => Some(format!("the pool holds {MAX_POOL}")),
-            Ok(_) => None,
-        };
-        if let Some(reason) = problem {
-            return self.out.push(Output::Rejected {
+        let tip = Arc::clone(self.tip_app());
+        match self.pool.admit(bytes.clone(), self.now, &tip, false) {
+            Ok(Admitted::Added | Admitted::Replaced) => self
+                .out
+                .push(Output::Broadcast(Message::Transaction(bytes))),
+            Ok(Admitted::Known) => {}
+            Err(reason) => self.out.push(Output::Rejected {
                 peer,
                 kind: "transaction",
                 code: Reason::Transaction,
                 reason,
-            });
-        }
-        let h = crate::hash::blake2b256(&[&bytes]);
-        if !self.pool.iter().any(|(k, _)| *k == h) {
-            self.pool.push_back((h, bytes));
+            }),
         }
     }
 
-    /// The pool's transactions for a block: in arrival order, as many as fit the block's
-    /// limits (count, bytes, gas).
-    pub(super) fn take_transactions(&self) -> Vec<Vec<u8>> {
-        let (mut bytes, mut gas, mut out) = (0usize, 0u64, vec![]);
-        for (_, tx) in &self.pool {
-            let g = match crate::encoding::decode::<exec::Tx>(tx, "Tx") {
-                Ok(exec::Tx::Call { gas_limit, .. }) => gas_limit,
-                _ => 0,
-            };
-            if out.len() == MAX_BLOCK_TXS
-                || bytes + tx.len() > MAX_PAYLOAD_BYTES
-                || gas + g > exec::BLOCK_GAS_LIMIT
-            {
-                break;
-            }
-            bytes += tx.len();
-            gas += g;
-            out.push(tx.clone());
-        }
-        out
+    /// The application state after the tip (always held).
+    pub(super) fn tip_app(&self) -> &Arc<AppState> {
+        self.chain
+            .last()
+            .and_then(|e| e.app.as_ref())
+            .expect("the tip's state is held")
     }
 
     /// Transactions waiting in the pool.
@@ -670,14 +780,26 @@ impl Node {
         self.pool.len()
     }
 
-    /// The application state after the block at `height` of this node's chain.
+    /// The pool.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// The application state after the block at `height` of this node's chain, if held (the
+    /// last Final block and above, EXEC-STATE-1).
     pub fn app_state_at(&self, height: u64) -> Option<&AppState> {
-        self.chain.get(height as usize).map(|e| &*e.app)
+        self.chain.get(height as usize)?.app.as_deref()
     }
 
     /// The application state after the tip.
     pub fn app_state(&self) -> &AppState {
-        &self.chain.last().expect("genesis").app
+        self.tip_app()
+    }
+
+    /// How many heights hold an application state (EXEC-STATE-1: at most the non-final
+    /// heights and the last Final one).
+    pub fn app_states_held(&self) -> usize {
+        self.chain.iter().filter(|e| e.app.is_some()).count()
     }
 }
 

@@ -232,7 +232,7 @@ impl Node {
                 }
             })
             .collect();
-        let ledger = &self.chain.last().expect("genesis").ledger;
+        let ledger = self.ledger();
         let faults: Vec<FaultProof> = self
             .faults
             .iter()
@@ -251,21 +251,31 @@ impl Node {
             generator: self.me.public,
         }
         .encode()];
+        // The pool's transactions are taken on the tip's state after the generator's own.
+        let mut tip = AppState::clone(self.tip_app());
         if self.behaviour.stake_each_block > 0 {
-            let tip = &self.chain.last().expect("genesis").app;
-            let nonce = tip.stake_nonces.get(&self.me.public).copied().unwrap_or(0);
-            payload.push(
-                crate::exec::stake_tx_signed(
-                    &self.me,
-                    crate::exec::StakeOp::Stake {
-                        amount: self.behaviour.stake_each_block,
-                    },
-                    nonce,
-                )
-                .encode(),
+            let account = crate::exec::address_of(&self.me.public);
+            let nonce = tip.nonce(&account);
+            let tx = crate::exec::stake_tx_signed(
+                &self.me,
+                crate::exec::StakeOp::Stake {
+                    amount: self.behaviour.stake_each_block,
+                },
+                nonce,
             );
+            let debit = tx.signed().and_then(|t| t.max_debit()).unwrap_or(u64::MAX);
+            tip.nonces.insert(account, nonce + 1);
+            tip.balances
+                .insert(account, tip.balance(&account).saturating_sub(debit));
+            payload.push(tx.encode());
         }
-        payload.extend(self.take_transactions());
+        let used: usize = payload.iter().map(Vec::len).sum();
+        payload.extend(self.pool.take(
+            &tip,
+            MAX_BLOCK_TXS + 1 - payload.len(),
+            MAX_PAYLOAD_BYTES.saturating_sub(used),
+            crate::exec::BLOCK_GAS_LIMIT,
+        ));
         let header = Header {
             height: ctx.round,
             prev_hash: ctx.prev_hash,

@@ -86,16 +86,34 @@ impl Node {
             };
             return self.record_fault(proof);
         }
-        // FORK-1: revert to the parent and accept the lower-iteration block.
+        self.fall_back(b, h, tip);
+    }
+
+    /// FORK-1: revert to the parent of `b` (at height `h`) and accept `b`, a lower-iteration
+    /// block (executed on the parent first: one that does not execute to its root halts the
+    /// node, EXEC-ROOT-2); the reverted blocks' transactions return to the pool.
+    fn fall_back(&mut self, b: Block, h: u64, tip: u64) {
+        let post = match self.post_of(&b) {
+            Ok(p) => p,
+            Err(e) => return self.halt(&b, &e),
+        };
         let from_height = tip;
-        self.chain.truncate(h as usize);
+        let reverted: Vec<Entry> = self.chain.drain(h as usize..).collect();
         self.out
             .push(Output::Persist(Record::Reverted { to_height: h - 1 }));
         self.out.push(Output::Fallback {
             from_height,
             to_height: h - 1,
         });
-        self.accept(b);
+        self.accept_executed(b, post);
+        // EXEC-POOL-4: the reverted blocks' transactions return to the pool (signatures were
+        // checked when those blocks were executed); what the new block used is stale.
+        let tip_app = Arc::clone(self.tip_app());
+        for e in &reverted {
+            for tx in e.block.candidate.payload.iter().skip(1) {
+                let _ = self.pool.admit(tx.clone(), self.now, &tip_app, true);
+            }
+        }
         self.drain_pending();
     }
 
