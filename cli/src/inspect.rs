@@ -49,8 +49,9 @@ struct NodeReport {
     votes_cast: usize,
     chain: Vec<Height>,
     /// The state root after the tip (EXEC-ROOT-1, spec/execution.md): the ledger and the
-    /// application state (balances, contracts, their storage), as the tip's header commits to
-    /// it and every node re-executes it. `ledger_digest` per height is a digest of the ledger
+    /// application state (balances, nonces, contracts, their storage), computed from the state
+    /// the restore executed block by block, each block's root checked against its header
+    /// (EXEC-ROOT-2). `ledger_digest` per height is a digest of the ledger
     /// alone (BLAKE2b-256 of its canonical JSON, first 16 hex digits).
     state_root: String,
     /// Stake and reward balance (lux) of each provisioner after the tip.
@@ -127,10 +128,9 @@ fn inspect_node(cfg_path: &Path) -> Result<NodeReport, String> {
         tip: node.tip_height(),
         last_final: node.last_final(),
         votes_cast: node.my_votes().count(),
-        state_root: node
-            .block(node.tip_height())
-            .map(|b| to_hex(&b.header().state_root))
-            .unwrap_or_default(),
+        // Computed from the state the restore executed (every block's root was compared with
+        // its header's on the way, EXEC-ROOT-2), not read from the tip's header.
+        state_root: to_hex(&sa_node::exec::state_root(node.ledger(), node.app_state())),
         chain,
         balances,
     })

@@ -113,3 +113,44 @@ fn a_final_block_is_never_replaced() {
         );
     }
 }
+
+#[test]
+fn a_reverted_blocks_transactions_return_to_the_pool() {
+    // As in the first test, but while node 0 is cut off a client's transaction reaches only
+    // nodes 1..6 (its relay to node 0 is dropped), given the moment the first of them accepts
+    // its block 1, so that their height-2 block includes it. The fallback reverts that block:
+    // the transaction must return to their pools (EXEC-POOL-4) and end in the converged chain
+    // once; without the rule it is in no pool and lost.
+    let mut s = Sim::new(7, params(15), 3 * DUSK, &[]);
+    s.hold = hide_iteration_zero();
+    s.filter = Box::new(|_, to, m| !(to == 0 && matches!(m, Message::Transaction(_))));
+    s.start();
+    while (1..7).all(|i| s.node(i).tip_height() == 0) {
+        assert!(s.step(), "the network stopped");
+    }
+    let key = sa_node::keys::Keypair::testnet(1);
+    let tx = sa_node::exec::call(&key, 0, [4; 32], b"returns".to_vec(), 1_000).encode();
+    for i in 1..7 {
+        s.deliver(i, sa_node::node::Input::Transaction(tx.clone()));
+    }
+    let holds = |s: &Sim, i: usize, h: u64| {
+        s.node(i)
+            .block(h)
+            .is_some_and(|b| b.candidate.payload.contains(&tx))
+    };
+    assert!(
+        s.run_until(5_000, |s| (1..7).all(|i| holds(s, i, 2))),
+        "their height-2 block did not include it"
+    );
+    assert!((1..7).all(|i| s.node(i).chain_labels()[1].1 != Label::Final));
+    assert_eq!(s.node(0).pool_len(), 0, "node 0 heard of it");
+    s.hold = Box::new(|_, _, _| false);
+    s.release();
+    assert!(s.run_until(120_000, |s| s.min_tip() >= 6));
+    assert!((1..7).all(|i| !fallbacks(&s, i).is_empty()), "no fallback");
+    for i in 0..7 {
+        let n = s.node(i);
+        let times = (1..=n.tip_height()).filter(|h| holds(&s, i, *h)).count();
+        assert_eq!(times, 1, "node {i}: included {times} times");
+    }
+}
