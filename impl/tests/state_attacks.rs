@@ -504,3 +504,29 @@ fn a_restart_from_a_snapshot_executes_only_what_follows_it() {
         "{e}"
     );
 }
+
+#[test]
+fn a_payload_over_the_count_or_the_bytes_is_an_invalid_block() {
+    let g = Keypair::testnet(0).public;
+    let coinbase = Tx::Coinbase {
+        round: 1,
+        generator: g,
+    }
+    .encode();
+    let k = Keypair::testnet(1);
+    let small = |n: u64| exec::call(&k, n, [0; 32], vec![], 0).encode();
+    let mut payload = vec![coinbase.clone()];
+    payload.extend((0..exec::MAX_BLOCK_TXS as u64).map(small));
+    assert!(exec::decode_payload(&payload, 1, &g).is_ok(), "256 fit");
+    payload.push(small(256));
+    let e = exec::decode_payload(&payload, 1, &g).unwrap_err();
+    assert!(matches!(e, BlockError::TooLarge { txs: 257, .. }), "{e}");
+    let big = |n: u64| exec::call(&k, n, [0; 32], vec![7; 60_000], 0).encode();
+    let mut payload = vec![coinbase];
+    payload.extend((0..9).map(big));
+    let e = exec::decode_payload(&payload, 1, &g).unwrap_err();
+    assert!(
+        matches!(e, BlockError::TooLarge { txs: 9, bytes } if bytes > exec::MAX_PAYLOAD_BYTES),
+        "{e}"
+    );
+}
