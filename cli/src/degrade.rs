@@ -377,6 +377,7 @@ pub fn run(args: Args) -> u8 {
             dir: None,
             soft_slash_warnings: 1,
             hostile_load: false,
+            attack_load: false,
             quiet: true,
             json: false,
         };

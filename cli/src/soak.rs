@@ -182,6 +182,7 @@ pub fn run(args: Args) -> u8 {
         dir: Some(dir.clone()),
         soft_slash_warnings: args.soft_slash_warnings,
         hostile_load: false,
+        attack_load: false,
         quiet: true,
         json: false,
     };

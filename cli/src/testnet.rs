@@ -70,6 +70,13 @@ pub struct Args {
     /// shows its transactions and why the failed ones failed.
     #[arg(long)]
     pub hostile_load: bool,
+    /// With the hostile load, send the audit's attacks on state every 250 ms (issue 29,
+    /// spec/execution.md EXEC-TX-1, EXEC-POOL-1): a deploy naming node 0's account but signed
+    /// by another key, a deploy from an empty account, a replay of the load's first deploy,
+    /// and 100 calls from 100 empty accounts. Every node must refuse them all (`rejected`
+    /// events) and keep equal state roots (`sa inspect --dir`).
+    #[arg(long)]
+    pub attack_load: bool,
     /// Print only the summary.
     #[arg(long)]
     pub quiet: bool,
@@ -494,11 +501,12 @@ pub fn run_testnet(args: &Args, show: bool) -> Result<Summary, String> {
     let start = Instant::now();
     let load_stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let included_seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let load = args.hostile_load.then(|| {
+    let attack = args.attack_load;
+    let load = (args.hostile_load || attack).then(|| {
         let addrs: Vec<SocketAddr> = net.addrs[..running as usize].to_vec();
         let stop = load_stop.clone();
         let seen = included_seen.clone();
-        std::thread::spawn(move || hostile_load(&addrs, &stop, &seen))
+        std::thread::spawn(move || hostile_load(&addrs, &stop, &seen, attack))
     });
     let mut included = 0u64;
     let mut tx_failed: BTreeMap<String, u64> = BTreeMap::new();
@@ -846,6 +854,7 @@ fn hostile_load(
     addrs: &[SocketAddr],
     stop: &std::sync::atomic::AtomicBool,
     included: &std::sync::atomic::AtomicU64,
+    attack: bool,
 ) -> u64 {
     use sa_node::exec::{self, contract_id, samples};
     use sa_node::message::Message;
@@ -853,7 +862,7 @@ fn hostile_load(
     let keys: Vec<Keypair> = (0..addrs.len() as u32).map(Keypair::testnet).collect();
     let mut nonces = vec![0u64; keys.len()];
     let mut turn = 0usize;
-    let mut sign = |f: &dyn Fn(&Keypair, u64) -> exec::Tx| {
+    let mut sign = |nonces: &mut Vec<u64>, f: &dyn Fn(&Keypair, u64) -> exec::Tx| {
         let k = turn % keys.len();
         turn += 1;
         nonces[k] += 1;
@@ -864,8 +873,32 @@ fn hostile_load(
     modules.push(benign.clone());
     let mut queue: std::collections::VecDeque<Vec<u8>> = modules
         .iter()
-        .map(|code| sign(&|k, n| exec::deploy(k, n, code.clone())))
+        .map(|code| sign(&mut nonces, &|k, n| exec::deploy(k, n, code.clone())))
         .collect();
+    // `--attack-load`: what every node must refuse (never counted as sent).
+    let thief = Keypair::testnet(900);
+    // A deploy naming node 0's account at the load's next nonce for it (inside the pool's
+    // window, so only the signature refuses it), signed by the thief.
+    let forged = |nonce: u64| {
+        let mut t = exec::deploy(&keys[0], nonce, benign.clone());
+        if let exec::Tx::Signed(s) = &mut t {
+            s.signature = thief.sign(&s.digest());
+        }
+        t.encode()
+    };
+    let attacks: Vec<Vec<u8>> =
+        if attack {
+            let mut v = vec![
+                exec::deploy(&thief, 0, benign.clone()).encode(),
+                queue.front().cloned().unwrap_or_default(),
+            ];
+            v.extend((0..100u32).map(|j| {
+                exec::call(&Keypair::testnet(1_000 + j), 0, [9; 32], vec![], 1_000).encode()
+            }));
+            v
+        } else {
+            vec![]
+        };
     let frame = |tx: &[u8]| {
         let body = Message::Transaction(tx.to_vec()).to_bytes();
         let mut f = (body.len() as u32).to_be_bytes().to_vec();
@@ -882,7 +915,9 @@ fn hostile_load(
                 let input = format!("call {batch} {k}").into_bytes();
                 let gas = if *code == benign { 100_000 } else { 1_000_000 };
                 let id = contract_id(code);
-                queue.push_back(sign(&|key, n| exec::call(key, n, id, input.clone(), gas)));
+                queue.push_back(sign(&mut nonces, &|key, n| {
+                    exec::call(key, n, id, input.clone(), gas)
+                }));
             }
             batch += 1;
         }
@@ -890,6 +925,9 @@ fn hostile_load(
         let take = room.saturating_sub(waiting).min(queue.len() as u64) as usize;
         let txs: Vec<Vec<u8>> = queue.drain(..take).collect();
         let mut delivered = false;
+        // The replay is refused only once its original is in a block (before, it is a
+        // duplicate the pool already holds): attacks start after the first batch is in.
+        let attacking = attack && included.load(Ordering::SeqCst) > 0;
         for (i, addr) in addrs.iter().enumerate() {
             if conns[i].is_none() {
                 conns[i] = TcpStream::connect_timeout(addr, Duration::from_millis(200))
@@ -907,6 +945,16 @@ fn hostile_load(
             if txs.iter().all(|tx| s.write_all(&frame(tx)).is_ok()) {
                 delivered = true;
             } else {
+                conns[i] = None;
+                continue;
+            }
+            let forged_now = forged(nonces[0]);
+            if attacking
+                && !attacks
+                    .iter()
+                    .chain([&forged_now])
+                    .all(|tx| s.write_all(&frame(tx)).is_ok())
+            {
                 conns[i] = None;
             }
         }

@@ -176,15 +176,22 @@ fn an_equivocating_node_is_caught() {
 fn hostile_contracts_in_every_block_are_contained_and_blocks_become_final() {
     // `--hostile-load`: every hostile sample contract is deployed and called in (nearly)
     // every block; each fails for its own reason, blocks keep coming and become Final.
+    // `--attack-load` adds the state attacks of issue 29 (a forged sender, an empty account,
+    // a replay, 100 junk calls): every node refuses them and the state roots agree.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
     let (code, v, err) = sa(&[
         "testnet",
         "--nodes",
         "4",
         "--hostile-load",
+        "--attack-load",
         "--blocks",
         "10",
         "--duration",
         "60",
+        "--dir",
+        d,
         "--json",
     ]);
     assert_eq!(code, 0, "{err}");
@@ -204,6 +211,19 @@ fn hostile_contracts_in_every_block_are_contained_and_blocks_become_final() {
     ] {
         assert!(failed[code].as_u64().unwrap_or(0) >= 1, "{code}: {v}");
     }
+    // At least one round of attacks reached every node and was refused (103 transactions).
+    assert!(v["rejected"].as_u64().unwrap() >= 4 * 103, "{v}");
+    let (code, inspect, err) = sa(&["inspect", d, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let roots: Vec<&str> = inspect["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["tip"] == inspect["nodes"][0]["tip"])
+        .map(|n| n["state_root"].as_str().unwrap())
+        .collect();
+    assert!(roots.len() >= 2, "{inspect}");
+    assert!(roots.iter().all(|r| *r == roots[0]), "{roots:?}");
 }
 
 #[test]
