@@ -857,7 +857,6 @@ fn hostile_load(
     attack: bool,
 ) -> u64 {
     use sa_node::exec::{self, contract_id, samples};
-    use sa_node::message::Message;
     use std::net::TcpStream;
     let keys: Vec<Keypair> = (0..addrs.len() as u32).map(Keypair::testnet).collect();
     let mut nonces = vec![0u64; keys.len()];
@@ -875,35 +874,10 @@ fn hostile_load(
         .iter()
         .map(|code| sign(&mut nonces, &|k, n| exec::deploy(k, n, code.clone())))
         .collect();
-    // `--attack-load`: what every node must refuse (never counted as sent).
-    let thief = Keypair::testnet(900);
-    // A deploy naming node 0's account at the load's next nonce for it (inside the pool's
-    // window, so only the signature refuses it), signed by the thief.
-    let forged = |nonce: u64| {
-        let mut t = exec::deploy(&keys[0], nonce, benign.clone());
-        if let exec::Tx::Signed(s) = &mut t {
-            s.signature = thief.sign(&s.digest());
-        }
-        t.encode()
-    };
-    let attacks: Vec<Vec<u8>> =
-        if attack {
-            let mut v = vec![
-                exec::deploy(&thief, 0, benign.clone()).encode(),
-                queue.front().cloned().unwrap_or_default(),
-            ];
-            v.extend((0..100u32).map(|j| {
-                exec::call(&Keypair::testnet(1_000 + j), 0, [9; 32], vec![], 1_000).encode()
-            }));
-            v
-        } else {
-            vec![]
-        };
-    let frame = |tx: &[u8]| {
-        let body = Message::Transaction(tx.to_vec()).to_bytes();
-        let mut f = (body.len() as u32).to_be_bytes().to_vec();
-        f.extend(body);
-        f
+    let attacks = if attack {
+        Attacks::new(&benign, queue.front().cloned().unwrap_or_default())
+    } else {
+        Attacks::default()
     };
     let mut conns: Vec<Option<TcpStream>> = addrs.iter().map(|_| None).collect();
     let mut sent = 0u64;
@@ -930,16 +904,7 @@ fn hostile_load(
         let attacking = attack && included.load(Ordering::SeqCst) > 0;
         for (i, addr) in addrs.iter().enumerate() {
             if conns[i].is_none() {
-                conns[i] = TcpStream::connect_timeout(addr, Duration::from_millis(200))
-                    .ok()
-                    .inspect(|s| {
-                        if let Ok(mut r) = s.try_clone() {
-                            std::thread::spawn(move || {
-                                let mut buf = [0u8; 65536];
-                                while matches!(std::io::Read::read(&mut r, &mut buf), Ok(n) if n > 0) {}
-                            });
-                        }
-                    });
+                conns[i] = client(addr);
             }
             let Some(s) = conns[i].as_mut() else { continue };
             if txs.iter().all(|tx| s.write_all(&frame(tx)).is_ok()) {
@@ -948,11 +913,10 @@ fn hostile_load(
                 conns[i] = None;
                 continue;
             }
-            let forged_now = forged(nonces[0]);
             if attacking
                 && !attacks
+                    .at(&keys[0], nonces[0])
                     .iter()
-                    .chain([&forged_now])
                     .all(|tx| s.write_all(&frame(tx)).is_ok())
             {
                 conns[i] = None;
@@ -969,6 +933,72 @@ fn hostile_load(
         std::thread::sleep(Duration::from_millis(250));
     }
     sent
+}
+
+/// The runtime's frame of a transaction: 4-byte big-endian length, then the message.
+fn frame(tx: &[u8]) -> Vec<u8> {
+    let body = sa_node::message::Message::Transaction(tx.to_vec()).to_bytes();
+    let mut f = (body.len() as u32).to_be_bytes().to_vec();
+    f.extend(body);
+    f
+}
+
+/// A client connection to a node; what the node sends back is read and dropped.
+fn client(addr: &SocketAddr) -> Option<std::net::TcpStream> {
+    std::net::TcpStream::connect_timeout(addr, Duration::from_millis(200))
+        .ok()
+        .inspect(|s| {
+            if let Ok(mut r) = s.try_clone() {
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 65536];
+                    while matches!(std::io::Read::read(&mut r, &mut buf), Ok(n) if n > 0) {}
+                });
+            }
+        })
+}
+
+/// `--attack-load`: what every node must refuse (never counted as sent).
+#[derive(Default)]
+struct Attacks {
+    thief: Option<Keypair>,
+    code: Vec<u8>,
+    fixed: Vec<Vec<u8>>,
+}
+
+impl Attacks {
+    /// A deploy from the thief's empty account, a replay of `first`, 100 junk calls from
+    /// 100 empty accounts.
+    fn new(code: &[u8], first: Vec<u8>) -> Attacks {
+        use sa_node::exec;
+        let thief = Keypair::testnet(900);
+        let mut fixed = vec![exec::deploy(&thief, 0, code.to_vec()).encode(), first];
+        fixed.extend(
+            (0..100u32).map(|j| {
+                exec::call(&Keypair::testnet(1_000 + j), 0, [9; 32], vec![], 1_000).encode()
+            }),
+        );
+        Attacks {
+            thief: Some(thief),
+            code: code.to_vec(),
+            fixed,
+        }
+    }
+
+    /// The fixed attacks and a deploy naming `victim`'s account at `nonce` (the load's next
+    /// for it: inside the pool's window and payable, so only the signature refuses it),
+    /// signed by the thief.
+    fn at(&self, victim: &Keypair, nonce: u64) -> Vec<Vec<u8>> {
+        let Some(thief) = &self.thief else {
+            return vec![];
+        };
+        let mut t = sa_node::exec::deploy(victim, nonce, self.code.clone());
+        if let sa_node::exec::Tx::Signed(s) = &mut t {
+            s.signature = thief.sign(&s.digest());
+        }
+        let mut v = self.fixed.clone();
+        v.push(t.encode());
+        v
+    }
 }
 
 /// Durability across restarts: each restarted process must hold at least the tip its
