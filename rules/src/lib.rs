@@ -29,7 +29,11 @@ mod tests {
 
     #[test]
     fn ids_and_names_agree() {
-        assert_eq!(Rule::ALL.len(), 63);
+        // 63 before issue 29 added EXEC-TX-1, EXEC-BLOCK-4, EXEC-ROOT-2, EXEC-POOL-2,
+        // EXEC-POOL-3, EXEC-POOL-4, EXEC-VM-4, EXEC-STATE-1 and EXEC-STATE-2.
+        assert_eq!(Rule::ALL.len(), 72);
+        assert_eq!(Rule::ExecState2.id(), "EXEC-STATE-2");
+        assert_eq!(Rule::ExecBlock4.defined_in(), "spec/execution.md");
         assert_eq!(Rule::Iter1.id(), "ITER-1");
         assert_eq!(Rule::StepRat2.id(), "STEP-RAT-2");
         assert_eq!(Rule::ExecTx2.defined_in(), "spec/execution.md");
