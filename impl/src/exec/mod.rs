@@ -248,25 +248,6 @@ impl SignedTx {
             _ => 0,
         }
     }
-
-    /// What needs no state (EXEC-BLOCK-1, EXEC-TX-1): the gas price and limit, the largest
-    /// fee within `u64`, and the signature.
-    pub fn check_alone(&self) -> Result<(), String> {
-        if self.gas_price < MIN_GAS_PRICE {
-            return Err(format!(
-                "gas price {} below {MIN_GAS_PRICE}",
-                self.gas_price
-            ));
-        }
-        if self.gas_limit() > MAX_TX_GAS {
-            return Err(format!("gas limit {} above {MAX_TX_GAS}", self.gas_limit()));
-        }
-        if self.max_debit().is_none() {
-            return Err("its largest fee overflows".into());
-        }
-        crate::keys::verify_any(&self.sender, &self.digest(), &self.signature)
-            .map_err(|e| format!("signature: {e}"))
-    }
 }
 
 /// Gas units of deploying `code`.
