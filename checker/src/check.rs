@@ -115,7 +115,8 @@ pub fn check_model(
     progress: &mut dyn FnMut(&Progress),
 ) -> CheckReport {
     let start = Instant::now();
-    let model: Checked = model.into();
+    let mut model: Checked = model.into();
+    model.reduce = opts.reduce;
     let config = &model.config.clone();
     if !opts.stop_on.is_empty()
         && opts.stop_on.iter().all(|id| {
@@ -201,6 +202,10 @@ pub fn check_model(
         .live
         .rank_violations
         .load(std::sync::atomic::Ordering::Relaxed);
+    let reduced_states = model
+        .live
+        .reduced_states
+        .load(std::sync::atomic::Ordering::Relaxed);
     let properties = SPECS
         .iter()
         .map(|spec| {
@@ -219,7 +224,23 @@ pub fn check_model(
                 (Kind::Witness, false) if not_applicable.is_some() => Status::NotApplicable,
                 (Kind::Witness, false) => Status::NotWitnessed,
             };
+            // Under the reduction a property it does not preserve is settled only by a
+            // violation or a witness found (spec/faults.md, "The reduction").
+            let unsettled = reduced_states > 0
+                && matches!(status, Status::Holds | Status::NotWitnessed)
+                && sa_model::reduction::preservation(spec.id, config)
+                    == sa_model::reduction::Preservation::NotPreserved;
+            let status = if unsettled {
+                Status::Inconclusive
+            } else {
+                status
+            };
             let note = match status {
+                Status::Inconclusive if unsettled => Some(
+                    "not settled: the partial-order reduction does not preserve this property \
+                     (spec/faults.md, \"The reduction\"); run without --reduce"
+                        .to_owned(),
+                ),
                 Status::NotApplicable => not_applicable.map(str::to_owned),
                 Status::Inconclusive => Some(format!(
                     "not proven: {rank_violations} transition(s) did not increase the progress \
@@ -295,8 +316,16 @@ pub fn check_model(
         },
         horizon: crate::report::Horizon::of(config),
         simulation: None,
+        reduced_states: opts.reduce.then_some(reduced_states),
     };
     report.peak_memory_bytes = crate::report::peak_memory_bytes();
+    if opts.reduce {
+        report.bounds.push(format!(
+            "partial-order reduction (--reduce): persistent sets before GST, {reduced_states} \
+             states expanded in part; every state without successors kept, properties it does \
+             not preserve settled only by what is found (spec/faults.md, \"The reduction\")"
+        ));
+    }
     if opts.unbounded && opts.stop_on.is_empty() {
         let mut u_opts = opts.clone();
         u_opts.timeout = opts.timeout.map(|t| t.saturating_sub(start.elapsed()));
@@ -363,6 +392,7 @@ fn unbounded_only(
         },
         horizon: crate::report::Horizon::of(&model.config),
         simulation: None,
+        reduced_states: None,
     };
     report.verdict = report.compute_verdict();
     report

@@ -30,6 +30,8 @@ pub struct LiveCounters {
     pub stuck_past_bound: AtomicU64,
     /// Most iterations a round entered after GST took to end (1 = ended in iteration 0).
     pub worst_iterations: AtomicU32,
+    /// States whose actions the partial-order reduction cut to a persistent subset.
+    pub reduced_states: AtomicU64,
 }
 
 /// [`SaModel`] with the counters of a search (a clone shares them).
@@ -45,6 +47,8 @@ pub struct Checked {
     witnessed: Arc<AtomicU64>,
     /// Rank violations, stuck states past the bound, worst iterations per round.
     pub live: Arc<LiveCounters>,
+    /// Expand only a persistent subset of each state's actions (`sa_model::reduction`).
+    pub reduce: bool,
 }
 
 impl Deref for Checked {
@@ -71,6 +75,7 @@ impl Checked {
             stop: Arc::default(),
             witnessed: Arc::default(),
             live: Arc::default(),
+            reduce: false,
         }
     }
 
@@ -158,6 +163,11 @@ impl Model for Checked {
 
     fn actions(&self, state: &State, actions: &mut Vec<Action>) {
         self.model.actions(state, actions);
+        if self.reduce
+            && self.model.reduce(state, actions) == sa_model::reduction::Reduced::Persistent
+        {
+            self.live.reduced_states.fetch_add(1, Ordering::Relaxed);
+        }
         self.collect();
     }
 

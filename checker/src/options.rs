@@ -32,6 +32,9 @@ pub struct CheckOptions {
     /// LIVE-FINALITY after the bounded search (what `sa check` does; off by default in the
     /// library so tests of other things do not pay for it).
     pub unbounded: bool,
+    /// Expand only a persistent subset of each state's actions where the reduction applies
+    /// (`sa_model::reduction`; spec/faults.md, "The reduction").
+    pub reduce: bool,
 }
 
 impl Default for CheckOptions {
@@ -46,6 +49,7 @@ impl Default for CheckOptions {
             depth_first: false,
             interrupt: None,
             unbounded: false,
+            reduce: false,
         }
     }
 }

@@ -215,6 +215,10 @@ pub struct CheckReport {
     /// `sa simulate` (or the simulation pass of `sa check`): the random walks run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub simulation: Option<SimulationSummary>,
+    /// With the partial-order reduction on (`--reduce`): the states whose actions it cut to a
+    /// persistent subset (0: it never applied, the search was the full one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reduced_states: Option<u64>,
 }
 
 /// How long asynchrony lasts in a configuration, against how long finality takes: whether a

@@ -777,6 +777,7 @@ pub fn simulate(
         },
         horizon: crate::report::Horizon::of(&m.config),
         simulation: Some(summary),
+        reduced_states: None,
     };
     report.note_horizon();
     report.verdict = report.compute_verdict();

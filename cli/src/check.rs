@@ -56,6 +56,10 @@ pub struct Args {
     /// block) that checks LIVE-CONVERGENCE and LIVE-FINALITY after the bounded one.
     #[arg(long)]
     no_unbounded: bool,
+    /// Expand only a persistent subset of each state's actions where the partial-order
+    /// reduction applies (spec/faults.md, "The reduction").
+    #[arg(long)]
+    reduce: bool,
     /// Check every class of first-round draws SORT-3..5 allow (up to relabelling provisioners
     /// of equal stake) instead of the seed's draw only; one exhaustive search per class.
     #[arg(long, conflicts_with = "seeds")]
@@ -530,6 +534,7 @@ pub fn run(args: Args) -> u8 {
         timeout: args.timeout.map(Duration::from_secs),
         shorten: !args.no_shorten,
         unbounded: !args.no_unbounded,
+        reduce: args.reduce,
         ..CheckOptions::default()
     };
     if let Some(t) = args.threads {

@@ -16,7 +16,8 @@
 //!   honest node's handler, `handle(node, event) -> (node, messages)`);
 //! - the composition: [`tally`] (quorums a node can hold), [`fork_choice`], [`adversary`],
 //!   [`network`] (which events each node may take), [`live`] (the progress rank and the
-//!   per-round liveness goals), [`properties`], and [`checkable`] (the `stateright::Model`).
+//!   per-round liveness goals), [`properties`], [`reduction`] (the partial-order reduction of
+//!   the asynchronous part), and [`checkable`] (the `stateright::Model`).
 
 pub mod adversary;
 pub mod checkable;
@@ -37,6 +38,7 @@ pub mod mutations;
 pub mod network;
 pub mod node;
 pub mod properties;
+pub mod reduction;
 pub mod rules;
 pub mod sortition;
 pub mod state;
