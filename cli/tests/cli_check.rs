@@ -709,3 +709,34 @@ fn degrade_sortition_computes_the_table_csv_and_plot() {
     assert_eq!(code, 2);
     assert!(err.contains("--absent 120"), "{err}");
 }
+
+/// `--reduce`: the reduced search says how many states it cut, prints the bound, and reports a
+/// property it does not preserve as not settled (verdict INCOMPLETE, exit 4), never as holding.
+#[test]
+fn reduce_reports_what_it_cannot_settle() {
+    let (code, out, _) = sa(&["check", "--preset", "tiny", "--reduce", "--json"]);
+    assert_eq!(code, 4, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
+    assert_eq!(v["exhaustive"], true);
+    assert_eq!(v["unique_states"], 38_554);
+    assert!(v["reduced_states"].as_u64().unwrap() > 0);
+    let bounds = v["bounds"].to_string();
+    assert!(bounds.contains("partial-order reduction"), "{bounds}");
+    let status = |id: &str| {
+        v["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == id)
+            .map(|p| (p["status"].as_str().unwrap().to_owned(), p["note"].clone()))
+            .unwrap()
+    };
+    let (s, note) = status("SAFE-FINAL-PRIOR-ITERATIONS");
+    assert_eq!(s, "inconclusive");
+    assert!(note.to_string().contains("does not preserve"), "{note}");
+    assert_eq!(status("SAFE-FINAL-AGREEMENT").0, "holds");
+    assert_eq!(status("SAFE-FINAL-NO-REVERT").0, "holds");
+    // Without it, the same preset passes: the reduction is opt-in.
+    let (code, _, _) = sa(&["check", "--preset", "tiny", "--json"]);
+    assert_eq!(code, 0);
+}

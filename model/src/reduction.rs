@@ -20,12 +20,13 @@
 //! successors that the full search reaches (Godefroid 1996, theorem 4.3; no cycle proviso is
 //! needed on an acyclic graph).
 //!
-//! Where the independence argument does not hold the state is expanded in full: a node past
-//! GST (its timer waits for the others and the nodes past GST run one at a time), timers that
-//! are not early, a crash still in the budget (crashes compete for it), an invalid proposal
+//! Where the independence argument does not hold the state is expanded in full: a
+//! configuration with a GST inside the explored rounds (a node past GST waits for the others
+//! and the nodes past GST run one at a time), timers that are not early, a crash still in the budget (crashes compete for it), an invalid proposal
 //! (it competes for its budget), a Byzantine candidate that is enabled or that a closed set
 //! would need (its failed_iterations change as votes arrive, and it is offered only while a
-//! node decides its slot).
+//! node decides its slot), and one of a later iteration of a closed set's node's round (the
+//! node's votes change its failed_iterations).
 
 use crate::model::{Action, SaModel};
 use crate::mutations::Mutation;
@@ -54,7 +55,7 @@ impl SaModel {
         if actions.len() <= 1 {
             return Reduced::Full;
         }
-        if !self.reducible(state, actions) {
+        if !self.reducible(actions) {
             return Reduced::NotApplicable;
         }
         let n = self.n();
@@ -88,16 +89,15 @@ impl SaModel {
     }
 
     /// Whether the independence argument holds in `state` (see the module documentation).
-    fn reducible(&self, state: &State, actions: &[Action]) -> bool {
-        if !self.config.faults.early_timers {
+    fn reducible(&self, actions: &[Action]) -> bool {
+        let f = &self.config.faults;
+        if !f.early_timers {
             return false;
         }
-        let post_gst = state
-            .nodes
-            .iter()
-            .enumerate()
-            .any(|(p, node)| node.alive && !self.config.is_byzantine(p) && self.post_gst(node));
-        if post_gst {
+        // No node may ever pass GST: a node past GST waits on the others (its timer fires only
+        // on time, TIME-3) and the nodes past GST run one at a time (TIME-4), so an event of a
+        // node outside the set could be disabled by the set's.
+        if f.gst_round != 0 && f.gst_round <= self.config.protocol.rounds {
             return false;
         }
         !actions.iter().any(|a| {
@@ -120,6 +120,9 @@ impl SaModel {
         let mut todo = vec![p];
         let mut slots = Vec::new();
         while let Some(q) = todo.pop() {
+            if self.byzantine_later(state, q) {
+                return None;
+            }
             slots.clear();
             self.interest(state, q, &mut slots);
             for &s in &slots {
@@ -130,6 +133,28 @@ impl SaModel {
             }
         }
         Some(set)
+    }
+
+    /// Whether a Byzantine generator of a later iteration of `q`'s round may still send a
+    /// candidate whose failed_iterations `q`'s votes would change (it records the Fail
+    /// attestations formable below it, up to the relaxed threshold).
+    fn byzantine_later(&self, state: &State, q: usize) -> bool {
+        let node = &state.nodes[q];
+        if self.config.faults.byzantine.is_empty()
+            || !node.alive
+            || node.step == Step::Done
+            || node.iteration >= self.config.protocol.relaxed_iterations
+        {
+            return false;
+        }
+        let tip = node.tip();
+        let ctx = self.node_context(&state.root, node);
+        (node.iteration + 1..self.config.protocol.max_iterations).any(|j| {
+            let byzantine = ctx.iterations[usize::from(j)]
+                .generator
+                .is_some_and(|g| self.config.is_byzantine(g));
+            byzantine && (0..2).any(|v| candidate(state, block(tip, j, v)).is_none())
+        })
     }
 
     /// The slots in which a message could give node `q` a new event while `q` does not move:
