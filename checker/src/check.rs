@@ -117,6 +117,9 @@ pub fn check_model(
     let start = Instant::now();
     let mut model: Checked = model.into();
     model.reduce = opts.reduce;
+    model.partition = opts
+        .shard
+        .map(|shard| crate::shard::Partition::new(&model.model, shard, opts.reduce));
     let config = &model.config.clone();
     if !opts.stop_on.is_empty()
         && opts.stop_on.iter().all(|id| {
@@ -317,7 +320,20 @@ pub fn check_model(
         horizon: crate::report::Horizon::of(config),
         simulation: None,
         reduced_states: opts.reduce.then_some(reduced_states),
+        shard: opts.shard,
+        merged_shards: None,
     };
+    if let Some(p) = &model.partition {
+        let s = p.shard();
+        report.bounds.push(format!(
+            "shard {} of {}: the states above breadth-first depth {} and what lies under its \
+             part of the {} states first reached there (merge the shards with sa check --merge)",
+            s.index + 1,
+            s.count,
+            s.depth,
+            p.frontier_len()
+        ));
+    }
     report.peak_memory_bytes = crate::report::peak_memory_bytes();
     if opts.reduce {
         report.bounds.push(format!(
@@ -344,6 +360,19 @@ pub fn check_model(
     }
     report.note_horizon();
     report.verdict = report.compute_verdict();
+    if let Some(s) = opts.shard {
+        // One shard says nothing of the whole search but what it found (a violation is real).
+        if report.verdict != Verdict::Violated {
+            report.verdict = Verdict::Incomplete;
+        }
+        if report.cut_reason.is_none() {
+            report.cut_reason = Some(format!(
+                "shard {} of {}: merge every shard's report (sa check --merge) for a verdict",
+                s.index + 1,
+                s.count
+            ));
+        }
+    }
     report
 }
 
@@ -393,6 +422,8 @@ fn unbounded_only(
         horizon: crate::report::Horizon::of(&model.config),
         simulation: None,
         reduced_states: None,
+        shard: None,
+        merged_shards: None,
     };
     report.verdict = report.compute_verdict();
     report

@@ -49,6 +49,8 @@ pub struct Checked {
     pub live: Arc<LiveCounters>,
     /// Expand only a persistent subset of each state's actions (`sa_model::reduction`).
     pub reduce: bool,
+    /// A shard's search: stop at the frontier states other shards own (`crate::shard`).
+    pub partition: Option<Arc<crate::shard::Partition>>,
 }
 
 impl Deref for Checked {
@@ -76,6 +78,7 @@ impl Checked {
             witnessed: Arc::default(),
             live: Arc::default(),
             reduce: false,
+            partition: None,
         }
     }
 
@@ -162,6 +165,9 @@ impl Model for Checked {
     }
 
     fn actions(&self, state: &State, actions: &mut Vec<Action>) {
+        if self.partition.as_ref().is_some_and(|p| p.cut(state)) {
+            return;
+        }
         self.model.actions(state, actions);
         if self.reduce
             && self.model.reduce(state, actions) == sa_model::reduction::Reduced::Persistent

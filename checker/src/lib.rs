@@ -22,6 +22,7 @@ pub mod odds;
 pub mod options;
 pub mod render;
 pub mod report;
+pub mod shard;
 pub mod simulate;
 pub mod unbounded;
 

@@ -35,6 +35,8 @@ pub struct CheckOptions {
     /// Expand only a persistent subset of each state's actions where the reduction applies
     /// (`sa_model::reduction`; spec/faults.md, "The reduction").
     pub reduce: bool,
+    /// Search one shard only (`crate::shard`): its report is to be merged with the others'.
+    pub shard: Option<crate::shard::Shard>,
 }
 
 impl Default for CheckOptions {
@@ -50,6 +52,7 @@ impl Default for CheckOptions {
             interrupt: None,
             unbounded: false,
             reduce: false,
+            shard: None,
         }
     }
 }
@@ -68,7 +71,7 @@ pub struct Progress {
 }
 
 /// How a walk chooses the next action among the enabled ones.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Strategy {
     /// Every enabled action equally likely.

@@ -6,7 +6,7 @@ use sa_model::config::Config;
 use sa_model::properties::Kind;
 
 /// Outcome of one property.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Safety property: no reachable state violates it.
@@ -25,7 +25,7 @@ pub enum Status {
 }
 
 /// The verdict of a check: one meaning each, one exit status each.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Verdict {
     /// Exhaustive, every safety property holds, every applicable witness is reached and every
@@ -63,7 +63,7 @@ impl Verdict {
 }
 
 /// One step of a counterexample.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Step {
     /// 1-based step number.
     pub index: usize,
@@ -82,7 +82,7 @@ pub struct Step {
 }
 
 /// One node's belief in parts: where it is, the draws of its iteration, its chain.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct NodeView {
     /// `P0`, `P1`, ...
     pub name: String,
@@ -102,7 +102,7 @@ pub struct NodeView {
 }
 
 /// What kind of mark a step makes on its actor's lane.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChartKind {
     /// The actor broadcasts a candidate.
@@ -121,7 +121,7 @@ pub enum ChartKind {
 
 /// One step of a message sequence chart: a mark on the actor's lane and arrows from the
 /// provisioners whose messages it acted on.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ChartEvent {
     /// Index of the acting provisioner.
     pub actor: usize,
@@ -134,7 +134,7 @@ pub struct ChartEvent {
 }
 
 /// A path from the initial state to a violating (or witnessing) state.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Counterexample {
     /// Whether the path was shortened by a breadth-first re-run (shortest up to thread races).
     pub shortest: bool,
@@ -152,7 +152,7 @@ pub struct Counterexample {
 }
 
 /// One property's line in the report.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct PropertyReport {
     /// Stable ID (spec/properties.md).
     pub id: String,
@@ -169,7 +169,7 @@ pub struct PropertyReport {
 }
 
 /// The whole report.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct CheckReport {
     /// The configuration checked.
     pub config: Config,
@@ -219,13 +219,19 @@ pub struct CheckReport {
     /// persistent subset (0: it never applied, the search was the full one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reduced_states: Option<u64>,
+    /// A shard's search (`sa check --shard I/N`): which one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::shard::Shard>,
+    /// A merge of shard reports (`sa check --merge`): how many shards it holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_shards: Option<usize>,
 }
 
 /// How long asynchrony lasts in a configuration, against how long finality takes: whether a
 /// block with PNI > 0 can become Final while the network is still asynchronous (FIN-1..3: a
 /// PNI-k block of round r is Confirmed, and Final, at the earliest when the Attested block of
 /// round r + 2k is appended). A SAFE-FINAL-* result says nothing about asynchrony beyond this.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Horizon {
     /// Rounds explored.
     pub rounds: u8,
@@ -303,7 +309,7 @@ impl Horizon {
 }
 
 /// Per-round liveness figures of a search (see `sa_model::live`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct LivenessSummary {
     /// Transitions on which the progress rank did not increase (0: the graph is acyclic and
     /// the LIVE-* results are proofs).
@@ -389,7 +395,7 @@ impl CheckReport {
 }
 
 /// What a simulation did, beside the properties' statuses.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct SimulationSummary {
     /// The run's seed.
     pub seed: u64,
@@ -425,7 +431,7 @@ pub struct SimulationSummary {
 }
 
 /// Where a simulation found a property violated.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct SimViolation {
     /// The property.
     pub id: String,

@@ -778,6 +778,8 @@ pub fn simulate(
         horizon: crate::report::Horizon::of(&m.config),
         simulation: Some(summary),
         reduced_states: None,
+        shard: None,
+        merged_shards: None,
     };
     report.note_horizon();
     report.verdict = report.compute_verdict();

@@ -60,6 +60,20 @@ pub struct Args {
     /// reduction applies (spec/faults.md, "The reduction").
     #[arg(long)]
     reduce: bool,
+    /// Search one shard of N (1-based I): the states above breadth-first depth
+    /// --shard-depth and what lies under the I-th part of the states first reached there.
+    /// Run every shard (on as many machines), each with --json, then merge with --merge.
+    /// No simulation pass is run.
+    #[arg(long, value_name = "I/N", value_parser = crate::sweep::parse_shard,
+          conflicts_with_all = ["all_draws", "seeds"])]
+    shard: Option<(usize, usize)>,
+    /// The breadth-first depth at which --shard splits the states.
+    #[arg(long, value_name = "D", default_value_t = 8, requires = "shard")]
+    shard_depth: usize,
+    /// Merge the JSON reports of a search's shards (`sa check --shard I/N --json > part-I.json`)
+    /// into one report and verdict; not exhaustive unless every shard is there.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["preset", "config", "shard"])]
+    merge: Vec<PathBuf>,
     /// Check every class of first-round draws SORT-3..5 allow (up to relabelling provisioners
     /// of equal stake) instead of the seed's draw only; one exhaustive search per class.
     #[arg(long, conflicts_with = "seeds")]
@@ -495,6 +509,15 @@ pub fn run(args: Args) -> u8 {
             return EXIT_BAD_INPUT;
         }
     }
+    if !args.merge.is_empty() {
+        return match merge_files(&args.merge) {
+            Ok(report) => finish(&args, &report),
+            Err(e) => {
+                eprintln!("sa check --merge: {e}");
+                EXIT_BAD_INPUT
+            }
+        };
+    }
     let config = match load(&args) {
         Ok(c) => c,
         Err(e) => {
@@ -535,6 +558,11 @@ pub fn run(args: Args) -> u8 {
         shorten: !args.no_shorten,
         unbounded: !args.no_unbounded,
         reduce: args.reduce,
+        shard: args.shard.map(|(i, n)| sa_checker::shard::Shard {
+            index: i - 1,
+            count: n,
+            depth: args.shard_depth,
+        }),
         ..CheckOptions::default()
     };
     if let Some(t) = args.threads {
@@ -558,6 +586,7 @@ pub fn run(args: Args) -> u8 {
         if sa_checker::report::Horizon::of(&config).through_finality
             && seeds.is_none()
             && !args.all_draws
+            && args.shard.is_none()
         {
             1_000_000
         } else {
@@ -682,6 +711,36 @@ pub fn print_report(command: &str, report: &CheckReport, json: bool, view: &View
 }
 
 /// Prints `report` as `args` ask, writes the chart; returns the exit status.
+/// Reads the shard reports in `files` and merges them (`sa_checker::shard::merge`).
+fn merge_files(files: &[PathBuf]) -> Result<CheckReport, String> {
+    let mut reports = Vec::new();
+    for f in files {
+        let text =
+            std::fs::read_to_string(f).map_err(|e| format!("{}: cannot read: {e}", f.display()))?;
+        let r: CheckReport = serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "{}: not the JSON of `sa check --shard I/N --json`: {e}",
+                f.display()
+            )
+        })?;
+        reports.push(r);
+    }
+    sa_checker::shard::merge(&reports).map_err(|e| {
+        let name = |k: usize| {
+            files
+                .get(k)
+                .map_or(String::new(), |f| f.display().to_string())
+        };
+        match e {
+            sa_checker::shard::MergeError::NotAShard(k)
+            | sa_checker::shard::MergeError::Mismatch(k, _) => format!("{}: {e}", name(k)),
+            sa_checker::shard::MergeError::Twice(_) | sa_checker::shard::MergeError::Empty => {
+                e.to_string()
+            }
+        }
+    })
+}
+
 fn finish(args: &Args, report: &CheckReport) -> u8 {
     let view = View {
         full: args.full,

@@ -138,7 +138,7 @@ fn parse_values(s: &str) -> Result<Vec<u32>, String> {
         .collect()
 }
 
-fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+pub(crate) fn parse_shard(s: &str) -> Result<(usize, usize), String> {
     let (i, n) = s
         .split_once('/')
         .ok_or_else(|| format!("`{s}`: expected I/N, e.g. 2/4"))?;

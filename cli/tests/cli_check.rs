@@ -740,3 +740,47 @@ fn reduce_reports_what_it_cannot_settle() {
     let (code, _, _) = sa(&["check", "--preset", "tiny", "--json"]);
     assert_eq!(code, 0);
 }
+
+/// `--shard I/N` then `--merge`: each shard alone is INCOMPLETE (exit 4), the merge of all of
+/// them gives the unsharded verdict; a merge with one missing is INCOMPLETE, a file that is no
+/// shard report is bad input (exit 2).
+#[test]
+fn shards_merge_to_the_unsharded_verdict() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut files = Vec::new();
+    for i in 1..=3 {
+        let shard = format!("{i}/3");
+        let (code, out, _) = sa(&[
+            "check",
+            "--preset",
+            "tiny",
+            "--no-unbounded",
+            "--shard",
+            &shard,
+            "--shard-depth",
+            "6",
+            "--json",
+        ]);
+        assert_eq!(code, 4, "{out}");
+        let f = dir.path().join(format!("part-{i}.json"));
+        std::fs::write(&f, out).expect("write");
+        files.push(f.display().to_string());
+    }
+    let merge = |files: &[String]| {
+        let mut args = vec!["check", "--json", "--merge"];
+        args.extend(files.iter().map(String::as_str));
+        sa(&args)
+    };
+    let (code, out, _) = merge(&files);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(v["verdict"], "PASS");
+    assert_eq!(v["merged_shards"], 3);
+    let (code, out, _) = merge(&files[..2]);
+    assert_eq!(code, 4, "{out}");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{}").expect("write");
+    let (code, _, err) = merge(&[bad.display().to_string()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("bad.json"), "{err}");
+}

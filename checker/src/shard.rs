@@ -1,0 +1,185 @@
+//! Exhaustive searches split over machines: a partition of the states first reached at a fixed
+//! breadth-first depth (the *frontier*), each shard exploring everything above the frontier
+//! and what lies under its part of it; the shards' reports merged into one.
+//!
+//! Why the union of the shards is the whole search: every path from the initial state to a
+//! state first reached deeper than the frontier passes through a frontier state (first-reach
+//! depth grows by at most one per step), so every state is above the frontier (every shard
+//! explores it), in the frontier (its owner explores it), or under some frontier state (the
+//! owner of the first frontier state on its path explores it). A shard stops at frontier states
+//! it does not own: they look to the search like states without successors, which no property
+//! is judged by (the liveness conditions ask the model itself whether a state has an action).
+//! Duplicates across shards are allowed: the merged counts are sums, said so.
+
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+
+use stateright::Model;
+
+use crate::report::{CheckReport, Status};
+use sa_model::state::State;
+use sa_model::SaModel;
+
+/// One shard of a search: the `index`-th of `count`, split at breadth-first depth `depth`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Shard {
+    /// 0-based.
+    pub index: usize,
+    /// How many shards the search is split into.
+    pub count: usize,
+    /// The breadth-first depth of the frontier.
+    pub depth: usize,
+}
+
+/// A stable fingerprint of a state (the same in every process and on every machine).
+pub fn fingerprint(s: &State) -> u64 {
+    let mut h = DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish()
+}
+
+/// What a shard's search needs: the frontier, and which part of it is its own.
+#[derive(Debug)]
+pub struct Partition {
+    frontier: HashSet<u64>,
+    shard: Shard,
+}
+
+impl Partition {
+    /// The states first reached at `shard.depth` (breadth-first, the model's actions, reduced
+    /// if `reduce`), of which `shard` owns those whose fingerprint is `index` modulo `count`.
+    pub fn new(model: &SaModel, shard: Shard, reduce: bool) -> Arc<Partition> {
+        let mut seen: HashSet<u64> = HashSet::new();
+        let mut level = model.init_states();
+        for s in &level {
+            seen.insert(fingerprint(s));
+        }
+        let mut actions = Vec::new();
+        for _ in 0..shard.depth {
+            let mut next = Vec::new();
+            for s in &level {
+                actions.clear();
+                model.actions(s, &mut actions);
+                if reduce {
+                    model.reduce(s, &mut actions);
+                }
+                for &a in &actions {
+                    if let Some(t) = model.next_state(s, a) {
+                        if seen.insert(fingerprint(&t)) {
+                            next.push(t);
+                        }
+                    }
+                }
+            }
+            level = next;
+        }
+        Arc::new(Partition {
+            frontier: level.iter().map(fingerprint).collect(),
+            shard,
+        })
+    }
+
+    /// Whether the shard stops at `s`: a frontier state another shard owns.
+    pub fn cut(&self, s: &State) -> bool {
+        let f = fingerprint(s);
+        self.frontier.contains(&f) && f % self.shard.count as u64 != self.shard.index as u64
+    }
+
+    /// States in the frontier.
+    pub fn frontier_len(&self) -> usize {
+        self.frontier.len()
+    }
+
+    /// The shard.
+    pub fn shard(&self) -> Shard {
+        self.shard
+    }
+}
+
+/// Why shard reports cannot be merged.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MergeError {
+    /// No report given.
+    #[error("no shard report given")]
+    Empty,
+    /// A report of a search that was not sharded.
+    #[error("report {0} is not a shard's (run `sa check --shard I/N`)")]
+    NotAShard(usize),
+    /// Reports of different searches.
+    #[error("report {0} is of another search: {1}")]
+    Mismatch(usize, &'static str),
+    /// The same shard twice (its 0-based index).
+    #[error("shard {} given twice", .0 + 1)]
+    Twice(usize),
+}
+
+/// Merges the reports of a search's shards: a property is violated (witnessed) if a shard
+/// violated (reached) it, holds only if it holds in every shard; the search is exhaustive only
+/// if every shard's was and every shard is there; counts are summed (states above the
+/// frontier are counted once per shard).
+pub fn merge(reports: &[CheckReport]) -> Result<CheckReport, MergeError> {
+    let first = reports.first().ok_or(MergeError::Empty)?;
+    let shard = first.shard.ok_or(MergeError::NotAShard(0))?;
+    let mut seen = vec![false; shard.count];
+    let mut out = first.clone();
+    out.cut_reason = None;
+    out.unique_states = 0;
+    out.total_states = 0;
+    out.max_depth = 0;
+    for (k, r) in reports.iter().enumerate() {
+        let s = r.shard.ok_or(MergeError::NotAShard(k))?;
+        if s.count != shard.count || s.depth != shard.depth {
+            return Err(MergeError::Mismatch(k, "shard count or depth"));
+        }
+        if r.config != first.config {
+            return Err(MergeError::Mismatch(k, "configuration"));
+        }
+        if r.reduced_states.is_some() != first.reduced_states.is_some() {
+            return Err(MergeError::Mismatch(
+                k,
+                "reduction on in one, off in the other",
+            ));
+        }
+        if std::mem::replace(&mut seen[s.index], true) {
+            return Err(MergeError::Twice(s.index));
+        }
+        out.unique_states += r.unique_states;
+        out.total_states += r.total_states;
+        out.max_depth = out.max_depth.max(r.max_depth);
+        if !r.exhaustive {
+            out.exhaustive = false;
+            out.cut_reason.clone_from(&r.cut_reason);
+        }
+        out.seconds = out.seconds.max(r.seconds);
+        if k > 0 {
+            for (p, q) in out.properties.iter_mut().zip(&r.properties) {
+                if rank(q.status) > rank(p.status) {
+                    *p = q.clone();
+                }
+            }
+        }
+    }
+    let missing = seen.iter().filter(|&&s| !s).count();
+    if missing > 0 {
+        out.exhaustive = false;
+        out.cut_reason = Some(format!("{missing} of {} shards missing", shard.count));
+    }
+    out.shard = None;
+    out.merged_shards = Some(shard.count - missing);
+    out.verdict = out.compute_verdict();
+    Ok(out)
+}
+
+/// Which of two shards' statuses of one property the merge keeps: what was found beats what
+/// was not.
+fn rank(s: Status) -> u8 {
+    match s {
+        Status::NotApplicable => 0,
+        Status::Holds => 1,
+        Status::NotWitnessed => 2,
+        Status::Inconclusive => 3,
+        Status::Witnessed => 4,
+        Status::Violated => 5,
+    }
+}
