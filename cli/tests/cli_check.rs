@@ -58,13 +58,10 @@ fn byzantine_presets_report_the_fork_and_its_evidence() {
         assert_eq!(v["verdict"], "VIOLATED");
         assert_eq!(v["exhaustive"], true);
         let status = |id: &str| {
-            v["properties"]
-                .as_array()
+            common::property(&v, id)["status"]
+                .as_str()
                 .unwrap()
-                .iter()
-                .find(|p| p["id"] == id)
-                .map(|p| p["status"].as_str().unwrap().to_owned())
-                .unwrap()
+                .to_owned()
         };
         assert_eq!(status("SAFE-ONE-OUTCOME"), "violated", "{preset}");
         assert_eq!(status("SAFE-FINAL-AGREEMENT"), fork, "{preset}");
@@ -723,13 +720,8 @@ fn reduce_reports_what_it_cannot_settle() {
     let bounds = v["bounds"].to_string();
     assert!(bounds.contains("partial-order reduction"), "{bounds}");
     let status = |id: &str| {
-        v["properties"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["id"] == id)
-            .map(|p| (p["status"].as_str().unwrap().to_owned(), p["note"].clone()))
-            .unwrap()
+        let p = common::property(&v, id);
+        (p["status"].as_str().unwrap().to_owned(), p["note"].clone())
     };
     let (s, note) = status("SAFE-FINAL-PRIOR-ITERATIONS");
     assert_eq!(s, "inconclusive");

@@ -15,3 +15,13 @@ pub fn sa(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The line of property `id` in the JSON of a check report.
+pub fn property<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["properties"]
+        .as_array()
+        .expect("a properties array")
+        .iter()
+        .find(|p| p["id"] == id)
+        .unwrap_or_else(|| panic!("no property {id}"))
+}
