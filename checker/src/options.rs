@@ -36,7 +36,7 @@ pub struct CheckOptions {
     /// (`sa_model::reduction`; spec/faults.md, "The reduction").
     pub reduce: bool,
     /// Search one shard only (`crate::shard`): its report is to be merged with the others'.
-    pub shard: Option<crate::shard::Shard>,
+    pub shard: Option<Shard>,
 }
 
 impl Default for CheckOptions {
@@ -99,4 +99,16 @@ impl Strategy {
             Strategy::Mixed => "mixed",
         }
     }
+}
+
+/// One shard of a search (`crate::shard`): the `index`-th of `count`, split at breadth-first
+/// depth `depth`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Shard {
+    /// 0-based.
+    pub index: usize,
+    /// How many shards the search is split into.
+    pub count: usize,
+    /// The breadth-first depth of the frontier.
+    pub depth: usize,
 }

@@ -221,7 +221,7 @@ pub struct CheckReport {
     pub reduced_states: Option<u64>,
     /// A shard's search (`sa check --shard I/N`): which one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub shard: Option<crate::shard::Shard>,
+    pub shard: Option<crate::options::Shard>,
     /// A merge of shard reports (`sa check --merge`): how many shards it holds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merged_shards: Option<usize>,

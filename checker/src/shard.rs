@@ -21,16 +21,7 @@ use crate::report::{CheckReport, Status};
 use sa_model::state::State;
 use sa_model::SaModel;
 
-/// One shard of a search: the `index`-th of `count`, split at breadth-first depth `depth`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Shard {
-    /// 0-based.
-    pub index: usize,
-    /// How many shards the search is split into.
-    pub count: usize,
-    /// The breadth-first depth of the frontier.
-    pub depth: usize,
-}
+pub use crate::options::Shard;
 
 /// A stable fingerprint of a state (the same in every process and on every machine).
 pub fn fingerprint(s: &State) -> u64 {
