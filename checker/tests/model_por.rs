@@ -11,21 +11,15 @@
 mod common;
 
 use std::collections::HashSet;
-use std::hash::{DefaultHasher, Hash, Hasher};
 
 use common::preset;
 
 use sa_checker::report::Status;
+use sa_checker::shard::fingerprint;
 use sa_checker::{check, CheckOptions, CheckReport};
 use sa_model::reduction::{preservation, Preservation, Reduced};
 use sa_model::{Config, Mutation, SaModel};
 use stateright::Model;
-
-fn fingerprint(s: &sa_model::state::State) -> u64 {
-    let mut h = DefaultHasher::new();
-    s.hash(&mut h);
-    h.finish()
-}
 
 /// Every state and every state without successors, by fingerprint, of a depth-first search
 /// that expands all actions or (with `reduce`) the reduced ones; and how many states were
