@@ -10,21 +10,15 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-mod campaign;
-mod check;
-mod conform;
-mod degrade;
-mod explore;
-mod export;
-mod genesis;
-mod inspect;
-mod node;
-mod odds;
-mod report;
-mod simulate;
-mod soak;
-mod sweep;
-mod testnet;
+mod commands;
+mod config_args;
+mod output;
+mod running;
+
+use commands::{
+    campaign, check, conform, degrade, explore, export, genesis, inspect, node, odds, report,
+    simulate, soak, sweep, testnet,
+};
 
 /// Exit status when every checked property holds / the command succeeded.
 pub const EXIT_OK: u8 = 0;

@@ -721,7 +721,7 @@ pub fn class_runs(model: &SaModel) -> Found {
 pub fn random_walks(model: &SaModel, n: usize, seed: u64, max_depth: usize) -> Vec<Run> {
     let mut runs = Vec::new();
     for w in 0..n {
-        let mut r = sa_node::campaign::Rng::new(seed, w as u64);
+        let mut r = sa_testkit::campaign::Rng::new(seed, w as u64);
         let Some(mut state) = model.init_states().into_iter().next() else {
             break;
         };

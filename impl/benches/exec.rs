@@ -19,7 +19,7 @@ use sa_node::config::Genesis;
 use sa_node::exec::{self, contract_id, samples, AppState, Tx};
 use sa_node::keys::{KeyRing, Keypair, PublicKey};
 use sa_node::ledger::Ledger;
-use sa_node::sim::params;
+use sa_testkit::sim::params;
 
 struct World {
     ring: KeyRing,

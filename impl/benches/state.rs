@@ -1,6 +1,6 @@
 //! State against height (spec/execution.md EXEC-STATE-1, EXEC-STATE-2): figures in
 //! docs/measurements.md. `cargo bench -p sa-node --bench state` (or `-- restart 10000`,
-//! `-- memory 240 1000`) builds chains with the simulator (4 provisioners, sa_node::sim's
+//! `-- memory 240 1000`) builds chains with the simulator (4 provisioners, sa_testkit::sim's
 //! fast parameters), writes node 0's log, then measures in a child process that holds one
 //! node and nothing else:
 //!
@@ -25,8 +25,8 @@ use sa_node::exec::{self, samples, Tx};
 use sa_node::keys::Keypair;
 use sa_node::message::Message;
 use sa_node::node::{Input, Node, Output};
-use sa_node::sim::{params, Sim};
 use sa_node::storage::{frame, parse, Record, MAGIC};
+use sa_testkit::sim::{params, Sim};
 
 const STAKE: u64 = 1_000_000_000_000;
 

@@ -10,13 +10,14 @@
 //! - [`storage`]: the fsynced, checksummed append-only log the node records votes and blocks
 //!   in before sending or acting on them;
 //! - [`runtime`]: the tokio TCP runtime around the core; [`config`]: genesis and node files;
-//! - [`sim`]: a deterministic in-memory network of cores (tests, the fault campaign);
-//!   [`campaign`]: the fault campaign (random and crafted messages, counted by rejection
-//!   reason).
+//!   [`events`]: the typed JSON event lines the runtime prints;
+//!
+//! Harnesses (the in-memory network of cores, the fault campaign, the testnet driver) live in
+//! `sa-testkit`: this crate holds only what a running node needs.
 
-pub mod campaign;
 pub mod config;
 pub mod encoding;
+pub mod events;
 pub mod exec;
 pub mod finality;
 pub mod hash;
@@ -26,7 +27,7 @@ pub mod message;
 pub mod node;
 pub mod rules;
 pub mod runtime;
-pub mod sim;
+
 pub mod snapshot;
 pub mod sortition;
 pub mod storage;

@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::events::{Event, EventLine};
 use futures_util::{SinkExt, StreamExt};
-use serde_json::{json, Value};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
@@ -67,7 +67,7 @@ pub const OUTBOUND_BYTES_PER_PEER: usize = 16 << 20;
 /// Connections beyond the configured peers, at most (peers dialing in, tools).
 pub const EXTRA_CONNECTIONS: usize = 16;
 
-enum Event {
+enum Inbox {
     Frame {
         peer: PeerId,
         bytes: Vec<u8>,
@@ -105,7 +105,7 @@ fn queue_bounded(
 struct Net {
     writers: Writers,
     next_peer: Arc<Mutex<PeerId>>,
-    inbox: mpsc::UnboundedSender<Event>,
+    inbox: mpsc::UnboundedSender<Inbox>,
     delay: Duration,
     max_frame: usize,
 }
@@ -144,7 +144,7 @@ impl Net {
             .lock()
             .expect("lock")
             .insert(peer, (tx, Arc::clone(&queued)));
-        let _ = self.inbox.send(Event::Connected { peer });
+        let _ = self.inbox.send(Inbox::Connected { peer });
         let delay = self.delay;
         let mut sink = FramedWrite::new(wr, self.codec());
         let writer = tokio::spawn(async move {
@@ -183,14 +183,14 @@ impl Net {
                     let Ok(permit) = Arc::clone(&budget).acquire_many_owned(need).await else {
                         break;
                     };
-                    let _ = self.inbox.send(Event::Frame {
+                    let _ = self.inbox.send(Inbox::Frame {
                         peer,
                         bytes: b.to_vec(),
                         _budget: permit,
                     });
                 }
                 Err(e) => {
-                    let _ = self.inbox.send(Event::BadFrame {
+                    let _ = self.inbox.send(Inbox::BadFrame {
                         peer,
                         reason: e.to_string(),
                     });
@@ -200,7 +200,7 @@ impl Net {
         }
         writer.abort();
         self.writers.lock().expect("lock").remove(&peer);
-        let _ = self.inbox.send(Event::Closed);
+        let _ = self.inbox.send(Inbox::Closed);
     }
 
     fn send(&self, peer: Option<PeerId>, bytes: Arc<Vec<u8>>) {
@@ -220,77 +220,21 @@ impl Net {
     }
 }
 
-/// Prints one JSON event line on stdout.
-pub fn emit(v: Value) {
-    println!("{v}");
+/// Prints one event line on stdout.
+pub fn emit(node: &str, event: Event) {
+    println!(
+        "{}",
+        EventLine {
+            t: now_ms(),
+            node: node.to_string(),
+            event
+        }
+    );
 }
 
-fn event_of(me: &str, o: &Output) -> Option<Value> {
-    let t = now_ms();
-    Some(match o {
-        Output::Accepted(a) => json!({
-            "t": t, "node": me, "event": "accepted", "height": a.height,
-            "hash": to_hex(&a.hash), "iteration": a.iteration, "label": a.label.name(),
-            "generator": a.generator.short(), "timestamp": a.timestamp,
-            "voters": a.voters.iter().map(|k| k.short()).collect::<Vec<_>>(),
-            "state_root": to_hex(&a.state_root),
-            "transactions": a.receipts.len(),
-            "failed": a.receipts.iter().filter_map(|r| match &r.status {
-                crate::exec::Status::Ok => None,
-                crate::exec::Status::Failed { code, reason } => Some(json!({
-                    "index": r.index, "kind": r.kind, "code": code, "reason": reason,
-                })),
-            }).collect::<Vec<_>>(),
-        }),
-        Output::Labelled {
-            height,
-            hash,
-            label,
-        } => json!({
-            "t": t, "node": me, "event": "label", "height": height, "hash": to_hex(hash),
-            "label": label.name(),
-        }),
-        Output::Fallback {
-            from_height,
-            to_height,
-        } => json!({
-            "t": t, "node": me, "event": "fallback", "from_height": from_height,
-            "to_height": to_height,
-        }),
-        Output::IterationFailed {
-            round,
-            iteration,
-            vote,
-        } => json!({
-            "t": t, "node": me, "event": "iteration_failed", "round": round,
-            "iteration": iteration, "vote": vote.map(|v| format!("{v:?}")),
-        }),
-        Output::Fault(f) => {
-            let (who, round, iteration) = f.subject();
-            json!({
-                "t": t, "node": me, "event": "fault", "offender": who.short(), "round": round,
-                "iteration": iteration,
-            })
-        }
-        Output::Rejected {
-            peer,
-            kind,
-            code,
-            reason,
-        } => json!({
-            "t": t, "node": me, "event": "rejected", "peer": peer, "kind": kind,
-            "code": code.id(), "reason": reason,
-        }),
-        Output::Halted {
-            height,
-            hash,
-            reason,
-        } => json!({
-            "t": t, "node": me, "event": "halted", "height": height, "hash": to_hex(hash),
-            "reason": reason,
-        }),
-        _ => return None,
-    })
+/// Prints a warning event.
+fn warn(node: &str, reason: String) {
+    emit(node, Event::Warning { reason });
 }
 
 /// Runs a node until the process is killed or a fatal error occurs.
@@ -310,8 +254,7 @@ pub async fn run(
     // EXEC-STATE-2: start from the snapshot beside the log when there is a usable one.
     let snapshot_path = crate::snapshot::path_of(log.path());
     let snapshot = crate::snapshot::read(&snapshot_path).unwrap_or_else(|why| {
-        emit(json!({"t": now_ms(), "node": my, "event": "warning",
-            "reason": format!("{why}; restoring from genesis")}));
+        warn(&my, format!("{why}; restoring from genesis"));
         None
     });
     let restore = |s: Option<&crate::snapshot::Snapshot>| {
@@ -327,8 +270,13 @@ pub async fn run(
     let restored = match snapshot.as_ref().map(|s| restore(Some(s))) {
         Some(Ok(n)) => Ok(n),
         Some(Err(e)) => {
-            emit(json!({"t": now_ms(), "node": my, "event": "warning",
-                "reason": format!("{}: not used ({e}); restoring from genesis", snapshot_path.display())}));
+            warn(
+                &my,
+                format!(
+                    "{}: not used ({e}); restoring from genesis",
+                    snapshot_path.display()
+                ),
+            );
             restore(None)
         }
         None => restore(None),
@@ -338,15 +286,12 @@ pub async fn run(
         source,
     })?;
     if let Some(r) = log.repaired() {
-        emit(json!({
-            "t": now_ms(), "node": my, "event": "warning",
-            "reason": format!(
-                "log repaired: a torn tail of {} bytes (an append that never finished: {}) was cut off; {} bytes kept; the log as found is saved as {}",
-                r.discarded, r.reason, r.kept, r.saved_as.display()
-            ),
-        }));
+        warn(&my, format!(
+            "log repaired: a torn tail of {} bytes (an append that never finished: {}) was cut off; {} bytes kept; the log as found is saved as {}",
+            r.discarded, r.reason, r.kept, r.saved_as.display()
+        ));
     }
-    let (inbox_tx, mut inbox) = mpsc::unbounded_channel::<Event>();
+    let (inbox_tx, mut inbox) = mpsc::unbounded_channel::<Inbox>();
     let net = Net {
         writers: Arc::new(Mutex::new(BTreeMap::new())),
         next_peer: Arc::new(Mutex::new(0)),
@@ -355,11 +300,16 @@ pub async fn run(
         max_frame: cfg.max_frame_bytes,
     };
     let listener = TcpListener::bind(cfg.listen).await?;
-    emit(json!({
-        "t": now_ms(), "node": my, "event": "started", "listen": cfg.listen.to_string(),
-        "records": records.len(), "height": node.tip_height(), "final": node.last_final(),
-        "tip": to_hex(&node.tip_hash()),
-    }));
+    emit(
+        &my,
+        Event::Started {
+            listen: cfg.listen.to_string(),
+            records: records.len(),
+            height: node.tip_height(),
+            final_height: node.last_final(),
+            tip: to_hex(&node.tip_hash()),
+        },
+    );
     let max_connections = cfg.peers.len() + EXTRA_CONNECTIONS;
     {
         let net = net.clone();
@@ -399,16 +349,21 @@ pub async fn run(
                 None => return Ok(()),
                 // The frame leaves the inbox for the core now: its budget permit is returned
                 // and the peer's reader may go on.
-                Some(Event::Frame { peer, bytes, .. }) => Input::Message { peer, bytes },
-                Some(Event::Timer(t)) => Input::Timer(t),
-                Some(Event::BadFrame { peer, reason }) => {
+                Some(Inbox::Frame { peer, bytes, .. }) => Input::Message { peer, bytes },
+                Some(Inbox::Timer(t)) => Input::Timer(t),
+                Some(Inbox::BadFrame { peer, reason }) => {
                     emit(
-                        json!({"t": now_ms(), "node": my, "event": "rejected", "peer": peer,
-                        "kind": "frame", "reason": reason}),
+                        &my,
+                        Event::Rejected {
+                            peer,
+                            kind: "frame".into(),
+                            code: None,
+                            reason,
+                        },
                     );
                     continue;
                 }
-                Some(Event::Connected { peer }) => {
+                Some(Inbox::Connected { peer }) => {
                     // Catch up with a new peer: ask for what follows our tip.
                     let m = crate::message::Message::GetBlocks {
                         from: node.tip_height() + 1,
@@ -416,12 +371,12 @@ pub async fn run(
                     net.send(Some(peer), Arc::new(m.to_bytes()));
                     continue;
                 }
-                Some(Event::Closed) => continue,
+                Some(Inbox::Closed) => continue,
             },
         };
         for o in node.handle(now_ms(), input) {
-            if let Some(v) = event_of(&my, &o) {
-                emit(v);
+            if let Some(e) = crate::events::of_output(&o) {
+                emit(&my, e);
             }
             match o {
                 Output::Persist(r) => log.append(&r)?,
@@ -433,14 +388,19 @@ pub async fn run(
                     let tx = inbox_tx.clone();
                     tokio::spawn(async move {
                         tokio::time::sleep(Duration::from_millis(after_ms)).await;
-                        let _ = tx.send(Event::Timer(timer));
+                        let _ = tx.send(Inbox::Timer(timer));
                     });
                 }
                 Output::Snapshot(s) => {
                     if let Err(e) = crate::snapshot::write(&snapshot_path, &s) {
-                        emit(json!({"t": now_ms(), "node": my, "event": "warning",
-                            "reason": format!("{}: snapshot at height {} not written: {e}",
-                                snapshot_path.display(), s.height)}));
+                        warn(
+                            &my,
+                            format!(
+                                "{}: snapshot at height {} not written: {e}",
+                                snapshot_path.display(),
+                                s.height
+                            ),
+                        );
                     }
                 }
                 Output::Halted { height, reason, .. } => {
@@ -457,9 +417,9 @@ pub fn run_from_file(path: &std::path::Path) -> Result<(), String> {
     let (cfg, me) = NodeConfig::load(path).map_err(|e| e.to_string())?;
     let (genesis, keys) = Genesis::load(&cfg.genesis).map_err(|e| e.to_string())?;
     if !genesis.provisioners.iter().any(|p| p.key == me.public) {
-        emit(
-            json!({"t": now_ms(), "node": me.public.short(), "event": "warning",
-            "reason": "this node's key is not a genesis provisioner: it will follow but never vote"}),
+        warn(
+            &me.public.short(),
+            "this node's key is not a genesis provisioner: it will follow but never vote".into(),
         );
     }
     let rt = tokio::runtime::Builder::new_multi_thread()

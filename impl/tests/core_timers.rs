@@ -5,8 +5,8 @@
 //! The conformance suite cannot see these (the adapter fires each timer when the trace says).
 
 use sa_node::node::{Input, Output, Timer};
-use sa_node::sim::{params, Sim};
 use sa_node::sortition::StepKind;
+use sa_testkit::sim::{params, Sim};
 
 /// The step timers set in `outs`: (round, iteration, step, after_ms).
 fn step_timers(outs: &[Output]) -> Vec<(u64, u8, StepKind, u64)> {

@@ -16,7 +16,7 @@ use sa_node::config::Genesis;
 use sa_node::exec::{self, contract_id, AppState, Receipt, Status, Tx};
 use sa_node::keys::{KeyRing, Keypair};
 use sa_node::ledger::Ledger;
-use sa_node::sim::params;
+use sa_testkit::sim::params;
 use wasm_smith::{Config, InstructionKind, InstructionKinds, Module};
 
 const IMPORTS: &str = r#"(module

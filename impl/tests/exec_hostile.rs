@@ -8,7 +8,7 @@
 use sa_node::exec::{self, address_of, contract_id, samples, vm, StakeOp, Status, Tx};
 use sa_node::keys::Keypair;
 use sa_node::node::{AcceptedBlock, Output};
-use sa_node::sim::{params, Sim};
+use sa_testkit::sim::{params, Sim};
 
 fn hostile() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     samples::hostile()

@@ -1,7 +1,7 @@
 //! sa-node's state and transactions against an attacker (spec/execution.md EXEC-TX-1,
 //! EXEC-BLOCK-4, EXEC-POOL-1, EXEC-POOL-2, EXEC-POOL-3, EXEC-POOL-4, EXEC-STATE-1,
 //! EXEC-STATE-2, EXEC-ROOT-2). Each test is one attack from the audit, run on the in-memory
-//! network (`sa_node::sim`) or on the pool and executor directly, and asserts its outcome
+//! network (`sa_testkit::sim`) or on the pool and executor directly, and asserts its outcome
 //! and what it reached (how many junk transactions were refused, and for what):
 //!
 //! - spending another account's money: a transaction naming a funded account but signed by
@@ -25,9 +25,9 @@ use sa_node::keys::{aggregate, Keypair};
 use sa_node::ledger::Ledger;
 use sa_node::message::{vote_digest, Attestation, Block, Message, Outcome, StepVotes, VoteHeader};
 use sa_node::node::{Node, Output, Pool, MAX_PER_SENDER, MAX_POOL, POOL_TTL_MS};
-use sa_node::sim::{params, Sim};
 use sa_node::storage::Record;
 use sa_node::tally::{Vote, VoteStep};
+use sa_testkit::sim::{params, Sim};
 
 const STAKE: u64 = 1_000_000_000_000;
 

@@ -1,5 +1,5 @@
-//! The deterministic in-memory network (`sa_node::sim`), shared by the node's tests.
+//! The deterministic in-memory network (`sa_testkit::sim`), shared by the node's tests.
 
 #![allow(unused_imports)]
 
-pub use sa_node::sim::*;
+pub use sa_testkit::sim::*;

@@ -23,15 +23,15 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use serde::Serialize;
 
-use crate::hash::Hash;
-use crate::keys::{Keypair, PublicKey};
-use crate::message::{
+use crate::sim::{params, Sim};
+use sa_node::hash::Hash;
+use sa_node::keys::{Keypair, PublicKey};
+use sa_node::message::{
     faults_root, merkle_root, seed_digest, vote_digest, Attestation, Block, Candidate,
     FailedIteration, FaultProof, Header, Message, Outcome, SignedVote, StepVotes, VoteHeader,
 };
-use crate::node::{Input, Node, Output, Reason, Timer};
-use crate::sim::{params, Sim};
-use crate::tally::{Vote, VoteStep};
+use sa_node::node::{Input, Node, Output, Reason, Timer};
+use sa_node::tally::{Vote, VoteStep};
 
 const DUSK: u64 = 1_000_000_000;
 /// Provisioners in the campaign's network.
@@ -192,14 +192,14 @@ impl Fixture {
         // A coinbase and a call of random bytes to no contract: a valid block whose one
         // transaction fails (EXEC-TX-2).
         let payload = vec![
-            crate::exec::Tx::Coinbase {
+            sa_node::exec::Tx::Coinbase {
                 round: self.round(),
                 generator: g,
             }
             .encode(),
-            crate::exec::call(
+            sa_node::exec::call(
                 key,
-                self.node.app_state().nonce(&crate::exec::address_of(&g)),
+                self.node.app_state().nonce(&sa_node::exec::address_of(&g)),
                 [7; 32],
                 {
                     let n = 8 + r.below(64) as usize;
@@ -226,7 +226,7 @@ impl Fixture {
             header: header.clone(),
             payload: payload.clone(),
             faults: vec![],
-            signature: crate::keys::Signature::EMPTY,
+            signature: sa_node::keys::Signature::EMPTY,
         };
         header.state_root = self.node.expected_state_root(&draft).unwrap_or_default();
         edit(&mut header);
@@ -569,35 +569,34 @@ pub fn craft(f: &Fixture, reason: Reason, r: &mut Rng) -> Option<Vec<(u64, Vec<u
             // Random bytes, a coinbase, a call over the gas limit, a call its sender did not
             // sign (a funded account named, at its next nonce), a call from an empty account.
             let g = f.node.committees(0).0.expect("a generator");
-            let nonce = f.node.app_state().nonce(&crate::exec::address_of(&g));
+            let nonce = f.node.app_state().nonce(&sa_node::exec::address_of(&g));
             let tx = match r.below(5) {
                 0 => {
                     let n = 1 + r.below(200) as usize;
                     r.bytes(n)
                 }
-                1 => crate::exec::Tx::Coinbase {
+                1 => sa_node::exec::Tx::Coinbase {
                     round,
                     generator: g,
                 }
                 .encode(),
-                2 => crate::exec::call(
+                2 => sa_node::exec::call(
                     f.key(&g),
                     nonce,
                     r.hash(),
                     vec![],
-                    crate::exec::MAX_TX_GAS + 1 + r.below(1000),
+                    sa_node::exec::MAX_TX_GAS + 1 + r.below(1000),
                 )
                 .encode(),
                 3 => {
-                    let mut t = crate::exec::call(f.key(&g), nonce, r.hash(), vec![], 1_000);
-                    if let crate::exec::Tx::Signed(s) = &mut t {
+                    let mut t = sa_node::exec::call(f.key(&g), nonce, r.hash(), vec![], 1_000);
+                    if let sa_node::exec::Tx::Signed(s) = &mut t {
                         s.signature = Keypair::testnet(9_999).sign(&s.digest());
                     }
                     t.encode()
                 }
-                _ => {
-                    crate::exec::call(&Keypair::testnet(9_999), 0, r.hash(), vec![], 1_000).encode()
-                }
+                _ => sa_node::exec::call(&Keypair::testnet(9_999), 0, r.hash(), vec![], 1_000)
+                    .encode(),
             };
             Some(vec![(TX_PEER, tx)])
         }

@@ -22,9 +22,6 @@ use serde::Serialize;
 
 use crate::{EXIT_BAD_INPUT, EXIT_FAILED};
 
-/// spec/properties.md, the source of each property's full statement and reason.
-const PROPERTIES_MD: &str = include_str!("../../spec/properties.md");
-
 /// Arguments of `sa report`.
 #[derive(clap::Args, Debug)]
 #[command(
@@ -46,7 +43,7 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     #[command(flatten)]
-    what: crate::check::ConfigArgs,
+    what: crate::config_args::ConfigArgs,
     /// Also run broken variants, each on its own preset, stopping at the violation of its
     /// property: every one (`--variants`) or those named (`--variants a,b`). Every variant:
     /// 24 runs, 3 min 26 s on 2 cores (default preset).
@@ -80,27 +77,6 @@ struct Json<'a> {
     check: &'a CheckReport,
     variants: &'a [VariantRun],
     attachments: Vec<String>,
-}
-
-/// A property's row of spec/properties.md: the full statement and why it matters.
-struct SpecRow {
-    statement: String,
-    why: String,
-}
-
-fn spec_row(id: &str) -> Option<SpecRow> {
-    let needle = format!("| `{id}` |");
-    let line = PROPERTIES_MD.lines().find(|l| l.starts_with(&needle))?;
-    let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
-    Some(SpecRow {
-        statement: cells.get(1).map_or(String::new(), |s| s.to_string()),
-        // Safety rows: ID | statement | why | function | variant; witnesses: no "why".
-        why: if cells.len() >= 5 {
-            cells[2].to_string()
-        } else {
-            String::new()
-        },
-    })
 }
 
 /// Rule IDs named in a statement: `FIN-1..4`, `TALLY-1/2`, `STEP-VAL-1`, ...
@@ -221,7 +197,7 @@ fn run_check(config: &Config, opts: &CheckOptions, what: &str) -> CheckReport {
     let bar = crate::spinner();
     let report = check(config, opts, &mut |p| {
         if let Some(bar) = &bar {
-            bar.set_message(format!("{what}: {}", crate::check::progress_message(p)));
+            bar.set_message(format!("{what}: {}", crate::output::progress_message(p)));
             bar.tick();
         }
     });
@@ -537,7 +513,7 @@ fn page(
          <th>broken variant: shown able to fail by</th><th>path</th></tr></thead><tbody>\n",
     );
     for p in &r.properties {
-        let spec = spec_row(&p.id);
+        let spec = sa_checker::spec_text::row(&p.id);
         let statement = spec
             .as_ref()
             .map_or_else(|| escape(&p.statement), |s| inline_md(&s.statement));
@@ -724,14 +700,9 @@ mod tests {
     }
 
     #[test]
-    fn every_property_has_a_row_in_the_spec() {
-        for s in sa_model::properties::SPECS {
-            let row = spec_row(s.id).unwrap_or_else(|| panic!("{} not in spec", s.id));
-            assert!(!row.statement.is_empty(), "{}", s.id);
-        }
-        let row = spec_row("SAFE-FINAL-NO-REVERT").unwrap();
+    fn the_spec_statement_names_its_rules() {
+        let row = sa_checker::spec_text::row("SAFE-FINAL-NO-REVERT").unwrap();
         assert_eq!(rule_ids(&row.statement), vec!["FIN-4", "FORK-2"]);
-        assert!(row.why.contains("settled history"), "{}", row.why);
     }
 
     #[test]

@@ -6,12 +6,13 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use sa_node::campaign::Rng;
 use sa_node::config::NodeConfig;
 use sa_node::storage::{scan, Record};
+use sa_testkit::campaign::Rng;
 use serde::Serialize;
 
-use crate::testnet::{run_testnet, Args as TestnetArgs, Summary};
+use sa_testkit::testnet::{Crash, Options, Property, Summary};
+
 use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 
 /// Arguments of `sa soak`.
@@ -43,7 +44,7 @@ pub struct Args {
     #[arg(long, default_value_t = 15)]
     settle: u64,
     #[command(flatten)]
-    net: crate::testnet::NetOptions,
+    net: crate::config_args::NetOptions,
     /// Soft faults before a suspension (SLASH-2's WARNINGS). Default 255: no suspensions, so
     /// the soak measures crash recovery; the spec's value 1 reproduces the suspension stall
     /// of spec/incidents.md (crashed generators suspended until committees cannot reach SM).
@@ -166,25 +167,36 @@ pub fn run(args: Args) -> u8 {
     if args.dir.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
-    let t = TestnetArgs {
+    let node_command = match crate::running::node_command() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sa soak: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let t = Options {
         nodes: args.nodes,
         absent: 0,
-        crash: plan
+        crashes: plan
             .iter()
-            .map(|(n, at, down)| format!("{n}@{at}+{down}"))
+            .map(|&(node, at, down)| Crash {
+                node,
+                at,
+                down: Some(down),
+            })
             .collect(),
-        misbehave: vec![],
+        behaviours: BTreeMap::new(),
         delay: args.net.delay,
         time_scale: args.net.time_scale,
         committee: args.net.committee,
         blocks: u64::MAX,
-        duration: end.ceil() as u64 + args.settle,
+        duration: std::time::Duration::from_secs(end.ceil() as u64 + args.settle),
         dir: Some(dir.clone()),
         soft_slash_warnings: args.soft_slash_warnings,
         hostile_load: false,
         attack_load: false,
-        quiet: true,
-        json: false,
+        node_command,
+        interrupt: crate::ctrl_c_flag(),
     };
     if !args.json {
         println!(
@@ -208,7 +220,7 @@ pub fn run(args: Args) -> u8 {
             }
         );
     }
-    let summary = match run_testnet(&t, !args.json) {
+    let summary = match crate::running::drive(&t, !args.json, true) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("sa soak: {e}");
@@ -216,16 +228,19 @@ pub fn run(args: Args) -> u8 {
         }
     };
     let mut double_votes: Vec<String> = summary
-        .violations
-        .iter()
-        .filter(|v| v.starts_with("SAFE-VOTE-UNIQUE"))
-        .cloned()
+        .violations_of(Property::VoteUnique)
+        .map(ToString::to_string)
         .collect();
     let final_reverts: Vec<String> = summary
         .violations
         .iter()
-        .filter(|v| v.starts_with("SAFE-FINAL"))
-        .cloned()
+        .filter(|v| {
+            matches!(
+                v.property,
+                Property::FinalNoRevert | Property::FinalAgreement
+            )
+        })
+        .map(ToString::to_string)
         .collect();
     let (mut votes, mut cands) = (0, 0);
     for i in 0..args.nodes {
@@ -238,10 +253,11 @@ pub fn run(args: Args) -> u8 {
             Err(e) => double_votes.push(format!("node {i}: log unreadable: {e}")),
         }
     }
-    let ledger_disagreements = crate::inspect::ledger_disagreements(&dir).unwrap_or_else(|e| {
-        eprintln!("sa soak: inspect: {e}");
-        vec![u64::MAX]
-    });
+    let ledger_disagreements =
+        sa_testkit::inspect::ledger_disagreements(&dir).unwrap_or_else(|e| {
+            eprintln!("sa soak: inspect: {e}");
+            vec![u64::MAX]
+        });
     if args.dir.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -285,7 +301,7 @@ pub fn run(args: Args) -> u8 {
             report.double_votes.len(),
             report.votes_in_logs,
             report.candidates_in_logs,
-            s.violations.iter().filter(|v| v.starts_with("SAFE-VOTE-UNIQUE")).count()
+            s.violations_of(Property::VoteUnique).count()
         );
         println!("lost accepted blocks: {}", s.lost_blocks.len());
         println!(
@@ -308,9 +324,10 @@ pub fn run(args: Args) -> u8 {
             .double_votes
             .iter()
             .chain(&report.final_reverts)
-            .chain(&s.lost_blocks)
-            .chain(&s.not_back)
-            .chain(&s.unexpected_exits)
+            .cloned()
+            .chain(s.lost_blocks.iter().map(ToString::to_string))
+            .chain(s.not_back.iter().cloned())
+            .chain(s.unexpected_exits.iter().cloned())
         {
             println!("  {line}");
         }

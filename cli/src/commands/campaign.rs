@@ -3,8 +3,8 @@
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use sa_node::campaign::{run as run_campaign, Fixture};
 use sa_node::node::Reason;
+use sa_testkit::campaign::{run as run_campaign, Fixture};
 
 use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 

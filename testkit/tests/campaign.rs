@@ -2,8 +2,8 @@
 //! built for it, no panic, and no rejection that changed the node. `sa campaign` runs the same
 //! code on millions of messages (README, "The fault campaign").
 
-use sa_node::campaign::{craft, run, Fixture, Rng};
 use sa_node::node::Reason;
+use sa_testkit::campaign::{craft, run, Fixture, Rng};
 
 #[test]
 fn every_rejection_reason_is_reached_and_no_rejection_changes_the_node() {

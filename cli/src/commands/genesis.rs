@@ -4,8 +4,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use crate::testnet::{absence_bound, sharp_stake, write_network, Network};
 use crate::{EXIT_BAD_INPUT, EXIT_OK};
+use sa_testkit::testnet::{absence_bound, sharp_stake, write_network, Network};
 
 /// Arguments of `sa genesis`.
 #[derive(clap::Args, Debug)]
@@ -28,7 +28,7 @@ pub struct Args {
     #[arg(long, default_value_t = 7400)]
     base_port: u16,
     #[command(flatten)]
-    net: crate::testnet::NetOptions,
+    net: crate::config_args::NetOptions,
 }
 
 /// Runs `sa genesis`.

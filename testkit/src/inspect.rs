@@ -1,7 +1,8 @@
-//! `sa inspect DIR`: what a node (or every node of a testnet directory) holds on disk, read
-//! without changing anything: its log checked (a torn tail or corruption is reported, never
-//! repaired here), its chain rebuilt from the log with labels, its ledger at every height (a
-//! digest per height, so ledgers of several nodes compare at a glance) and its votes cast.
+//! What a node (or every node of a testnet directory) holds on disk, read without changing
+//! anything: its log checked (a torn tail or corruption is reported, never repaired here), its
+//! chain rebuilt from the log with labels, its ledger at every height (a digest per height, so
+//! ledgers of several nodes compare at a glance) and its votes cast. `sa inspect` prints it;
+//! `sa soak` judges equal ledgers on equal blocks with it.
 
 use std::path::{Path, PathBuf};
 
@@ -12,57 +13,45 @@ use sa_node::node::Node;
 use sa_node::storage::scan;
 use serde::Serialize;
 
-use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
-
-/// Arguments of `sa inspect`.
-#[derive(clap::Args)]
-pub struct Args {
-    /// A node file (`nodeI.toml`) or a directory of them (`sa testnet --dir DIR`).
-    path: PathBuf,
-    /// Print one JSON object instead of the text report.
-    #[arg(long)]
-    json: bool,
-}
-
 /// One height of a node's chain.
 #[derive(Serialize)]
-struct Height {
-    height: u64,
-    hash: String,
-    iteration: u8,
-    label: String,
+pub struct Height {
+    pub height: u64,
+    pub hash: String,
+    pub iteration: u8,
+    pub label: String,
     /// BLAKE2b-256 of the canonical JSON of the ledger after this block (first 16 hex digits).
-    ledger_digest: String,
+    pub ledger_digest: String,
 }
 
 /// What one node holds.
 #[derive(Serialize)]
-struct NodeReport {
-    config: String,
-    key: String,
-    log: String,
-    records: usize,
+pub struct NodeReport {
+    pub config: String,
+    pub key: String,
+    pub log: String,
+    pub records: usize,
     /// "ok", or what a node would repair at start (torn tail), or the corruption.
-    log_state: String,
-    tip: u64,
-    last_final: u64,
-    votes_cast: usize,
-    chain: Vec<Height>,
+    pub log_state: String,
+    pub tip: u64,
+    pub last_final: u64,
+    pub votes_cast: usize,
+    pub chain: Vec<Height>,
     /// The state root after the tip (EXEC-ROOT-1, spec/execution.md): the ledger and the
     /// application state (balances, nonces, contracts, their storage), computed from the state
     /// the restore executed block by block, each block's root checked against its header
     /// (EXEC-ROOT-2). `ledger_digest` per height is a digest of the ledger
     /// alone (BLAKE2b-256 of its canonical JSON, first 16 hex digits).
-    state_root: String,
+    pub state_root: String,
     /// Stake and reward balance (lux) of each provisioner after the tip.
-    balances: Vec<(String, u64, u64)>,
+    pub balances: Vec<(String, u64, u64)>,
 }
 
 #[derive(Serialize)]
-struct Report {
-    nodes: Vec<NodeReport>,
+pub struct Report {
+    pub nodes: Vec<NodeReport>,
     /// Heights at which nodes holding the same block hold different ledgers (must be empty).
-    ledger_disagreements: Vec<u64>,
+    pub ledger_disagreements: Vec<u64>,
 }
 
 fn root<T: Serialize>(v: &T) -> String {
@@ -74,7 +63,7 @@ fn digest<T: Serialize>(v: &T) -> String {
     root(v)[..16].to_string()
 }
 
-fn inspect_node(cfg_path: &Path) -> Result<NodeReport, String> {
+pub fn inspect_node(cfg_path: &Path) -> Result<NodeReport, String> {
     let (cfg, me) = NodeConfig::load(cfg_path).map_err(|e| e.to_string())?;
     let (genesis, keys): (Genesis, _) = Genesis::load(&cfg.genesis).map_err(|e| e.to_string())?;
     let log = cfg.data_dir.join("node.log");
@@ -136,7 +125,7 @@ fn inspect_node(cfg_path: &Path) -> Result<NodeReport, String> {
     })
 }
 
-fn node_files(path: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn node_files(path: &Path) -> Result<Vec<PathBuf>, String> {
     if path.is_file() {
         return Ok(vec![path.to_path_buf()]);
     }
@@ -159,47 +148,8 @@ fn node_files(path: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-/// Runs `sa inspect`; returns the exit status (1 if nodes on one block disagree on a ledger).
-pub fn run(args: Args) -> u8 {
-    let files = match node_files(&args.path) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("sa inspect: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
-    let mut nodes = Vec::new();
-    for f in &files {
-        match inspect_node(f) {
-            Ok(r) => nodes.push(r),
-            Err(e) => {
-                eprintln!("sa inspect: {}: {e}", f.display());
-                return EXIT_BAD_INPUT;
-            }
-        }
-    }
-    let ledger_disagreements = disagreements(&nodes);
-    let report = Report {
-        nodes,
-        ledger_disagreements,
-    };
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        );
-    } else {
-        print_text(&report);
-    }
-    if report.ledger_disagreements.is_empty() {
-        EXIT_OK
-    } else {
-        EXIT_FAILED
-    }
-}
-
 /// Heights at which nodes holding the same block hold different ledgers.
-fn disagreements(nodes: &[NodeReport]) -> Vec<u64> {
+pub fn disagreements(nodes: &[NodeReport]) -> Vec<u64> {
     let mut out = Vec::new();
     let top = nodes.iter().map(|n| n.tip).max().unwrap_or(0);
     for h in 1..=top {
@@ -219,7 +169,7 @@ fn disagreements(nodes: &[NodeReport]) -> Vec<u64> {
     out
 }
 
-/// The ledger check of `sa inspect` on a testnet directory (for `sa soak`).
+/// The ledger check of [`inspect`] alone (for `sa soak`).
 pub fn ledger_disagreements(dir: &Path) -> Result<Vec<u64>, String> {
     let nodes = node_files(dir)?
         .iter()
@@ -228,53 +178,15 @@ pub fn ledger_disagreements(dir: &Path) -> Result<Vec<u64>, String> {
     Ok(disagreements(&nodes))
 }
 
-fn print_text(r: &Report) {
-    for n in &r.nodes {
-        println!(
-            "{} (key {}): log {} — {} records, {}; tip {}, Final up to {}, {} votes cast; state root {}",
-            n.config,
-            n.key,
-            n.log,
-            n.records,
-            n.log_state,
-            n.tip,
-            n.last_final,
-            n.votes_cast,
-            n.state_root
-        );
+/// What a node file, or every node file of a directory, holds.
+pub fn inspect(path: &Path) -> Result<Report, String> {
+    let mut nodes = Vec::new();
+    for f in &node_files(path)? {
+        nodes.push(inspect_node(f).map_err(|e| format!("{}: {e}", f.display()))?);
     }
-    println!();
-    print!("{:>6}", "height");
-    for (i, _) in r.nodes.iter().enumerate() {
-        print!("  {:<36}", format!("node {i}: block / label / ledger"));
-    }
-    println!();
-    let top = r.nodes.iter().map(|n| n.tip).max().unwrap_or(0);
-    for h in 1..=top {
-        print!("{h:>6}");
-        for n in &r.nodes {
-            match n.chain.get(h as usize - 1) {
-                Some(e) => print!(
-                    "  {:<36}",
-                    format!(
-                        "{} it{} {:<8} {}",
-                        &e.hash[..8],
-                        e.iteration,
-                        e.label,
-                        &e.ledger_digest[..8]
-                    )
-                ),
-                None => print!("  {:<36}", "-"),
-            }
-        }
-        println!();
-    }
-    if r.ledger_disagreements.is_empty() {
-        println!("\nledgers: every node holding a block holds the same ledger after it");
-    } else {
-        println!(
-            "\nLEDGERS DISAGREE at heights {:?} (nodes on the same block, different ledgers)",
-            r.ledger_disagreements
-        );
-    }
+    let ledger_disagreements = disagreements(&nodes);
+    Ok(Report {
+        nodes,
+        ledger_disagreements,
+    })
 }

@@ -19,7 +19,7 @@ use crate::{EXIT_BAD_INPUT, EXIT_FAILED};
 )]
 pub struct Args {
     #[command(flatten)]
-    what: crate::check::ConfigArgs,
+    what: crate::config_args::ConfigArgs,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:3000")]
     listen: SocketAddr,

@@ -5,11 +5,11 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
-use crate::config::{Behaviour, Genesis, Params};
-use crate::keys::{KeyRing, Keypair};
-use crate::message::Message;
-use crate::node::{Input, Node, Output, Timer};
-use crate::storage::Record;
+use sa_node::config::{Behaviour, Genesis, Params};
+use sa_node::keys::{KeyRing, Keypair};
+use sa_node::message::Message;
+use sa_node::node::{Input, Node, Output, Timer};
+use sa_node::storage::Record;
 
 /// Decides whether a message from `from` to `to` is delivered now (true), dropped (false).
 pub type Filter = Box<dyn FnMut(usize, usize, &Message) -> bool>;

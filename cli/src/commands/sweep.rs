@@ -18,7 +18,7 @@ use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    base: crate::check::ConfigArgs,
+    base: crate::config_args::ConfigArgs,
     /// Absent honest provisioners to try: a range `0..=3` or a list `0,1,3`.
     #[arg(long, default_value = "0..=2", value_parser = parse_list)]
     absent: List,
@@ -35,7 +35,7 @@ pub struct Args {
     #[arg(long, value_parser = parse_list)]
     committee: Option<List>,
     /// Run only slice I of N (1-based: rows k with k mod N = I - 1), for a job array.
-    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    #[arg(long, value_name = "I/N", value_parser = crate::config_args::parse_shard)]
     shard: Option<(usize, usize)>,
     /// Combine the JSON outputs of shards (`sa sweep --shard I/N --json > part-I.json`) into
     /// one table; no configuration is checked.
@@ -138,18 +138,6 @@ fn parse_values(s: &str) -> Result<Vec<u32>, String> {
         .collect()
 }
 
-pub(crate) fn parse_shard(s: &str) -> Result<(usize, usize), String> {
-    let (i, n) = s
-        .split_once('/')
-        .ok_or_else(|| format!("`{s}`: expected I/N, e.g. 2/4"))?;
-    let i: usize = i.parse().map_err(|_| format!("`{i}` is not a number"))?;
-    let n: usize = n.parse().map_err(|_| format!("`{n}` is not a number"))?;
-    if n == 0 || i == 0 || i > n {
-        return Err(format!("shard {i}/{n}: need 1 <= I <= N"));
-    }
-    Ok((i, n))
-}
-
 /// The grid's configurations, validated, in order.
 fn grid(args: &Args, base: &Config) -> Result<Vec<Config>, String> {
     let sizes = args
@@ -227,7 +215,7 @@ fn check_row(index: usize, config: &Config, opts: &CheckOptions, label: &str) ->
         .unwrap_or(0);
     let r = sa_checker::check_model(model.clone(), opts, &mut |p| {
         if let Some(bar) = &bar {
-            bar.set_message(format!("{label}: {}", crate::check::progress_message(p)));
+            bar.set_message(format!("{label}: {}", crate::output::progress_message(p)));
         }
     });
     if let Some(bar) = bar {

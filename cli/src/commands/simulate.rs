@@ -6,7 +6,7 @@ use std::time::Duration;
 use sa_checker::simulate::{simulate, SimOptions, SimProgress, Stop, Strategy};
 use sa_model::SaModel;
 
-use crate::check::View;
+use crate::output::View;
 use crate::{EXIT_BAD_INPUT, EXIT_FAILED};
 
 /// Arguments of `sa simulate`.
@@ -30,7 +30,7 @@ use crate::{EXIT_BAD_INPUT, EXIT_FAILED};
 )]
 pub struct Args {
     #[command(flatten)]
-    what: crate::check::ConfigArgs,
+    what: crate::config_args::ConfigArgs,
     /// The run's seed (walk K of a seed is always the same walk).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -180,11 +180,11 @@ pub fn run(args: Args) -> u8 {
         witnesses: args.witnesses,
         table: args.table,
     };
-    if !crate::check::print_report("sa simulate", &report, args.json, &view) {
+    if !crate::output::print_report("sa simulate", &report, args.json, &view) {
         return EXIT_FAILED;
     }
     if let Some(file) = &args.chart {
-        match crate::check::write_chart(&report, file, None) {
+        match crate::output::write_chart(&report, file, None) {
             Ok(what) => eprintln!(
                 "sa simulate: wrote the chart of {what} to {}",
                 file.display()

@@ -5,11 +5,9 @@
 //! its seed. Under the spec's soft slashing the same churn stalls the chain: the finding of
 //! spec/incidents.md ("Suspension stall"), kept here as a test.
 
-mod sim;
-
-use sa_node::campaign::Rng;
 use sa_node::config::Params;
-use sim::Sim;
+use sa_testkit::campaign::Rng;
+use sa_testkit::sim::Sim;
 
 const DUSK: u64 = 1_000_000_000;
 

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use plotters::prelude::*;
 
-use crate::testnet::{run_testnet, Args as NetArgs, Summary};
 use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
+use sa_testkit::testnet::{absence_bound, sharp_stake, Options, Summary};
 
 /// Arguments of `sa degrade`.
 #[derive(clap::Args)]
@@ -327,7 +327,12 @@ fn csv(rows: &[Summary]) -> String {
             if r.violations.is_empty() {
                 "ok".to_string()
             } else {
-                r.violations.join("; ").replace(',', ";")
+                r.violations
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+                    .replace(',', ";")
             }
         ));
     }
@@ -340,8 +345,8 @@ fn csv(rows: &[Summary]) -> String {
     reason = "a subcommand: flags, grid, testnet runs, table and chart"
 )]
 pub fn run(args: Args) -> u8 {
-    let stake = crate::testnet::sharp_stake(args.nodes, args.committee);
-    let bound = crate::testnet::absence_bound(args.nodes, args.committee, stake);
+    let stake = sharp_stake(args.nodes, args.committee);
+    let bound = absence_bound(args.nodes, args.committee, stake);
     let max = args.max_absent.unwrap_or(bound + 1).min(args.nodes - 1);
     // Bad input before any work: the plot's directory must exist.
     if let Err(e) = crate::writable(&args.plot) {
@@ -361,27 +366,35 @@ pub fn run(args: Args) -> u8 {
     if args.sortition {
         return run_sortition(&args);
     }
+    let node_command = match crate::running::node_command() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sa degrade: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let interrupt = crate::ctrl_c_flag();
     let mut rows: Vec<Summary> = Vec::new();
     for k in 0..=max {
         eprintln!("sa degrade: {} nodes, {k} absent ...", args.nodes);
-        let net = NetArgs {
+        let net = Options {
             nodes: args.nodes,
             absent: k,
-            crash: vec![],
-            misbehave: vec![],
+            crashes: vec![],
+            behaviours: std::collections::BTreeMap::new(),
             delay: 0,
             time_scale: args.time_scale,
             committee: args.committee,
             blocks: args.blocks,
-            duration: args.duration,
+            duration: std::time::Duration::from_secs(args.duration),
             dir: None,
             soft_slash_warnings: 1,
             hostile_load: false,
             attack_load: false,
-            quiet: true,
-            json: false,
+            node_command: node_command.clone(),
+            interrupt: interrupt.clone(),
         };
-        match run_testnet(&net, false) {
+        match sa_testkit::testnet::run(&net, &mut |_| {}) {
             Ok(s) => rows.push(s),
             Err(e) => {
                 eprintln!("sa degrade: {e}");
@@ -418,7 +431,11 @@ pub fn run(args: Args) -> u8 {
                 if r.violations.is_empty() {
                     "ok".to_string()
                 } else {
-                    r.violations.join("; ")
+                    r.violations
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 }
             );
         }

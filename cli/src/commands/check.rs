@@ -1,0 +1,456 @@
+//! `sa check`: model-check a preset or a TOML configuration against spec/properties.md.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sa_checker::report::Verdict;
+use sa_checker::{check, CheckOptions, CheckReport};
+use sa_model::{Config, ConfigError};
+
+use crate::config_args::load_config;
+use crate::output::{eta, print_report, progress_message, write_chart, View};
+use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
+
+/// Arguments of `sa check`.
+#[derive(clap::Args, Debug)]
+#[command(
+    about = "Model-check a preset or configuration exhaustively against spec/properties.md",
+    long_about = "Explores every reachable state of the Succinct Attestation model for one \
+                  configuration (depth-first, multi-threaded) and reports each property of \
+                  spec/properties.md: safety properties hold or are VIOLATED (with a \
+                  counterexample), witnesses are witnessed or NOT witnessed.\n\n\
+                  Exit status (the verdict): 0 PASS (exhaustive, every safety property holds, \
+                  every applicable witness reached, every mutation changed a decision); \
+                  1 VIOLATED; 2 bad input; 3 VACUOUS (a witness not reached or a mutation \
+                  without effect); 4 INCOMPLETE (a limit cut the search)."
+)]
+pub struct Args {
+    /// Built-in preset to check (default, tiny, small, two-eligible, byzantine,
+    /// byzantine-over, async-final, byzantine-async, emergency, matured, rejoin, largest, mainnet).
+    #[arg(long, default_value = "default", conflicts_with = "config")]
+    preset: String,
+    /// TOML configuration file to check instead of a preset (see README.md for the fields).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Enable a mutation (broken variant) on top of the preset or file; repeatable (the
+    /// names, and the property each breaks: --help).
+    #[arg(long = "mutation", value_name = "NAME", long_help = mutation_help())]
+    mutations: Vec<String>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Stop after this many generated states (the result is then not exhaustive).
+    #[arg(long, value_name = "N")]
+    max_states: Option<usize>,
+    /// Do not explore beyond this depth (the result is then not exhaustive).
+    #[arg(long, value_name = "N")]
+    max_depth: Option<usize>,
+    /// Stop after this many seconds (the result is then not exhaustive).
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<u64>,
+    /// Keep the depth-first discoveries as found instead of shortening them breadth-first.
+    #[arg(long)]
+    no_shorten: bool,
+    /// Skip the unbounded search (rounds for ever, heights relative to the last common Final
+    /// block) that checks LIVE-CONVERGENCE and LIVE-FINALITY after the bounded one.
+    #[arg(long)]
+    no_unbounded: bool,
+    /// Expand only a persistent subset of each state's actions where the partial-order
+    /// reduction applies (spec/faults.md, "The reduction").
+    #[arg(long)]
+    reduce: bool,
+    /// Search one shard of N (1-based I): the states above breadth-first depth
+    /// --shard-depth and what lies under the I-th part of the states first reached there.
+    /// Run every shard (on as many machines), each with --json, then merge with --merge.
+    /// No simulation pass is run.
+    #[arg(long, value_name = "I/N", value_parser = crate::config_args::parse_shard,
+          conflicts_with_all = ["all_draws", "seeds"])]
+    shard: Option<(usize, usize)>,
+    /// The breadth-first depth at which --shard splits the states.
+    #[arg(long, value_name = "D", default_value_t = 8, requires = "shard")]
+    shard_depth: usize,
+    /// Merge the JSON reports of a search's shards (`sa check --shard I/N --json > part-I.json`)
+    /// into one report and verdict; not exhaustive unless every shard is there.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["preset", "config", "shard"])]
+    merge: Vec<PathBuf>,
+    /// Check every class of first-round draws SORT-3..5 allow (up to relabelling provisioners
+    /// of equal stake) instead of the seed's draw only; one exhaustive search per class.
+    #[arg(long, conflicts_with = "seeds")]
+    all_draws: bool,
+    /// Check once per seed of FROM..=TO (whole draw sequences, every height: seeded sampling
+    /// of the draws) and merge: a property holds only if it holds for every seed; each
+    /// violation and witness names its seed. The limits apply to the whole sweep.
+    #[arg(long, value_name = "FROM..=TO")]
+    seeds: Option<String>,
+    /// Print the configuration being checked as TOML and exit (a starting point for --config).
+    #[arg(long)]
+    print_config: bool,
+    /// Counterexamples in full: every node's belief after every step (by default a step
+    /// shows only the nodes whose belief it changed).
+    #[arg(long)]
+    full: bool,
+    /// Also print the path to each witness reached (as found, not shortened), in the same
+    /// form as counterexamples.
+    #[arg(long)]
+    witnesses: bool,
+    /// After a violation, print the whole report (bounds, every property row, every
+    /// counterexample) instead of the story of the first violation.
+    #[arg(long)]
+    table: bool,
+    /// Write a message sequence chart (SVG) of the first violated property's counterexample,
+    /// or of the property named by --chart-for.
+    #[arg(long, value_name = "FILE.svg")]
+    chart: Option<PathBuf>,
+    /// The property whose path --chart draws: a violated property or a witness reached.
+    #[arg(long, value_name = "ID", requires = "chart")]
+    chart_for: Option<String>,
+    /// Walks of the seeded simulation (`sa simulate`, seed 0) run before the exhaustive
+    /// search. Default: 1000000 when asynchrony lasts until a PNI-1 block can be Final (the
+    /// report header's horizon; the exhaustive search of such a configuration does not finish
+    /// on 2 cores), 0 otherwise. If the walks violate a property, the report is theirs (not
+    /// exhaustive, said so) and the exhaustive search runs only with --exhaustive.
+    #[arg(long, value_name = "N")]
+    simulate: Option<u64>,
+    /// Run the exhaustive search even after the simulation pass found a violation.
+    #[arg(long)]
+    exhaustive: bool,
+    /// List every mutation: its name, what it breaks, the property it violates and the preset
+    /// it is shown on; then exit.
+    #[arg(long)]
+    list_mutations: bool,
+}
+
+/// `--mutation`'s long help: every mutation with the property it is shown to violate and the
+/// preset it is shown on (spec/properties.md).
+fn mutation_help() -> String {
+    let mut out = String::from(
+        "Enable a mutation (broken variant) on top of the preset or file; repeatable. Each is \
+         shown to violate one property (checker/tests/model_mutations.rs), on this preset:\n",
+    );
+    for (m, property, _) in sa_model::mutations::INTENDED {
+        out.push_str(&format!("  {:<34} {property} ({})\n", m.name(), m.preset()));
+    }
+    out
+}
+
+/// `--list-mutations`: one row per mutation: name, what it breaks, the properties it is
+/// shown to violate and on which preset, and the command that shows it.
+pub fn mutation_list() -> String {
+    let mut out = String::from(
+        "Mutations (broken variants; each is shown to violate the properties listed, on the \
+         preset named, by checker/tests/model_mutations.rs):\n\n",
+    );
+    for m in sa_model::Mutation::ALL {
+        let props: Vec<&str> = sa_model::mutations::INTENDED
+            .iter()
+            .filter(|(n, _, _)| *n == m)
+            .map(|(_, p, _)| *p)
+            .collect();
+        let preset = if m.preset() == "default" {
+            String::new()
+        } else {
+            format!(" --preset {}", m.preset())
+        };
+        out.push_str(&format!(
+            "{}\n    breaks:   {}\n    violates: {} (preset {})\n    run:      sa check{preset} --mutation {}\n",
+            m.name(),
+            m.summary(),
+            props.join(", "),
+            m.preset(),
+            m.name()
+        ));
+    }
+    out
+}
+
+fn load(args: &Args) -> Result<Config, ConfigError> {
+    load_config(
+        &args.preset,
+        args.config.as_deref(),
+        &args.mutations,
+        args.print_config,
+    )
+}
+
+/// Parses `FROM..=TO` (or `FROM..TO`, also inclusive of TO: a seed range names seeds).
+fn parse_seeds(s: &str) -> Result<(u64, u64), String> {
+    let (a, b) = s
+        .split_once("..=")
+        .or_else(|| s.split_once(".."))
+        .ok_or("expected FROM..=TO, e.g. 0..=20")?;
+    let num = |x: &str, what: &str| {
+        x.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("{what} `{x}` is not a seed (an unsigned integer)"))
+    };
+    let (from, to) = (num(a, "FROM")?, num(b, "TO")?);
+    if from > to {
+        return Err(format!("FROM {from} is after TO {to}"));
+    }
+    if to - from >= 100_000 {
+        return Err("at most 100000 seeds in one sweep".into());
+    }
+    Ok((from, to))
+}
+
+/// Runs `sa check`; returns the process exit status.
+#[allow(
+    clippy::too_many_lines,
+    reason = "a subcommand: flags, presets, progress, report, exit code, in that order"
+)]
+pub fn run(args: Args) -> u8 {
+    if args.list_mutations {
+        print!("{}", mutation_list());
+        return EXIT_OK;
+    }
+    if let Some(chart) = &args.chart {
+        if let Err(e) = crate::writable(chart) {
+            eprintln!("sa check: `--chart {}`: {e}", chart.display());
+            return EXIT_BAD_INPUT;
+        }
+    }
+    if let Some(id) = &args.chart_for {
+        if sa_model::properties::spec(id).is_none() {
+            eprintln!(
+                "sa check: `--chart-for {id}`: not a property ID of spec/properties.md; known: {}",
+                sa_model::properties::SPECS
+                    .iter()
+                    .map(|s| s.id)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            return EXIT_BAD_INPUT;
+        }
+    }
+    if !args.merge.is_empty() {
+        return match merge_files(&args.merge) {
+            Ok(report) => finish(&args, &report),
+            Err(e) => {
+                eprintln!("sa check --merge: {e}");
+                EXIT_BAD_INPUT
+            }
+        };
+    }
+    let config = match load(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sa check: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    if args.print_config {
+        match toml::to_string_pretty(&config) {
+            Ok(t) => {
+                print!("{t}");
+                return EXIT_OK;
+            }
+            Err(e) => {
+                eprintln!("sa check: cannot print configuration: {e}");
+                return EXIT_FAILED;
+            }
+        }
+    }
+    if args.threads == Some(0) {
+        eprintln!("sa check: `--threads` must be at least 1");
+        return EXIT_BAD_INPUT;
+    }
+    let seeds = match args.seeds.as_deref().map(parse_seeds).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!(
+                "sa check: `--seeds {}`: {e}",
+                args.seeds.unwrap_or_default()
+            );
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let mut opts = CheckOptions {
+        max_states: args.max_states,
+        max_depth: args.max_depth,
+        timeout: args.timeout.map(Duration::from_secs),
+        shorten: !args.no_shorten,
+        unbounded: !args.no_unbounded,
+        reduce: args.reduce,
+        shard: args.shard.map(|(i, n)| sa_checker::shard::Shard {
+            index: i - 1,
+            count: n,
+            depth: args.shard_depth,
+        }),
+        ..CheckOptions::default()
+    };
+    if let Some(t) = args.threads {
+        opts.threads = t;
+    }
+    // Ctrl-C stops the search and prints what it saw, marked INCOMPLETE.
+    opts.interrupt = Some(crate::ctrl_c_flag());
+    let bar = crate::spinner();
+    let started = std::time::Instant::now();
+    let part = |p: Option<&sa_checker::Progress>| {
+        p.map_or(String::new(), |p| {
+            format!(
+                "; this one: {} states, {:.0} states/s, depth {}",
+                p.unique_states,
+                p.unique_states as f64 / p.elapsed.as_secs_f64().max(1e-3),
+                p.max_depth
+            )
+        })
+    };
+    let walks = args.simulate.unwrap_or(
+        if sa_checker::report::Horizon::of(&config).through_finality
+            && seeds.is_none()
+            && !args.all_draws
+            && args.shard.is_none()
+        {
+            1_000_000
+        } else {
+            0
+        },
+    );
+    if walks > 0 {
+        if let Some(report) = simulation_pass(&config, walks, &opts, args.exhaustive) {
+            return finish(&args, &report);
+        }
+    }
+    let report = if args.all_draws {
+        sa_checker::check::check_all_draws(&config, &opts, &mut |done, total, p| {
+            if let Some(bar) = &bar {
+                bar.set_message(format!(
+                    "draw class {} of {total}{}{}",
+                    (done + 1).min(total),
+                    eta(started.elapsed(), done, total),
+                    part(p)
+                ));
+                bar.tick();
+            }
+        })
+    } else if let Some((from, to)) = seeds {
+        sa_checker::check::check_seeds(&config, from, to, &opts, &mut |done, total, p| {
+            if let Some(bar) = &bar {
+                bar.set_message(format!(
+                    "seed {} ({done} of {total} done{}){}",
+                    from + done as u64,
+                    eta(started.elapsed(), done, total),
+                    part(p)
+                ));
+                bar.tick();
+            }
+        })
+    } else {
+        check(&config, &opts, &mut |p| {
+            if let Some(bar) = &bar {
+                bar.set_message(progress_message(p));
+                bar.tick();
+            }
+        })
+    };
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    finish(&args, &report)
+}
+
+/// The simulation pass of `sa check`: `walks` seeded walks (seed 0). Returns its report when it
+/// violated a property and the exhaustive search is not asked for; None otherwise (the
+/// exhaustive search then runs).
+fn simulation_pass(
+    config: &Config,
+    walks: u64,
+    opts: &CheckOptions,
+    exhaustive: bool,
+) -> Option<CheckReport> {
+    use sa_checker::simulate::{simulate, SimOptions};
+    let sim = SimOptions {
+        walks,
+        threads: opts.threads,
+        interrupt: opts.interrupt.clone(),
+        ..SimOptions::default()
+    };
+    let bar = crate::spinner();
+    let report = simulate(
+        sa_model::SaModel::new(config.clone()),
+        &sim,
+        &mut |p: &sa_checker::simulate::SimProgress| {
+            if let Some(bar) = &bar {
+                bar.set_message(format!(
+                    "simulation pass: {} of {walks} walks, {} states",
+                    p.walks, p.states
+                ));
+                bar.tick();
+            }
+        },
+    );
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let violated = report.verdict == Verdict::Violated;
+    eprintln!(
+        "sa check: simulation pass ({walks} seeded walks, seed 0): {}",
+        if !violated {
+            "nothing violated; the exhaustive search follows".to_string()
+        } else if exhaustive {
+            "a violation; the exhaustive search follows (--exhaustive)".to_string()
+        } else {
+            "a violation, reported below; the exhaustive search was not run (--exhaustive runs \
+             it; it does not finish on 2 cores for this configuration)"
+                .to_string()
+        }
+    );
+    (violated && !exhaustive).then_some(report)
+}
+
+/// Prints `report` as `args` ask, writes the chart; returns the exit status.
+/// Reads the shard reports in `files` and merges them (`sa_checker::shard::merge`).
+fn merge_files(files: &[PathBuf]) -> Result<CheckReport, String> {
+    let mut reports = Vec::new();
+    for f in files {
+        let text =
+            std::fs::read_to_string(f).map_err(|e| format!("{}: cannot read: {e}", f.display()))?;
+        let r: CheckReport = serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "{}: not the JSON of `sa check --shard I/N --json`: {e}",
+                f.display()
+            )
+        })?;
+        reports.push(r);
+    }
+    sa_checker::shard::merge(&reports).map_err(|e| {
+        let name = |k: usize| {
+            files
+                .get(k)
+                .map_or(String::new(), |f| f.display().to_string())
+        };
+        match e {
+            sa_checker::shard::MergeError::NotAShard(k)
+            | sa_checker::shard::MergeError::Mismatch(k, _) => format!("{}: {e}", name(k)),
+            sa_checker::shard::MergeError::Twice(_) | sa_checker::shard::MergeError::Empty => {
+                e.to_string()
+            }
+        }
+    })
+}
+
+fn finish(args: &Args, report: &CheckReport) -> u8 {
+    let view = View {
+        full: args.full,
+        witnesses: args.witnesses,
+        table: args.table,
+    };
+    if !print_report("sa check", report, args.json, &view) {
+        return EXIT_FAILED;
+    }
+    if let Some(file) = &args.chart {
+        match write_chart(report, file, args.chart_for.as_deref()) {
+            Ok(what) => eprintln!("sa check: wrote the chart of {what} to {}", file.display()),
+            Err(e) => {
+                eprintln!("sa check: `--chart {}`: {e}", file.display());
+                if report.verdict == Verdict::Pass {
+                    return EXIT_BAD_INPUT;
+                }
+            }
+        }
+    }
+    report.verdict.exit_code()
+}
