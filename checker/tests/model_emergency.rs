@@ -100,6 +100,7 @@ fn ignoring_emergency_mode_is_caught() {
 /// bite here are caught (so the properties that hold on this preset are shown able to fail on
 /// it); the ones that cannot bite on three provisioners are named.
 #[test]
+#[ignore = "long check (about 99 s on 2 cores): scripts/long-checks.sh"]
 fn broken_variants_are_caught_on_the_emergency_preset() {
     // Variants that need what this preset lacks: exactly two eligible provisioners, a
     // Byzantine provisioner.
