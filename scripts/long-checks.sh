@@ -39,4 +39,6 @@ expect 0 "every broken variant that can bite on three provisioners is caught on 
   cargo test --release -p sa-checker --test model_emergency -- --ignored
 expect 0 "locked and maturing stake meet the sortition only on matured: draw-locked caught there (about 120 s)" -- \
   cargo test --release -p sa-checker --test model_mutations -- --ignored
+expect 0 "the README's preset table: default, small, emergency, matured and rejoin say what sa check says (about 4 min)" -- \
+  cargo test --release -p sa-cli --test docs_drift -- --ignored
 echo "all long checks passed"

@@ -1,4 +1,4 @@
-//! `sa campaign`: the fault campaign against sa-node's core (sa_node::campaign).
+//! `sa campaign`: the fault campaign against sa-node's core (sa_testkit::campaign).
 
 use std::io::IsTerminal;
 

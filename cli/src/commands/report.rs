@@ -45,8 +45,8 @@ pub struct Args {
     #[command(flatten)]
     what: crate::config_args::ConfigArgs,
     /// Also run broken variants, each on its own preset, stopping at the violation of its
-    /// property: every one (`--variants`) or those named (`--variants a,b`). Every variant:
-    /// 24 runs, 3 min 26 s on 2 cores (default preset).
+    /// property: every one (`--variants`) or those named (`--variants a,b`); one run per
+    /// mutation (`sa check --list-mutations`).
     #[arg(long, value_name = "NAMES", num_args = 0.., value_delimiter = ',')]
     variants: Option<Vec<String>>,
     /// A file to include: .png or .svg (a plot), .csv (a table); repeatable.
