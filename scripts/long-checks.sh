@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks too long for CI's 30-minute budget, run by hand before a release (README, "Long
+# Checks too long for CI's 30-minute budget, run by hand before a release (docs/tests.md, "Long
 # checks"). Each line prints what it checks; the script stops at the first that fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."

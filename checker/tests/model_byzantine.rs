@@ -124,7 +124,7 @@ fn over_sampled_seeds_every_fork_is_accountable_and_honest_rules_hold() {
         assert!(outcomes > 0, "{name}: no seed gives two outcomes");
         if name == "byzantine" {
             // Measured: at the bound, with TALLY-4, none of these draws gives a Final fork
-            // (nor do seeds 1-72 but 43: README). A change that brings one back must be looked at.
+            // (nor do seeds 1-72 but 43: docs/auditors.md). A change that brings one back must be looked at.
             assert_eq!(forks, 0, "{name}: a Final fork at the bound");
         }
     }

@@ -1,6 +1,6 @@
 //! The fault campaign, small: every rejection reason of spec/node.md produced by a message
 //! built for it, no panic, and no rejection that changed the node. `sa campaign` runs the same
-//! code on millions of messages (README, "The fault campaign").
+//! code on millions of messages (docs/measurements.md, "The fault campaign and the soak, measured").
 
 use sa_node::node::Reason;
 use sa_testkit::campaign::{craft, run, Fixture, Rng};

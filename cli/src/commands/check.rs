@@ -29,7 +29,7 @@ pub struct Args {
     /// byzantine-over, async-final, byzantine-async, emergency, matured, rejoin, largest, mainnet).
     #[arg(long, default_value = "default", conflicts_with = "config")]
     preset: String,
-    /// TOML configuration file to check instead of a preset (see README.md for the fields).
+    /// TOML configuration file to check instead of a preset (docs/designers.md lists the fields).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Enable a mutation (broken variant) on top of the preset or file; repeatable (the

@@ -12,7 +12,7 @@ use sa_testkit::testnet::{absence_bound, sharp_stake, Options, Summary};
 /// Arguments of `sa degrade`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Provisioners (N ≥ 7 for the benchmark the README reports).
+    /// Provisioners (N ≥ 7 for the benchmark docs/measurements.md reports).
     #[arg(long, default_value_t = 7)]
     nodes: u32,
     /// Largest number of absent nodes (default: the absence bound + 1, to show the cliff).
@@ -41,7 +41,7 @@ pub struct Args {
     json: bool,
     /// Compute instead of run: the spec's sortition at mainnet parameters, seeded rounds per
     /// absent share (no testnet): probability that an iteration is good, iterations and
-    /// seconds per block (README).
+    /// seconds per block (docs/measurements.md).
     #[arg(long)]
     sortition: bool,
     /// With --sortition: provisioners.
