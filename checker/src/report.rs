@@ -39,6 +39,9 @@ pub enum Verdict {
     /// A limit (states, depth, time) cut the search and nothing was violated in what it saw.
     /// Exit 4.
     Incomplete,
+    /// Exhaustive, mutations asked for, each changed a decision, and no property was violated:
+    /// the broken variants were not caught (a designer's finding, not a success). Exit 3.
+    NotCaught,
 }
 
 impl Verdict {
@@ -47,7 +50,7 @@ impl Verdict {
         match self {
             Verdict::Pass => 0,
             Verdict::Violated => 1,
-            Verdict::Vacuous => 3,
+            Verdict::Vacuous | Verdict::NotCaught => 3,
             Verdict::Incomplete => 4,
         }
     }
@@ -58,6 +61,7 @@ impl Verdict {
             Verdict::Violated => "VIOLATED",
             Verdict::Vacuous => "VACUOUS",
             Verdict::Incomplete => "INCOMPLETE",
+            Verdict::NotCaught => "NOT CAUGHT",
         }
     }
 }
@@ -383,6 +387,8 @@ impl CheckReport {
             || !self.mutations_without_effect.is_empty()
         {
             Verdict::Vacuous
+        } else if !self.config.mutations.is_empty() {
+            Verdict::NotCaught
         } else {
             Verdict::Pass
         }

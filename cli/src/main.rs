@@ -126,7 +126,31 @@ pub fn ctrl_c_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
     flag
 }
 
+/// Exit status when the reader of stdout went away (`sa check --json | head`): 128 + SIGPIPE,
+/// what a Unix tool killed by SIGPIPE reports; nothing is printed.
+pub const EXIT_BROKEN_PIPE: u8 = 141;
+
+/// `println!` panics when stdout is a closed pipe; Rust ignores SIGPIPE, so that panic is how a
+/// closed pipe shows. This hook turns exactly that panic into a quiet exit (141) and leaves
+/// every other panic to the default hook.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(i32::from(EXIT_BROKEN_PIPE));
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check(args) => check::run(args),

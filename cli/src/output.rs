@@ -414,14 +414,43 @@ pub fn table(r: &CheckReport, view: &View) -> String {
             path(&mut out, title, outcome, p, cx, view.full);
         }
     }
-    let verdict = match r.verdict {
-        Verdict::Pass => "PASS: exhaustive; every safety and liveness property holds and every applicable witness is reachable",
-        Verdict::Violated => "VIOLATED: a safety property fails (counterexample above)",
-        Verdict::Vacuous => "VACUOUS: nothing violated, but a witness was not reached or a mutation had no effect",
-        Verdict::Incomplete => "INCOMPLETE: a limit cut the search; nothing violated in what it saw",
-    };
-    out.push_str(&format!("\n{verdict}\n"));
+    out.push_str(&format!("\n{}\n", verdict_line(r)));
     out
+}
+
+/// The last line of a report: the verdict and, when it is not PASS, what made it so.
+pub fn verdict_line(r: &CheckReport) -> String {
+    match r.verdict {
+        Verdict::Pass => "PASS: exhaustive; every safety and liveness property holds and every applicable witness is reachable".into(),
+        Verdict::Violated => "VIOLATED: a safety property fails (counterexample above)".into(),
+        Verdict::Vacuous => {
+            let missed: Vec<&str> = r
+                .properties
+                .iter()
+                .filter(|p| p.status == Status::NotWitnessed)
+                .map(|p| p.id.as_str())
+                .collect();
+            let mut why = Vec::new();
+            if !missed.is_empty() {
+                why.push(format!("not witnessed: {}", missed.join(", ")));
+            }
+            if !r.mutations_without_effect.is_empty() {
+                why.push(format!(
+                    "no effect: {}",
+                    r.mutations_without_effect.join(", ")
+                ));
+            }
+            format!("VACUOUS: nothing violated, but {}", why.join("; "))
+        }
+        Verdict::Incomplete => "INCOMPLETE: a limit cut the search; nothing violated in what it saw".into(),
+        Verdict::NotCaught => {
+            let names: Vec<String> = r.config.mutations.iter().map(|m| m.name()).collect();
+            format!(
+                "NOT CAUGHT: the mutation(s) {} changed decisions and no property was violated: this broken variant is not caught here",
+                names.join(", ")
+            )
+        }
+    }
 }
 
 /// The search line of a simulation: what was run, its rates, and how to replay a violation.
@@ -557,6 +586,31 @@ fn story(out: &mut String, r: &CheckReport, view: &View, mutations: &str, search
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 33's row "VACUOUS verdict": the last line names the witness that was missed.
+    #[test]
+    fn a_vacuous_verdict_names_the_witness_missed() {
+        let config = Config::preset("two-eligible").expect("preset");
+        let opts = sa_checker::CheckOptions {
+            threads: 1,
+            ..sa_checker::CheckOptions::default()
+        };
+        let mut r = sa_checker::check(&config, &opts, &mut |_| {});
+        assert_eq!(r.verdict, Verdict::Pass);
+        let w = r
+            .properties
+            .iter_mut()
+            .find(|p| p.status == Status::Witnessed)
+            .expect("a witness reached");
+        w.status = Status::NotWitnessed;
+        let id = w.id.clone();
+        r.verdict = r.compute_verdict();
+        assert_eq!(r.verdict, Verdict::Vacuous);
+        assert_eq!(
+            verdict_line(&r),
+            format!("VACUOUS: nothing violated, but not witnessed: {id}")
+        );
+    }
 
     #[test]
     fn eta_extrapolates_the_rate_so_far() {

@@ -245,10 +245,19 @@ fn chart_writes_the_counterexample_as_svg() {
         svg.contains("class=\"sa-final\"") || svg.contains("falls back"),
         "{svg}"
     );
-    // Nothing violated and nothing named: said, exit 2.
-    let (code, _, err) = sa(&["check", "--preset", "tiny", "--chart", f]);
-    assert_eq!(code, 2, "{err}");
-    assert!(err.contains("no property is violated"), "{err}");
+    // Nothing violated and nothing named (issue 33's row "`sa check --chart c.svg` on a
+    // passing run"): PASS, exit 0, a warning that no chart was written.
+    let (code, out, err) = sa(&["check", "--preset", "tiny", "--chart", f]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.trim_end()
+            .ends_with("every applicable witness is reachable"),
+        "{out}"
+    );
+    assert!(
+        err.contains("warning: no chart written") && err.contains("no property is violated"),
+        "{err}"
+    );
     // An unknown ID, and a missing directory: refused before any search.
     let (code, out, err) = sa(&["check", "--chart", f, "--chart-for", "SAFE-NOPE"]);
     assert_eq!(code, 2);
@@ -561,11 +570,11 @@ fn export_then_conform_passes_and_bad_traces_fail_with_the_file_named() {
         .0,
         2
     );
-    // An empty directory checks nothing: a failure, said so.
+    // An empty directory checks nothing: bad input (exit 2), said so.
     let empty = dir.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
     let (code, text, _) = run(&["conform", empty.to_str().unwrap()]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     assert!(text.contains("no .itf.json trace"), "{text}");
     // A truncated trace and a wrong version are reported by file; the others still run.
     let first = std::fs::read_dir(&out)
@@ -582,8 +591,9 @@ fn export_then_conform_passes_and_bad_traces_fail_with_the_file_named() {
     )
     .unwrap();
     let (code, text, _) = run(&["conform", out.to_str().unwrap(), "--json"]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2, "files that are not traces are bad input");
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["verdict"], "BAD INPUT", "{v}");
     assert_eq!(v["failed"], 2, "{v}");
     assert!(v["passed"].as_u64().unwrap() > 10);
     let errors = v["failures"].to_string();
@@ -595,6 +605,48 @@ fn export_then_conform_passes_and_bad_traces_fail_with_the_file_named() {
         errors.contains("zz-version") && errors.contains("format_version"),
         "{errors}"
     );
+}
+
+/// Issue 33's row "`sa conform` on a truncated trace, `{}` or an empty folder": bad input is
+/// exit 2, and only a real non-conformance is exit 1.
+#[test]
+fn conform_tells_bad_input_from_a_non_conformance() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = concat!(env!("CARGO_MANIFEST_DIR"), "/../conformance/traces/default");
+    let first = std::fs::read_dir(suite)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(".itf.json"))
+        .min()
+        .unwrap();
+    let text = std::fs::read_to_string(&first).unwrap();
+    let put = |name: &str, body: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    for (name, body) in [
+        ("truncated.itf.json", &text[..text.len() / 3]),
+        ("empty-object.itf.json", "{}"),
+    ] {
+        let (code, out, _) = sa(&["conform", &put(name, body)]);
+        assert_eq!(code, 2, "{name}: {out}");
+        assert!(out.trim_end().ends_with("BAD INPUT"), "{out}");
+    }
+    // The same trace with one expected field altered: the implementation does not conform.
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let last = v["states"].as_array_mut().unwrap().last_mut().unwrap();
+    last["node"]["iteration"] = serde_json::json!({"#bigint": "7"});
+    let (code, out, _) = sa(&["conform", &put("altered.itf.json", &v.to_string())]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("iteration") && out.trim_end().ends_with("FAILED"),
+        "{out}"
+    );
+    // And the unaltered trace passes.
+    let (code, out, _) = sa(&["conform", first.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
 }
 
 #[test]

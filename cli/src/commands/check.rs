@@ -22,7 +22,9 @@ use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
                   Exit status (the verdict): 0 PASS (exhaustive, every safety property holds, \
                   every applicable witness reached, every mutation changed a decision); \
                   1 VIOLATED; 2 bad input; 3 VACUOUS (a witness not reached or a mutation \
-                  without effect); 4 INCOMPLETE (a limit cut the search)."
+                  without effect) or NOT CAUGHT (mutations changed decisions and no property \
+                  was violated); 4 INCOMPLETE (a limit cut the search); 141 stdout closed \
+                  by its reader."
 )]
 pub struct Args {
     /// Built-in preset to check (default, tiny, small, two-eligible, byzantine,
@@ -444,12 +446,16 @@ fn finish(args: &Args, report: &CheckReport) -> u8 {
     if let Some(file) = &args.chart {
         match write_chart(report, file, args.chart_for.as_deref()) {
             Ok(what) => eprintln!("sa check: wrote the chart of {what} to {}", file.display()),
-            Err(e) => {
+            // Nothing to draw (a passing run, a witness not reached) is a warning: the
+            // verdict stands. A file that cannot be written is bad input.
+            Err(e) if e.starts_with("cannot write") => {
                 eprintln!("sa check: `--chart {}`: {e}", file.display());
-                if report.verdict == Verdict::Pass {
-                    return EXIT_BAD_INPUT;
-                }
+                return EXIT_BAD_INPUT;
             }
+            Err(e) => eprintln!(
+                "sa check: warning: no chart written to {}: {e}",
+                file.display()
+            ),
         }
     }
     report.verdict.exit_code()

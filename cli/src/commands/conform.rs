@@ -20,8 +20,10 @@ use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
                   (round, iteration, chain with labels, Final height) is compared with the \
                   trace. A mismatch stops that trace and is printed with the file, the state, \
                   the event, the field, expected and actual, and the command that replays just \
-                  that trace. Exit status 0 when every trace passes; 1 when one fails, cannot \
-                  be read, or DIR holds no trace; 2 for bad arguments."
+                  that trace. Exit status 0 when every trace passes; 1 when the implementation \
+                  does not conform to one (a mismatch, or the adapter failed); 2 for bad \
+                  input: no trace in DIR, a file that cannot be read or is not a trace, \
+                  a trace whose #meta is wrong, or bad arguments."
 )]
 pub struct Args {
     /// Directory of traces (`sa export --out DIR`), or one trace file.
@@ -78,7 +80,9 @@ fn files(path: &Path) -> Result<Vec<PathBuf>, String> {
 /// Replays one trace file: its steps, or the failure (file, state, field, ...).
 fn run_one(adapter: &mut dyn Adapter, f: &Path) -> Result<usize, serde_json::Value> {
     let name = f.display().to_string();
-    let fail = |e: String| serde_json::json!({"file": name, "error": e});
+    // What is wrong with the file itself (unreadable, not a trace, its metadata): bad input,
+    // not a finding about the implementation.
+    let fail = |e: String| serde_json::json!({"file": name, "error": e, "bad_input": true});
     let text = std::fs::read_to_string(f).map_err(|e| fail(e.to_string()))?;
     let trace = read(&text).map_err(fail)?;
     let config: Config = trace
@@ -109,7 +113,7 @@ fn run_one(adapter: &mut dyn Adapter, f: &Path) -> Result<usize, serde_json::Val
             "expected": m.expected, "actual": m.actual,
             "replay": format!("sa conform {name}"),
         })),
-        Err(e) => Err(fail(e)),
+        Err(e) => Err(serde_json::json!({"file": name, "error": e})),
     }
 }
 
@@ -208,11 +212,20 @@ pub fn run(args: Args) -> u8 {
     }
     let secs = start.elapsed().as_secs_f64();
     let ok = !files.is_empty() && failures.is_empty();
+    // No trace, or a file that is not one: bad input (exit 2), whatever else was replayed.
+    let bad_input = files.is_empty() || failures.iter().any(|f| f["bad_input"] == true);
+    let verdict = if bad_input {
+        "BAD INPUT"
+    } else if ok {
+        "PASS"
+    } else {
+        "FAILED"
+    };
     if args.json {
         let v = serde_json::json!({
             "traces": files.len(), "passed": passed, "failed": failures.len(), "steps": steps,
             "seconds": secs, "traces_per_second": files.len() as f64 / secs.max(1e-9),
-            "failures": failures, "verdict": if ok { "PASS" } else { "FAILED" },
+            "failures": failures, "verdict": verdict,
         });
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
@@ -248,9 +261,11 @@ pub fn run(args: Args) -> u8 {
             failures.len(),
             files.len() as f64 / secs.max(1e-9)
         );
-        println!("{}", if ok { "PASS" } else { "FAILED" });
+        println!("{verdict}");
     }
-    if ok {
+    if bad_input {
+        EXIT_BAD_INPUT
+    } else if ok {
         EXIT_OK
     } else {
         EXIT_FAILED

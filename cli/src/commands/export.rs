@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use sa_model::{Config, SaModel};
+use sa_model::SaModel;
 
 use crate::{EXIT_BAD_INPUT, EXIT_OK};
 
@@ -18,9 +18,8 @@ use crate::{EXIT_BAD_INPUT, EXIT_OK};
                   traces hit it. Deterministic: the same command gives byte-identical files."
 )]
 pub struct Args {
-    /// Preset to export.
-    #[arg(long, default_value = "tiny")]
-    preset: String,
+    #[command(flatten)]
+    what: crate::config_args::ConfigArgs,
     /// Directory to write (new or empty).
     #[arg(long)]
     out: PathBuf,
@@ -37,14 +36,23 @@ pub struct Args {
 
 /// Runs `sa export`.
 pub fn run(args: Args) -> u8 {
-    let Some(config) = Config::preset(&args.preset) else {
+    // The same configuration flags and default preset as `sa check`; a configuration beyond
+    // what the model can enumerate (`mainnet`) is refused as `sa check` refuses it.
+    let config = match args.what.load() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sa export: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    if !config.mutations.is_empty() {
         eprintln!(
-            "sa export: --preset {:?}: unknown (known: {})",
-            args.preset,
-            Config::preset_names().join(", ")
+            "sa export: --mutation: traces are runs of the reference protocol (a broken variant's \
+             runs would be replayed as if the reference made them); export without it"
         );
         return EXIT_BAD_INPUT;
-    };
+    }
+    let name = config.name.clone();
     if std::fs::read_dir(&args.out).is_ok_and(|mut e| e.next().is_some()) {
         eprintln!(
             "sa export: --out {}: exists and is not empty (nothing is overwritten)",
@@ -57,13 +65,7 @@ pub fn run(args: Args) -> u8 {
         return EXIT_BAD_INPUT;
     }
     let model = SaModel::new(config);
-    let e = match sa_conformance::export::export(
-        &model,
-        &args.preset,
-        &args.out,
-        args.random,
-        args.seed,
-    ) {
+    let e = match sa_conformance::export::export(&model, &name, &args.out, args.random, args.seed) {
         Ok(e) => e,
         Err(err) => {
             eprintln!("sa export: {err}");
@@ -73,7 +75,7 @@ pub fn run(args: Args) -> u8 {
     let steps: usize = e.traces.iter().map(|t| t.states.len() - 1).sum();
     if args.json {
         let v = serde_json::json!({
-            "preset": args.preset,
+            "preset": name,
             "out": args.out,
             "traces": e.traces.len(),
             "steps": steps,
@@ -87,7 +89,7 @@ pub fn run(args: Args) -> u8 {
     }
     println!(
         "sa export: preset `{}`: {} traces ({} steps) in {}; {} reachable transition classes (from {} states)",
-        args.preset,
+        name,
         e.traces.len(),
         steps,
         args.out.display(),

@@ -34,9 +34,9 @@ use crate::{EXIT_BAD_INPUT, EXIT_FAILED};
                   counterexample charted. With --attach, files are included (PNG/SVG plots, CSV \
                   tables: `sa degrade`'s plot and table). Also writes DIR/report.json and \
                   DIR/charts/*.svg. Opens offline: no external resource.\n\n\
-                  Exit status: the check's verdict (0 PASS, 1 VIOLATED, 3 VACUOUS, 4 \
-                  INCOMPLETE), 3 if a broken variant run did not violate its property, 2 for bad \
-                  input."
+                  Exit status: the check's verdict (0 PASS, 1 VIOLATED, 3 VACUOUS or NOT \
+                  CAUGHT, 4 INCOMPLETE), 3 if a broken variant run did not violate its property, \
+                  2 for bad input."
 )]
 pub struct Args {
     /// Directory to write (created if missing; files of an earlier report are replaced).
@@ -389,7 +389,7 @@ table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ccc;paddin
 vertical-align:top;text-align:left}th{background:#f3f3f3}.ok{color:#2e7d32;font-weight:bold}\
 .bad{color:#c62828;font-weight:bold}.na{color:#777}.verdict{font-size:1.3em;padding:.5em 1em;\
 display:inline-block;border-radius:4px}.verdict.PASS{background:#e8f5e9;color:#2e7d32}\
-.verdict.VIOLATED,.verdict.VACUOUS,.verdict.INCOMPLETE{background:#fdecea;color:#c62828}\
+.verdict.VIOLATED,.verdict.VACUOUS,.verdict.INCOMPLETE,.verdict.CAUGHT{background:#fdecea;color:#c62828}\
 code,pre{background:#f6f6f6;padding:1px 3px}.chart{overflow-x:auto;border:1px solid #ddd}\
 figure{margin:1em 0 2em 0}figcaption{font-weight:bold;margin-bottom:.4em}\
 #selftest{color:#999;font-size:.8em}";
@@ -676,7 +676,7 @@ fn page(
     o.push_str(&format!(
         "<p id=\"selftest\">(self-check runs when the page has loaded)</p>\n<p class=\"na\">\
          Generated in {:.1} s of checking. Exit statuses: 0 PASS, 1 VIOLATED, 2 bad input, 3 \
-         VACUOUS, 4 INCOMPLETE (spec/properties.md).</p></body></html>\n",
+         VACUOUS or NOT CAUGHT, 4 INCOMPLETE (spec/properties.md).</p></body></html>\n",
         r.seconds + runs.iter().map(|v| v.seconds).sum::<f64>()
     ));
     Ok(o)

@@ -1,0 +1,151 @@
+//! The CLI as a contract (issue 33): each test is named after the row of the issue's table it
+//! fixes, and fails on the main before the fix.
+
+mod common;
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+
+use common::sa;
+
+/// Row "`sa check --preset tiny --json | head`": the reader closes the pipe after one line;
+/// `sa` exits quietly (141, a closed pipe's status) instead of panicking (101).
+#[test]
+fn row_json_into_head_exits_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sa"))
+        .args(["check", "--preset", "tiny", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sa");
+    let mut first = [0u8; 1];
+    child
+        .stdout
+        .as_mut()
+        .expect("piped")
+        .read_exact(&mut first)
+        .expect("one byte");
+    drop(child.stdout.take()); // the reader goes away, as `head -c1` does
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(first[0], b'{');
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(141), "{err}");
+}
+
+/// Row "`sa check --preset tiny --mutation ignore-pni`": a broken variant that changed
+/// decisions and was not caught is NOT CAUGHT, exit 3, not PASS.
+#[test]
+fn row_uncaught_mutation_is_not_caught_with_exit_3() {
+    let (code, out, err) = sa(&["check", "--preset", "tiny", "--mutation", "ignore-pni"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(out.starts_with("sa check: configuration `tiny`"), "{out}");
+    assert!(
+        out.lines()
+            .next()
+            .unwrap_or("")
+            .ends_with("verdict NOT CAUGHT"),
+        "{out}"
+    );
+    assert!(
+        out.trim_end()
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with("NOT CAUGHT: the mutation(s) ignore-pni")),
+        "{out}"
+    );
+    let (_, json, _) = sa(&[
+        "check",
+        "--preset",
+        "tiny",
+        "--mutation",
+        "ignore-pni",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(v["verdict"], "NOT_CAUGHT");
+    // A mutation that is caught is still VIOLATED, exit 1.
+    let (code, _, _) = sa(&["check", "--preset", "tiny", "--mutation", "double-vote"]);
+    assert_eq!(code, 1);
+}
+
+/// Row "VACUOUS verdict": the last line names what made it vacuous.
+#[test]
+fn row_vacuous_names_what_had_no_effect() {
+    let (code, out, _) = sa(&[
+        "check",
+        "--preset",
+        "tiny",
+        "--mutation",
+        "dusk-two-eligible",
+    ]);
+    assert_eq!(code, 3, "{out}");
+    let last = out.trim_end().lines().last().unwrap_or("").to_string();
+    assert!(
+        last.starts_with("VACUOUS: nothing violated, but no effect: dusk-two-eligible"),
+        "{last}"
+    );
+}
+
+/// Row "`sa export --preset mainnet`": refused as `sa check` refuses it, at once.
+#[test]
+fn row_export_refuses_what_the_model_cannot_enumerate() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m");
+    let (code, _, err) = sa(&[
+        "export",
+        "--preset",
+        "mainnet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("max_iterations"), "{err}");
+    assert!(!out.exists(), "nothing written for refused input");
+}
+
+/// Row "`sa export`": `--config` as every command takes it, and the same default preset.
+#[test]
+fn row_export_takes_a_config_and_defaults_to_the_default_preset() {
+    let (_, help, _) = sa(&["export", "--help"]);
+    assert!(help.contains("--config <FILE>"), "{help}");
+    assert!(help.contains("[default: default]"), "{help}");
+    let dir = tempfile::tempdir().unwrap();
+    let (code, toml, _) = sa(&["check", "--preset", "tiny", "--print-config"]);
+    assert_eq!(code, 0);
+    let file = dir.path().join("mine.toml");
+    std::fs::write(&file, toml.replace("name = \"tiny\"\n", "")).unwrap();
+    let out = dir.path().join("traces");
+    let (code, text, err) = sa(&[
+        "export",
+        "--config",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(text.starts_with("sa export: preset `mine`"), "{text}");
+    let (code, text, _) = sa(&["conform", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{text}");
+    // A mutation is refused: traces are runs of the reference protocol.
+    let (code, _, err) = sa(&[
+        "export",
+        "--preset",
+        "tiny",
+        "--mutation",
+        "ignore-pni",
+        "--out",
+        dir.path().join("x").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--mutation"), "{err}");
+}
+
+/// Row "`sa testnet --nodes 4 --duration 0`": refused, exit 2, before any node starts.
+#[test]
+fn row_testnet_refuses_a_zero_duration() {
+    let (code, out, err) = sa(&["testnet", "--nodes", "4", "--duration", "0"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("--duration"), "{err}");
+    assert!(!out.contains("height"), "{out}");
+}
