@@ -13,6 +13,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod commands;
 mod config_args;
 mod output;
+mod provenance;
 mod running;
 
 use commands::{
@@ -27,10 +28,21 @@ pub const EXIT_FAILED: u8 = 1;
 /// Exit status for bad input (configuration, arguments, files).
 pub const EXIT_BAD_INPUT: u8 = 2;
 
+/// `sa --version`: the crate version, the commit it was built from (`+` when the tree had
+/// uncommitted changes) and that commit's date (cli/build.rs; `unknown` outside a git checkout).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("SA_COMMIT"),
+    ", ",
+    env!("SA_COMMIT_DATE"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "sa",
-    version,
+    version = VERSION,
     about = "Succinct Attestation reference: exhaustive model checking of the protocol in spec/, and a real node and testnet"
 )]
 struct Cli {
@@ -58,6 +70,8 @@ enum Command {
     Conform(conform::Args),
     /// sa-node as a conformance adapter (JSON lines on stdin/stdout).
     Adapter(conform::AdapterArgs),
+    /// Print a shell completion script for `sa` (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
     /// Write a genesis and node files for running `sa node` by hand.
     Genesis(genesis::Args),
     /// Run one sa-node process (JSON events on stdout, one per line).
@@ -149,6 +163,19 @@ fn quiet_on_broken_pipe() {
     }));
 }
 
+/// Arguments of `sa completions`.
+#[derive(clap::Args)]
+#[command(
+    long_about = "Prints a completion script for SHELL on stdout, generated from sa's own flags. \
+                  bash: `sa completions bash > ~/.local/share/bash-completion/completions/sa`; \
+                  zsh: into a directory of $fpath as `_sa`; fish: \
+                  `~/.config/fish/completions/sa.fish`."
+)]
+struct CompletionsArgs {
+    /// The shell.
+    shell: clap_complete::Shell,
+}
+
 fn main() -> ExitCode {
     quiet_on_broken_pipe();
     let cli = Cli::parse();
@@ -163,6 +190,12 @@ fn main() -> ExitCode {
         Command::Report(args) => report::run(args),
         Command::Conform(args) => conform::run(args),
         Command::Adapter(args) => conform::adapter(args),
+        Command::Completions(args) => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(args.shell, &mut cmd, "sa", &mut std::io::stdout());
+            EXIT_OK
+        }
         Command::Testnet(args) => testnet::run(args),
         Command::Degrade(args) => degrade::run(args),
         Command::Odds(args) => odds::run(args),

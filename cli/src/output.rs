@@ -216,7 +216,13 @@ pub fn eta(elapsed: Duration, done: usize, total: usize) -> String {
 /// names the command that ran it); false when it cannot be encoded.
 pub fn print_report(command: &str, report: &CheckReport, json: bool, view: &View) -> bool {
     if json {
-        return match serde_json::to_string_pretty(report) {
+        let format = if command == "sa simulate" {
+            "sa-simulate/1"
+        } else {
+            "sa-check/1"
+        };
+        let stamped = crate::provenance::stamp(format, report, Some(&report.config));
+        return match serde_json::to_string_pretty(&stamped) {
             Ok(s) => {
                 println!("{s}");
                 true

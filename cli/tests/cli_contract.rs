@@ -149,3 +149,85 @@ fn row_testnet_refuses_a_zero_duration() {
     assert!(err.contains("--duration"), "{err}");
     assert!(!out.contains("height"), "{out}");
 }
+
+/// Row "`sa --version`, reports": the version names the commit; `--json` and the HTML report
+/// carry the provenance (version, commit, date, command line, configuration digest).
+#[test]
+fn row_provenance_everywhere() {
+    let (code, version, _) = sa(&["--version"]);
+    assert_eq!(code, 0);
+    let commit = version
+        .split("(commit ")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .expect("a commit in `sa --version`")
+        .to_string();
+    assert!(commit.len() >= 7, "{version}");
+    let (_, json, _) = sa(&["check", "--preset", "two-eligible", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(v["format"], "sa-check/1");
+    let p = &v["provenance"];
+    assert_eq!(p["commit"], commit.as_str());
+    assert_eq!(p["command_line"][1], "check");
+    assert_eq!(p["config_digest"].as_str().map(str::len), Some(64));
+    assert!(p["run_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+    // The same configuration has the same digest; another one another.
+    let (_, again, _) = sa(&["check", "--preset", "two-eligible", "--json"]);
+    let again: serde_json::Value = serde_json::from_str(&again).expect("json");
+    assert_eq!(again["provenance"]["config_digest"], p["config_digest"]);
+    let (_, tiny, _) = sa(&["check", "--preset", "tiny", "--json"]);
+    let tiny: serde_json::Value = serde_json::from_str(&tiny).expect("json");
+    assert_ne!(tiny["provenance"]["config_digest"], p["config_digest"]);
+    // The HTML report.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let (code, _, err) = sa(&[
+        "report",
+        "--preset",
+        "two-eligible",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains(&format!("built from commit <code>{commit}</code>")));
+    assert!(html.contains("command line <code>"), "no command line");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["provenance"]["commit"], commit.as_str());
+}
+
+/// Row "no shell completions": `sa completions SHELL` prints a script generated from the flags.
+#[test]
+fn row_completions_for_the_usual_shells() {
+    let (code, bash, _) = sa(&["completions", "bash"]);
+    assert_eq!(code, 0);
+    assert!(
+        bash.contains("_sa()") && bash.contains("--preset"),
+        "{bash}"
+    );
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let (code, script, _) = sa(&["completions", shell]);
+        assert_eq!(code, 0, "{shell}");
+        assert!(script.contains("check"), "{shell}");
+    }
+    let (code, _, err) = sa(&["completions", "tcsh"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+/// Row "`--json --table`, `--print-config --json`": a combination whose one flag would be
+/// silently ignored is refused (exit 2, naming both).
+#[test]
+fn row_contradictory_output_flags_are_refused() {
+    for (a, b) in [
+        ("--json", "--table"),
+        ("--json", "--full"),
+        ("--json", "--witnesses"),
+        ("--print-config", "--json"),
+    ] {
+        let (code, out, err) = sa(&["check", "--preset", "tiny", a, b]);
+        assert_eq!(code, 2, "{a} {b}");
+        assert!(out.is_empty(), "{a} {b}: {out}");
+        assert!(err.contains("cannot be used with"), "{err}");
+    }
+}

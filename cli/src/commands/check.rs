@@ -41,8 +41,9 @@ pub struct Args {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
-    /// Print one JSON object instead of the table.
-    #[arg(long)]
+    /// Print one JSON object instead of the table (format `sa-check/1`, with provenance).
+    /// Not with the text report's options (--table, --full, --witnesses) or --print-config.
+    #[arg(long, conflicts_with_all = ["table", "full", "witnesses", "print_config"])]
     json: bool,
     /// Stop after this many generated states (the result is then not exhaustive).
     #[arg(long, value_name = "N")]

@@ -74,6 +74,7 @@ struct VariantRun {
 #[derive(Serialize)]
 struct Json<'a> {
     format: &'static str,
+    provenance: crate::provenance::Provenance,
     check: &'a CheckReport,
     variants: &'a [VariantRun],
     attachments: Vec<String>,
@@ -323,6 +324,7 @@ pub fn run(args: Args) -> u8 {
     let index = args.out.join("index.html");
     let json = Json {
         format: "sa-report/1",
+        provenance: crate::provenance::of_run(Some(&report.config)),
         check: &report,
         variants: &runs,
         attachments: attached.iter().map(|(n, _)| n.clone()).collect(),
@@ -435,6 +437,7 @@ fn page(
     charts_dir: &Path,
     args: &Args,
 ) -> Result<String, String> {
+    let p = crate::provenance::of_run(Some(&r.config));
     let mut o = String::new();
     let name = &r.config.name;
     let check_cmd = match &args.what.config {
@@ -451,12 +454,19 @@ fn page(
          <title>sa report: {0}</title><style>{STYLE}</style>{SELFTEST}</head><body>\n\
          <h1>Succinct Attestation model check: configuration <code>{0}</code></h1>\n\
          <p><span class=\"verdict {1}\">verdict {1}</span> &nbsp; reproduce: <code>{2}</code> \
-         (exit status {3}); written by <code>sa report</code> {4}</p>\n",
+         (exit status {3}); written by <code>sa report</code> {4}</p>\n\
+         <p class=\"provenance\">built from commit <code>{5}</code> ({6}); run at {7}; \
+         command line <code>{8}</code>; configuration digest <code>{9}</code></p>\n",
         escape(name),
         r.verdict.name(),
         escape(&check_cmd),
         r.verdict.exit_code(),
-        env!("CARGO_PKG_VERSION")
+        crate::VERSION,
+        p.commit,
+        p.commit_date,
+        p.run_at,
+        escape(&p.command_line.join(" ")),
+        p.config_digest.as_deref().unwrap_or("-")
     ));
     // Configuration and bounds.
     o.push_str(
