@@ -231,3 +231,28 @@ fn row_contradictory_output_flags_are_refused() {
         assert!(err.contains("cannot be used with"), "{err}");
     }
 }
+
+/// Row "`sa inspect DIR` right after `sa genesis`; `sa inspect DIR/node0`": a node that never
+/// ran is reported as such (exit 0), and a node's data directory is accepted as its node file.
+#[test]
+fn row_inspect_a_fresh_network_and_a_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = dir.path().join("net");
+    let (code, _, err) = sa(&["genesis", "--nodes", "4", "--out", net.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = sa(&["inspect", net.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.matches("has not run yet").count(), 4, "{out}");
+    let node0 = net.join("node0");
+    let (code, out, err) = sa(&["inspect", node0.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with(&format!("{}.toml", node0.display())),
+        "{out}"
+    );
+    assert_eq!(out.matches("has not run yet").count(), 1, "{out}");
+    // A directory that is neither still says what it wants.
+    let (code, _, err) = sa(&["inspect", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no node*.toml here"), "{err}");
+}

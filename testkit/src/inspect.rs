@@ -10,7 +10,7 @@ use sa_node::config::{Genesis, NodeConfig};
 use sa_node::hash::blake2b256;
 use sa_node::keys::to_hex;
 use sa_node::node::Node;
-use sa_node::storage::scan;
+use sa_node::storage::{scan, Scan};
 use serde::Serialize;
 
 /// One height of a node's chain.
@@ -67,9 +67,23 @@ pub fn inspect_node(cfg_path: &Path) -> Result<NodeReport, String> {
     let (cfg, me) = NodeConfig::load(cfg_path).map_err(|e| e.to_string())?;
     let (genesis, keys): (Genesis, _) = Genesis::load(&cfg.genesis).map_err(|e| e.to_string())?;
     let log = cfg.data_dir.join("node.log");
-    let bytes = std::fs::read(&log).map_err(|e| format!("{}: {e}", log.display()))?;
-    let read = scan(&log, &bytes).map_err(|e| format!("corrupt, a node would not start: {e}"))?;
+    // A node that never ran has no log yet (right after `sa genesis`): its chain is genesis.
+    let never_ran = !log.exists();
+    let bytes = if never_ran {
+        Vec::new()
+    } else {
+        std::fs::read(&log).map_err(|e| format!("{}: {e}", log.display()))?
+    };
+    let read = if never_ran {
+        Scan {
+            records: Vec::new(),
+            torn: None,
+        }
+    } else {
+        scan(&log, &bytes).map_err(|e| format!("corrupt, a node would not start: {e}"))?
+    };
     let log_state = match &read.torn {
+        None if never_ran => format!("has not run yet (no log at {})", log.display()),
         None => "ok".to_string(),
         Some(t) => format!(
             "torn tail at byte {} ({} bytes; a node repairs it at start): {}",
@@ -129,6 +143,12 @@ pub fn node_files(path: &Path) -> Result<Vec<PathBuf>, String> {
     if path.is_file() {
         return Ok(vec![path.to_path_buf()]);
     }
+    // A node's data directory (`DIR/nodeI`) stands for its node file beside it (`DIR/nodeI.toml`,
+    // as `sa genesis` and `sa testnet --dir` write them).
+    let beside = path.with_extension("toml");
+    if beside.is_file() && !(path.is_dir() && has_node_files(path)) {
+        return Ok(vec![beside]);
+    }
     let mut files: Vec<PathBuf> = std::fs::read_dir(path)
         .map_err(|e| format!("{}: {e}", path.display()))?
         .filter_map(Result::ok)
@@ -143,7 +163,10 @@ pub fn node_files(path: &Path) -> Result<Vec<PathBuf>, String> {
         (name.len(), name.to_string())
     });
     if files.is_empty() {
-        return Err(format!("{}: no node*.toml here", path.display()));
+        return Err(format!(
+            "{}: no node*.toml here (give a testnet directory, a node file, or a node's data directory)",
+            path.display()
+        ));
     }
     Ok(files)
 }
@@ -178,7 +201,17 @@ pub fn ledger_disagreements(dir: &Path) -> Result<Vec<u64>, String> {
     Ok(disagreements(&nodes))
 }
 
-/// What a node file, or every node file of a directory, holds.
+fn has_node_files(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.filter_map(Result::ok).any(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("node") && name.ends_with(".toml")
+        })
+    })
+}
+
+/// What a node file, a node's data directory, or every node file of a directory, holds.
 pub fn inspect(path: &Path) -> Result<Report, String> {
     let mut nodes = Vec::new();
     for f in &node_files(path)? {
