@@ -112,3 +112,24 @@ pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
     }
     Ok((i, n))
 }
+
+/// Parses `FROM..=TO` (or `FROM..TO`, also inclusive of TO: a seed range names seeds).
+pub fn parse_seeds(s: &str) -> Result<(u64, u64), String> {
+    let (a, b) = s
+        .split_once("..=")
+        .or_else(|| s.split_once(".."))
+        .ok_or("expected FROM..=TO, e.g. 0..=20")?;
+    let num = |x: &str, what: &str| {
+        x.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("{what} `{x}` is not a seed (an unsigned integer)"))
+    };
+    let (from, to) = (num(a, "FROM")?, num(b, "TO")?);
+    if from > to {
+        return Err(format!("FROM {from} is after TO {to}"));
+    }
+    if to - from >= 100_000 {
+        return Err("at most 100000 seeds in one sweep".into());
+    }
+    Ok((from, to))
+}

@@ -96,12 +96,18 @@ fn path(
     out: &mut String,
     title: &str,
     outcome: &str,
-    p: &sa_checker::PropertyReport,
+    (r, p): (&CheckReport, &sa_checker::PropertyReport),
     cx: &Counterexample,
     full: bool,
 ) {
+    // A check over several seeds or draw classes found this path in one of them: the header
+    // names it (the sweep records it as the property's note), so it can be re-run alone.
+    let part = (r.seeds.is_some() || r.draw_classes.is_some_and(|n| n > 1))
+        .then_some(p.note.as_deref())
+        .flatten()
+        .map_or(String::new(), |n| format!(", found with {n}"));
     out.push_str(&format!(
-        "\n{title} for {} ({} steps{}):\n",
+        "\n{title} for {} ({} steps{}{part}):\n",
         p.id,
         cx.steps.len(),
         if cx.shortest { ", shortest found" } else { "" }
@@ -417,7 +423,7 @@ pub fn table(r: &CheckReport, view: &View) -> String {
             _ => continue,
         };
         if let Some(cx) = &p.counterexample {
-            path(&mut out, title, outcome, p, cx, view.full);
+            path(&mut out, title, outcome, (r, p), cx, view.full);
         }
     }
     out.push_str(&format!("\n{}\n", verdict_line(r)));
@@ -573,7 +579,7 @@ fn story(out: &mut String, r: &CheckReport, view: &View, mutations: &str, search
     ));
     if let Some(first) = violated.first() {
         if let Some(cx) = &first.counterexample {
-            path(out, "Counterexample", "VIOLATED", first, cx, view.full);
+            path(out, "Counterexample", "VIOLATED", (r, first), cx, view.full);
         }
     }
     for p in violated.iter().skip(1) {

@@ -256,3 +256,78 @@ fn row_inspect_a_fresh_network_and_a_data_directory() {
     assert_eq!(code, 2);
     assert!(err.contains("no node*.toml here"), "{err}");
 }
+
+/// Row "`--seeds 47..=48` on `byzantine-over`": the counterexample's header names the seed that
+/// violated (before, only the JSON's note did).
+#[test]
+fn row_the_counterexample_names_its_seed() {
+    let (code, out, _) = sa(&[
+        "check",
+        "--preset",
+        "byzantine-over",
+        "--seeds",
+        "47..=48",
+        "--no-shorten",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("Counterexample for SAFE-FINAL-AGREEMENT (31 steps, found with seed 48):"),
+        "{out}"
+    );
+    // A single-seed check names none (there is only the preset's).
+    let (_, out, _) = sa(&["check", "--preset", "byzantine-over", "--no-shorten"]);
+    assert!(!out.contains("found with seed"), "{out}");
+}
+
+/// Row "`sa report --no-unbounded`, `--seeds`, `--timeout`": the report takes the check's
+/// search flags.
+#[test]
+fn row_report_takes_the_check_s_search_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let (code, _, err) = sa(&[
+        "report",
+        "--preset",
+        "byzantine-over",
+        "--seeds",
+        "47..=48",
+        "--no-unbounded",
+        "--timeout",
+        "600",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["check"]["seeds"], serde_json::json!([47, 48]));
+    // --no-unbounded: the unbounded model's properties are not reported, as with sa check.
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        v["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p["id"].as_str().map(String::from))
+            .collect()
+    };
+    assert!(!ids(&json["check"]).contains(&"LIVE-FINALITY".to_string()));
+    let (_, check, _) = sa(&[
+        "check",
+        "--preset",
+        "byzantine-over",
+        "--seeds",
+        "47..=48",
+        "--no-unbounded",
+        "--json",
+    ]);
+    let check: serde_json::Value = serde_json::from_str(&check).unwrap();
+    assert_eq!(ids(&check), ids(&json["check"]));
+    let (code, _, err) = sa(&[
+        "report",
+        "--seeds",
+        "9..=1",
+        "--out",
+        dir.path().join("x").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+}

@@ -7,7 +7,7 @@ use sa_checker::report::Verdict;
 use sa_checker::{check, CheckOptions, CheckReport};
 use sa_model::{Config, ConfigError};
 
-use crate::config_args::load_config;
+use crate::config_args::{load_config, parse_seeds};
 use crate::output::{eta, print_report, progress_message, write_chart, View};
 use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 
@@ -176,27 +176,6 @@ fn load(args: &Args) -> Result<Config, ConfigError> {
         &args.mutations,
         args.print_config,
     )
-}
-
-/// Parses `FROM..=TO` (or `FROM..TO`, also inclusive of TO: a seed range names seeds).
-fn parse_seeds(s: &str) -> Result<(u64, u64), String> {
-    let (a, b) = s
-        .split_once("..=")
-        .or_else(|| s.split_once(".."))
-        .ok_or("expected FROM..=TO, e.g. 0..=20")?;
-    let num = |x: &str, what: &str| {
-        x.trim()
-            .parse::<u64>()
-            .map_err(|_| format!("{what} `{x}` is not a seed (an unsigned integer)"))
-    };
-    let (from, to) = (num(a, "FROM")?, num(b, "TO")?);
-    if from > to {
-        return Err(format!("FROM {from} is after TO {to}"));
-    }
-    if to - from >= 100_000 {
-        return Err("at most 100000 seeds in one sweep".into());
-    }
-    Ok((from, to))
 }
 
 /// Runs `sa check`; returns the process exit status.

@@ -55,6 +55,24 @@ pub struct Args {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Stop the main check after this many seconds (the result is then not exhaustive), as
+    /// `sa check --timeout`.
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<u64>,
+    /// Do not explore beyond this many states, as `sa check --max-states`.
+    #[arg(long, value_name = "N")]
+    max_states: Option<usize>,
+    /// Do not explore beyond this depth, as `sa check --max-depth`.
+    #[arg(long, value_name = "N")]
+    max_depth: Option<usize>,
+    /// Skip the unbounded search (LIVE-CONVERGENCE, LIVE-FINALITY, ...), as `sa check
+    /// --no-unbounded`.
+    #[arg(long)]
+    no_unbounded: bool,
+    /// Check once per seed of FROM..=TO and merge, as `sa check --seeds` (each violation names
+    /// its seed); the broken variants still run on the configuration's own seed.
+    #[arg(long, value_name = "FROM..=TO", value_parser = crate::config_args::parse_seeds)]
+    seeds: Option<(u64, u64)>,
 }
 
 /// One broken variant run.
@@ -234,14 +252,23 @@ pub fn run(args: Args) -> u8 {
         return EXIT_BAD_INPUT;
     }
     let mut opts = CheckOptions {
-        unbounded: true,
+        unbounded: !args.no_unbounded,
+        timeout: args.timeout.map(std::time::Duration::from_secs),
+        max_states: args.max_states,
+        max_depth: args.max_depth,
         ..CheckOptions::default()
     };
     if let Some(t) = args.threads {
         opts.threads = t;
     }
     let started = Instant::now();
-    let report = run_check(&config, &opts, &format!("checking `{}`", config.name));
+    let report = match args.seeds {
+        Some((from, to)) => {
+            sa_checker::check::check_seeds(&config, from, to, &opts, &mut |_, _, _| {})
+        }
+        None => run_check(&config, &opts, &format!("checking `{}`", config.name)),
+    };
+    // The variants run with the same limits, each on the configuration's own seed.
     eprintln!(
         "sa report: `{}` checked: {} ({} unique states, {:.1} s)",
         config.name,
