@@ -89,6 +89,14 @@ pub fn stamp<'a, T: Serialize>(
     }
 }
 
+/// Prints `body` as one pretty JSON object stamped with `format` and this run's provenance.
+pub fn print_json<T: Serialize>(format: &'static str, body: &T, config: Option<&sa_model::Config>) {
+    match serde_json::to_string_pretty(&stamp(format, body, config)) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("cannot encode the JSON output: {e}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

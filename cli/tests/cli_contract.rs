@@ -331,3 +331,89 @@ fn row_report_takes_the_check_s_search_flags() {
     ]);
     assert_eq!(code, 2, "{err}");
 }
+
+/// Row "`--json` of check, conform, odds, inspect, export, degrade": every `--json` output
+/// names its `format` (`sa-<command>/<version>`) and carries the run's provenance.
+#[test]
+fn row_every_json_output_names_its_format_and_provenance() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let suite = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../conformance/traces/byzantine"
+    );
+    let (_, _, _) = sa(&["genesis", "--nodes", "4", "--out", &p("net")]);
+    let runs: Vec<(&str, Vec<String>)> = vec![
+        (
+            "sa-check/1",
+            vec!["check".into(), "--preset".into(), "tiny".into()],
+        ),
+        (
+            "sa-simulate/1",
+            vec![
+                "simulate".into(),
+                "--preset".into(),
+                "tiny".into(),
+                "--walks".into(),
+                "20".into(),
+            ],
+        ),
+        ("sa-conform/1", vec!["conform".into(), suite.into()]),
+        (
+            "sa-export/1",
+            vec![
+                "export".into(),
+                "--preset".into(),
+                "tiny".into(),
+                "--out".into(),
+                p("traces"),
+            ],
+        ),
+        (
+            "sa-odds/1",
+            vec!["odds".into(), "--samples".into(), "200".into()],
+        ),
+        ("sa-inspect/1", vec!["inspect".into(), p("net")]),
+        (
+            "sa-degrade-sortition/1",
+            vec![
+                "degrade".into(),
+                "--sortition".into(),
+                "--samples".into(),
+                "100".into(),
+                "--absent".into(),
+                "0,20".into(),
+                "--plot".into(),
+                p("d.png"),
+            ],
+        ),
+        (
+            "sa-campaign/1",
+            vec!["campaign".into(), "--messages".into(), "200".into()],
+        ),
+        (
+            "sa-sweep/1",
+            vec![
+                "sweep".into(),
+                "--preset".into(),
+                "tiny".into(),
+                "--absent".into(),
+                "0".into(),
+            ],
+        ),
+    ];
+    for (format, mut args) in runs {
+        args.push("--json".into());
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, out, err) = sa(&argv);
+        assert!(matches!(code, 0 | 1 | 3 | 4), "{argv:?}: exit {code}\n{err}");
+        let v: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{argv:?}: {e}\n{out}"));
+        assert_eq!(v["format"], format, "{argv:?}");
+        assert!(
+            v["provenance"]["commit"].is_string() && v["provenance"]["command_line"][1] == argv[0],
+            "{argv:?}: {}",
+            v["provenance"]
+        );
+    }
+}

@@ -76,7 +76,7 @@ pub fn run(args: Args) -> u8 {
         v["verdict"] = verdict.into();
         v["seed"] = args.seed.into();
         v["threads"] = threads.into();
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        crate::provenance::print_json("sa-campaign/1", &v, None);
     } else {
         let (round, iteration) = fixture.node.position();
         println!(

@@ -227,7 +227,7 @@ pub fn run(args: Args) -> u8 {
             "seconds": secs, "traces_per_second": files.len() as f64 / secs.max(1e-9),
             "failures": failures, "verdict": verdict,
         });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        crate::provenance::print_json("sa-conform/1", &v, None);
     } else {
         for f in &failures {
             match f.get("error") {

@@ -105,7 +105,7 @@ fn run_sortition(args: &Args) -> u8 {
     let sm = c - c / 3;
     if args.json {
         let v = serde_json::json!({ "params": params, "rows": rows });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        crate::provenance::print_json("sa-degrade-sortition/1", &v, None);
     } else {
         println!(
             "N = {}, {} stakes, C = {c}, SM = {sm}, {} iterations, {} seeded rounds per row, seed {}; {:.1} s",
@@ -403,10 +403,7 @@ pub fn run(args: Args) -> u8 {
         }
     }
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&rows).expect("serializable")
-        );
+        crate::provenance::print_json("sa-degrade/1", &serde_json::json!({ "rows": rows }), None);
     } else {
         println!(
             "N = {}, C = {}, stake {} DUSK each, absence bound {}, time scale {}, {} blocks or {} s per run",

@@ -64,7 +64,7 @@ pub fn run(args: Args) -> u8 {
         eprintln!("sa export: --out {}: {e}", args.out.display());
         return EXIT_BAD_INPUT;
     }
-    let model = SaModel::new(config);
+    let model = SaModel::new(config.clone());
     let e = match sa_conformance::export::export(&model, &name, &args.out, args.random, args.seed) {
         Ok(e) => e,
         Err(err) => {
@@ -84,7 +84,7 @@ pub fn run(args: Args) -> u8 {
             "uncovered": e.coverage.iter().filter(|(_, n)| **n == 0).map(|(c, _)| c).collect::<Vec<_>>(),
             "witnesses": e.witnesses,
         });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        crate::provenance::print_json("sa-export/1", &v, Some(&config));
         return EXIT_OK;
     }
     println!(

@@ -29,10 +29,7 @@ pub fn run(args: Args) -> u8 {
         }
     };
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        );
+        crate::provenance::print_json("sa-inspect/1", &report, None);
     } else {
         print_text(&report);
     }

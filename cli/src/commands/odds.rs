@@ -62,7 +62,7 @@ pub fn run(args: Args) -> u8 {
     let rows = fork_odds(&params, &counts);
     if args.json {
         let v = serde_json::json!({ "params": params, "rows": rows });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        crate::provenance::print_json("sa-odds/1", &v, None);
         return EXIT_OK;
     }
     println!(

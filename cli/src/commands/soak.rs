@@ -282,10 +282,7 @@ pub fn run(args: Args) -> u8 {
         testnet: summary,
     };
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        );
+        crate::provenance::print_json("sa-soak/1", &report, None);
     } else {
         let s = &report.testnet;
         println!(

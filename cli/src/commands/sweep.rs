@@ -495,6 +495,7 @@ fn print(args: &Args, out: &Output) -> u8 {
     if args.json {
         let mut v = serde_json::to_value(out).unwrap_or_default();
         v["summary"] = serde_json::json!(summary(out));
+        v["provenance"] = serde_json::to_value(crate::provenance::of_run(None)).unwrap_or_default();
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else if args.csv {
         println!("index,provisioners,stakes,committee,absent,byzantine,byzantine_credits,safety,liveness,worst_iterations,stuck_past_bound,states,seconds");

@@ -122,10 +122,7 @@ pub fn run(args: Args) -> u8 {
         }
     };
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&summary).expect("serializable")
-        );
+        crate::provenance::print_json("sa-testnet/1", &summary, None);
     } else {
         print_summary(&summary);
     }
