@@ -406,7 +406,10 @@ fn row_every_json_output_names_its_format_and_provenance() {
         args.push("--json".into());
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
         let (code, out, err) = sa(&argv);
-        assert!(matches!(code, 0 | 1 | 3 | 4), "{argv:?}: exit {code}\n{err}");
+        assert!(
+            matches!(code, 0 | 1 | 3 | 4),
+            "{argv:?}: exit {code}\n{err}"
+        );
         let v: serde_json::Value =
             serde_json::from_str(&out).unwrap_or_else(|e| panic!("{argv:?}: {e}\n{out}"));
         assert_eq!(v["format"], format, "{argv:?}");
@@ -416,4 +419,50 @@ fn row_every_json_output_names_its_format_and_provenance() {
             v["provenance"]
         );
     }
+}
+
+/// Row "`sa conform --adapter cat`": an answer that is not of the protocol is named as such,
+/// the adapter's stderr is quoted, and a mismatch shows the event as ITF JSON (the trace's own
+/// form), not Rust's Debug.
+#[test]
+fn row_adapter_errors_say_what_went_wrong() {
+    let trace = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../conformance/traces/default/class-000.itf.json"
+    );
+    let (code, out, _) = sa(&["conform", trace, "--adapter", "cat"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("not an answer of the adapter protocol") && !out.contains("without a message"),
+        "{out}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("adapter.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho 'cannot start: no key file' >&2\nexit 3\n",
+    )
+    .unwrap();
+    let (code, out, _) = sa(&[
+        "conform",
+        trace,
+        "--adapter",
+        &format!("sh {}", script.display()),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("the adapter's stderr: cannot start: no key file"),
+        "{out}"
+    );
+    // A mismatch names the event in ITF JSON.
+    let text = std::fs::read_to_string(trace).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let last = v["states"].as_array_mut().unwrap().last_mut().unwrap();
+    last["node"]["round"] = serde_json::json!({"#bigint": "9"});
+    let altered = dir.path().join("altered.itf.json");
+    std::fs::write(&altered, v.to_string()).unwrap();
+    let (code, out, _) = sa(&["conform", altered.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(": after {\"tag\":"), "{out}");
+    assert!(!out.contains("Big("), "{out}");
 }

@@ -20,7 +20,13 @@ pub struct Remote {
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
+    /// The last lines the adapter wrote on stderr (read by a thread of its own), quoted with
+    /// any error so that the adapter's own explanation reaches the user.
+    stderr: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<String>>>,
 }
+
+/// How many of the adapter's last stderr lines an error quotes.
+const STDERR_LINES: usize = 10;
 
 impl Remote {
     /// Starts `program` with `args`.
@@ -29,18 +35,53 @@ impl Remote {
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("adapter {program}: {e}"))?;
         let stdin = child.stdin.take().ok_or("adapter: no stdin")?;
         let stdout = BufReader::new(child.stdout.take().ok_or("adapter: no stdout")?);
+        let err = child.stderr.take().ok_or("adapter: no stderr")?;
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::new()));
+        let tail = std::sync::Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                if let Ok(mut t) = tail.lock() {
+                    if t.len() == STDERR_LINES {
+                        t.pop_front();
+                    }
+                    t.push_back(line);
+                }
+            }
+        });
         Ok(Remote {
             child,
             stdin,
             stdout,
+            stderr,
         })
     }
 
+    /// `message`, with the adapter's last stderr lines if it wrote any.
+    fn with_stderr(&self, message: String) -> String {
+        // Give the reader thread a moment to take what the adapter wrote before it answered.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let lines: Vec<String> = self
+            .stderr
+            .lock()
+            .map(|t| t.iter().cloned().collect())
+            .unwrap_or_default();
+        if lines.is_empty() {
+            message
+        } else {
+            format!("{message}; the adapter's stderr: {}", lines.join(" | "))
+        }
+    }
+
     fn call(&mut self, request: Value) -> Result<Value, String> {
+        self.exchange(request).map_err(|e| self.with_stderr(e))
+    }
+
+    fn exchange(&mut self, request: Value) -> Result<Value, String> {
         writeln!(self.stdin, "{request}").map_err(|e| format!("adapter: write: {e}"))?;
         self.stdin
             .flush()
@@ -55,13 +96,19 @@ impl Remote {
         }
         let v: Value = serde_json::from_str(&line)
             .map_err(|e| format!("adapter: answer is not JSON ({e}): {}", line.trim()))?;
-        if v["ok"] == true {
-            Ok(v)
-        } else {
-            Err(format!(
-                "adapter: {}",
-                v["error"].as_str().unwrap_or("error without a message")
-            ))
+        match (&v["ok"], v["error"].as_str()) {
+            (Value::Bool(true), _) => Ok(v),
+            (Value::Bool(false), Some(e)) => Err(format!("adapter: {e}")),
+            (Value::Bool(false), None) => Err(format!(
+                "adapter: answered `\"ok\": false` without an `error` (spec/conformance.md, the \
+                 adapter protocol): {}",
+                line.trim()
+            )),
+            _ => Err(format!(
+                "adapter: the answer has no boolean `ok`, so it is not an answer of the adapter \
+                 protocol (spec/conformance.md): {}",
+                line.trim()
+            )),
         }
     }
 }

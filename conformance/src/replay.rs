@@ -58,10 +58,16 @@ pub struct Mismatch {
     pub actual: String,
 }
 
+/// A trace value as its ITF JSON, the form the trace file and the adapter protocol use (a
+/// mismatch is then read in the trace's own words, not in Rust's Debug form).
+fn itf<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|e| format!("(not encodable: {e})"))
+}
+
 fn diff_observed(k: usize, e: &Event, want: &Observed, got: &Observed) -> Option<Mismatch> {
     let m = |field: &str, a: String, b: String| Mismatch {
         state: k,
-        event: format!("{e:?}"),
+        event: itf(e),
         field: field.into(),
         expected: a,
         actual: b,
@@ -78,11 +84,7 @@ fn diff_observed(k: usize, e: &Event, want: &Observed, got: &Observed) -> Option
     }
     for (q, (a, b)) in want.ledger.iter().zip(&got.ledger).enumerate() {
         if a != b {
-            return Some(m(
-                &format!("node.ledger[P{q}]"),
-                format!("{a:?}"),
-                format!("{b:?}"),
-            ));
+            return Some(m(&format!("node.ledger[P{q}]"), itf(a), itf(b)));
         }
     }
     if want.ledger.len() != got.ledger.len() {
@@ -100,11 +102,7 @@ fn diff_observed(k: usize, e: &Event, want: &Observed, got: &Observed) -> Option
         ));
     }
     if want.chain.len() != got.chain.len() {
-        return Some(m(
-            "node.chain",
-            format!("{:?}", want.chain),
-            format!("{:?}", got.chain),
-        ));
+        return Some(m("node.chain", itf(&want.chain), itf(&got.chain)));
     }
     for (h, (a, b)) in want.chain.iter().zip(&got.chain).enumerate() {
         if a != b {
@@ -156,10 +154,10 @@ pub fn replay(
         if sent != s.sent.0 {
             return Ok(Err(Mismatch {
                 state: k,
-                event: format!("{:?}", s.event),
+                event: itf(&s.event),
                 field: "sent".into(),
-                expected: format!("{:?}", s.sent.0),
-                actual: format!("{sent:?}"),
+                expected: itf(&s.sent),
+                actual: itf(&crate::trace::Set(sent.clone())),
             }));
         }
         let got = adapter.observe()?;
