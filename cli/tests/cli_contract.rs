@@ -343,63 +343,37 @@ fn row_every_json_output_names_its_format_and_provenance() {
         "/../conformance/traces/byzantine"
     );
     let (_, _, _) = sa(&["genesis", "--nodes", "4", "--out", &p("net")]);
+    let a = |v: &[&str]| v.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
     let runs: Vec<(&str, Vec<String>)> = vec![
-        (
-            "sa-check/1",
-            vec!["check".into(), "--preset".into(), "tiny".into()],
-        ),
+        ("sa-check/1", a(&["check", "--preset", "tiny"])),
         (
             "sa-simulate/1",
-            vec![
-                "simulate".into(),
-                "--preset".into(),
-                "tiny".into(),
-                "--walks".into(),
-                "20".into(),
-            ],
+            a(&["simulate", "--preset", "tiny", "--walks", "20"]),
         ),
-        ("sa-conform/1", vec!["conform".into(), suite.into()]),
+        ("sa-conform/1", a(&["conform", suite])),
         (
             "sa-export/1",
-            vec![
-                "export".into(),
-                "--preset".into(),
-                "tiny".into(),
-                "--out".into(),
-                p("traces"),
-            ],
+            a(&["export", "--preset", "tiny", "--out", &p("traces")]),
         ),
-        (
-            "sa-odds/1",
-            vec!["odds".into(), "--samples".into(), "200".into()],
-        ),
-        ("sa-inspect/1", vec!["inspect".into(), p("net")]),
+        ("sa-odds/1", a(&["odds", "--samples", "200"])),
+        ("sa-inspect/1", a(&["inspect", &p("net")])),
         (
             "sa-degrade-sortition/1",
-            vec![
-                "degrade".into(),
-                "--sortition".into(),
-                "--samples".into(),
-                "100".into(),
-                "--absent".into(),
-                "0,20".into(),
-                "--plot".into(),
-                p("d.png"),
-            ],
+            a(&[
+                "degrade",
+                "--sortition",
+                "--samples",
+                "100",
+                "--absent",
+                "0,20",
+                "--plot",
+                &p("d.png"),
+            ]),
         ),
-        (
-            "sa-campaign/1",
-            vec!["campaign".into(), "--messages".into(), "200".into()],
-        ),
+        ("sa-campaign/1", a(&["campaign", "--messages", "200"])),
         (
             "sa-sweep/1",
-            vec![
-                "sweep".into(),
-                "--preset".into(),
-                "tiny".into(),
-                "--absent".into(),
-                "0".into(),
-            ],
+            a(&["sweep", "--preset", "tiny", "--absent", "0"]),
         ),
     ];
     for (format, mut args) in runs {
