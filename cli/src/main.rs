@@ -176,9 +176,31 @@ struct CompletionsArgs {
     shell: clap_complete::Shell,
 }
 
+/// The exit statuses, one meaning each for every subcommand (README, docs/cli.md; every
+/// `--help` ends with this table).
+pub const EXIT_TABLE: &str = "Exit status (every sa command):
+  0    success: PASS, the run did what was asked
+  1    a finding: a property VIOLATED, a trace that does not conform, a safety violation seen
+  2    bad input: arguments, configuration, trace or directory refused, nothing done with it
+  3    VACUOUS (a witness not reached, a mutation without effect) or NOT CAUGHT (a mutation
+       changed decisions and nothing was violated)
+  4    INCOMPLETE: a limit or Ctrl-C cut a search; what it saw is reported
+  130  interrupted by Ctrl-C before a result (testnet, soak; other commands end on the signal)
+  141  stdout closed by its reader (e.g. `| head`); nothing more is printed";
+
+/// The command line parsed, every subcommand's help ending with [`EXIT_TABLE`].
+fn parse() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let cmd = Cli::command()
+        .after_long_help(EXIT_TABLE)
+        .mut_subcommands(|c| c.after_long_help(EXIT_TABLE));
+    let matches = cmd.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
 fn main() -> ExitCode {
     quiet_on_broken_pipe();
-    let cli = Cli::parse();
+    let cli = parse();
     let code = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Sweep(args) => sweep::run(args),

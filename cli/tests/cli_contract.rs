@@ -440,3 +440,88 @@ fn row_adapter_errors_say_what_went_wrong() {
     assert!(out.contains(": after {\"tag\":"), "{out}");
     assert!(!out.contains("Big("), "{out}");
 }
+
+/// The subcommands, from `sa --help` (those added later are found the same way).
+fn subcommands() -> Vec<String> {
+    let (_, out, _) = sa(&["--help"]);
+    out.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(String::from)
+        .collect()
+}
+
+/// Row "a stable machine interface": every subcommand's `--help` ends with the one exit-code
+/// table, and every subcommand refuses a bad flag with 2.
+#[test]
+fn row_one_exit_code_table_for_every_subcommand() {
+    let names = subcommands();
+    assert!(names.len() >= 17, "{names:?}");
+    let (_, top, _) = sa(&["--help"]);
+    assert!(top.contains("Exit status (every sa command):"), "{top}");
+    for c in &names {
+        let (code, help, _) = sa(&[c, "--help"]);
+        assert_eq!(code, 0, "{c}");
+        assert!(
+            help.trim_end().ends_with("nothing more is printed")
+                && help.contains("  2    bad input")
+                && help.contains("  130  interrupted"),
+            "sa {c} --help lacks the exit table"
+        );
+        let (code, _, err) = sa(&[c, "--no-such-flag"]);
+        assert_eq!(code, 2, "sa {c} --no-such-flag: {err}");
+    }
+}
+
+/// Sends SIGINT to `child` once it has printed something on stderr or after `wait`.
+fn interrupt_after(args: &[&str], wait: std::time::Duration) -> (Option<i32>, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sa"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sa");
+    std::thread::sleep(wait);
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let mut out = String::new();
+    let mut err = String::new();
+    child
+        .stdout
+        .take()
+        .expect("piped")
+        .read_to_string(&mut out)
+        .expect("read");
+    child
+        .stderr
+        .take()
+        .expect("piped")
+        .read_to_string(&mut err)
+        .expect("read");
+    let status = child.wait().expect("wait");
+    (status.code(), out, err)
+}
+
+/// The table's interrupted rows, on real processes: a search stopped by Ctrl-C is INCOMPLETE
+/// (4) and says so; a testnet stopped by Ctrl-C exits 130 with its summary.
+#[test]
+fn row_ctrl_c_gives_the_table_s_codes() {
+    let (code, out, err) = interrupt_after(
+        &["check", "--preset", "small"],
+        std::time::Duration::from_secs(2),
+    );
+    assert_eq!(code, Some(4), "{out}\n{err}");
+    assert!(out.contains("interrupted (Ctrl-C)"), "{out}");
+    let (code, out, err) = interrupt_after(
+        &["testnet", "--nodes", "4", "--duration", "60"],
+        std::time::Duration::from_secs(3),
+    );
+    assert_eq!(code, Some(130), "{out}\n{err}");
+    assert!(out.contains("interrupted by Ctrl-C"), "{out}");
+}
