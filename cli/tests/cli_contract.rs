@@ -387,6 +387,15 @@ fn row_every_json_output_names_its_format_and_provenance() {
         let v: serde_json::Value =
             serde_json::from_str(&out).unwrap_or_else(|e| panic!("{argv:?}: {e}\n{out}"));
         assert_eq!(v["format"], format, "{argv:?}");
+        let schema = format!(
+            "{}/../schema/{}.schema.json",
+            env!("CARGO_MANIFEST_DIR"),
+            format.replace('/', "-v")
+        );
+        assert!(
+            std::path::Path::new(&schema).is_file(),
+            "no schema for {format}"
+        );
         assert!(
             v["provenance"]["commit"].is_string() && v["provenance"]["command_line"][1] == argv[0],
             "{argv:?}: {}",
