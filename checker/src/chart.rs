@@ -169,8 +169,9 @@ pub fn svg(title: &str, cx: &Counterexample, ending: Ending) -> String {
             ChartKind::Receive => {
                 format!("<circle cx=\"{cx_:.0}\" cy=\"{cy_:.0}\" r=\"6\" fill=\"#333\"/>")
             }
+            // Blue: green is kept for "became Final" (the legend says so).
             ChartKind::Broadcast => format!(
-                "<rect x=\"{:.0}\" y=\"{:.0}\" width=\"12\" height=\"12\" fill=\"#2e7d32\"/>",
+                "<rect x=\"{:.0}\" y=\"{:.0}\" width=\"12\" height=\"12\" fill=\"#1565c0\"/>",
                 cx_ - 6.0,
                 cy_ - 6.0
             ),
@@ -201,9 +202,15 @@ pub fn svg(title: &str, cx: &Counterexample, ending: Ending) -> String {
             .iter()
             .filter(|b| !finals.get(a).is_some_and(|f| f.contains(b)))
             .collect();
+        // Labels go right of the mark, except on the last lane, where they would run into the
+        // step text: there they end left of it.
+        let (lx, anchor) = if a + 1 == lanes {
+            (cx_ - 9.0, " text-anchor=\"end\"")
+        } else {
+            (cx_ + 9.0, "")
+        };
         o.push_str(&format!(
-            "<text x=\"{:.0}\" y=\"{:.0}\" font-size=\"10\" fill=\"#555\">{}</text>\n",
-            cx_ + 9.0,
+            "<text x=\"{lx:.0}\" y=\"{:.0}\" font-size=\"10\" fill=\"#555\"{anchor}>{}</text>\n",
             cy_ - 5.0,
             escape(&clip(&label, 19))
         ));
@@ -216,9 +223,8 @@ pub fn svg(title: &str, cx: &Counterexample, ending: Ending) -> String {
                     .join(", ")
             );
             o.push_str(&format!(
-                "<text class=\"sa-final\" x=\"{:.0}\" y=\"{:.0}\" font-size=\"10\" \
-                 font-weight=\"bold\" fill=\"#2e7d32\">{}</text>\n",
-                cx_ + 9.0,
+                "<text class=\"sa-final\" x=\"{lx:.0}\" y=\"{:.0}\" font-size=\"10\" \
+                 font-weight=\"bold\" fill=\"#2e7d32\"{anchor}>{}</text>\n",
                 cy_ + 10.0,
                 escape(&text)
             ));
@@ -244,8 +250,9 @@ pub fn svg(title: &str, cx: &Counterexample, ending: Ending) -> String {
             escape(&clip(&s.description, 130))
         ));
     }
-    let legend = "● receives (arrows from the senders)   ■ broadcasts a candidate   ○ timer   \
-                  ✕ goes absent   ◆ falls back   red ■ Byzantine   green: became Final";
+    let legend =
+        "● receives (arrows from the senders)   blue ■ broadcasts a candidate   ○ timer   \
+                  ✕ goes absent   ◆ falls back   red ■ Byzantine   green text: became Final";
     o.push_str(&format!(
         "<text x=\"8\" y=\"{:.0}\" font-size=\"10\" fill=\"#555\">{}</text>\n",
         height - 12.0,

@@ -534,3 +534,32 @@ fn row_ctrl_c_gives_the_table_s_codes() {
     assert_eq!(code, Some(130), "{out}\n{err}");
     assert!(out.contains("interrupted by Ctrl-C"), "{out}");
 }
+
+/// Row "charts": a candidate's square is blue (green means "became Final", as the legend
+/// says), and labels on the last lane end left of their mark instead of running into the
+/// step text.
+#[test]
+fn row_chart_colours_match_the_legend_and_labels_stay_in_their_lane() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("c.svg");
+    let (code, _, err) = sa(&[
+        "check",
+        "--preset",
+        "tiny",
+        "--mutation",
+        "double-vote",
+        "--chart",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let svg = std::fs::read_to_string(&f).unwrap();
+    assert!(
+        svg.contains("blue ■ broadcasts a candidate") && svg.contains("green text: became Final")
+    );
+    assert!(svg.contains("fill=\"#1565c0\"/>"), "a broadcast square");
+    assert!(!svg.contains("fill=\"#2e7d32\"/>"), "no green square");
+    assert!(
+        svg.contains("text-anchor=\"end\">"),
+        "a last-lane label anchored at its end"
+    );
+}
