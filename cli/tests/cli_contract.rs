@@ -563,3 +563,57 @@ fn row_chart_colours_match_the_legend_and_labels_stay_in_their_lane() {
         "a last-lane label anchored at its end"
     );
 }
+
+/// "Counterexamples and witnesses in ITF": `sa check --itf DIR` writes the counterexample (and
+/// with --witnesses each witness path) as traces `sa conform` replays against sa-node.
+#[test]
+fn counterexamples_as_itf_replay_against_sa_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("cx");
+    let (code, _, err) = sa(&[
+        "check",
+        "--preset",
+        "byzantine",
+        "--itf",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("wrote the counterexample of SAFE-ONE-OUTCOME as"),
+        "{err}"
+    );
+    assert!(d.join("safe-one-outcome-p0.itf.json").is_file());
+    let (code, out, _) = sa(&["conform", d.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(" 0 failed"), "{out}");
+    // Witness paths too, on a passing preset.
+    let w = dir.path().join("w");
+    let (code, _, err) = sa(&[
+        "check",
+        "--preset",
+        "tiny",
+        "--witnesses",
+        "--itf",
+        w.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        w.join("wit-fallback-p0.itf.json").is_file() || err.contains("wit-fallback"),
+        "{err}"
+    );
+    let (code, out, _) = sa(&["conform", w.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    // Refused: a mutated protocol, a used directory.
+    let (code, _, err) = sa(&[
+        "check",
+        "--preset",
+        "tiny",
+        "--mutation",
+        "double-vote",
+        "--itf",
+        dir.path().join("m").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, _) = sa(&["check", "--preset", "tiny", "--itf", d.to_str().unwrap()]);
+    assert_eq!(code, 2);
+}

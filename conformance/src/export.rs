@@ -785,6 +785,58 @@ pub fn to_itf(model: &SaModel, preset: &str, t: &Trace) -> serde_json::Value {
     })
 }
 
+/// The run a counterexample or witness path of `sa check` took, from its steps' action objects
+/// (the JSON of each model action, as the check report stores them): at each state the enabled
+/// action with that JSON is taken. Err names the first step no enabled action matches.
+pub fn run_of_path(model: &SaModel, actions: &[serde_json::Value]) -> Result<Run, String> {
+    let mut state = model
+        .init_states()
+        .into_iter()
+        .next()
+        .ok_or("the model has no initial state")?;
+    let mut run = Vec::with_capacity(actions.len());
+    let mut enabled = Vec::new();
+    for (k, want) in actions.iter().enumerate() {
+        enabled.clear();
+        model.actions(&state, &mut enabled);
+        let a = enabled
+            .iter()
+            .copied()
+            .find(|a| serde_json::to_value(a).ok().as_ref() == Some(want))
+            .ok_or_else(|| format!("step {}: no enabled action is {want}", k + 1))?;
+        state = model
+            .next_state(&state, a)
+            .ok_or_else(|| format!("step {}: the action changes nothing", k + 1))?;
+        run.push(a);
+    }
+    Ok(run)
+}
+
+/// `run` projected onto every honest node it moves, each written as `DIR/{stem}-p{P}.itf.json`
+/// (the form `sa conform` replays); returns the files written.
+pub fn write_run(
+    model: &SaModel,
+    preset: &str,
+    run: &[Action],
+    dir: &Path,
+    stem: &str,
+    description: &str,
+) -> Result<Vec<std::path::PathBuf>, String> {
+    let mut traces = Vec::new();
+    at_every_node(model, run, &mut traces, |p| {
+        (format!("{stem}-p{p}"), format!("{description} at P{p}"))
+    })?;
+    let mut files = Vec::new();
+    for t in &traces {
+        let text =
+            serde_json::to_string_pretty(&to_itf(model, preset, t)).map_err(|e| e.to_string())?;
+        let path = dir.join(format!("{}.itf.json", t.name));
+        std::fs::write(&path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+        files.push(path);
+    }
+    Ok(files)
+}
+
 /// What `export` did.
 pub struct Exported {
     /// Traces written.

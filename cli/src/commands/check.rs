@@ -110,6 +110,12 @@ pub struct Args {
     /// The property whose path --chart draws: a violated property or a witness reached.
     #[arg(long, value_name = "ID", requires = "chart")]
     chart_for: Option<String>,
+    /// Write each counterexample (and, with --witnesses, each witness path) as ITF traces
+    /// into DIR (new or empty): the path projected onto every honest node it moves, one
+    /// `ID-pP.itf.json` each, the form `sa conform DIR` replays against sa-node or an adapter.
+    /// Reference protocol only (no --mutation), one seed (no --seeds / --all-draws).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["seeds", "all_draws", "merge"])]
+    itf: Option<PathBuf>,
     /// Walks of the seeded simulation (`sa simulate`, seed 0) run before the exhaustive
     /// search. Default: 1000000 when asynchrony lasts until a PNI-1 block can be Final (the
     /// report header's horizon; the exhaustive search of such a configuration does not finish
@@ -187,6 +193,21 @@ pub fn run(args: Args) -> u8 {
     if args.list_mutations {
         print!("{}", mutation_list());
         return EXIT_OK;
+    }
+    if let Some(dir) = &args.itf {
+        if !args.mutations.is_empty() {
+            eprintln!(
+                "sa check: --itf: traces are runs of the reference protocol; drop --mutation"
+            );
+            return EXIT_BAD_INPUT;
+        }
+        if std::fs::read_dir(dir).is_ok_and(|mut e| e.next().is_some()) {
+            eprintln!(
+                "sa check: --itf {}: exists and is not empty (nothing is overwritten)",
+                dir.display()
+            );
+            return EXIT_BAD_INPUT;
+        }
     }
     if let Some(chart) = &args.chart {
         if let Err(e) = crate::writable(chart) {
@@ -414,6 +435,57 @@ fn merge_files(files: &[PathBuf]) -> Result<CheckReport, String> {
     })
 }
 
+/// `--itf DIR`: every counterexample (and witness path, with `witnesses`) of the bounded model
+/// as ITF traces; a path of another model (the unbounded one's liveness lassos) is skipped
+/// with a note.
+fn write_itf(report: &CheckReport, dir: &std::path::Path, witnesses: bool) -> Result<(), String> {
+    use sa_checker::report::Status;
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let model = sa_model::SaModel::new(report.config.clone());
+    let mut written = 0;
+    for p in &report.properties {
+        let wanted = p.status == Status::Violated || (witnesses && p.status == Status::Witnessed);
+        let Some(cx) = p.counterexample.as_ref().filter(|_| wanted) else {
+            continue;
+        };
+        let actions: Vec<serde_json::Value> = cx.steps.iter().map(|s| s.action.clone()).collect();
+        let what = if p.status == Status::Violated {
+            "counterexample"
+        } else {
+            "witness"
+        };
+        match sa_conformance::export::run_of_path(&model, &actions) {
+            Ok(run) => {
+                let files = sa_conformance::export::write_run(
+                    &model,
+                    &report.config.name,
+                    &run,
+                    dir,
+                    &p.id.to_lowercase(),
+                    &format!("the {what} of {}", p.id),
+                )?;
+                eprintln!(
+                    "sa check: wrote the {what} of {} as {} trace(s) in {}",
+                    p.id,
+                    files.len(),
+                    dir.display()
+                );
+                written += files.len();
+            }
+            Err(e) => eprintln!(
+                "sa check: --itf: the {what} of {} is not a run of the bounded model ({e}); not written",
+                p.id
+            ),
+        }
+    }
+    if written == 0 {
+        eprintln!(
+            "sa check: --itf: no path to write (nothing violated; --witnesses adds witness paths)"
+        );
+    }
+    Ok(())
+}
+
 fn finish(args: &Args, report: &CheckReport) -> u8 {
     let view = View {
         full: args.full,
@@ -422,6 +494,12 @@ fn finish(args: &Args, report: &CheckReport) -> u8 {
     };
     if !print_report("sa check", report, args.json, &view) {
         return EXIT_FAILED;
+    }
+    if let Some(dir) = &args.itf {
+        if let Err(e) = write_itf(report, dir, args.witnesses) {
+            eprintln!("sa check: --itf {}: {e}", dir.display());
+            return EXIT_BAD_INPUT;
+        }
     }
     if let Some(file) = &args.chart {
         match write_chart(report, file, args.chart_for.as_deref()) {
