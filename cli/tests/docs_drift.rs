@@ -44,9 +44,8 @@ fn cli_reference() -> String {
         "# The `sa` command: every subcommand's flags\n\n\
          Generated from `sa <command> --help` and checked against the binary by\n\
          `cli/tests/docs_drift.rs` (regenerate: `UPDATE_DOCS=1 cargo test --release -p sa-cli\n\
-         --test docs_drift`). The convention for exit statuses is 0 success / PASS, 1 a property\n\
-         violated or a check failed, 2 bad input, and `sa check`'s 3 (VACUOUS) and 4\n\
-         (INCOMPLETE); not every command keeps it yet (issue 33).\n",
+         --test docs_drift`). Every help ends with the one exit-code table\n\
+         (`cli/tests/cli_contract.rs` runs every subcommand against it).\n",
     );
     for c in subcommands() {
         let (code, help, _) = sa(&[&c, "--help"]);
