@@ -6,7 +6,7 @@ mod common;
 use std::io::Read;
 use std::process::{Command, Stdio};
 
-use common::sa;
+use common::{json_runs, sa, subcommands};
 
 /// Row "`sa check --preset tiny --json | head`": the reader closes the pipe after one line;
 /// `sa` exits quietly (141, a closed pipe's status) instead of panicking (101).
@@ -338,44 +338,8 @@ fn row_report_takes_the_check_s_search_flags() {
 fn row_every_json_output_names_its_format_and_provenance() {
     let dir = tempfile::tempdir().unwrap();
     let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
-    let suite = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../conformance/traces/byzantine"
-    );
-    let (_, _, _) = sa(&["genesis", "--nodes", "4", "--out", &p("net")]);
-    let a = |v: &[&str]| v.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
-    let runs: Vec<(&str, Vec<String>)> = vec![
-        ("sa-check/1", a(&["check", "--preset", "tiny"])),
-        (
-            "sa-simulate/1",
-            a(&["simulate", "--preset", "tiny", "--walks", "20"]),
-        ),
-        ("sa-conform/1", a(&["conform", suite])),
-        (
-            "sa-export/1",
-            a(&["export", "--preset", "tiny", "--out", &p("traces")]),
-        ),
-        ("sa-odds/1", a(&["odds", "--samples", "200"])),
-        ("sa-inspect/1", a(&["inspect", &p("net")])),
-        (
-            "sa-degrade-sortition/1",
-            a(&[
-                "degrade",
-                "--sortition",
-                "--samples",
-                "100",
-                "--absent",
-                "0,20",
-                "--plot",
-                &p("d.png"),
-            ]),
-        ),
-        ("sa-campaign/1", a(&["campaign", "--messages", "200"])),
-        (
-            "sa-sweep/1",
-            a(&["sweep", "--preset", "tiny", "--absent", "0"]),
-        ),
-    ];
+    assert_eq!(sa(&["genesis", "--nodes", "4", "--out", &p("net")]).0, 0);
+    let runs = json_runs(&p, &p("net"));
     for (format, mut args) in runs {
         args.push("--json".into());
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -448,19 +412,6 @@ fn row_adapter_errors_say_what_went_wrong() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains(": after {\"tag\":"), "{out}");
     assert!(!out.contains("Big("), "{out}");
-}
-
-/// The subcommands, from `sa --help` (those added later are found the same way).
-fn subcommands() -> Vec<String> {
-    let (_, out, _) = sa(&["--help"]);
-    out.lines()
-        .skip_while(|l| !l.starts_with("Commands:"))
-        .skip(1)
-        .take_while(|l| l.starts_with("  "))
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|c| *c != "help")
-        .map(String::from)
-        .collect()
 }
 
 /// Row "a stable machine interface": every subcommand's `--help` ends with the one exit-code

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::sa;
+use common::{json_runs, sa};
 
 fn schema_of(format: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -42,33 +42,15 @@ for schema, doc in zip(args[0::2], args[1::2]):
 fn every_json_output_validates_against_its_schema() {
     let dir = tempfile::tempdir().unwrap();
     let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
-    let suite = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../conformance/traces/byzantine"
-    );
     assert_eq!(sa(&["genesis", "--nodes", "4", "--out", &p("net")]).0, 0);
-    let a = |v: &[&str]| v.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
-    let runs = [
-        a(&["check", "--preset", "byzantine-over"]),
-        a(&["check", "--preset", "tiny", "--mutation", "ignore-pni"]),
-        a(&["simulate", "--preset", "tiny", "--walks", "20"]),
-        a(&["conform", suite]),
-        a(&["export", "--preset", "tiny", "--out", &p("traces")]),
-        a(&["odds", "--samples", "200"]),
-        a(&["inspect", &p("net")]),
-        a(&[
-            "degrade",
-            "--sortition",
-            "--samples",
-            "100",
-            "--absent",
-            "0,20",
-            "--plot",
-            &p("d.png"),
-        ]),
-        a(&["campaign", "--messages", "200"]),
-        a(&["sweep", "--preset", "tiny", "--absent", "0"]),
-        a(&[
+    let mut runs: Vec<Vec<String>> = json_runs(&p, &p("net")).into_iter().map(|r| r.1).collect();
+    runs.push(
+        ["check", "--preset", "tiny", "--mutation", "ignore-pni"]
+            .map(String::from)
+            .to_vec(),
+    );
+    runs.push(
+        [
             "testnet",
             "--nodes",
             "4",
@@ -76,8 +58,10 @@ fn every_json_output_validates_against_its_schema() {
             "2",
             "--duration",
             "60",
-        ]),
-    ];
+        ]
+        .map(String::from)
+        .to_vec(),
+    );
     let mut pairs = Vec::new();
     for (k, mut args) in runs.into_iter().enumerate() {
         args.push("--json".into());

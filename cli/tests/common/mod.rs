@@ -25,3 +25,60 @@ pub fn property<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::
         .find(|p| p["id"] == id)
         .unwrap_or_else(|| panic!("no property {id}"))
 }
+
+/// The subcommands, in `sa --help`'s order (those added later are found the same way).
+pub fn subcommands() -> Vec<String> {
+    let (code, out, _) = sa(&["--help"]);
+    assert_eq!(code, 0);
+    out.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(String::from)
+        .collect()
+}
+
+/// One `--json` run of each command cheap enough for the test command, with the `format` its
+/// output must name; `p` gives a path in a scratch directory, `net` a `sa genesis` directory.
+pub fn json_runs(p: &dyn Fn(&str) -> String, net: &str) -> Vec<(&'static str, Vec<String>)> {
+    let suite = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../conformance/traces/byzantine"
+    );
+    let a = |v: &[&str]| v.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
+    vec![
+        ("sa-check/1", a(&["check", "--preset", "tiny"])),
+        ("sa-check/1", a(&["check", "--preset", "byzantine-over"])),
+        (
+            "sa-simulate/1",
+            a(&["simulate", "--preset", "tiny", "--walks", "20"]),
+        ),
+        ("sa-conform/1", a(&["conform", suite])),
+        (
+            "sa-export/1",
+            a(&["export", "--preset", "tiny", "--out", &p("traces")]),
+        ),
+        ("sa-odds/1", a(&["odds", "--samples", "200"])),
+        ("sa-inspect/1", a(&["inspect", net])),
+        (
+            "sa-degrade-sortition/1",
+            a(&[
+                "degrade",
+                "--sortition",
+                "--samples",
+                "100",
+                "--absent",
+                "0,20",
+                "--plot",
+                &p("d.png"),
+            ]),
+        ),
+        ("sa-campaign/1", a(&["campaign", "--messages", "200"])),
+        (
+            "sa-sweep/1",
+            a(&["sweep", "--preset", "tiny", "--absent", "0"]),
+        ),
+    ]
+}
