@@ -85,6 +85,7 @@ fn poll<C: Checker<Checked>>(
             total_states: checker.state_count(),
             max_depth: checker.max_depth(),
             elapsed: start.elapsed(),
+            unbounded: false,
         });
         if checker.is_done() {
             return stopped;

@@ -24,6 +24,7 @@ pub mod render;
 pub mod report;
 pub mod shard;
 pub mod simulate;
+pub mod sizes;
 pub mod spec_text;
 pub mod unbounded;
 

@@ -68,6 +68,9 @@ pub struct Progress {
     pub max_depth: usize,
     /// Time since the search started.
     pub elapsed: Duration,
+    /// True in the search with rounds for ever ([`crate::unbounded`]), which follows the
+    /// bounded one and counts its own states (a pinned size does not apply to it).
+    pub unbounded: bool,
 }
 
 /// How a walk chooses the next action among the enabled ones.

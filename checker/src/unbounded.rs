@@ -868,6 +868,7 @@ pub fn check(
             total_states: checker.state_count(),
             max_depth: checker.max_depth(),
             elapsed,
+            unbounded: true,
         });
         std::thread::sleep(nap);
         nap = (nap * 2).min(std::time::Duration::from_millis(100));

@@ -27,6 +27,9 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 /// Exit status for bad input (configuration, arguments, files).
 pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit status of a run stopped by Ctrl-C before a result (128 + SIGINT, the shell's
+/// convention).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// `sa --version`: the crate version, the commit it was built from (`+` when the tree had
 /// uncommitted changes) and that commit's date (cli/build.rs; `unknown` outside a git checkout).
@@ -185,7 +188,9 @@ pub const EXIT_TABLE: &str = "Exit status (every sa command):
   3    VACUOUS (a witness not reached, a mutation without effect) or NOT CAUGHT (a mutation
        changed decisions and nothing was violated)
   4    INCOMPLETE: a limit or Ctrl-C cut a search; what it saw is reported
-  130  interrupted by Ctrl-C before a result (testnet, soak; other commands end on the signal)
+  130  interrupted by Ctrl-C before a result, nothing half-written (report, export, testnet,
+       soak, degrade); commands with nothing to save (explore, node, conform, odds, campaign)
+       end on the signal itself, which a shell reports as 130
   141  stdout closed by its reader (e.g. `| head`); nothing more is printed";
 
 /// The command line parsed, every subcommand's help ending with [`EXIT_TABLE`].

@@ -190,11 +190,20 @@ fn loop_marker(out: &mut String, cx: &Counterexample, index: usize) {
     }
 }
 
-/// A search's progress in one line: states, depth, rate.
-pub fn progress_message(p: &sa_checker::Progress) -> String {
+/// A search's progress in one line: states, depth, rate, and the estimate against `pinned`
+/// (the size of an unchanged preset's search, [`sa_checker::sizes`]).
+pub fn progress_message(p: &sa_checker::Progress, pinned: Option<u64>) -> String {
     let secs = p.elapsed.as_secs_f64().max(1e-3);
+    let (phase, estimate) = if p.unbounded {
+        ("unbounded rounds: ", "no ETA".to_string())
+    } else {
+        (
+            "",
+            sa_checker::sizes::estimate(p.unique_states as u64, p.elapsed, pinned),
+        )
+    };
     format!(
-        "{} unique states, {} total, depth {}, {:.0} states/s",
+        "{phase}{} unique states, {} total, depth {}, {:.0} states/s; {estimate}",
         p.unique_states,
         p.total_states,
         p.max_depth,

@@ -31,7 +31,7 @@ fn cli_reference() -> String {
          Generated from `sa <command> --help` and checked against the binary by\n\
          `cli/tests/docs_drift.rs` (regenerate: `UPDATE_DOCS=1 cargo test --release -p sa-cli\n\
          --test docs_drift`). Every help ends with the one exit-code table\n\
-         (`cli/tests/cli_contract.rs` runs every subcommand against it).\n",
+         (`cli/tests/exit_codes.rs` runs every subcommand against it).\n",
     );
     for c in subcommands() {
         let (code, help, _) = sa(&[&c, "--help"]);
@@ -158,6 +158,23 @@ fn every_preset_has_its_row_and_the_cheap_ones_say_what_sa_check_says() {
     for preset in ["tiny", "two-eligible", "byzantine", "byzantine-over"] {
         row_agrees(&rows, preset);
     }
+}
+
+/// The sizes progress estimates use (`sa_checker::sizes::PRESET_STATES`) are the README's:
+/// every row with a count has its pinned size and every pinned size its row.
+#[test]
+fn the_pinned_sizes_of_progress_estimates_are_the_readme_s() {
+    let rows = preset_rows(&read("README.md"));
+    let counted: Vec<(String, u64)> = rows
+        .iter()
+        .filter_map(|(name, _, states)| Some((name.clone(), states.replace(',', "").parse().ok()?)))
+        .collect();
+    let pinned: Vec<(String, u64)> = sa_checker::sizes::PRESET_STATES
+        .iter()
+        .map(|(n, c)| ((*n).to_string(), *c))
+        .collect();
+    assert_eq!(counted, pinned, "README preset table vs sa_checker::sizes");
+    assert!(counted.len() >= 9);
 }
 
 #[test]

@@ -62,6 +62,27 @@ fn every_json_output_validates_against_its_schema() {
         .map(String::from)
         .to_vec(),
     );
+    // The testnet-driving outputs: a degradation run (one row) and a soak with one kill.
+    runs.push(
+        [
+            "degrade",
+            "--nodes",
+            "4",
+            "--max-absent",
+            "0",
+            "--blocks",
+            "3",
+            "--plot",
+            &p("degrade.png"),
+        ]
+        .map(String::from)
+        .to_vec(),
+    );
+    runs.push(
+        ["soak", "--nodes", "4", "--kills", "1", "--settle", "5"]
+            .map(String::from)
+            .to_vec(),
+    );
     let mut pairs = Vec::new();
     for (k, mut args) in runs.into_iter().enumerate() {
         args.push("--json".into());

@@ -639,6 +639,12 @@ fn non_member_vote(model: &SaModel, state: &State, p: usize) -> Option<Event> {
 /// a shortest run to each applicable witness (breadth-first over the whole state space;
 /// visited states kept as fingerprints with their parent and action).
 pub fn class_runs(model: &SaModel) -> Found {
+    class_runs_with(model, &mut |_| true).unwrap_or_else(|| unreachable!("never stopped"))
+}
+
+/// [`class_runs`], telling `progress` the states visited every 65,536 of them; None when
+/// `progress` returns false (the search stopped, nothing found is kept).
+pub fn class_runs_with(model: &SaModel, progress: &mut dyn FnMut(usize) -> bool) -> Option<Found> {
     let hasher = BuildHasherDefault::<sa_model::state::WyHasher>::default();
     let fp = |s: &State| hasher.hash_one(s);
     let mut arena: Vec<(u32, Option<Action>)> = Vec::new();
@@ -660,6 +666,9 @@ pub fn class_runs(model: &SaModel) -> Found {
         .collect();
     let mut actions = Vec::new();
     while let Some((i, state)) = queue.pop_front() {
+        if i.is_multiple_of(65_536) && !progress(arena.len()) {
+            return None;
+        }
         for w in witnesses.iter_mut().filter(|w| w.2.is_none()) {
             if (w.1)(model, &state) {
                 w.2 = Some(i);
@@ -710,11 +719,12 @@ pub fn class_runs(model: &SaModel) -> Found {
         .into_iter()
         .filter_map(|(id, _, at)| Some((id, path(at?))))
         .collect();
-    Found {
+    progress(arena.len());
+    Some(Found {
         classes,
         witnesses,
         visited: arena.len(),
-    }
+    })
 }
 
 /// `n` seeded random walks (each to a terminal state or `max_depth` actions).
@@ -826,15 +836,24 @@ pub fn write_run(
     at_every_node(model, run, &mut traces, |p| {
         (format!("{stem}-p{p}"), format!("{description} at P{p}"))
     })?;
-    let mut files = Vec::new();
-    for t in &traces {
-        let text =
-            serde_json::to_string_pretty(&to_itf(model, preset, t)).map_err(|e| e.to_string())?;
-        let path = dir.join(format!("{}.itf.json", t.name));
-        std::fs::write(&path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
-        files.push(path);
-    }
-    Ok(files)
+    traces
+        .iter()
+        .map(|t| write_trace(model, preset, dir, t))
+        .collect()
+}
+
+/// Writes `t` as `DIR/{name}.itf.json`; returns its path.
+fn write_trace(
+    model: &SaModel,
+    preset: &str,
+    dir: &Path,
+    t: &Trace,
+) -> Result<std::path::PathBuf, String> {
+    let text =
+        serde_json::to_string_pretty(&to_itf(model, preset, t)).map_err(|e| e.to_string())?;
+    let path = dir.join(format!("{}.itf.json", t.name));
+    std::fs::write(&path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
 }
 
 /// What `export` did.
@@ -850,6 +869,48 @@ pub struct Exported {
     pub witnesses: BTreeMap<String, usize>,
 }
 
+/// Where [`export_with`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// The breadth-first class search: states visited so far.
+    Exploring {
+        /// States visited.
+        states: usize,
+    },
+    /// Traces written so far, of how many.
+    Writing {
+        /// Written.
+        done: usize,
+        /// To write.
+        total: usize,
+    },
+}
+
+/// Why [`export_with`] stopped without its traces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportError {
+    /// The progress callback asked to stop (Ctrl-C); files already written are the caller's
+    /// to remove.
+    Interrupted,
+    /// A run did not replay or a file could not be written.
+    Failed(String),
+}
+
+impl std::fmt::Display for ExportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Interrupted => f.write_str("interrupted"),
+            Self::Failed(e) => f.write_str(e),
+        }
+    }
+}
+
+impl From<String> for ExportError {
+    fn from(e: String) -> Self {
+        Self::Failed(e)
+    }
+}
+
 /// Selects the class runs and `walks` random walks of `model`, projects them and writes one
 /// `.itf.json` per trace into `dir` (which must exist). Deterministic.
 pub fn export(
@@ -859,11 +920,25 @@ pub fn export(
     walks: usize,
     seed: u64,
 ) -> Result<Exported, String> {
+    export_with(model, preset, dir, walks, seed, &mut |_| true).map_err(|e| e.to_string())
+}
+
+/// [`export`], telling `progress` where it is; it stops with [`ExportError::Interrupted`]
+/// when `progress` returns false.
+pub fn export_with(
+    model: &SaModel,
+    preset: &str,
+    dir: &Path,
+    walks: usize,
+    seed: u64,
+    progress: &mut dyn FnMut(Stage) -> bool,
+) -> Result<Exported, ExportError> {
     let Found {
         classes: runs,
         witnesses,
         visited,
-    } = class_runs(model);
+    } = class_runs_with(model, &mut |states| progress(Stage::Exploring { states }))
+        .ok_or(ExportError::Interrupted)?;
     let mut traces = Vec::new();
     for (k, (c, (p, run))) in runs.iter().enumerate() {
         let (states, classes) =
@@ -907,11 +982,12 @@ pub fn export(
             *coverage.entry(c.clone()).or_default() += 1;
         }
     }
-    for t in &traces {
-        let text =
-            serde_json::to_string_pretty(&to_itf(model, preset, t)).map_err(|e| e.to_string())?;
-        let path = dir.join(format!("{}.itf.json", t.name));
-        std::fs::write(&path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+    let total = traces.len();
+    for (done, t) in traces.iter().enumerate() {
+        if !progress(Stage::Writing { done, total }) {
+            return Err(ExportError::Interrupted);
+        }
+        write_trace(model, preset, dir, t)?;
     }
     let mut witness_traces: BTreeMap<String, usize> =
         witnesses.keys().map(|id| (id.to_string(), 0)).collect();

@@ -159,3 +159,54 @@ fn every_witness_the_check_reaches_is_exported_as_traces() {
         }
     }
 }
+
+/// The progress `sa export` shows: the class search's states, rising to the states visited,
+/// then every trace written; a callback that says stop ends the export with nothing more
+/// written.
+#[test]
+fn export_reports_its_progress_and_stops_when_asked() {
+    use sa_conformance::export::{export_with, ExportError, Stage};
+    let m = tiny();
+    let dir = tempfile::tempdir().unwrap();
+    let mut stages = Vec::new();
+    let e = export_with(&m, "tiny", dir.path(), 2, 1, &mut |s| {
+        stages.push(s);
+        true
+    })
+    .unwrap();
+    let explored: Vec<usize> = stages
+        .iter()
+        .filter_map(|s| match s {
+            Stage::Exploring { states } => Some(*states),
+            Stage::Writing { .. } => None,
+        })
+        .collect();
+    assert!(explored.len() >= 3, "{explored:?}");
+    assert!(explored.windows(2).all(|w| w[0] <= w[1]), "{explored:?}");
+    assert_eq!(explored.last(), Some(&e.states_visited));
+    let total = e.traces.len();
+    let written: Vec<usize> = stages
+        .iter()
+        .filter_map(|s| match s {
+            Stage::Writing { done, total: t } => {
+                assert_eq!(*t, total);
+                Some(*done)
+            }
+            Stage::Exploring { .. } => None,
+        })
+        .collect();
+    assert_eq!(written, (0..total).collect::<Vec<_>>());
+
+    // Stopped during the search: nothing written; during the writing: only what came before.
+    for stop_at in [1, explored.len() + 5] {
+        let other = tempfile::tempdir().unwrap();
+        let mut calls = 0;
+        let r = export_with(&m, "tiny", other.path(), 2, 1, &mut |_| {
+            calls += 1;
+            calls < stop_at
+        });
+        assert_eq!(r.err(), Some(ExportError::Interrupted));
+        let files = std::fs::read_dir(other.path()).unwrap().count();
+        assert_eq!(files, (stop_at).saturating_sub(explored.len() + 1));
+    }
+}

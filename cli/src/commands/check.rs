@@ -344,7 +344,10 @@ pub fn run(args: Args) -> u8 {
     } else {
         check(&config, &opts, &mut |p| {
             if let Some(bar) = &bar {
-                bar.set_message(progress_message(p));
+                bar.set_message(progress_message(
+                    p,
+                    sa_checker::sizes::pinned_states(&config),
+                ));
                 bar.tick();
             }
         })

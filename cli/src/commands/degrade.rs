@@ -401,6 +401,10 @@ pub fn run(args: Args) -> u8 {
                 return EXIT_BAD_INPUT;
             }
         }
+        if interrupt.load(std::sync::atomic::Ordering::Relaxed) {
+            eprintln!("sa degrade: interrupted (Ctrl-C); no table or plot written");
+            return crate::EXIT_INTERRUPTED;
+        }
     }
     if args.json {
         crate::provenance::print_json("sa-degrade/1", &serde_json::json!({ "rows": rows }), None);

@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use sa_model::SaModel;
+use sa_conformance::export::{export_with, ExportError, Exported, Stage};
+use sa_model::{Config, SaModel};
 
 use crate::{EXIT_BAD_INPUT, EXIT_OK};
 
@@ -34,6 +35,43 @@ pub struct Args {
     json: bool,
 }
 
+/// The export with its progress on a spinner: states against the preset's pinned size while
+/// the class search runs (an ETA for an unchanged preset), then traces written of how many.
+/// Ctrl-C stops it.
+fn export(config: &Config, args: &Args) -> Result<Exported, ExportError> {
+    let model = SaModel::new(config.clone());
+    let interrupt = crate::ctrl_c_flag();
+    let pinned = sa_checker::sizes::pinned_states(config);
+    let bar = crate::spinner();
+    let started = std::time::Instant::now();
+    let e = export_with(
+        &model,
+        &config.name,
+        &args.out,
+        args.random,
+        args.seed,
+        &mut |stage| {
+            if let Some(bar) = &bar {
+                bar.set_message(match stage {
+                    Stage::Exploring { states } => format!(
+                        "class search: {states} states; {}",
+                        sa_checker::sizes::estimate(states as u64, started.elapsed(), pinned)
+                    ),
+                    Stage::Writing { done, total } => {
+                        format!("writing traces: {done} of {total}")
+                    }
+                });
+                bar.tick();
+            }
+            !interrupt.load(std::sync::atomic::Ordering::Relaxed)
+        },
+    );
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    e
+}
+
 /// Runs `sa export`.
 pub fn run(args: Args) -> u8 {
     // The same configuration flags and default preset as `sa check`; a configuration beyond
@@ -60,14 +98,26 @@ pub fn run(args: Args) -> u8 {
         );
         return EXIT_BAD_INPUT;
     }
+    let existed = args.out.exists();
     if let Err(e) = std::fs::create_dir_all(&args.out) {
         eprintln!("sa export: --out {}: {e}", args.out.display());
         return EXIT_BAD_INPUT;
     }
-    let model = SaModel::new(config.clone());
-    let e = match sa_conformance::export::export(&model, &name, &args.out, args.random, args.seed) {
+    let e = match export(&config, &args) {
         Ok(e) => e,
         Err(err) => {
+            // Nothing half-written stays: the directory goes back to how it was (new or empty).
+            let _ = std::fs::remove_dir_all(&args.out);
+            if existed {
+                let _ = std::fs::create_dir_all(&args.out);
+            }
+            if err == ExportError::Interrupted {
+                eprintln!(
+                    "sa export: interrupted (Ctrl-C); nothing written to {}",
+                    args.out.display()
+                );
+                return crate::EXIT_INTERRUPTED;
+            }
             eprintln!("sa export: {err}");
             return crate::EXIT_FAILED;
         }
@@ -87,12 +137,18 @@ pub fn run(args: Args) -> u8 {
         crate::provenance::print_json("sa-export/1", &v, Some(&config));
         return EXIT_OK;
     }
+    print_table(&e, &name, &args.out, steps);
+    EXIT_OK
+}
+
+/// The coverage table of an export.
+fn print_table(e: &Exported, name: &str, out: &std::path::Path, steps: usize) {
     println!(
         "sa export: preset `{}`: {} traces ({} steps) in {}; {} reachable transition classes (from {} states)",
         name,
         e.traces.len(),
         steps,
-        args.out.display(),
+        out.display(),
         e.coverage.len(),
         e.states_visited
     );
@@ -117,5 +173,4 @@ pub fn run(args: Args) -> u8 {
         e.coverage.len(),
         e.witnesses.len()
     );
-    EXIT_OK
 }

@@ -216,7 +216,39 @@ fn run_check(config: &Config, opts: &CheckOptions, what: &str) -> CheckReport {
     let bar = crate::spinner();
     let report = check(config, opts, &mut |p| {
         if let Some(bar) = &bar {
-            bar.set_message(format!("{what}: {}", crate::output::progress_message(p)));
+            bar.set_message(format!(
+                "{what}: {}",
+                crate::output::progress_message(p, sa_checker::sizes::pinned_states(config))
+            ));
+            bar.tick();
+        }
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    report
+}
+
+/// The configuration's check over a range of seeds, its progress on a spinner.
+fn run_seeds(
+    config: &Config,
+    (from, to): (u64, u64),
+    opts: &CheckOptions,
+    parts: usize,
+) -> CheckReport {
+    let bar = crate::spinner();
+    let started = Instant::now();
+    let report = sa_checker::check::check_seeds(config, from, to, opts, &mut |done, total, p| {
+        if let Some(bar) = &bar {
+            bar.set_message(format!(
+                "part 1 of {parts}: seed {} ({done} of {total} done{}){}",
+                from + done as u64,
+                crate::output::eta(started.elapsed(), done, total),
+                p.map_or(String::new(), |p| format!(
+                    "; {}",
+                    crate::output::progress_message(p, None)
+                ))
+            ));
             bar.tick();
         }
     });
@@ -256,18 +288,38 @@ pub fn run(args: Args) -> u8 {
         timeout: args.timeout.map(std::time::Duration::from_secs),
         max_states: args.max_states,
         max_depth: args.max_depth,
+        interrupt: Some(crate::ctrl_c_flag()),
         ..CheckOptions::default()
     };
     if let Some(t) = args.threads {
         opts.threads = t;
     }
-    let started = Instant::now();
-    let report = match args.seeds {
-        Some((from, to)) => {
-            sa_checker::check::check_seeds(&config, from, to, &opts, &mut |_, _, _| {})
+    // Ctrl-C: no page of a cut run is written (the empty charts folder goes too).
+    let interrupted = |opts: &CheckOptions| {
+        let cut = opts
+            .interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed));
+        if cut {
+            eprintln!("sa report: interrupted (Ctrl-C); no report written");
+            let _ = std::fs::remove_dir(&charts_dir);
         }
-        None => run_check(&config, &opts, &format!("checking `{}`", config.name)),
+        cut
     };
+    let started = Instant::now();
+    // The parts of the run: the configuration's check, then each broken variant.
+    let parts = 1 + variants.len();
+    let report = match args.seeds {
+        Some((from, to)) => run_seeds(&config, (from, to), &opts, parts),
+        None => run_check(
+            &config,
+            &opts,
+            &format!("part 1 of {parts}: checking `{}`", config.name),
+        ),
+    };
+    if interrupted(&opts) {
+        return crate::EXIT_INTERRUPTED;
+    }
     // The variants run with the same limits, each on the configuration's own seed.
     eprintln!(
         "sa report: `{}` checked: {} ({} unique states, {:.1} s)",
@@ -292,8 +344,16 @@ pub fn run(args: Args) -> u8 {
         let r = run_check(
             &c,
             &o,
-            &format!("variant {} of {}: {}", k + 1, variants.len(), m.name()),
+            &format!(
+                "part {} of {parts}{}: variant {}",
+                k + 2,
+                crate::output::eta(started.elapsed(), k + 1, parts),
+                m.name()
+            ),
         );
+        if interrupted(&opts) {
+            return crate::EXIT_INTERRUPTED;
+        }
         let p = r.property(id);
         let caught = p.is_some_and(|p| p.status == Status::Violated);
         eprintln!(

@@ -261,13 +261,17 @@ pub fn run(args: Args) -> u8 {
     if args.dir.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
-    let pass = double_votes.is_empty()
+    // What the run saw go wrong, whenever it stopped.
+    let finding = !(double_votes.is_empty()
         && final_reverts.is_empty()
         && summary.lost_blocks.is_empty()
-        && summary.not_back.is_empty()
         && summary.violations.is_empty()
+        && ledger_disagreements.is_empty());
+    // Ctrl-C cuts the schedule: a node not back yet or no restart checked is then no finding.
+    let interrupted = summary.interrupted && !finding;
+    let pass = !finding
+        && summary.not_back.is_empty()
         && summary.unexpected_exits.is_empty()
-        && ledger_disagreements.is_empty()
         && summary.restarts_checked > 0;
     let report = Report {
         seed: args.seed,
@@ -278,7 +282,13 @@ pub fn run(args: Args) -> u8 {
         double_votes,
         final_reverts,
         ledger_disagreements,
-        verdict: if pass { "PASS" } else { "FAILED" },
+        verdict: if interrupted {
+            "INTERRUPTED"
+        } else if pass {
+            "PASS"
+        } else {
+            "FAILED"
+        },
         testnet: summary,
     };
     if args.json {
@@ -330,7 +340,9 @@ pub fn run(args: Args) -> u8 {
         }
         println!("{}", report.verdict);
     }
-    if pass {
+    if interrupted {
+        crate::EXIT_INTERRUPTED
+    } else if pass {
         EXIT_OK
     } else {
         EXIT_FAILED

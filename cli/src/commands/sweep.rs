@@ -197,9 +197,26 @@ fn status_name(s: Status) -> &'static str {
     }
 }
 
+/// The check of one row, its progress on a spinner.
+fn check_on_spinner(model: &SaModel, opts: &CheckOptions, label: &str) -> sa_checker::CheckReport {
+    let bar = crate::spinner();
+    let pinned = sa_checker::sizes::pinned_states(&model.config);
+    let r = sa_checker::check_model(model.clone(), opts, &mut |p| {
+        if let Some(bar) = &bar {
+            bar.set_message(format!(
+                "{label}: {}",
+                crate::output::progress_message(p, pinned)
+            ));
+        }
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    r
+}
+
 /// Checks one configuration of the grid.
 fn check_row(index: usize, config: &Config, opts: &CheckOptions, label: &str) -> Row {
-    let bar = crate::spinner();
     let model = SaModel::new(config.clone());
     let mask = config.byzantine_mask();
     let byzantine_credits = model
@@ -213,14 +230,7 @@ fn check_row(index: usize, config: &Config, opts: &CheckOptions, label: &str) ->
         })
         .max()
         .unwrap_or(0);
-    let r = sa_checker::check_model(model.clone(), opts, &mut |p| {
-        if let Some(bar) = &bar {
-            bar.set_message(format!("{label}: {}", crate::output::progress_message(p)));
-        }
-    });
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    let r = check_on_spinner(&model, opts, label);
     let violated: Vec<String> = r
         .properties
         .iter()
@@ -345,6 +355,10 @@ pub fn run(args: Args) -> u8 {
         ..CheckOptions::default()
     };
     let total = configs.len();
+    let started = std::time::Instant::now();
+    let mine = (0..total)
+        .filter(|k| args.shard.is_none_or(|(i, n)| k % n == i - 1))
+        .count();
     let mut rows = Vec::new();
     for (k, c) in configs.iter().enumerate() {
         if let Some((i, n)) = args.shard {
@@ -352,11 +366,15 @@ pub fn run(args: Args) -> u8 {
                 continue;
             }
         }
-        let label = format!("row {}/{total} ({})", k + 1, c.name);
+        let name = format!("row {}/{total} ({})", k + 1, c.name);
+        let label = format!(
+            "{name}{}",
+            crate::output::eta(started.elapsed(), rows.len(), mine)
+        );
         let row = check_row(k, c, &opts, &label);
         if !args.json && !args.csv {
             eprintln!(
-                "{label}: safety {}, liveness {}, {} states, {:.1} s",
+                "{name}: safety {}, liveness {}, {} states, {:.1} s",
                 row.safety, row.liveness, row.states, row.seconds
             );
         }

@@ -13,9 +13,6 @@ use crate::running::{drive, node_command};
 
 use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 
-/// Exit status of a run stopped by Ctrl-C (128 + SIGINT, the shell's convention).
-const EXIT_INTERRUPTED: u8 = 130;
-
 /// Arguments of `sa testnet`.
 #[derive(clap::Args, Clone)]
 pub struct Args {
@@ -129,7 +126,7 @@ pub fn run(args: Args) -> u8 {
     if !summary.violations.is_empty() || !summary.unexpected_exits.is_empty() {
         EXIT_FAILED
     } else if summary.interrupted {
-        EXIT_INTERRUPTED
+        crate::EXIT_INTERRUPTED
     } else {
         EXIT_OK
     }
