@@ -6,7 +6,7 @@ mod common;
 use std::io::Read;
 use std::process::{Command, Stdio};
 
-use common::{json_runs, sa, subcommands};
+use common::{interrupt_after, json_runs, sa, subcommands};
 
 /// Row "`sa check --preset tiny --json | head`": the reader closes the pipe after one line;
 /// `sa` exits quietly (141, a closed pipe's status) instead of panicking (101).
@@ -436,53 +436,21 @@ fn row_one_exit_code_table_for_every_subcommand() {
     }
 }
 
-/// Sends SIGINT to `child` once it has printed something on stderr or after `wait`.
-fn interrupt_after(args: &[&str], wait: std::time::Duration) -> (Option<i32>, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sa"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run sa");
-    std::thread::sleep(wait);
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(sent.success());
-    let mut out = String::new();
-    let mut err = String::new();
-    child
-        .stdout
-        .take()
-        .expect("piped")
-        .read_to_string(&mut out)
-        .expect("read");
-    child
-        .stderr
-        .take()
-        .expect("piped")
-        .read_to_string(&mut err)
-        .expect("read");
-    let status = child.wait().expect("wait");
-    (status.code(), out, err)
-}
-
 /// The table's interrupted rows, on real processes: a search stopped by Ctrl-C is INCOMPLETE
 /// (4) and says so; a testnet stopped by Ctrl-C exits 130 with its summary.
 #[test]
 fn row_ctrl_c_gives_the_table_s_codes() {
-    let (code, out, err) = interrupt_after(
+    let (status, out, err) = interrupt_after(
         &["check", "--preset", "small"],
         std::time::Duration::from_secs(2),
     );
-    assert_eq!(code, Some(4), "{out}\n{err}");
+    assert_eq!(status.code(), Some(4), "{out}\n{err}");
     assert!(out.contains("interrupted (Ctrl-C)"), "{out}");
-    let (code, out, err) = interrupt_after(
+    let (status, out, err) = interrupt_after(
         &["testnet", "--nodes", "4", "--duration", "60"],
         std::time::Duration::from_secs(3),
     );
-    assert_eq!(code, Some(130), "{out}\n{err}");
+    assert_eq!(status.code(), Some(130), "{out}\n{err}");
     assert!(out.contains("interrupted by Ctrl-C"), "{out}");
 }
 

@@ -7,11 +7,9 @@
 
 mod common;
 
-use std::io::Read;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{sa, subcommands};
+use common::{interrupt_after, sa, subcommands};
 
 /// What an interrupted run must end with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -193,33 +191,6 @@ fn cases(p: &dyn Fn(&str) -> String, net: &str, node: &str) -> Vec<Case> {
     ]
 }
 
-/// Runs `args`, sends SIGINT after `wait`, and says how the process ended.
-fn interrupted(args: &[String], wait: Duration) -> (Option<i32>, Option<i32>, String) {
-    use std::os::unix::process::ExitStatusExt;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sa"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run sa");
-    std::thread::sleep(wait);
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(sent.success());
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .expect("piped")
-        .read_to_string(&mut err)
-        .expect("read");
-    let status = child.wait().expect("wait");
-    (status.code(), status.signal(), err)
-}
-
 #[test]
 fn every_subcommand_on_good_bad_and_interrupted_input_gives_the_table_s_code() {
     let dir = tempfile::tempdir().unwrap();
@@ -276,7 +247,10 @@ fn every_subcommand_on_good_bad_and_interrupted_input_gives_the_table_s_code() {
             .iter()
             .map(|(c, args, want)| {
                 s.spawn(move || {
-                    let (code, signal, err) = interrupted(args, Duration::from_secs(3));
+                    use std::os::unix::process::ExitStatusExt;
+                    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+                    let (status, _, err) = interrupt_after(&a, Duration::from_secs(3));
+                    let (code, signal) = (status.code(), status.signal());
                     let got = match (code, signal) {
                         (Some(c), _) => Ends::Code(c),
                         _ => {

@@ -1,7 +1,8 @@
 //! Helpers shared by the CLI tests.
 #![allow(dead_code)]
 
-use std::process::Command;
+use std::io::Read;
+use std::process::{Command, ExitStatus, Stdio};
 
 /// Runs the `sa` binary: (exit status, stdout, stderr).
 pub fn sa(args: &[&str]) -> (i32, String, String) {
@@ -81,4 +82,39 @@ pub fn json_runs(p: &dyn Fn(&str) -> String, net: &str) -> Vec<(&'static str, Ve
             a(&["sweep", "--preset", "tiny", "--absent", "0"]),
         ),
     ]
+}
+
+/// Runs `sa args`, sends it SIGINT after `wait`, and returns how it ended with its stdout and
+/// stderr (stdin is an open pipe nobody writes to).
+pub fn interrupt_after(args: &[&str], wait: std::time::Duration) -> (ExitStatus, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sa"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sa");
+    std::thread::sleep(wait);
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    // Both pipes drained at once (a full stderr pipe must not block the child's stdout).
+    let mut stdout = child.stdout.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut out = String::new();
+        stdout.read_to_string(&mut out).expect("read");
+        out
+    });
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .expect("piped")
+        .read_to_string(&mut err)
+        .expect("read");
+    let out = reader.join().expect("reader");
+    let status = child.wait().expect("wait");
+    (status, out, err)
 }
