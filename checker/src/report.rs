@@ -425,6 +425,9 @@ pub struct SimulationSummary {
     pub states_per_second: f64,
     /// How walks chose among the enabled actions.
     pub strategy: crate::options::Strategy,
+    /// The shard of the walks this run took (`sa simulate --shard I/N`); None for all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<SimShard>,
     /// Breadth-first searches run around violations, and the states they visited.
     pub local_searches: u64,
     /// States those searches visited.
@@ -434,6 +437,15 @@ pub struct SimulationSummary {
     pub violations: Vec<SimViolation>,
     /// Why the run stopped before its walks were done (timeout, interrupt, violation).
     pub stopped: Option<String>,
+}
+
+/// One shard of a simulation's walks: walk `k` is in shard `k % count`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct SimShard {
+    /// This shard, from 0 (`--shard I/N` is index I - 1).
+    pub index: u64,
+    /// How many shards.
+    pub count: u64,
 }
 
 /// Where a simulation found a property violated.

@@ -62,6 +62,10 @@ pub struct SimOptions {
     pub shrink: bool,
     /// Run this walk only (to replay a reported one).
     pub only_walk: Option<u64>,
+    /// Run only the walks of one shard: `(index, count)`, index from 0; walk `k` belongs to
+    /// shard `k % count`. Shards of one run merge ([`crate::shard::merge_simulations`]) into
+    /// the unsharded run's violations and counts.
+    pub shard: Option<(u64, u64)>,
     /// When to stop before the walks are done (see [`Stop`]).
     pub stop: Stop,
     /// States of the breadth-first search run around the state where a walk first violated
@@ -96,6 +100,7 @@ impl Default for SimOptions {
             strategy: Strategy::Mixed,
             shrink: true,
             only_walk: None,
+            shard: None,
             stop: Stop::Never,
             local_states: 200_000,
         }
@@ -460,6 +465,9 @@ fn run_walks(
                     if k >= last {
                         return;
                     }
+                    if opts.shard.is_some_and(|(i, n)| k % n != i) {
+                        continue;
+                    }
                     let w = walk(m, &props, &seen, opts, k);
                     results
                         .lock()
@@ -738,6 +746,9 @@ pub fn simulate(
         walks_per_second: walks as f64 / seconds.max(1e-9),
         states_per_second: states as f64 / seconds.max(1e-9),
         strategy: opts.strategy,
+        shard: opts
+            .shard
+            .map(|(index, count)| crate::report::SimShard { index, count }),
         local_searches: found.local_searches,
         local_states: found.local_visited,
         violations: sim_violations,

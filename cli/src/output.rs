@@ -604,6 +604,30 @@ fn story(out: &mut String, r: &CheckReport, view: &View, mutations: &str, search
     }
 }
 
+/// Reads the shard reports in `files` (each the JSON of `made_by`) and merges them with
+/// `merge` (`sa_checker::shard::merge` or `merge_simulations`); errors name the file.
+pub fn merge_reports(
+    files: &[std::path::PathBuf],
+    made_by: &str,
+    merge: fn(&[CheckReport]) -> Result<CheckReport, sa_checker::shard::MergeError>,
+) -> Result<CheckReport, String> {
+    use sa_checker::shard::MergeError;
+    let mut reports = Vec::new();
+    for f in files {
+        let text =
+            std::fs::read_to_string(f).map_err(|e| format!("{}: cannot read: {e}", f.display()))?;
+        let r: CheckReport = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not the JSON of `{made_by}`: {e}", f.display()))?;
+        reports.push(r);
+    }
+    merge(&reports).map_err(|e| match e {
+        MergeError::NotAShard(k) | MergeError::Mismatch(k, _) => files
+            .get(k)
+            .map_or_else(|| e.to_string(), |f| format!("{}: {e}", f.display())),
+        MergeError::Twice(_) | MergeError::Empty => e.to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

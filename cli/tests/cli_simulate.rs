@@ -249,3 +249,98 @@ fn every_preset_states_its_horizon() {
         "a SAFE-FINAL-* result that holds carries the caveat: {out}"
     );
 }
+
+/// `sa simulate --shard I/N` in separate processes, merged with `--merge`: the same verdict,
+/// walks, states, violated properties with their lowest walks and counterexamples as the
+/// unsharded run (`--local-states 0`: every violation found by a walk itself). A shard
+/// missing or given twice is said.
+#[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one story: run, shard, merge, compare, refuse"
+)]
+fn simulation_shards_merge_into_the_unsharded_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "simulate",
+            "--preset",
+            "byzantine",
+            "--walks",
+            "3000",
+            "--local-states",
+            "0",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let (code, out, err) = sa(&args);
+        assert_eq!(code, 1, "{extra:?}: {err}");
+        out
+    };
+    let whole: Value = serde_json::from_str(&run(&[])).unwrap();
+    let mut files = Vec::new();
+    for i in 1..=3 {
+        let f = dir.path().join(format!("part-{i}.json"));
+        std::fs::write(&f, run(&["--shard", &format!("{i}/3")])).unwrap();
+        files.push(f.to_string_lossy().into_owned());
+    }
+    let merge = |files: &[&str]| {
+        let mut args = vec!["simulate", "--json", "--merge"];
+        args.extend_from_slice(files);
+        sa(&args)
+    };
+    let f: Vec<&str> = files.iter().map(String::as_str).collect();
+    let (code, out, err) = merge(&f);
+    assert_eq!(code, 1, "{err}");
+    let merged: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(merged["verdict"], whole["verdict"]);
+    for field in ["walks", "states", "max_depth", "walks_cut"] {
+        assert_eq!(
+            merged["simulation"][field], whole["simulation"][field],
+            "{field}"
+        );
+    }
+    let violations = |v: &Value| {
+        let mut l: Vec<(String, u64, u64)> = v["simulation"]["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    x["id"].as_str().unwrap().to_string(),
+                    x["walk"].as_u64().unwrap(),
+                    x["walks_violating"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        l.sort();
+        l
+    };
+    assert!(!violations(&whole).is_empty());
+    assert_eq!(violations(&merged), violations(&whole));
+    for (p, q) in merged["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(whole["properties"].as_array().unwrap())
+    {
+        assert_eq!(p["id"], q["id"]);
+        assert_eq!(p["status"], q["status"], "{}", p["id"]);
+        if q["status"] == "violated" {
+            assert_eq!(p["counterexample"], q["counterexample"], "{}", p["id"]);
+        }
+    }
+    // A shard short: the merge says so; a shard twice is refused.
+    let (_, out, _) = merge(&f[..2]);
+    let short: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(short["simulation"]["stopped"], "1 of 3 shards missing");
+    let (code, _, err) = merge(&[f[0], f[0]]);
+    assert_eq!(code, 2);
+    assert!(err.contains("shard 1 given twice"), "{err}");
+    // An unsharded report is not a shard's.
+    let lone = dir.path().join("whole.json");
+    std::fs::write(&lone, whole.to_string()).unwrap();
+    let (code, _, err) = merge(&[f[0], lone.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("is not a shard's"), "{err}");
+}

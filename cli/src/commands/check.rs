@@ -229,7 +229,11 @@ pub fn run(args: Args) -> u8 {
         }
     }
     if !args.merge.is_empty() {
-        return match merge_files(&args.merge) {
+        return match crate::output::merge_reports(
+            &args.merge,
+            "sa check --shard I/N --json",
+            sa_checker::shard::merge,
+        ) {
             Ok(report) => finish(&args, &report),
             Err(e) => {
                 eprintln!("sa check --merge: {e}");
@@ -407,37 +411,6 @@ fn simulation_pass(
     (violated && !exhaustive).then_some(report)
 }
 
-/// Prints `report` as `args` ask, writes the chart; returns the exit status.
-/// Reads the shard reports in `files` and merges them (`sa_checker::shard::merge`).
-fn merge_files(files: &[PathBuf]) -> Result<CheckReport, String> {
-    let mut reports = Vec::new();
-    for f in files {
-        let text =
-            std::fs::read_to_string(f).map_err(|e| format!("{}: cannot read: {e}", f.display()))?;
-        let r: CheckReport = serde_json::from_str(&text).map_err(|e| {
-            format!(
-                "{}: not the JSON of `sa check --shard I/N --json`: {e}",
-                f.display()
-            )
-        })?;
-        reports.push(r);
-    }
-    sa_checker::shard::merge(&reports).map_err(|e| {
-        let name = |k: usize| {
-            files
-                .get(k)
-                .map_or(String::new(), |f| f.display().to_string())
-        };
-        match e {
-            sa_checker::shard::MergeError::NotAShard(k)
-            | sa_checker::shard::MergeError::Mismatch(k, _) => format!("{}: {e}", name(k)),
-            sa_checker::shard::MergeError::Twice(_) | sa_checker::shard::MergeError::Empty => {
-                e.to_string()
-            }
-        }
-    })
-}
-
 /// `--itf DIR`: every counterexample (and witness path, with `witnesses`) of the bounded model
 /// as ITF traces; a path of another model (the unbounded one's liveness lassos) is skipped
 /// with a note.
@@ -489,6 +462,7 @@ fn write_itf(report: &CheckReport, dir: &std::path::Path, witnesses: bool) -> Re
     Ok(())
 }
 
+/// Prints `report` as `args` ask, writes the chart; returns the exit status.
 fn finish(args: &Args, report: &CheckReport) -> u8 {
     let view = View {
         full: args.full,

@@ -85,6 +85,17 @@ pub struct Args {
     /// Write a message sequence chart (SVG) of the first violated property's path.
     #[arg(long, value_name = "FILE.svg")]
     chart: Option<PathBuf>,
+    /// Run only the walks of shard I of N (1-based): walk K is in shard K mod N + 1. Run every
+    /// shard (on as many machines, e.g. a batch job array), each with --json, then merge
+    /// them with --merge: the lowest-numbered violating walk of each property and the counts
+    /// are the unsharded run's.
+    #[arg(long, value_name = "I/N", value_parser = crate::config_args::parse_shard,
+          conflicts_with = "walk")]
+    shard: Option<(usize, usize)>,
+    /// Merge the JSON reports of a simulation's shards (`sa simulate --shard I/N --json >
+    /// part-I.json`) into one report.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["preset", "config", "shard", "walk"])]
+    merge: Vec<PathBuf>,
 }
 
 /// The options `args` ask for, or what is wrong with them.
@@ -126,6 +137,7 @@ pub fn options(args: &Args) -> Result<SimOptions, String> {
         shrink: !args.no_shrink,
         only_walk: args.walk,
         local_states: args.local_states,
+        shard: args.shard.map(|(i, n)| (i as u64 - 1, n as u64)),
         ..SimOptions::default()
     };
     if let Some(t) = args.threads {
@@ -141,6 +153,28 @@ pub fn run(args: Args) -> u8 {
             eprintln!("sa simulate: `--chart {}`: {e}", chart.display());
             return EXIT_BAD_INPUT;
         }
+    }
+    let view = View {
+        full: args.full,
+        witnesses: args.witnesses,
+        table: args.table,
+    };
+    if !args.merge.is_empty() {
+        let report = match crate::output::merge_reports(
+            &args.merge,
+            "sa simulate --shard I/N --json",
+            sa_checker::shard::merge_simulations,
+        ) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("sa simulate --merge: {e}");
+                return EXIT_BAD_INPUT;
+            }
+        };
+        if !crate::output::print_report("sa simulate", &report, args.json, &view) {
+            return EXIT_FAILED;
+        }
+        return report.verdict.exit_code();
     }
     let config = match args.what.load() {
         Ok(c) => c,
@@ -175,11 +209,6 @@ pub fn run(args: Args) -> u8 {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let view = View {
-        full: args.full,
-        witnesses: args.witnesses,
-        table: args.table,
-    };
     if !crate::output::print_report("sa simulate", &report, args.json, &view) {
         return EXIT_FAILED;
     }
