@@ -126,6 +126,34 @@ pub enum Event {
         /// What.
         reason: String,
     },
+    /// A connection passed the handshake (spec/node.md, "The handshake").
+    Connected {
+        /// The connection's peer id (a provisioner's genesis index + 1; clients from 2^32).
+        peer: PeerId,
+        /// Its key (short hex).
+        key: String,
+        /// `peer` or `client`.
+        role: String,
+    },
+    /// A connection was refused or cut: a failed handshake, a key in back-off, a score at the
+    /// disconnect threshold, a client sending consensus messages.
+    Disconnected {
+        /// The peer id, when the handshake had given one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        peer: Option<PeerId>,
+        /// Why.
+        reason: String,
+    },
+    /// Rejections not logged one by one in the last window (spec/node.md: sampled logs).
+    Suppressed {
+        /// From which peer (absent: handshake refusals of unknown connections).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        peer: Option<PeerId>,
+        /// What was not logged (a rejection code, or `handshake`).
+        what: String,
+        /// How many.
+        count: u32,
+    },
 }
 
 /// A transaction that failed in an accepted block.

@@ -25,6 +25,7 @@ pub mod keys;
 pub mod ledger;
 pub mod message;
 pub mod node;
+pub mod peers;
 pub mod rules;
 pub mod runtime;
 
@@ -32,3 +33,4 @@ pub mod snapshot;
 pub mod sortition;
 pub mod storage;
 pub mod tally;
+pub mod transport;

@@ -7,7 +7,6 @@
 //! a [`Output::Persist`] is appended and fsynced before anything after it is sent.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -19,9 +18,11 @@ use tokio::sync::mpsc;
 use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
 
 use crate::config::{Genesis, NodeConfig};
-use crate::keys::{to_hex, KeyRing, Keypair};
+use crate::keys::{to_hex, KeyRing, Keypair, PublicKey};
 use crate::node::{Input, Node, Output, PeerId, Timer};
+use crate::peers::{Accounts, Admit, Log as Sample};
 use crate::storage::{Log, StorageError};
+use crate::transport::{Admission, Role};
 
 /// Why the runtime stopped.
 #[derive(Debug, thiserror::Error)]
@@ -64,8 +65,20 @@ pub const INBOUND_BYTES_PER_PEER: usize = 8 << 20;
 /// Bytes queued for sending to one peer, at most: frames past it are dropped for that peer
 /// (it is too slow; it catches up through GetBlocks).
 pub const OUTBOUND_BYTES_PER_PEER: usize = 16 << 20;
-/// Connections beyond the configured peers, at most (peers dialing in, tools).
-pub const EXTRA_CONNECTIONS: usize = 16;
+/// Handshakes in progress at once, at most: a connection accepted beyond them is closed at
+/// once (it holds no slot of a provisioner or a client).
+pub const MAX_PENDING_HANDSHAKES: usize = 16;
+/// Clients connected at once, at most (provisioners have one slot each, keyed by their key).
+pub const MAX_CLIENTS: usize = 16;
+/// A connection that sends nothing for this long is closed; every connection sends a
+/// keep-alive (an empty frame) after a third of it without traffic.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Peer ids of clients start here; a provisioner's is its genesis index + 1, the same on every
+/// connection, so what the core keeps per peer (rate limits, buffer shares) outlives a
+/// reconnection.
+pub const CLIENT_IDS: PeerId = 1 << 32;
+/// The pseudo-peer under which refused handshakes are sampled in the log.
+const REFUSALS: PeerId = u64::MAX;
 
 enum Inbox {
     Frame {
@@ -80,14 +93,35 @@ enum Inbox {
     },
     Connected {
         peer: PeerId,
+        conn: u64,
+        key: PublicKey,
+        role: Role,
     },
-    Closed,
+    Refused {
+        /// What refused it, for the sampled log: `handshake`, `slots`, `accept`, `back-off`,
+        /// `clients`.
+        what: &'static str,
+        reason: String,
+    },
+    Closed {
+        peer: PeerId,
+        conn: u64,
+    },
+    /// Time to log the counts of ended sampling windows.
+    Flush,
     Timer(Timer),
 }
 
-/// Per peer: the sender to its writer task and the bytes queued there.
-type Writers =
-    Arc<Mutex<BTreeMap<PeerId, (mpsc::UnboundedSender<Arc<Vec<u8>>>, Arc<AtomicUsize>)>>>;
+/// One live connection: its writer's queue, the bytes queued there, its close signal.
+struct Conn {
+    conn: u64,
+    tx: mpsc::UnboundedSender<Arc<Vec<u8>>>,
+    queued: Arc<AtomicUsize>,
+    close: Arc<tokio::sync::Notify>,
+}
+
+/// Per peer id: its live connection.
+type Writers = Arc<Mutex<BTreeMap<PeerId, Conn>>>;
 
 /// Queues a frame for a peer's writer unless that peer already has
 /// [`OUTBOUND_BYTES_PER_PEER`] queued.
@@ -102,24 +136,27 @@ fn queue_bounded(
     }
 }
 
+/// Whether a frame's message needs a BLS check in the core (candidate, votes, block,
+/// transaction).
+fn signed(bytes: &[u8]) -> bool {
+    matches!(bytes.first(), Some(0..=3 | 5))
+}
+
+#[derive(Clone)]
 struct Net {
     writers: Writers,
-    next_peer: Arc<Mutex<PeerId>>,
     inbox: mpsc::UnboundedSender<Inbox>,
     delay: Duration,
     max_frame: usize,
-}
-
-impl Clone for Net {
-    fn clone(&self) -> Net {
-        Net {
-            writers: self.writers.clone(),
-            next_peer: self.next_peer.clone(),
-            inbox: self.inbox.clone(),
-            delay: self.delay,
-            max_frame: self.max_frame,
-        }
-    }
+    me: Keypair,
+    admission: Arc<Admission>,
+    /// Provisioner key → its peer id.
+    ids: Arc<BTreeMap<PublicKey, PeerId>>,
+    /// Keys in back-off, refused before their proof is verified (the main loop's
+    /// [`Accounts`] decides; this is its copy for the connection tasks).
+    banned: Arc<Mutex<BTreeMap<PublicKey, u64>>>,
+    next_conn: Arc<std::sync::atomic::AtomicU64>,
+    clients: Arc<tokio::sync::Semaphore>,
 }
 
 impl Net {
@@ -129,59 +166,156 @@ impl Net {
             .new_codec()
     }
 
-    /// Runs one connection until it closes.
-    async fn serve(self, stream: TcpStream) {
+    /// Runs one connection until it closes: the handshake (holding `pending` while it runs),
+    /// then frames both ways.
+    async fn serve(
+        self,
+        stream: TcpStream,
+        accepting: bool,
+        pending: Option<tokio::sync::OwnedSemaphorePermit>,
+    ) {
         let _ = stream.set_nodelay(true);
-        let peer = {
-            let mut n = self.next_peer.lock().expect("lock");
-            *n += 1;
-            *n
-        };
         let (rd, wr) = stream.into_split();
-        let (tx, mut rx) = mpsc::unbounded_channel::<Arc<Vec<u8>>>();
-        let queued = Arc::new(AtomicUsize::new(0));
-        self.writers
-            .lock()
-            .expect("lock")
-            .insert(peer, (tx, Arc::clone(&queued)));
-        let _ = self.inbox.send(Inbox::Connected { peer });
-        let delay = self.delay;
+        let mut frames = FramedRead::new(rd, self.codec());
         let mut sink = FramedWrite::new(wr, self.codec());
-        let writer = tokio::spawn(async move {
-            let mut queue: VecDeque<(tokio::time::Instant, Arc<Vec<u8>>)> = VecDeque::new();
-            loop {
-                if queue.is_empty() {
-                    match rx.recv().await {
-                        Some(b) => queue.push_back((tokio::time::Instant::now() + delay, b)),
-                        None => return,
-                    }
-                }
-                while let Ok(b) = rx.try_recv() {
-                    queue.push_back((tokio::time::Instant::now() + delay, b));
-                }
-                let (due, bytes) = queue.pop_front().expect("non-empty");
-                queued.fetch_sub(bytes.len(), Ordering::Relaxed);
-                tokio::time::sleep_until(due).await;
-                if sink
-                    .send(bytes::Bytes::copy_from_slice(&bytes))
-                    .await
-                    .is_err()
-                {
+        let mut admission = (*self.admission).clone();
+        admission.clients = accepting;
+        let hello = match crate::transport::handshake(
+            &mut frames,
+            &mut sink,
+            &self.me,
+            Role::Peer,
+            &admission,
+        )
+        .await
+        {
+            Ok(h) => h,
+            Err(e) => {
+                let _ = self.inbox.send(Inbox::Refused {
+                    what: "handshake",
+                    reason: e.to_string(),
+                });
+                return;
+            }
+        };
+        drop(pending);
+        let banned_until = self
+            .banned
+            .lock()
+            .ok()
+            .and_then(|b| b.get(&hello.key).copied());
+        if banned_until.is_some_and(|until| until > now_ms()) {
+            let _ = self.inbox.send(Inbox::Refused {
+                what: "back-off",
+                reason: format!("key {} is in back-off", hello.key.short()),
+            });
+            return;
+        }
+        let conn = self.next_conn.fetch_add(1, Ordering::Relaxed);
+        let (peer, _client_slot) = match hello.role {
+            Role::Peer => (self.ids.get(&hello.key).copied().unwrap_or(0), None),
+            Role::Client => match Arc::clone(&self.clients).try_acquire_owned() {
+                Ok(slot) => (CLIENT_IDS + conn, Some(slot)),
+                Err(_) => {
+                    let _ = self.inbox.send(Inbox::Refused {
+                        what: "clients",
+                        reason: format!(
+                            "client {}: all {MAX_CLIENTS} client slots taken",
+                            hello.key.short()
+                        ),
+                    });
                     return;
                 }
-            }
+            },
+        };
+        let (rx, queued, close) = self.register(peer, conn);
+        let _ = self.inbox.send(Inbox::Connected {
+            peer,
+            conn,
+            key: hello.key,
+            role: hello.role,
         });
-        let mut frames = FramedRead::new(rd, self.codec());
+        let writer = tokio::spawn(write_frames(sink, rx, queued, self.delay));
+        self.read_frames(&mut frames, peer, hello.role, &close)
+            .await;
+        writer.abort();
+        {
+            let mut w = self.writers.lock().expect("lock");
+            if w.get(&peer).is_some_and(|c| c.conn == conn) {
+                w.remove(&peer);
+            }
+        }
+        let _ = self.inbox.send(Inbox::Closed { peer, conn });
+    }
+
+    /// Registers connection `conn` as `peer`'s live one (a provisioner connected again: its
+    /// older connection is told to close); returns its writer's queue, bytes queued and close
+    /// signal.
+    fn register(
+        &self,
+        peer: PeerId,
+        conn: u64,
+    ) -> (
+        mpsc::UnboundedReceiver<Arc<Vec<u8>>>,
+        Arc<AtomicUsize>,
+        Arc<tokio::sync::Notify>,
+    ) {
+        let (tx, rx) = mpsc::unbounded_channel::<Arc<Vec<u8>>>();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let close = Arc::new(tokio::sync::Notify::new());
+        let old = self.writers.lock().expect("lock").insert(
+            peer,
+            Conn {
+                conn,
+                tx,
+                queued: Arc::clone(&queued),
+                close: Arc::clone(&close),
+            },
+        );
+        if let Some(old) = old {
+            old.close.notify_one();
+        }
+        (rx, queued, close)
+    }
+
+    /// Reads frames until the connection closes, is told to close, or is idle for
+    /// [`IDLE_TIMEOUT`]. A client may send transactions and block requests only.
+    async fn read_frames(
+        &self,
+        frames: &mut FramedRead<tokio::net::tcp::OwnedReadHalf, LengthDelimitedCodec>,
+        peer: PeerId,
+        role: Role,
+        close: &tokio::sync::Notify,
+    ) {
         // Budget in KiB units, so a frame of up to max_frame bytes always fits.
         let units = INBOUND_BYTES_PER_PEER.max(self.max_frame) / 1024 + 1;
         let budget = Arc::new(tokio::sync::Semaphore::new(units));
-        while let Some(frame) = frames.next().await {
+        loop {
+            let frame = tokio::select! {
+                () = close.notified() => return,
+                f = tokio::time::timeout(IDLE_TIMEOUT, frames.next()) => match f {
+                    Err(_) => {
+                        let _ = self.inbox.send(Inbox::BadFrame { peer, reason: format!("idle for {} s", IDLE_TIMEOUT.as_secs()) });
+                        return;
+                    }
+                    Ok(None) => return,
+                    Ok(Some(f)) => f,
+                },
+            };
             match frame {
+                Ok(b) if b.is_empty() => {}
+                Ok(b) if role == Role::Client && !matches!(b.first(), Some(4 | 5)) => {
+                    let _ = self.inbox.send(Inbox::BadFrame {
+                        peer,
+                        reason: "a client may send transactions and block requests only".into(),
+                    });
+                    return;
+                }
                 Ok(b) => {
                     let need = u32::try_from(b.len() / 1024 + 1).unwrap_or(u32::MAX);
                     // Waits (and so stops reading from this peer) while the core is behind.
                     let Ok(permit) = Arc::clone(&budget).acquire_many_owned(need).await else {
-                        break;
+                        return;
                     };
                     let _ = self.inbox.send(Inbox::Frame {
                         peer,
@@ -194,28 +328,75 @@ impl Net {
                         peer,
                         reason: e.to_string(),
                     });
-                    break;
+                    return;
                 }
             }
         }
-        writer.abort();
-        self.writers.lock().expect("lock").remove(&peer);
-        let _ = self.inbox.send(Inbox::Closed);
     }
 
     fn send(&self, peer: Option<PeerId>, bytes: Arc<Vec<u8>>) {
         let w = self.writers.lock().expect("lock");
         match peer {
             Some(p) => {
-                if let Some((tx, queued)) = w.get(&p) {
-                    queue_bounded(tx, queued, bytes);
+                if let Some(c) = w.get(&p) {
+                    queue_bounded(&c.tx, &c.queued, bytes);
                 }
             }
             None => {
-                for (tx, queued) in w.values() {
-                    queue_bounded(tx, queued, bytes.clone());
+                for c in w.values() {
+                    queue_bounded(&c.tx, &c.queued, bytes.clone());
                 }
             }
+        }
+    }
+
+    /// Closes `peer`'s connection (a score at the threshold): its key waits until `until`.
+    fn cut(&self, peer: PeerId, key: PublicKey, until: u64) {
+        if let Ok(mut b) = self.banned.lock() {
+            b.insert(key, until);
+        }
+        if let Some(c) = self.writers.lock().expect("lock").remove(&peer) {
+            c.close.notify_one();
+        }
+    }
+}
+
+/// A connection's writer: frames in order, each after the configured delay; a keep-alive
+/// (an empty frame) after a third of [`IDLE_TIMEOUT`] without one.
+async fn write_frames(
+    mut sink: FramedWrite<tokio::net::tcp::OwnedWriteHalf, LengthDelimitedCodec>,
+    mut rx: mpsc::UnboundedReceiver<Arc<Vec<u8>>>,
+    queued: Arc<AtomicUsize>,
+    delay: Duration,
+) {
+    let mut queue: VecDeque<(tokio::time::Instant, Arc<Vec<u8>>)> = VecDeque::new();
+    loop {
+        if queue.is_empty() {
+            match tokio::time::timeout(IDLE_TIMEOUT / 3, rx.recv()).await {
+                Ok(Some(b)) => queue.push_back((tokio::time::Instant::now() + delay, b)),
+                Ok(None) => return,
+                Err(_) => {
+                    if sink.send(bytes::Bytes::new()).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+            }
+        }
+        while let Ok(b) = rx.try_recv() {
+            queue.push_back((tokio::time::Instant::now() + delay, b));
+        }
+        let Some((due, bytes)) = queue.pop_front() else {
+            continue;
+        };
+        queued.fetch_sub(bytes.len(), Ordering::Relaxed);
+        tokio::time::sleep_until(due).await;
+        if sink
+            .send(bytes::Bytes::copy_from_slice(&bytes))
+            .await
+            .is_err()
+        {
+            return;
         }
     }
 }
@@ -294,10 +475,26 @@ pub async fn run(
     let (inbox_tx, mut inbox) = mpsc::unbounded_channel::<Inbox>();
     let net = Net {
         writers: Arc::new(Mutex::new(BTreeMap::new())),
-        next_peer: Arc::new(Mutex::new(0)),
         inbox: inbox_tx.clone(),
         delay: Duration::from_millis(cfg.send_delay_ms),
         max_frame: cfg.max_frame_bytes,
+        me: me.clone(),
+        admission: Arc::new(Admission {
+            chain: crate::transport::chain_id(&genesis),
+            provisioners: genesis.provisioners.iter().map(|p| p.key).collect(),
+            clients: true,
+        }),
+        ids: Arc::new(
+            genesis
+                .provisioners
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.key, i as PeerId + 1))
+                .collect(),
+        ),
+        banned: Arc::new(Mutex::new(BTreeMap::new())),
+        next_conn: Arc::new(std::sync::atomic::AtomicU64::new(1)),
+        clients: Arc::new(tokio::sync::Semaphore::new(MAX_CLIENTS)),
     };
     let listener = TcpListener::bind(cfg.listen).await?;
     emit(
@@ -310,73 +507,62 @@ pub async fn run(
             tip: to_hex(&node.tip_hash()),
         },
     );
-    let max_connections = cfg.peers.len() + EXTRA_CONNECTIONS;
+    tokio::spawn(accept_loop(listener, net.clone()));
     {
-        let net = net.clone();
+        let tx = inbox_tx.clone();
         tokio::spawn(async move {
-            while let Ok((s, _)) = listener.accept().await {
-                // At most the configured peers and a few more: beyond that, closed at once.
-                if net.writers.lock().map_or(0, |w| w.len()) >= max_connections {
-                    drop(s);
-                    continue;
+            let mut tick = tokio::time::interval(Duration::from_millis(crate::peers::LOG_WINDOW));
+            loop {
+                tick.tick().await;
+                if tx.send(Inbox::Flush).is_err() {
+                    return;
                 }
-                tokio::spawn(net.clone().serve(s));
             }
         });
     }
-    let dial: Vec<SocketAddr> = cfg
-        .peers
-        .iter()
-        .copied()
-        .filter(|p| *p > cfg.listen)
-        .collect();
-    for addr in dial {
+    for addr in cfg.peers.iter().copied().filter(|p| *p > cfg.listen) {
         let net = net.clone();
         tokio::spawn(async move {
             loop {
                 if let Ok(s) = TcpStream::connect(addr).await {
-                    net.clone().serve(s).await;
+                    net.clone().serve(s, false, None).await;
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         });
     }
+    let mut gate = Gate {
+        accounts: Accounts::default(),
+        current: BTreeMap::new(),
+        net: net.clone(),
+        my: my.clone(),
+    };
     let mut pending: VecDeque<Input> = VecDeque::from([Input::Start]);
     loop {
         let input = match pending.pop_front() {
             Some(i) => i,
             None => match inbox.recv().await {
                 None => return Ok(()),
-                // The frame leaves the inbox for the core now: its budget permit is returned
-                // and the peer's reader may go on.
-                Some(Inbox::Frame { peer, bytes, .. }) => Input::Message { peer, bytes },
                 Some(Inbox::Timer(t)) => Input::Timer(t),
-                Some(Inbox::BadFrame { peer, reason }) => {
-                    emit(
-                        &my,
-                        Event::Rejected {
-                            peer,
-                            kind: "frame".into(),
-                            code: None,
-                            reason,
-                        },
-                    );
-                    continue;
-                }
-                Some(Inbox::Connected { peer }) => {
-                    // Catch up with a new peer: ask for what follows our tip.
-                    let m = crate::message::Message::GetBlocks {
-                        from: node.tip_height() + 1,
-                    };
-                    net.send(Some(peer), Arc::new(m.to_bytes()));
-                    continue;
-                }
-                Some(Inbox::Closed) => continue,
+                Some(other) => match gate.admit(other, &node) {
+                    Some(i) => i,
+                    None => continue,
+                },
             },
         };
-        for o in node.handle(now_ms(), input) {
+        let from = match &input {
+            Input::Message { peer, .. } => Some(*peer),
+            _ => None,
+        };
+        let outputs = node.handle(now_ms(), input);
+        if let Some(peer) = from {
+            gate.judge(peer, &outputs);
+        }
+        for o in outputs {
             if let Some(e) = crate::events::of_output(&o) {
-                emit(&my, e);
+                if !matches!(o, Output::Rejected { .. }) {
+                    emit(&my, e);
+                }
             }
             match o {
                 Output::Persist(r) => log.append(&r)?,
@@ -407,6 +593,202 @@ pub async fn run(
                     return Err(RuntimeError::Halted { height, reason })
                 }
                 _ => {}
+            }
+        }
+    }
+}
+
+/// Accepts connections for ever: a handshake slot each (closed at once when all
+/// [`MAX_PENDING_HANDSHAKES`] are taken); an `accept` error (the descriptor limit) is logged,
+/// sampled, and retried after a back-off that doubles up to a second.
+async fn accept_loop(listener: TcpListener, net: Net) {
+    let pending = Arc::new(tokio::sync::Semaphore::new(MAX_PENDING_HANDSHAKES));
+    let mut backoff = Duration::from_millis(10);
+    loop {
+        match listener.accept().await {
+            Ok((s, _)) => {
+                backoff = Duration::from_millis(10);
+                match Arc::clone(&pending).try_acquire_owned() {
+                    Ok(slot) => {
+                        tokio::spawn(net.clone().serve(s, true, Some(slot)));
+                    }
+                    Err(_) => {
+                        drop(s);
+                        let _ = net.inbox.send(Inbox::Refused {
+                            what: "slots",
+                            reason: format!("all {MAX_PENDING_HANDSHAKES} handshake slots taken"),
+                        });
+                    }
+                }
+            }
+            Err(e) => {
+                let _ = net.inbox.send(Inbox::Refused {
+                    what: "accept",
+                    reason: format!("accept: {e}; retrying in {} ms", backoff.as_millis()),
+                });
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+/// Between the network and the core: peer accounting ([`Accounts`]) and sampled logs.
+struct Gate {
+    accounts: Accounts,
+    /// Per peer id: its live connection's number (an older connection's close is ignored).
+    current: BTreeMap<PeerId, u64>,
+    net: Net,
+    my: String,
+}
+
+impl Gate {
+    /// What an inbox item (not a timer) gives the core, if anything.
+    fn admit(&mut self, item: Inbox, node: &Node) -> Option<Input> {
+        let now = now_ms();
+        match item {
+            Inbox::Frame { peer, bytes, .. } => {
+                match self.accounts.frame(peer, bytes.len(), signed(&bytes), now) {
+                    Admit::Core => return Some(Input::Message { peer, bytes }),
+                    Admit::Disconnect(key) => self.cut(peer, key, now, "over its rates"),
+                    Admit::OverRate | Admit::Cut => {}
+                }
+            }
+            Inbox::BadFrame { peer, reason } => {
+                self.sampled(Some(peer), "frame", now, || Event::Rejected {
+                    peer,
+                    kind: "frame".into(),
+                    code: None,
+                    reason: reason.clone(),
+                });
+            }
+            Inbox::Refused { what, reason } => {
+                self.sampled(None, what, now, || Event::Disconnected {
+                    peer: None,
+                    reason: reason.clone(),
+                });
+            }
+            Inbox::Connected {
+                peer,
+                conn,
+                key,
+                role,
+            } => {
+                if !self.accounts.may_connect(&key, now) {
+                    let until = self.accounts.banned_until(&key).unwrap_or(now);
+                    self.net.cut(peer, key, until);
+                    return None;
+                }
+                self.accounts.connected(peer, key, now);
+                self.current.insert(peer, conn);
+                emit(
+                    &self.my,
+                    Event::Connected {
+                        peer,
+                        key: key.short(),
+                        role: if role == Role::Peer { "peer" } else { "client" }.into(),
+                    },
+                );
+                if role == Role::Peer {
+                    // Catch up with a new peer: ask for what follows our tip.
+                    let m = crate::message::Message::GetBlocks {
+                        from: node.tip_height() + 1,
+                    };
+                    self.net.send(Some(peer), Arc::new(m.to_bytes()));
+                }
+            }
+            Inbox::Closed { peer, conn } => {
+                if self.current.get(&peer) == Some(&conn) {
+                    self.current.remove(&peer);
+                    self.accounts.closed(peer);
+                }
+            }
+            Inbox::Flush => {
+                for (peer, what, count) in self.accounts.flush(now) {
+                    emit(
+                        &self.my,
+                        Event::Suppressed {
+                            peer: (peer != REFUSALS).then_some(peer),
+                            what,
+                            count,
+                        },
+                    );
+                }
+            }
+            Inbox::Timer(t) => return Some(Input::Timer(t)),
+        }
+        None
+    }
+
+    /// After the core handled a frame of `peer`: its rejections cost the peer (and are
+    /// logged, sampled); a frame taken without one earns a point.
+    fn judge(&mut self, peer: PeerId, outputs: &[Output]) {
+        let now = now_ms();
+        let mut rejected = false;
+        for o in outputs {
+            if let Output::Rejected {
+                peer: p,
+                kind,
+                code,
+                reason,
+            } = o
+            {
+                rejected = true;
+                if let Some(key) = self.accounts.rejected(*p, *code, now) {
+                    self.cut(
+                        *p,
+                        key,
+                        now,
+                        &format!("score at the threshold ({})", code.id()),
+                    );
+                }
+                self.sampled(Some(*p), &code.id(), now, || Event::Rejected {
+                    peer: *p,
+                    kind: (*kind).to_string(),
+                    code: Some(code.id()),
+                    reason: reason.clone(),
+                });
+            }
+        }
+        if !rejected {
+            self.accounts.useful(peer);
+        }
+    }
+
+    /// Disconnects `peer` and puts `key` in back-off.
+    fn cut(&mut self, peer: PeerId, key: PublicKey, now: u64, why: &str) {
+        let until = self.accounts.banned_until(&key).unwrap_or(now);
+        self.net.cut(peer, key, until);
+        emit(
+            &self.my,
+            Event::Disconnected {
+                peer: Some(peer),
+                reason: format!(
+                    "{why}: key {} refused for {} s",
+                    key.short(),
+                    until.saturating_sub(now) / 1000
+                ),
+            },
+        );
+    }
+
+    /// Emits `event` unless this (peer, what) has been logged often in this window; says how
+    /// many were not when the window ends.
+    fn sampled(&mut self, peer: Option<PeerId>, what: &str, now: u64, event: impl Fn() -> Event) {
+        let sample = self.accounts.log(peer.unwrap_or(REFUSALS), what, now);
+        match sample {
+            Sample::Full => emit(&self.my, event()),
+            Sample::Quiet => {}
+            Sample::Suppressed(count) => {
+                emit(
+                    &self.my,
+                    Event::Suppressed {
+                        peer,
+                        what: what.into(),
+                        count,
+                    },
+                );
+                emit(&self.my, event());
             }
         }
     }

@@ -20,6 +20,7 @@ use sa_node::keys::Keypair;
 /// is retried on the next batch.
 pub(crate) fn hostile_load(
     addrs: &[SocketAddr],
+    chain: &Chain,
     stop: &std::sync::atomic::AtomicBool,
     included: &std::sync::atomic::AtomicU64,
     attack: bool,
@@ -72,7 +73,7 @@ pub(crate) fn hostile_load(
         let attacking = attack && included.load(Ordering::SeqCst) > 0;
         for (i, addr) in addrs.iter().enumerate() {
             if conns[i].is_none() {
-                conns[i] = client(addr);
+                conns[i] = client(addr, chain);
             }
             let Some(s) = conns[i].as_mut() else { continue };
             if txs.iter().all(|tx| s.write_all(&frame(tx)).is_ok()) {
@@ -111,10 +112,39 @@ fn frame(tx: &[u8]) -> Vec<u8> {
     f
 }
 
-/// A client connection to a node; what the node sends back is read and dropped.
-fn client(addr: &SocketAddr) -> Option<std::net::TcpStream> {
+/// What a client must know of a chain to pass a node's handshake.
+#[derive(Clone, Debug)]
+pub(crate) struct Chain {
+    /// `sa_node::transport::chain_id` of the genesis.
+    pub id: [u8; 32],
+    /// The provisioners' keys (the node must prove it holds one).
+    pub provisioners: std::collections::BTreeSet<sa_node::keys::PublicKey>,
+    /// The client's own key (any key; a client is not a provisioner).
+    pub key: Keypair,
+}
+
+impl Chain {
+    /// Reads the genesis file of a testnet.
+    pub(crate) fn of(genesis: &std::path::Path) -> Result<Chain, String> {
+        let (g, _) = sa_node::config::Genesis::load(genesis).map_err(|e| e.to_string())?;
+        Ok(Chain {
+            id: sa_node::transport::chain_id(&g),
+            provisioners: g.provisioners.iter().map(|p| p.key).collect(),
+            key: Keypair::from_seed(&[0xC1; 32]),
+        })
+    }
+}
+
+/// A client connection to a node, past the handshake; what the node sends back is read and
+/// dropped.
+fn client(addr: &SocketAddr, chain: &Chain) -> Option<std::net::TcpStream> {
     std::net::TcpStream::connect_timeout(addr, Duration::from_millis(200))
         .ok()
+        .and_then(|mut s| {
+            sa_node::transport::client_handshake(&mut s, &chain.key, chain.id, &chain.provisioners)
+                .ok()
+                .map(|_| s)
+        })
         .inspect(|s| {
             if let Ok(mut r) = s.try_clone() {
                 std::thread::spawn(move || {

@@ -364,6 +364,7 @@ pub fn run(o: &Options, progress: &mut dyn FnMut(Progress)) -> Result<Summary, S
         soft_slash_warnings: o.soft_slash_warnings,
     };
     let configs = write_network(&dir, &net)?;
+    let chain = load::Chain::of(&dir.join("genesis.toml"))?;
     let running = o.nodes - o.absent;
     progress(Progress::Started {
         header: format!(
@@ -401,7 +402,14 @@ pub fn run(o: &Options, progress: &mut dyn FnMut(Progress)) -> Result<Summary, S
         }
     }
     let addrs: Vec<SocketAddr> = net.addrs[..running as usize].to_vec();
-    let result = drive(o, &mut procs, &mut mon, &tx, &rx, &addrs, progress);
+    let result = drive(
+        o,
+        &mut procs,
+        &mut mon,
+        (&tx, &rx),
+        (&addrs, &chain),
+        progress,
+    );
     procs.stop_all();
     if o.dir.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
@@ -433,9 +441,8 @@ fn drive(
     o: &Options,
     procs: &mut Procs,
     mon: &mut Monitor,
-    tx: &mpsc::Sender<FromNode>,
-    rx: &mpsc::Receiver<FromNode>,
-    addrs: &[SocketAddr],
+    (tx, rx): (&mpsc::Sender<FromNode>, &mpsc::Receiver<FromNode>),
+    (addrs, chain): (&[SocketAddr], &load::Chain),
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(RunState, u64), String> {
     let mut st = RunState {
@@ -447,13 +454,14 @@ fn drive(
     let load_stop = Arc::new(AtomicBool::new(false));
     let included_seen = Arc::new(AtomicU64::new(0));
     let load = (o.hostile_load || o.attack_load).then(|| {
-        let (addrs, stop, seen, attack) = (
+        let (addrs, stop, seen, attack, chain) = (
             addrs.to_vec(),
             load_stop.clone(),
             included_seen.clone(),
             o.attack_load,
+            chain.clone(),
         );
-        std::thread::spawn(move || load::hostile_load(&addrs, &stop, &seen, attack))
+        std::thread::spawn(move || load::hostile_load(&addrs, &chain, &stop, &seen, attack))
     });
     let outcome = loop {
         if o.interrupt.load(Ordering::SeqCst) {

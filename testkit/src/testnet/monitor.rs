@@ -222,20 +222,35 @@ impl Monitor {
             } => out
                 .lines
                 .extend(self.fault(node, offender, *round, *iteration)),
+            Event::Rejected { .. } | Event::Suppressed { .. } => {
+                self.count_rejected(node, event, &mut out)
+            }
+            _ => {}
+        }
+        out
+    }
+
+    /// A rejection (or a count of those the node did not log one by one) counts; the first
+    /// few are shown.
+    fn count_rejected(&mut self, node: u32, event: &Event, out: &mut Observed) {
+        match event {
             Event::Rejected {
                 peer, kind, reason, ..
             } => {
                 self.rejected += 1;
-                // The first few reasons are shown; all are in nodeI.events.jsonl.
                 if self.rejected <= 5 {
                     out.lines.push(format!(
                         "  n{node} rejected {kind} from peer {peer}: {reason}"
                     ));
                 }
             }
-            Event::Label { .. } | Event::Halted { .. } | Event::Warning { .. } => {}
+            Event::Suppressed { what, count, .. }
+                if what.starts_with("REJ-") || what == "frame" =>
+            {
+                self.rejected += u64::from(*count);
+            }
+            _ => {}
         }
-        out
     }
 
     /// FORK-1 on node `node`: a violation if below its Final height.

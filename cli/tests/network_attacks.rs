@@ -1,0 +1,349 @@
+//! sa-node's network against an attacker (issue 34), on real `sa node` processes on loopback:
+//! each test is an attack the audit ran, and asserts its outcome (events and connections), not
+//! a time.
+//!
+//! - an unknown key, another chain, another version, and frames without a handshake never
+//!   reach the core (no `rejected` event with a code; `disconnected` events say why);
+//! - a provisioner key flooding forged vote signatures is cut after a few and refused while
+//!   in back-off, and the honest nodes keep making blocks with no fallback;
+//! - sockets opened and left idle before the peers connect, and a burst past the descriptor
+//!   limit, do not stop the node from accepting its peers.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use sa_node::config::Genesis;
+use sa_node::keys::{Keypair, PublicKey};
+use sa_node::message::Message;
+use sa_node::transport::{blocking_handshake, chain_id, HandshakeError, Hello, Role};
+
+/// A node process; its event lines arrive on `events`.
+struct Node {
+    child: Child,
+    events: mpsc::Receiver<serde_json::Value>,
+    /// Every event received so far.
+    seen: std::cell::RefCell<Vec<serde_json::Value>>,
+    listen: String,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `sa node` for `dir/node{i}.toml`, under `sh -c "ulimit -n N; exec …"` when
+/// `fd_limit` is set.
+fn start(dir: &Path, i: usize, fd_limit: Option<u32>) -> Node {
+    let file = dir.join(format!("node{i}.toml"));
+    let text = std::fs::read_to_string(&file).unwrap();
+    let listen = text
+        .lines()
+        .find_map(|l| l.strip_prefix("listen = "))
+        .unwrap()
+        .trim_matches('"')
+        .to_string();
+    let sa = env!("CARGO_BIN_EXE_sa");
+    let mut cmd = match fd_limit {
+        Some(n) => {
+            let mut c = Command::new("sh");
+            c.args([
+                "-c",
+                &format!(
+                    "ulimit -n {n} && exec '{sa}' node --config '{}'",
+                    file.display()
+                ),
+            ]);
+            c
+        }
+        None => {
+            let mut c = Command::new(sa);
+            c.args(["node", "--config", file.to_str().unwrap()]);
+            c
+        }
+    };
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, events) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str(&line) {
+                if tx.send(v).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let node = Node {
+        child,
+        events,
+        seen: std::cell::RefCell::default(),
+        listen,
+    };
+    wait_for(&node, |e| e["event"] == "started");
+    node
+}
+
+/// The next event satisfying `f`; panics after 60 s without.
+fn wait_for(node: &Node, f: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    loop {
+        let e = node
+            .events
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the awaited event did not come");
+        node.seen.borrow_mut().push(e.clone());
+        if f(&e) {
+            return e;
+        }
+    }
+}
+
+/// Every event of the node so far (those `wait_for` passed over included).
+fn drain(node: &Node) -> Vec<serde_json::Value> {
+    while let Ok(e) = node.events.recv_timeout(Duration::from_millis(300)) {
+        node.seen.borrow_mut().push(e);
+    }
+    node.seen.borrow().clone()
+}
+
+fn genesis(dir: &Path, nodes: usize) -> (Genesis, [u8; 32], BTreeSet<PublicKey>) {
+    let (code, _, err) = common::sa(&[
+        "genesis",
+        "--nodes",
+        &nodes.to_string(),
+        "--out",
+        dir.to_str().unwrap(),
+        "--base-port",
+        &free_base(nodes).to_string(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (g, _) = Genesis::load(&dir.join("genesis.toml")).unwrap();
+    let id = chain_id(&g);
+    let keys = g.provisioners.iter().map(|p| p.key).collect();
+    (g, id, keys)
+}
+
+/// A base port with `n` free ports above it (bound and released).
+fn free_base(n: usize) -> u16 {
+    loop {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = l.local_addr().unwrap().port();
+        drop(l);
+        if base < 60_000
+            && (0..n as u16).all(|k| std::net::TcpListener::bind(("127.0.0.1", base + k)).is_ok())
+        {
+            return base;
+        }
+    }
+}
+
+fn framed(payload: &[u8]) -> Vec<u8> {
+    let mut f = (payload.len() as u32).to_be_bytes().to_vec();
+    f.extend_from_slice(payload);
+    f
+}
+
+/// Reads one frame (None on EOF or error).
+fn read_frame(s: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut len = [0u8; 4];
+    s.read_exact(&mut len).ok()?;
+    let mut b = vec![0u8; u32::from_be_bytes(len) as usize];
+    s.read_exact(&mut b).ok()?;
+    Some(b)
+}
+
+#[test]
+fn an_unknown_key_another_chain_or_no_handshake_never_reaches_the_core() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, chain, keys) = genesis(dir.path(), 4);
+    let node = start(dir.path(), 0, None);
+    let connect = || TcpStream::connect(&node.listen).unwrap();
+    // A key that is no provisioner's, as a peer.
+    let stranger = Keypair::testnet(9);
+    let r = blocking_handshake(&mut connect(), &stranger, Role::Peer, chain, &keys);
+    assert!(r.is_err(), "{r:?}");
+    // A provisioner's key on another chain.
+    let r = blocking_handshake(
+        &mut connect(),
+        &Keypair::testnet(1),
+        Role::Peer,
+        [9; 32],
+        &keys,
+    );
+    assert!(r.is_err(), "{r:?}");
+    // Another protocol version.
+    let mut s = connect();
+    let mut h = Hello::new(&Keypair::testnet(1), Role::Peer, chain);
+    h.version = 99;
+    s.write_all(&framed(&h.encode())).unwrap();
+    let _ = read_frame(&mut s);
+    assert!(
+        read_frame(&mut s).is_none(),
+        "the node kept a version-99 peer"
+    );
+    // Consensus frames with no handshake: a vote, then junk.
+    let mut s = connect();
+    let vote = Message::GetBlocks { from: 1 }.to_bytes();
+    let _ = s.write_all(&framed(&vote));
+    let _ = s.write_all(&framed(&[0xA5; 300]));
+    assert!(read_frame(&mut s).is_some(), "the node's hello");
+    assert!(read_frame(&mut s).is_none(), "the connection is closed");
+    // A client (any key) is let in, but sending a vote as a client cuts it.
+    let mut s = connect();
+    assert_eq!(
+        blocking_handshake(&mut s, &stranger, Role::Client, chain, &keys),
+        Ok(Keypair::testnet(0).public)
+    );
+    let _ = s.write_all(&framed(&[1u8; 200]));
+    while read_frame(&mut s).is_some() {}
+
+    let events = drain(&node);
+    let reasons: Vec<String> = events
+        .iter()
+        .filter(|e| e["event"] == "disconnected")
+        .map(|e| e["reason"].as_str().unwrap_or("").to_string())
+        .collect();
+    for want in [
+        "is not a provisioner",
+        "another chain",
+        "protocol version 99",
+        "hello",
+    ] {
+        assert!(
+            reasons.iter().any(|r| r.contains(want)),
+            "no disconnection for `{want}`: {reasons:?}"
+        );
+    }
+    assert!(
+        events.iter().any(|e| e["event"] == "rejected"
+            && e["code"].is_null()
+            && e["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("a client may send"))),
+        "{events:?}"
+    );
+    // Nothing reached the core: no rejection with a check's code.
+    let coded: Vec<_> = events
+        .iter()
+        .filter(|e| e["event"] == "rejected" && !e["code"].is_null())
+        .collect();
+    assert!(coded.is_empty(), "{coded:?}");
+    // The handshake a real client makes still works.
+    assert!(sa_node::transport::client_handshake(&mut connect(), &stranger, chain, &keys).is_ok());
+    let _ = HandshakeError::Timeout;
+}
+
+#[test]
+fn forged_vote_signatures_get_the_sender_cut_and_blocks_keep_coming() {
+    let dir = tempfile::tempdir().unwrap();
+    // Five provisioners, four running: the attacker holds the fifth key.
+    let (_, chain, keys) = genesis(dir.path(), 5);
+    let nodes: Vec<Node> = (0..4).map(|i| start(dir.path(), i, None)).collect();
+    let victim = &nodes[0];
+    wait_for(victim, |e| e["event"] == "accepted" && e["height"] == 3);
+    let attacker = Keypair::testnet(4);
+    let mut s = TcpStream::connect(&victim.listen).unwrap();
+    blocking_handshake(&mut s, &attacker, Role::Peer, chain, &keys).unwrap();
+    // Every Validation vote the victim sends comes back with the other value and a broken
+    // signature: a member's vote for the current round, so only the signature check fails.
+    let mut forged = 0u32;
+    let mut writer = s.try_clone().unwrap();
+    while let Some(f) = read_frame(&mut s) {
+        if let Ok(Message::Validation(mut v)) = Message::from_bytes(&f) {
+            v.vote = match v.vote {
+                sa_node::tally::Vote::NoCandidate => sa_node::tally::Vote::Valid([7; 32]),
+                _ => sa_node::tally::Vote::NoCandidate,
+            };
+            v.signature.0[5] ^= 0x55;
+            if writer
+                .write_all(&framed(&Message::Validation(v).to_bytes()))
+                .is_err()
+            {
+                break;
+            }
+            forged += 1;
+        }
+        assert!(forged < 1_000, "never cut");
+    }
+    let cut = wait_for(victim, |e| e["event"] == "disconnected" && e["peer"] == 5);
+    let reason = cut["reason"].as_str().unwrap();
+    assert!(reason.contains("REJ-VOTE-SIGNATURE"), "{reason}");
+    // Refused while in back-off: the node closes before its proof.
+    let mut again = TcpStream::connect(&victim.listen).unwrap();
+    let r = blocking_handshake(&mut again, &attacker, Role::Peer, chain, &keys);
+    assert!(
+        r.is_err() || read_frame(&mut again).is_none(),
+        "a key in back-off got back in"
+    );
+    // Blocks keep coming, and no honest node fell back.
+    let h = wait_for(victim, |e| e["event"] == "accepted")["height"]
+        .as_u64()
+        .unwrap();
+    wait_for(victim, |e| e["event"] == "accepted" && e["height"] == h + 3);
+    for n in &nodes {
+        assert!(
+            drain(n).iter().all(|e| e["event"] != "fallback"),
+            "a node reverted blocks"
+        );
+    }
+    println!("forged votes sent before the cut: {forged}; {reason}");
+}
+
+#[test]
+fn idle_sockets_and_a_descriptor_burst_do_not_keep_peers_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, chain, keys) = genesis(dir.path(), 4);
+    // Node 3 accepts every peer (the others dial the higher addresses); 24 descriptors, of
+    // which the 16 handshake slots take most.
+    let last = start(dir.path(), 3, Some(24));
+    // 100 sockets opened and left idle before any peer connects: most over the descriptor
+    // limit (accept fails with EMFILE), 16 in handshake slots until their timeout.
+    let idle: Vec<TcpStream> = (0..100)
+        .filter_map(|_| TcpStream::connect(&last.listen).ok())
+        .collect();
+    assert!(idle.len() >= 50, "{}", idle.len());
+    let others: Vec<Node> = (0..3).map(|i| start(dir.path(), i, None)).collect();
+    // The peers get in once the idle sockets time out: node 3 makes blocks with them.
+    wait_for(&last, |e| e["event"] == "accepted" && e["height"] == 3);
+    drop(idle);
+    // And it still accepts a new connection after the burst.
+    let mut s = TcpStream::connect(&last.listen).unwrap();
+    assert!(
+        sa_node::transport::client_handshake(&mut s, &Keypair::testnet(9), chain, &keys).is_ok()
+    );
+    let events = drain(&last);
+    assert!(
+        events.iter().all(|e| e["event"] != "fallback"),
+        "{events:?}"
+    );
+    // What the burst did, as the node logged it (sampled): accept failed at the descriptor
+    // limit and was retried; idle handshakes timed out.
+    let said = |what: &str| {
+        events.iter().any(|e| {
+            (e["event"] == "disconnected" && e["reason"].as_str().is_some_and(|r| r.contains(what)))
+                || (e["event"] == "suppressed" && what == "any")
+        })
+    };
+    println!(
+        "{:?}",
+        events
+            .iter()
+            .filter(|e| e["event"] == "disconnected" || e["event"] == "suppressed")
+            .collect::<Vec<_>>()
+    );
+    assert!(said("accept:"), "no accept error logged");
+    assert!(said("no handshake within"), "no handshake timeout logged");
+    drop(others);
+}
