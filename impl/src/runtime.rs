@@ -467,9 +467,14 @@ pub async fn run(
         source,
     })?;
     if let Some(r) = log.repaired() {
+        let aside = match (&r.saved_as, &r.not_saved) {
+            (Some(p), _) => format!("the tail is saved as {}", p.display()),
+            (None, Some(e)) => format!("the tail could not be saved ({e}) and is lost"),
+            (None, None) => "the tail was not saved".into(),
+        };
         warn(&my, format!(
-            "log repaired: a torn tail of {} bytes (an append that never finished: {}) was cut off; {} bytes kept; the log as found is saved as {}",
-            r.discarded, r.reason, r.kept, r.saved_as.display()
+            "log repaired: a torn tail of {} bytes (an append that never finished: {}) was cut off; {} bytes kept; {aside}",
+            r.discarded, r.reason, r.kept
         ));
     }
     let (inbox_tx, mut inbox) = mpsc::unbounded_channel::<Inbox>();

@@ -129,6 +129,15 @@ pub enum StorageError {
         /// The file.
         path: PathBuf,
     },
+    /// An earlier append failed: the log takes no more (the node must restart from what is
+    /// durable).
+    #[error("{path}: an earlier append failed ({first}); no record is appended after it")]
+    Failed {
+        /// The file.
+        path: PathBuf,
+        /// The first failure.
+        first: String,
+    },
     /// A record's bytes do not decode.
     #[error("{path}: corrupt: record {index} at byte {offset}: {source}")]
     Decode {
@@ -185,13 +194,29 @@ pub struct Scan {
     pub torn: Option<TornTail>,
 }
 
-/// True if a complete, checksummed frame starts anywhere in `bytes` (a byte-by-byte search).
-fn contains_frame(bytes: &[u8]) -> bool {
-    (0..bytes.len().saturating_sub(35)).any(|p| {
+/// Bytes [`contains_frame`] may hash for a tail of `n` bytes: linear in `n`.
+fn hash_budget(n: usize) -> usize {
+    2 * n + (1 << 20)
+}
+
+/// Whether a complete, checksummed frame may start anywhere in `bytes`: Some(true) if one
+/// does, Some(false) if none does, None when telling would hash more than [`hash_budget`]
+/// (a tail crafted so that every position declares a long frame): the scan is linear in the
+/// tail, and an undecided tail is not repaired.
+fn contains_frame(bytes: &[u8]) -> Option<bool> {
+    let mut budget = hash_budget(bytes.len());
+    for p in 0..bytes.len().saturating_sub(35) {
         let len = u32::from_le_bytes(bytes[p..p + 4].try_into().unwrap_or([0xff; 4])) as usize;
         let start = p + 36;
-        len <= bytes.len() - start && checksum(&bytes[start..start + len]) == bytes[p + 4..start]
-    })
+        if len > bytes.len() - start {
+            continue;
+        }
+        budget = budget.checked_sub(len + 64)?;
+        if checksum(&bytes[start..start + len]) == bytes[p + 4..start] {
+            return Some(true);
+        }
+    }
+    Some(false)
 }
 
 /// Reads a log image. Damage anywhere but in a torn tail is an error. A torn tail is a frame
@@ -212,7 +237,8 @@ pub fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, StorageError> {
         let torn = |error: StorageError, cut_short: bool| {
             // Cheapest test first: the search for a later frame hashes candidate payloads.
             let repairable = tail.len() <= MAX_TORN_TAIL
-                && (tail.iter().all(|&b| b == 0) || (cut_short && !contains_frame(&tail[1..])));
+                && (tail.iter().all(|&b| b == 0)
+                    || (cut_short && contains_frame(&tail[1..]) == Some(false)));
             if repairable {
                 Ok(Scan {
                     records: Vec::new(),
@@ -276,17 +302,77 @@ pub struct Repair {
     pub discarded: u64,
     /// Length of the log after the repair.
     pub kept: u64,
-    /// Where the log as found was copied before the cut.
-    pub saved_as: PathBuf,
+    /// Where the torn tail was copied before the cut (`node.log.torn-at-OFFSET`, the offset
+    /// it stood at), unless the copy could not be written.
+    pub saved_as: Option<PathBuf>,
+    /// Why the tail could not be copied aside (it is then lost), if it could not.
+    pub not_saved: Option<String>,
     /// Why the tail was not a record.
     pub reason: String,
 }
 
-/// An open log, appended to with [`Log::append`]. Holds an exclusive lock on the file.
+/// What the log needs of its file: the real one ([`FileDisk`]) or one that injects faults
+/// (sa-testkit's `disk::SimDisk`: a full disk, fsync errors, torn and corrupted writes).
+pub trait Disk: Send {
+    /// Every byte of the file.
+    fn read_all(&mut self) -> std::io::Result<Vec<u8>>;
+    /// Appends `bytes`; durable only once [`Disk::sync`] returns.
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()>;
+    /// Makes what was written durable.
+    fn sync(&mut self) -> std::io::Result<()>;
+    /// Cuts the file to `len` bytes (durable once [`Disk::sync`] returns).
+    fn truncate(&mut self, len: u64) -> std::io::Result<()>;
+    /// Keeps `bytes` aside under `name` (a torn tail), durably; returns where.
+    fn set_aside(&mut self, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf>;
+}
+
+/// The log's file on the real disk, locked while open.
+pub struct FileDisk {
+    file: File,
+    dir: PathBuf,
+}
+
+impl Disk for FileDisk {
+    fn read_all(&mut self) -> std::io::Result<Vec<u8>> {
+        use std::io::Seek;
+        let mut bytes = Vec::new();
+        self.file.seek(std::io::SeekFrom::Start(0))?;
+        self.file.read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.file.write_all(bytes)
+    }
+    fn sync(&mut self) -> std::io::Result<()> {
+        self.file.sync_data()
+    }
+    fn truncate(&mut self, len: u64) -> std::io::Result<()> {
+        self.file.set_len(len)?;
+        self.file.sync_all()
+    }
+    fn set_aside(&mut self, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+        let path = self.dir.join(name);
+        let written = File::create(&path).and_then(|mut copy| {
+            copy.write_all(bytes)?;
+            copy.sync_all()
+        });
+        if let Err(e) = written.and_then(|()| File::open(&self.dir)?.sync_all()) {
+            let _ = std::fs::remove_file(&path);
+            return Err(e);
+        }
+        Ok(path)
+    }
+}
+
+/// An open log, appended to with [`Log::append`]. On the real disk it holds an exclusive
+/// lock on the file. After an append fails (a full disk, an fsync error) the log refuses
+/// every later append: what the failed fsync left in the page cache cannot be trusted, so the
+/// node must stop (and restart from what is durable) rather than go on.
 pub struct Log {
     path: PathBuf,
-    file: File,
+    disk: Box<dyn Disk>,
     repair: Option<Repair>,
+    failed: Option<String>,
 }
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> StorageError {
@@ -317,7 +403,7 @@ impl Log {
             }
         }
         let path = dir.join("node.log");
-        let mut file = OpenOptions::new()
+        let file = OpenOptions::new()
             .read(true)
             .append(true)
             .create(true)
@@ -330,43 +416,65 @@ impl Log {
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(io_err(&path)(e)),
         }
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).map_err(io_err(&path))?;
+        let fresh = file.metadata().map(|m| m.len() == 0).unwrap_or(false);
+        let opened = Log::open_on(
+            &path,
+            Box::new(FileDisk {
+                file,
+                dir: dir.to_path_buf(),
+            }),
+        )?;
+        if fresh {
+            // The new file's entry must survive a crash.
+            sync_dir(dir)?;
+        }
+        Ok(opened)
+    }
+
+    /// Opens the log kept on `disk` (`path` names it in errors) and returns every record in
+    /// it, verified, as [`Log::open`] does.
+    pub fn open_on(
+        path: &Path,
+        mut disk: Box<dyn Disk>,
+    ) -> Result<(Log, Vec<Record>), StorageError> {
+        let io = io_err(path);
+        let bytes = disk.read_all().map_err(&io)?;
         let mut log = Log {
-            path: path.clone(),
-            file,
+            path: path.to_path_buf(),
+            disk,
             repair: None,
+            failed: None,
         };
         if bytes.len() < MAGIC.len() && MAGIC.starts_with(&bytes) {
             // Never written past (part of) the magic: nothing was ever recorded.
-            log.file.set_len(0).map_err(io_err(&path))?;
-            log.file.write_all(MAGIC).map_err(io_err(&path))?;
-            log.file.sync_all().map_err(io_err(&path))?;
-            sync_dir(dir)?;
+            log.disk.truncate(0).map_err(&io)?;
+            log.disk.write(MAGIC).map_err(&io)?;
+            log.disk.sync().map_err(&io)?;
             return Ok((log, Vec::new()));
         }
-        let scan = scan(&path, &bytes)?;
+        let scan = scan(path, &bytes)?;
         if let Some(torn) = scan.torn {
-            log.repair = Some(log.cut(dir, &bytes, torn)?);
+            log.repair = Some(log.cut(&bytes, torn)?);
         }
         Ok((log, scan.records))
     }
 
-    /// Copies the log as found aside, then cuts the torn tail off and fsyncs.
-    fn cut(&mut self, dir: &Path, bytes: &[u8], torn: TornTail) -> Result<Repair, StorageError> {
-        let saved_as = dir.join(format!("node.log.torn-{}", torn.valid_len));
-        let mut copy = File::create(&saved_as).map_err(io_err(&saved_as))?;
-        copy.write_all(bytes).map_err(io_err(&saved_as))?;
-        copy.sync_all().map_err(io_err(&saved_as))?;
-        sync_dir(dir)?;
-        self.file
-            .set_len(torn.valid_len)
+    /// Sets the torn tail aside (only the tail: the log before it stays in place), then cuts
+    /// it off durably. A tail that cannot be set aside (a full disk) does not stop the repair,
+    /// which needs no space: the tail is then lost and the repair says so.
+    fn cut(&mut self, bytes: &[u8], torn: TornTail) -> Result<Repair, StorageError> {
+        let tail = &bytes[usize::try_from(torn.valid_len).unwrap_or(bytes.len())..];
+        let saved = self
+            .disk
+            .set_aside(&format!("node.log.torn-at-{}", torn.valid_len), tail);
+        self.disk
+            .truncate(torn.valid_len)
             .map_err(io_err(&self.path))?;
-        self.file.sync_all().map_err(io_err(&self.path))?;
         Ok(Repair {
-            discarded: bytes.len() as u64 - torn.valid_len,
+            discarded: tail.len() as u64,
             kept: torn.valid_len,
-            saved_as,
+            not_saved: saved.as_ref().err().map(ToString::to_string),
+            saved_as: saved.ok(),
             reason: torn.error.to_string(),
         })
     }
@@ -376,16 +484,59 @@ impl Log {
         self.repair.as_ref()
     }
 
-    /// Appends one record and fsyncs it: when this returns, the record survives a crash.
+    /// Appends one record and fsyncs it: when this returns Ok, the record survives a crash.
+    /// After a failed append every later one fails too ([`StorageError::Failed`]).
     pub fn append(&mut self, record: &Record) -> Result<(), StorageError> {
-        let path = self.path.clone();
-        let io = move |source| StorageError::Io { path, source };
-        self.file.write_all(&frame(record)).map_err(io.clone())?;
-        self.file.sync_data().map_err(io)
+        if let Some(first) = &self.failed {
+            return Err(StorageError::Failed {
+                path: self.path.clone(),
+                first: first.clone(),
+            });
+        }
+        let done = self
+            .disk
+            .write(&frame(record))
+            .and_then(|()| self.disk.sync());
+        done.map_err(|source| {
+            self.failed = Some(source.to_string());
+            StorageError::Io {
+                path: self.path.clone(),
+                source,
+            }
+        })
     }
 
     /// The log file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tail crafted so that a quarter of its positions declare a frame of about 192 KiB: the
+    /// search for a later frame gives up within its linear budget instead of hashing ~12 GB,
+    /// and such a tail is not repaired; an honest torn tail of the same size is.
+    #[test]
+    fn the_search_for_a_later_frame_is_linear() {
+        let crafted: Vec<u8> = [0u8, 0, 3, 0].repeat(64 * 1024);
+        assert_eq!(contains_frame(&crafted), None);
+        let mut img = MAGIC.to_vec();
+        img.extend_from_slice(&(1u32 << 30).to_le_bytes());
+        img.extend_from_slice(&[0u8; 32]);
+        img.extend_from_slice(&crafted);
+        let r = scan(Path::new("node.log"), &img);
+        assert!(matches!(r, Err(StorageError::Truncated { .. })), "{r:?}");
+        // An honest torn tail: a frame cut short, random-looking bytes.
+        let honest: Vec<u8> = (0..crafted.len() as u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
+        assert_eq!(contains_frame(&honest), Some(false));
+        // And a real frame after the start is found.
+        let mut with_frame = honest[..1000].to_vec();
+        with_frame.extend(frame(&Record::Reverted { to_height: 3 }));
+        assert_eq!(contains_frame(&with_frame), Some(true));
     }
 }

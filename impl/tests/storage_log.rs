@@ -153,8 +153,9 @@ fn every_cut_of_an_unfinished_append_is_repaired_and_the_log_goes_on() {
                 repaired += 1;
                 assert_eq!(rep.kept as usize, bounds[k]);
                 assert_eq!(rep.discarded as usize, n - bounds[k]);
-                // The log as found is kept for the operator.
-                assert_eq!(std::fs::read(&rep.saved_as).unwrap(), img[..n].to_vec());
+                // The torn tail (only the tail) is kept for the operator.
+                let aside = rep.saved_as.as_ref().expect("saved");
+                assert_eq!(std::fs::read(aside).unwrap(), img[bounds[k]..n].to_vec());
                 assert!(rep.reason.contains("truncated"), "{}", rep.reason);
             }
         }

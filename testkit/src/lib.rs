@@ -4,6 +4,8 @@
 //! - [`sim`]: a deterministic in-memory network of sans-IO cores (virtual time, crashes,
 //!   restarts from the persisted records, message filters): the node's tests, the campaign and
 //!   `sa soak`'s checks run on it;
+//! - [`disk`]: a simulated disk for the node's log, with seeded faults (full, fsync errors,
+//!   torn and zero-filled writes, flipped bits);
 //! - [`inspect`]: what nodes hold on disk (chain, labels, ledgers), read without changing it;
 //! - [`campaign`]: the fault campaign (random, mutated and crafted messages through one core,
 //!   counted by rejection reason);
@@ -12,6 +14,7 @@
 //!   durability across restarts.
 
 pub mod campaign;
+pub mod disk;
 pub mod inspect;
 pub mod sim;
 pub mod testnet;
