@@ -280,6 +280,15 @@ fn forged_vote_signatures_get_the_sender_cut_and_blocks_keep_coming() {
     let cut = wait_for(victim, |e| e["event"] == "disconnected" && e["peer"] == 5);
     let reason = cut["reason"].as_str().unwrap();
     assert!(reason.contains("REJ-VOTE-SIGNATURE"), "{reason}");
+    // The forgeries were caught on the connection's thread, not the core's.
+    assert!(
+        drain(victim).iter().any(|e| e["event"] == "rejected"
+            && e["peer"] == 5
+            && e["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("checked on the connection's thread"))),
+        "no forged vote stopped before the core"
+    );
     // Refused while in back-off: the node closes before its proof.
     let mut again = TcpStream::connect(&victim.listen).unwrap();
     let r = blocking_handshake(&mut again, &attacker, Role::Peer, chain, &keys);

@@ -227,6 +227,8 @@ pub struct KeyRing {
     /// With [`KeyRing::with_memo`]: the (keys, digest, signature) triples that verified,
     /// shared by every clone.
     memo: Option<Arc<Mutex<HashSet<Vec<u8>>>>>,
+    /// With [`KeyRing::with_cache`]: the memo's size at which it is emptied (None: no bound).
+    cap: Option<usize>,
 }
 
 impl fmt::Debug for KeyRing {
@@ -271,6 +273,16 @@ impl KeyRing {
         self
     }
 
+    /// This ring with a cache of verified signatures shared by all its clones, emptied when it
+    /// holds `capacity` entries: a live node's runtime verifies votes on its connection
+    /// threads and the core then finds them here instead of verifying again on its own
+    /// thread (spec/node.md, "What one peer can cost"). Failures are never remembered.
+    pub fn with_cache(mut self, capacity: usize) -> KeyRing {
+        self.memo = Some(Arc::default());
+        self.cap = Some(capacity.max(1));
+        self
+    }
+
     /// Runs `verify` unless `signers`, `digest` and `sig` verified before (with a memo).
     fn memoized(
         &self,
@@ -294,6 +306,9 @@ impl KeyRing {
         }
         verify()?;
         if let Ok(mut m) = memo.lock() {
+            if self.cap.is_some_and(|c| m.len() >= c) {
+                m.clear();
+            }
             m.insert(key);
         }
         Ok(())

@@ -77,6 +77,8 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// connection, so what the core keeps per peer (rate limits, buffer shares) outlives a
 /// reconnection.
 pub const CLIENT_IDS: PeerId = 1 << 32;
+/// Verified signatures the node remembers (the cache is emptied when it holds this many).
+pub const VERIFIED_CACHE: usize = 65_536;
 /// The pseudo-peer under which refused handshakes are sampled in the log.
 const REFUSALS: PeerId = u64::MAX;
 
@@ -89,6 +91,13 @@ enum Inbox {
     },
     BadFrame {
         peer: PeerId,
+        reason: String,
+    },
+    /// A vote whose signature did not verify on the connection's thread: never given to the
+    /// core.
+    Forged {
+        peer: PeerId,
+        kind: &'static str,
         reason: String,
     },
     Connected {
@@ -157,6 +166,9 @@ struct Net {
     banned: Arc<Mutex<BTreeMap<PublicKey, u64>>>,
     next_conn: Arc<std::sync::atomic::AtomicU64>,
     clients: Arc<tokio::sync::Semaphore>,
+    /// The provisioners' keys with the node's cache of verified signatures (shared with the
+    /// core: a vote verified here is not verified again on the core's thread).
+    keys: KeyRing,
 }
 
 impl Net {
@@ -312,6 +324,10 @@ impl Net {
                     return;
                 }
                 Ok(b) => {
+                    if let Some((kind, reason)) = self.forged(&b) {
+                        let _ = self.inbox.send(Inbox::Forged { peer, kind, reason });
+                        continue;
+                    }
                     let need = u32::try_from(b.len() / 1024 + 1).unwrap_or(u32::MAX);
                     // Waits (and so stops reading from this peer) while the core is behind.
                     let Ok(permit) = Arc::clone(&budget).acquire_many_owned(need).await else {
@@ -332,6 +348,31 @@ impl Net {
                 }
             }
         }
+    }
+
+    /// A vote frame whose signer is a provisioner and whose signature does not verify: its
+    /// kind and why. Verified here, on the connection's thread; a vote that verifies lands in
+    /// the cache the core reads. Anything else (other messages, unknown signers: the core
+    /// rejects those as non-members) is left to the core.
+    fn forged(&self, bytes: &[u8]) -> Option<(&'static str, String)> {
+        use crate::message::{vote_digest, Message};
+        let (kind, v) = match Message::from_bytes(bytes).ok()? {
+            Message::Validation(v) => ("validation", v),
+            Message::Ratification { vote, .. } => ("ratification", vote),
+            _ => return None,
+        };
+        if !self.keys.contains(&v.signer) {
+            return None;
+        }
+        self.keys
+            .verify(&v.signer, &vote_digest(&v.header, &v.vote), &v.signature)
+            .err()
+            .map(|e| {
+                (
+                    kind,
+                    format!("vote signature: {e} (checked on the connection's thread)"),
+                )
+            })
     }
 
     fn send(&self, peer: Option<PeerId>, bytes: Arc<Vec<u8>>) {
@@ -429,6 +470,8 @@ pub async fn run(
     keys: KeyRing,
     me: Keypair,
 ) -> Result<(), RuntimeError> {
+    // Verified signatures are cached (shared by the connection threads and the core).
+    let keys = keys.with_cache(VERIFIED_CACHE);
     let (log, records) = Log::open(&cfg.data_dir)?;
     let mut log = log;
     let my = me.public.short();
@@ -500,6 +543,7 @@ pub async fn run(
         banned: Arc::new(Mutex::new(BTreeMap::new())),
         next_conn: Arc::new(std::sync::atomic::AtomicU64::new(1)),
         clients: Arc::new(tokio::sync::Semaphore::new(MAX_CLIENTS)),
+        keys: keys.clone(),
     };
     let listener = TcpListener::bind(cfg.listen).await?;
     emit(
@@ -659,6 +703,7 @@ impl Gate {
                     Admit::OverRate | Admit::Cut => {}
                 }
             }
+            Inbox::Forged { peer, kind, reason } => self.forged(peer, kind, &reason, now),
             Inbox::BadFrame { peer, reason } => {
                 self.sampled(Some(peer), "frame", now, || Event::Rejected {
                     peer,
@@ -678,30 +723,7 @@ impl Gate {
                 conn,
                 key,
                 role,
-            } => {
-                if !self.accounts.may_connect(&key, now) {
-                    let until = self.accounts.banned_until(&key).unwrap_or(now);
-                    self.net.cut(peer, key, until);
-                    return None;
-                }
-                self.accounts.connected(peer, key, now);
-                self.current.insert(peer, conn);
-                emit(
-                    &self.my,
-                    Event::Connected {
-                        peer,
-                        key: key.short(),
-                        role: if role == Role::Peer { "peer" } else { "client" }.into(),
-                    },
-                );
-                if role == Role::Peer {
-                    // Catch up with a new peer: ask for what follows our tip.
-                    let m = crate::message::Message::GetBlocks {
-                        from: node.tip_height() + 1,
-                    };
-                    self.net.send(Some(peer), Arc::new(m.to_bytes()));
-                }
-            }
+            } => self.connected((peer, conn), key, role, node, now),
             Inbox::Closed { peer, conn } => {
                 if self.current.get(&peer) == Some(&conn) {
                     self.current.remove(&peer);
@@ -723,6 +745,63 @@ impl Gate {
             Inbox::Timer(t) => return Some(Input::Timer(t)),
         }
         None
+    }
+
+    /// A vote the connection's thread found forged: counted as the core's rejection would be.
+    fn forged(&mut self, peer: PeerId, kind: &'static str, reason: &str, now: u64) {
+        let code = crate::node::Reason::VoteSignature;
+        let cut = match self.accounts.frame(peer, 0, false, now) {
+            Admit::Core => self.accounts.rejected(peer, code, now),
+            Admit::Disconnect(key) => Some(key),
+            Admit::OverRate | Admit::Cut => None,
+        };
+        if let Some(key) = cut {
+            self.cut(
+                peer,
+                key,
+                now,
+                &format!("score at the threshold ({})", code.id()),
+            );
+        }
+        self.sampled(Some(peer), &code.id(), now, || Event::Rejected {
+            peer,
+            kind: kind.into(),
+            code: Some(code.id()),
+            reason: reason.to_string(),
+        });
+    }
+
+    /// A connection passed its handshake: admitted unless its key is in back-off.
+    fn connected(
+        &mut self,
+        (peer, conn): (PeerId, u64),
+        key: PublicKey,
+        role: Role,
+        node: &Node,
+        now: u64,
+    ) {
+        if !self.accounts.may_connect(&key, now) {
+            let until = self.accounts.banned_until(&key).unwrap_or(now);
+            self.net.cut(peer, key, until);
+            return;
+        }
+        self.accounts.connected(peer, key, now);
+        self.current.insert(peer, conn);
+        emit(
+            &self.my,
+            Event::Connected {
+                peer,
+                key: key.short(),
+                role: if role == Role::Peer { "peer" } else { "client" }.into(),
+            },
+        );
+        if role == Role::Peer {
+            // Catch up with a new peer: ask for what follows our tip.
+            let m = crate::message::Message::GetBlocks {
+                from: node.tip_height() + 1,
+            };
+            self.net.send(Some(peer), Arc::new(m.to_bytes()));
+        }
     }
 
     /// After the core handled a frame of `peer`: its rejections cost the peer (and are

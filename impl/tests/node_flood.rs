@@ -1,7 +1,7 @@
 //! A hostile peer against the core's buffers (spec/node.md, "Bounded buffers"): future-round
 //! messages are bounded per peer and in all, and a flood never starves a quieter peer; a block
 //! ahead of the tip is checked before it is kept and never replaces another; a replayed vote
-//! is dropped before its signature is checked.
+//! or candidate is dropped before its signature is checked.
 
 mod sim;
 
@@ -209,6 +209,52 @@ fn a_replayed_vote_is_dropped_before_its_signature_is_checked() {
         }),
     );
     assert!(r.is_some_and(|r| r.contains("signature")));
+}
+
+#[test]
+fn a_replayed_candidate_is_dropped_before_its_signatures_are_checked() {
+    let blocks = chain();
+    let (mut node, now) = fresh();
+    send(
+        &mut node,
+        now,
+        8,
+        &Message::Block(Box::new(blocks[0].clone())),
+    );
+    assert_eq!(node.tip_height(), 1);
+    // Round 2's candidate, as its generator sent it, if the node is at its iteration.
+    let c = blocks[1].candidate.clone();
+    assert_eq!(
+        node.position().1,
+        c.header.iteration,
+        "the chain's block 2 is of iteration 0"
+    );
+    let now = now.max(c.header.timestamp + 1);
+    assert_eq!(
+        send(&mut node, now, 8, &Message::Candidate(c.clone())),
+        None
+    );
+    // The same candidate with a broken signature: a replay of the one held, dropped unchecked.
+    let before = node.clone();
+    let replay = sa_node::message::Candidate {
+        signature: Signature([3; 48]),
+        ..c.clone()
+    };
+    assert_eq!(
+        send(&mut node, now, 9, &Message::Candidate(replay.clone())),
+        None
+    );
+    assert!(node == before, "a replay changed the node");
+    // To a node that does not hold it, the same bytes are checked and refused.
+    let (mut other, start) = fresh();
+    send(
+        &mut other,
+        start,
+        8,
+        &Message::Block(Box::new(blocks[0].clone())),
+    );
+    let r = send(&mut other, now, 9, &Message::Candidate(replay));
+    assert!(r.as_ref().is_some_and(|r| r.contains("signature")), "{r:?}");
 }
 
 #[test]

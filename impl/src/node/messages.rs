@@ -126,10 +126,21 @@ impl Node {
 
     pub(super) fn on_candidate(&mut self, peer: PeerId, c: Candidate) {
         let i = c.header.iteration;
+        let hash = c.header.hash();
+        // A replay of the candidate already held changes nothing: dropped before its
+        // signatures are checked (about 1 ms of BLS each), not after.
+        if self
+            .round
+            .iterations
+            .get(&i)
+            .and_then(|it| it.candidate.as_ref())
+            .is_some_and(|prev| prev.header.hash() == hash)
+        {
+            return;
+        }
         if let Err((code, e)) = self.verify_candidate(&self.round.ctx.clone(), &c, true) {
             return self.reject(peer, "candidate", code, e);
         }
-        let hash = c.header.hash();
         let it = self.iteration(i);
         if let Some(prev) = &it.candidate {
             if prev.header.hash() == hash {
