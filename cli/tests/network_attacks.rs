@@ -119,6 +119,14 @@ fn drain(node: &Node) -> Vec<serde_json::Value> {
 }
 
 fn genesis(dir: &Path, nodes: usize) -> (Genesis, [u8; 32], BTreeSet<PublicKey>) {
+    genesis_scaled(dir, nodes, "0.05")
+}
+
+fn genesis_scaled(
+    dir: &Path,
+    nodes: usize,
+    time_scale: &str,
+) -> (Genesis, [u8; 32], BTreeSet<PublicKey>) {
     let (code, _, err) = common::sa(&[
         "genesis",
         "--nodes",
@@ -127,6 +135,8 @@ fn genesis(dir: &Path, nodes: usize) -> (Genesis, [u8; 32], BTreeSet<PublicKey>)
         dir.to_str().unwrap(),
         "--base-port",
         &free_base(nodes).to_string(),
+        "--time-scale",
+        time_scale,
     ]);
     assert_eq!(code, 0, "{err}");
     let (g, _) = Genesis::load(&dir.join("genesis.toml")).unwrap();
@@ -355,4 +365,64 @@ fn idle_sockets_and_a_descriptor_burst_do_not_keep_peers_out() {
     assert!(said("accept:"), "no accept error logged");
     assert!(said("no handshake within"), "no handshake timeout logged");
     drop(others);
+}
+
+#[test]
+fn a_half_sent_frame_is_dropped_and_request_limits_outlive_a_reconnection() {
+    let dir = tempfile::tempdir().unwrap();
+    // Durations at 0.2 of Dusk's (the minimum timeout 1.4 s: a second GetBlocks within it is
+    // over its rate), five provisioners, four running, every node with a 1.5 s idle timeout
+    // (so keep-alives every 0.5 s).
+    let (_, chain, keys) = genesis_scaled(dir.path(), 5, "0.2");
+    for i in 0..4 {
+        let file = dir.path().join(format!("node{i}.toml"));
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains("idle_timeout_ms = 60000"), "{text}");
+        std::fs::write(
+            &file,
+            text.replace("idle_timeout_ms = 60000", "idle_timeout_ms = 1500"),
+        )
+        .unwrap();
+    }
+    let nodes: Vec<Node> = (0..4).map(|i| start(dir.path(), i, None)).collect();
+    let node = &nodes[0];
+    wait_for(node, |e| e["event"] == "accepted" && e["height"] == 1);
+    let me = Keypair::testnet(4);
+    let dial = || {
+        let mut s = TcpStream::connect(&node.listen).unwrap();
+        blocking_handshake(&mut s, &me, Role::Peer, chain, &keys).unwrap();
+        s
+    };
+    // A frame that announces 1 MiB, sends 10 bytes and stalls: dropped at the idle timeout.
+    let mut s = dial();
+    s.write_all(&(1u32 << 20).to_be_bytes()).unwrap();
+    s.write_all(&[0u8; 10]).unwrap();
+    while read_frame(&mut s).is_some() {}
+    let idle = wait_for(node, |e| {
+        e["event"] == "rejected"
+            && e["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("idle for 1500 ms"))
+    });
+    assert_eq!(idle["peer"], 5);
+    // GetBlocks, then again on a new connection at once: the same provisioner, the same peer
+    // id, the rate limit still counts (before, a reconnection reset it).
+    let mut first = dial();
+    first
+        .write_all(&framed(&Message::GetBlocks { from: 1 }.to_bytes()))
+        .unwrap();
+    // Its answer: a block (the node's own frames, its GetBlocks and votes, may come first).
+    let answered = (0..200)
+        .map_while(|_| read_frame(&mut first))
+        .any(|f| matches!(Message::from_bytes(&f), Ok(Message::Block(_))));
+    assert!(answered, "the first request is answered with a block");
+    drop(first);
+    let mut second = dial();
+    second
+        .write_all(&framed(&Message::GetBlocks { from: 1 }.to_bytes()))
+        .unwrap();
+    let limited = wait_for(node, |e| {
+        e["event"] == "rejected" && e["code"] == "REJ-GET-BLOCKS-RATE"
+    });
+    assert_eq!(limited["peer"], 5);
 }

@@ -311,6 +311,10 @@ pub struct NodeConfig {
     /// Largest frame accepted from the network, in bytes.
     #[serde(default = "default_max_frame")]
     pub max_frame_bytes: usize,
+    /// A connection silent this long is closed (a frame half sent included), in milliseconds
+    /// (at least 1,000).
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout_ms: u64,
     /// Fault injection.
     #[serde(default)]
     pub behaviour: Behaviour,
@@ -318,6 +322,10 @@ pub struct NodeConfig {
 
 fn default_max_frame() -> usize {
     4 * 1024 * 1024
+}
+
+fn default_idle_timeout() -> u64 {
+    60_000
 }
 
 impl NodeConfig {
@@ -334,6 +342,9 @@ impl NodeConfig {
         let seed = from_hex::<32>(&c.secret_key).map_err(|e| invalid("secret_key", e))?;
         if c.max_frame_bytes < 1024 {
             return Err(invalid("max_frame_bytes", "must be at least 1024"));
+        }
+        if c.idle_timeout_ms < 1000 {
+            return Err(invalid("idle_timeout_ms", "must be at least 1000"));
         }
         Ok((c, Keypair::from_seed(&seed)))
     }

@@ -70,8 +70,9 @@ pub const OUTBOUND_BYTES_PER_PEER: usize = 16 << 20;
 pub const MAX_PENDING_HANDSHAKES: usize = 16;
 /// Clients connected at once, at most (provisioners have one slot each, keyed by their key).
 pub const MAX_CLIENTS: usize = 16;
-/// A connection that sends nothing for this long is closed; every connection sends a
-/// keep-alive (an empty frame) after a third of it without traffic.
+/// A connection that sends nothing for this long is closed (a frame half sent and never
+/// finished included); every connection sends a keep-alive (an empty frame) after a third of
+/// it without traffic. The default of the node file's `idle_timeout_ms`.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Peer ids of clients start here; a provisioner's is its genesis index + 1, the same on every
 /// connection, so what the core keeps per peer (rate limits, buffer shares) outlives a
@@ -156,6 +157,8 @@ struct Net {
     writers: Writers,
     inbox: mpsc::UnboundedSender<Inbox>,
     delay: Duration,
+    /// The idle timeout (`idle_timeout_ms`).
+    idle: Duration,
     max_frame: usize,
     me: Keypair,
     admission: Arc<Admission>,
@@ -247,7 +250,7 @@ impl Net {
             key: hello.key,
             role: hello.role,
         });
-        let writer = tokio::spawn(write_frames(sink, rx, queued, self.delay));
+        let writer = tokio::spawn(write_frames(sink, rx, queued, (self.delay, self.idle)));
         self.read_frames(&mut frames, peer, hello.role, &close)
             .await;
         writer.abort();
@@ -291,7 +294,7 @@ impl Net {
     }
 
     /// Reads frames until the connection closes, is told to close, or is idle for
-    /// [`IDLE_TIMEOUT`]. A client may send transactions and block requests only.
+    /// the node's idle timeout. A client may send transactions and block requests only.
     async fn read_frames(
         &self,
         frames: &mut FramedRead<tokio::net::tcp::OwnedReadHalf, LengthDelimitedCodec>,
@@ -305,9 +308,9 @@ impl Net {
         loop {
             let frame = tokio::select! {
                 () = close.notified() => return,
-                f = tokio::time::timeout(IDLE_TIMEOUT, frames.next()) => match f {
+                f = tokio::time::timeout(self.idle, frames.next()) => match f {
                     Err(_) => {
-                        let _ = self.inbox.send(Inbox::BadFrame { peer, reason: format!("idle for {} s", IDLE_TIMEOUT.as_secs()) });
+                        let _ = self.inbox.send(Inbox::BadFrame { peer, reason: format!("idle for {} ms", self.idle.as_millis()) });
                         return;
                     }
                     Ok(None) => return,
@@ -403,17 +406,17 @@ impl Net {
 }
 
 /// A connection's writer: frames in order, each after the configured delay; a keep-alive
-/// (an empty frame) after a third of [`IDLE_TIMEOUT`] without one.
+/// (an empty frame) after a third of `idle` without one.
 async fn write_frames(
     mut sink: FramedWrite<tokio::net::tcp::OwnedWriteHalf, LengthDelimitedCodec>,
     mut rx: mpsc::UnboundedReceiver<Arc<Vec<u8>>>,
     queued: Arc<AtomicUsize>,
-    delay: Duration,
+    (delay, idle): (Duration, Duration),
 ) {
     let mut queue: VecDeque<(tokio::time::Instant, Arc<Vec<u8>>)> = VecDeque::new();
     loop {
         if queue.is_empty() {
-            match tokio::time::timeout(IDLE_TIMEOUT / 3, rx.recv()).await {
+            match tokio::time::timeout(idle / 3, rx.recv()).await {
                 Ok(Some(b)) => queue.push_back((tokio::time::Instant::now() + delay, b)),
                 Ok(None) => return,
                 Err(_) => {
@@ -525,6 +528,7 @@ pub async fn run(
         writers: Arc::new(Mutex::new(BTreeMap::new())),
         inbox: inbox_tx.clone(),
         delay: Duration::from_millis(cfg.send_delay_ms),
+        idle: Duration::from_millis(cfg.idle_timeout_ms),
         max_frame: cfg.max_frame_bytes,
         me: me.clone(),
         admission: Arc::new(Admission {

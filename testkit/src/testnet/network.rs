@@ -151,6 +151,7 @@ pub fn write_network(dir: &Path, net: &Network) -> Result<Vec<PathBuf>, String> 
             data_dir: PathBuf::from(format!("node{i}")),
             send_delay_ms: net.delay,
             max_frame_bytes: 4 * 1024 * 1024,
+            idle_timeout_ms: 60_000,
             behaviour: net.behaviours.get(&i).cloned().unwrap_or_default(),
         };
         let path = dir.join(format!("node{i}.toml"));
