@@ -19,7 +19,7 @@ use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
 
 use crate::config::{Genesis, NodeConfig};
 use crate::keys::{to_hex, KeyRing, Keypair, PublicKey};
-use crate::node::{Input, Node, Output, PeerId, Timer};
+use crate::node::{Input, Node, Output, PeerId, Reason, Timer};
 use crate::peers::{Accounts, Admit, Log as Sample};
 use crate::storage::{Log, StorageError};
 use crate::transport::{Admission, Role};
@@ -94,11 +94,12 @@ enum Inbox {
         peer: PeerId,
         reason: String,
     },
-    /// A vote whose signature did not verify on the connection's thread: never given to the
-    /// core.
+    /// A vote, candidate or block whose signature did not verify on the connection's thread:
+    /// never given to the core.
     Forged {
         peer: PeerId,
         kind: &'static str,
+        code: Reason,
         reason: String,
     },
     Connected {
@@ -327,8 +328,13 @@ impl Net {
                     return;
                 }
                 Ok(b) => {
-                    if let Some((kind, reason)) = self.forged(&b) {
-                        let _ = self.inbox.send(Inbox::Forged { peer, kind, reason });
+                    if let Some((kind, code, reason)) = self.forged(&b) {
+                        let _ = self.inbox.send(Inbox::Forged {
+                            peer,
+                            kind,
+                            code,
+                            reason,
+                        });
                         continue;
                     }
                     let need = u32::try_from(b.len() / 1024 + 1).unwrap_or(u32::MAX);
@@ -353,29 +359,55 @@ impl Net {
         }
     }
 
-    /// A vote frame whose signer is a provisioner and whose signature does not verify: its
-    /// kind and why. Verified here, on the connection's thread; a vote that verifies lands in
-    /// the cache the core reads. Anything else (other messages, unknown signers: the core
-    /// rejects those as non-members) is left to the core.
-    fn forged(&self, bytes: &[u8]) -> Option<(&'static str, String)> {
+    /// A vote, candidate or block frame whose signer (the vote's, the generator) is a
+    /// provisioner and whose signature (over the vote, over the block hash) does not verify:
+    /// its kind, the check it failed and why. Verified here, on the connection's thread; a
+    /// signature that verifies lands in the cache the core reads. Anything else (other
+    /// messages, unknown signers, a candidate's seed, a block's attestation) is left to the
+    /// core.
+    fn forged(&self, bytes: &[u8]) -> Option<(&'static str, Reason, String)> {
         use crate::message::{vote_digest, Message};
-        let (kind, v) = match Message::from_bytes(bytes).ok()? {
-            Message::Validation(v) => ("validation", v),
-            Message::Ratification { vote, .. } => ("ratification", vote),
+        let (kind, code, signer, digest, sig) = match Message::from_bytes(bytes).ok()? {
+            Message::Validation(v) => (
+                "validation",
+                Reason::VoteSignature,
+                v.signer,
+                vote_digest(&v.header, &v.vote),
+                v.signature,
+            ),
+            Message::Ratification { vote: v, .. } => (
+                "ratification",
+                Reason::VoteSignature,
+                v.signer,
+                vote_digest(&v.header, &v.vote),
+                v.signature,
+            ),
+            Message::Candidate(c) => (
+                "candidate",
+                Reason::CandidateSignature,
+                c.header.generator,
+                c.header.hash(),
+                c.signature,
+            ),
+            Message::Block(b) => (
+                "block",
+                Reason::CandidateSignature,
+                b.candidate.header.generator,
+                b.candidate.header.hash(),
+                b.candidate.signature,
+            ),
             _ => return None,
         };
-        if !self.keys.contains(&v.signer) {
+        if !self.keys.contains(&signer) {
             return None;
         }
-        self.keys
-            .verify(&v.signer, &vote_digest(&v.header, &v.vote), &v.signature)
-            .err()
-            .map(|e| {
-                (
-                    kind,
-                    format!("vote signature: {e} (checked on the connection's thread)"),
-                )
-            })
+        self.keys.verify(&signer, &digest, &sig).err().map(|e| {
+            (
+                kind,
+                code,
+                format!("signature: {e} (checked on the connection's thread)"),
+            )
+        })
     }
 
     fn send(&self, peer: Option<PeerId>, bytes: Arc<Vec<u8>>) {
@@ -707,7 +739,12 @@ impl Gate {
                     Admit::OverRate | Admit::Cut => {}
                 }
             }
-            Inbox::Forged { peer, kind, reason } => self.forged(peer, kind, &reason, now),
+            Inbox::Forged {
+                peer,
+                kind,
+                code,
+                reason,
+            } => self.forged(peer, kind, code, &reason, now),
             Inbox::BadFrame { peer, reason } => {
                 self.sampled(Some(peer), "frame", now, || Event::Rejected {
                     peer,
@@ -752,8 +789,7 @@ impl Gate {
     }
 
     /// A vote the connection's thread found forged: counted as the core's rejection would be.
-    fn forged(&mut self, peer: PeerId, kind: &'static str, reason: &str, now: u64) {
-        let code = crate::node::Reason::VoteSignature;
+    fn forged(&mut self, peer: PeerId, kind: &'static str, code: Reason, reason: &str, now: u64) {
         let cut = match self.accounts.frame(peer, 0, false, now) {
             Admit::Core => self.accounts.rejected(peer, code, now),
             Admit::Disconnect(key) => Some(key),

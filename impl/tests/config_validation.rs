@@ -72,7 +72,8 @@ fn a_key_without_its_proof_of_possession_is_refused() {
 #[test]
 fn node_files_with_unusable_limits_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let base = "secret_key = \"0101010101010101010101010101010101010101010101010101010101010101\"\n\
+    let base =
+        "secret_key = \"0101010101010101010101010101010101010101010101010101010101010101\"\n\
                 genesis = \"genesis.toml\"\nlisten = \"127.0.0.1:7000\"\ndata_dir = \"n\"\n";
     let load = |extra: &str| {
         let f = dir.path().join("node.toml");
@@ -82,7 +83,10 @@ fn node_files_with_unusable_limits_are_refused() {
     let c = load("").unwrap();
     assert_eq!((c.max_frame_bytes, c.idle_timeout_ms), (4 << 20, 60_000));
     let e = load("idle_timeout_ms = 999\n").unwrap_err().to_string();
-    assert!(e.contains("idle_timeout_ms") && e.contains("at least 1000"), "{e}");
+    assert!(
+        e.contains("idle_timeout_ms") && e.contains("at least 1000"),
+        "{e}"
+    );
     let e = load("max_frame_bytes = 100\n").unwrap_err().to_string();
     assert!(e.contains("max_frame_bytes"), "{e}");
 }
