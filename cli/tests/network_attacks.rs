@@ -426,3 +426,33 @@ fn a_half_sent_frame_is_dropped_and_request_limits_outlive_a_reconnection() {
     });
     assert_eq!(limited["peer"], 5);
 }
+
+/// The audit's burst: 40 connections at once against a cap that let all 40 in. Now at most 16
+/// are in a handshake at a time (each gets the node's hello); the rest are closed at once.
+#[test]
+fn a_burst_of_connections_gets_at_most_the_handshake_slots() {
+    let dir = tempfile::tempdir().unwrap();
+    genesis(dir.path(), 4);
+    let node = start(dir.path(), 0, None);
+    let mut socks: Vec<TcpStream> = (0..40)
+        .map(|_| TcpStream::connect(&node.listen).unwrap())
+        .collect();
+    let (mut hellos, mut closed) = (0, 0);
+    for s in &mut socks {
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        match read_frame(s) {
+            Some(f) if Hello::decode(&f).is_ok() => hellos += 1,
+            _ => closed += 1,
+        }
+    }
+    assert!((1..=16).contains(&hellos), "{hellos} handshakes at once");
+    assert_eq!(hellos + closed, 40);
+    let events = drain(&node);
+    assert!(
+        events.iter().any(|e| e["event"] == "disconnected"
+            && e["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("handshake slots taken"))),
+        "{events:?}"
+    );
+}
