@@ -7,6 +7,8 @@
 //! - `verify/forged`: a vote signed over another digest (a valid point: the whole check is
 //!   paid before it fails), what one forgery costs the connection's thread before the peer is
 //!   cut;
+//! - `verify/batch-64`: 64 vote signatures checked at once (`KeyRing::verify_batch`, one
+//!   multi-pairing with random weights), what a connection pays for 64 frames read together;
 //! - `handshake/both-sides`: one handshake, both hellos encoded and decoded, both proofs signed
 //!   and verified (what each new connection costs);
 //! - `accounts/frame`: the per-frame rate and score bookkeeping of `peers::Accounts`.
@@ -47,6 +49,18 @@ fn verify(c: &mut Criterion) {
     });
     g.bench_function("forged", |b| {
         b.iter(|| cold.verify(&k.public, black_box(&digest), &forged).is_err())
+    });
+    // 64 votes of 4 signers checked in one multi-pairing (no cache: each run pays it all).
+    let signers: Vec<Keypair> = (0..4).map(Keypair::testnet).collect();
+    let batch_ring = ring(&signers.iter().collect::<Vec<_>>());
+    let items: Vec<_> = (0..64u8)
+        .map(|i| {
+            let k = &signers[usize::from(i) % 4];
+            (k.public, vec![i; 32], k.sign(&[i; 32]))
+        })
+        .collect();
+    g.bench_function("batch-64", |b| {
+        b.iter(|| batch_ring.verify_batch(black_box(&items)))
     });
     g.finish();
 }

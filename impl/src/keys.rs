@@ -220,6 +220,30 @@ pub fn aggregate(sigs: &[Signature]) -> Result<Signature, SigError> {
     Ok(Signature(agg.to_signature().compress()))
 }
 
+/// 32 bytes no other call of this process or another returns, and that an outsider cannot
+/// predict: std's `RandomState` (keys seeded by the OS) over the time, the process and a
+/// counter, hashed. For handshake nonces and the random scalars of batch verification.
+pub fn fresh_random() -> [u8; 32] {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let mut keyed = std::collections::hash_map::RandomState::new().build_hasher();
+    keyed.write_u64(n);
+    keyed.write_u128(t);
+    let k = keyed.finish();
+    crate::hash::blake2b256(&[
+        b"SA-RANDOM",
+        &k.to_le_bytes(),
+        &n.to_le_bytes(),
+        &t.to_le_bytes(),
+        &std::process::id().to_le_bytes(),
+    ])
+}
+
 /// The known provisioner keys, parsed once (decompressing a G2 point is the costly part).
 #[derive(Clone, Default)]
 pub struct KeyRing {
@@ -325,6 +349,46 @@ impl KeyRing {
         })
     }
 
+    /// Verifies several signatures at once (one multi-pairing with random 64-bit weights,
+    /// blst's `verify_multiple_aggregate_signatures`): each item is (key, digest, signature),
+    /// and the answer says which verify. The batch passing puts every item in the cache; a
+    /// batch that fails is checked item by item to find the bad ones. Items whose key is not
+    /// in the ring do not verify.
+    pub fn verify_batch(&self, items: &[(PublicKey, Vec<u8>, Signature)]) -> Vec<bool> {
+        let parsed: Vec<Option<(&bls::PublicKey, bls::Signature)>> = items
+            .iter()
+            .map(|(pk, _, sig)| Some((self.point(pk).ok()?, sig_point(sig).ok()?)))
+            .collect();
+        let all = parsed.iter().all(Option::is_some);
+        if items.len() >= 2 && all {
+            let pks: Vec<&bls::PublicKey> = parsed.iter().flatten().map(|(k, _)| *k).collect();
+            let sigs: Vec<&bls::Signature> = parsed.iter().flatten().map(|(_, s)| s).collect();
+            let msgs: Vec<&[u8]> = items.iter().map(|(_, d, _)| d.as_slice()).collect();
+            let rands: Vec<blst::blst_scalar> = (0..items.len())
+                .map(|_| {
+                    let mut b = [0u8; 32];
+                    b[..8].copy_from_slice(&fresh_random()[..8]);
+                    b[0] |= 1;
+                    blst::blst_scalar { b }
+                })
+                .collect();
+            let ok = bls::Signature::verify_multiple_aggregate_signatures(
+                &msgs, DST_SIG, &pks, false, &sigs, true, &rands, 64,
+            ) == BLST_ERROR::BLST_SUCCESS;
+            if ok {
+                for (pk, digest, sig) in items {
+                    // Cached: the core's own check finds them.
+                    let _ = self.memoized(std::slice::from_ref(pk), digest, sig, || Ok(()));
+                }
+                return vec![true; items.len()];
+            }
+        }
+        items
+            .iter()
+            .map(|(pk, digest, sig)| self.verify(pk, digest, sig).is_ok())
+            .collect()
+    }
+
     /// Verifies an aggregate signature of `signers` on one digest.
     pub fn verify_aggregate(
         &self,
@@ -345,5 +409,43 @@ impl KeyRing {
                 _ => Err(SigError::Invalid),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_says_which_signatures_verify_and_caches_the_good_ones() {
+        let keys: Vec<Keypair> = (0..4).map(Keypair::testnet).collect();
+        let mut ring = KeyRing::default();
+        for k in &keys {
+            ring.insert(k.public, &k.proof_of_possession()).unwrap();
+        }
+        let ring = ring.with_cache(1_000);
+        let item = |k: &Keypair, d: u8| (k.public, vec![d; 32], k.sign(&[d; 32]));
+        let good: Vec<_> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| item(k, i as u8))
+            .collect();
+        assert_eq!(ring.verify_batch(&good), vec![true; 4]);
+        // Cached: a second check of each is a memo hit (the memo holds all four).
+        assert_eq!(ring.memo.as_ref().unwrap().lock().unwrap().len(), 4);
+        // One signature over another digest: the batch fails, the item check finds it.
+        let mut mixed = good.clone();
+        mixed[2].1 = vec![99; 32];
+        assert_eq!(ring.verify_batch(&mixed), vec![true, true, false, true]);
+        // A key outside the ring never verifies.
+        let stranger = Keypair::testnet(9);
+        let mut with_stranger = good.clone();
+        with_stranger.push(item(&stranger, 1));
+        assert_eq!(
+            ring.verify_batch(&with_stranger),
+            vec![true, true, true, true, false]
+        );
+        assert_eq!(ring.verify_batch(&[]), Vec::<bool>::new());
+        assert_ne!(fresh_random(), fresh_random());
     }
 }

@@ -78,6 +78,18 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// connection, so what the core keeps per peer (rate limits, buffer shares) outlives a
 /// reconnection.
 pub const CLIENT_IDS: PeerId = 1 << 32;
+/// Frames read together whose signatures are checked in one batch, at most.
+pub const VERIFY_BATCH: usize = 64;
+
+/// The signature of a frame checked before the core.
+struct Signed {
+    kind: &'static str,
+    code: Reason,
+    signer: PublicKey,
+    digest: crate::hash::Hash,
+    signature: crate::keys::Signature,
+}
+
 /// Verified signatures the node remembers (the cache is emptied when it holds this many).
 pub const VERIFIED_CACHE: usize = 65_536;
 /// The pseudo-peer under which refused handshakes are sampled in the log.
@@ -307,7 +319,7 @@ impl Net {
         let units = INBOUND_BYTES_PER_PEER.max(self.max_frame) / 1024 + 1;
         let budget = Arc::new(tokio::sync::Semaphore::new(units));
         loop {
-            let frame = tokio::select! {
+            let first = tokio::select! {
                 () = close.notified() => return,
                 f = tokio::time::timeout(self.idle, frames.next()) => match f {
                     Err(_) => {
@@ -318,96 +330,137 @@ impl Net {
                     Ok(Some(f)) => f,
                 },
             };
-            match frame {
-                Ok(b) if b.is_empty() => {}
-                Ok(b) if role == Role::Client && !matches!(b.first(), Some(4 | 5)) => {
-                    let _ = self.inbox.send(Inbox::BadFrame {
-                        peer,
-                        reason: "a client may send transactions and block requests only".into(),
-                    });
-                    return;
-                }
-                Ok(b) => {
-                    if let Some((kind, code, reason)) = self.forged(&b) {
-                        let _ = self.inbox.send(Inbox::Forged {
-                            peer,
-                            kind,
-                            code,
-                            reason,
-                        });
-                        continue;
+            // Frames already read and waiting come with the first: their signatures are
+            // checked in one batch.
+            let mut batch = vec![first];
+            let mut ended = false;
+            while batch.len() < VERIFY_BATCH && batch.last().is_some_and(Result::is_ok) {
+                match futures_util::FutureExt::now_or_never(frames.next()) {
+                    Some(Some(f)) => batch.push(f),
+                    Some(None) => {
+                        ended = true;
+                        break;
                     }
-                    let need = u32::try_from(b.len() / 1024 + 1).unwrap_or(u32::MAX);
-                    // Waits (and so stops reading from this peer) while the core is behind.
-                    let Ok(permit) = Arc::clone(&budget).acquire_many_owned(need).await else {
+                    None => break,
+                }
+            }
+            let verdicts = self.forged_batch(&batch);
+            for (frame, forged) in batch.into_iter().zip(verdicts) {
+                match frame {
+                    Ok(b) if b.is_empty() => {}
+                    Ok(b) if role == Role::Client && !matches!(b.first(), Some(4 | 5)) => {
+                        let _ = self.inbox.send(Inbox::BadFrame {
+                            peer,
+                            reason: "a client may send transactions and block requests only".into(),
+                        });
                         return;
-                    };
-                    let _ = self.inbox.send(Inbox::Frame {
-                        peer,
-                        bytes: b.to_vec(),
-                        _budget: permit,
-                    });
+                    }
+                    Ok(b) => {
+                        if let Some((kind, code, reason)) = forged {
+                            let _ = self.inbox.send(Inbox::Forged {
+                                peer,
+                                kind,
+                                code,
+                                reason,
+                            });
+                            continue;
+                        }
+                        let need = u32::try_from(b.len() / 1024 + 1).unwrap_or(u32::MAX);
+                        // Waits (and so stops reading from this peer) while the core is behind.
+                        let Ok(permit) = Arc::clone(&budget).acquire_many_owned(need).await else {
+                            return;
+                        };
+                        let _ = self.inbox.send(Inbox::Frame {
+                            peer,
+                            bytes: b.to_vec(),
+                            _budget: permit,
+                        });
+                    }
+                    Err(e) => {
+                        let _ = self.inbox.send(Inbox::BadFrame {
+                            peer,
+                            reason: e.to_string(),
+                        });
+                        return;
+                    }
                 }
-                Err(e) => {
-                    let _ = self.inbox.send(Inbox::BadFrame {
-                        peer,
-                        reason: e.to_string(),
-                    });
-                    return;
-                }
+            }
+            if ended {
+                return;
             }
         }
     }
 
-    /// A vote, candidate or block frame whose signer (the vote's, the generator) is a
-    /// provisioner and whose signature (over the vote, over the block hash) does not verify:
-    /// its kind, the check it failed and why. Verified here, on the connection's thread; a
-    /// signature that verifies lands in the cache the core reads. Anything else (other
-    /// messages, unknown signers, a candidate's seed, a block's attestation) is left to the
+    /// For each frame of a batch: whether it is forged ([`Net::forged`]), the signatures of
+    /// all of them checked at once ([`KeyRing::verify_batch`]).
+    fn forged_batch(
+        &self,
+        batch: &[Result<bytes::BytesMut, std::io::Error>],
+    ) -> Vec<Option<(&'static str, Reason, String)>> {
+        let signed: Vec<Option<Signed>> = batch
+            .iter()
+            .map(|f| f.as_ref().ok().and_then(|b| self.signed_part(b)))
+            .collect();
+        let items: Vec<(PublicKey, Vec<u8>, crate::keys::Signature)> = signed
+            .iter()
+            .flatten()
+            .map(|s| (s.signer, s.digest.to_vec(), s.signature))
+            .collect();
+        let mut ok = self.keys.verify_batch(&items).into_iter();
+        signed
+            .into_iter()
+            .map(|s| {
+                let s = s?;
+                (!ok.next().unwrap_or(false)).then(|| {
+                    (
+                        s.kind,
+                        s.code,
+                        "signature does not verify (checked on the connection's thread)".into(),
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// The one signature of a vote, candidate or block frame checked before the core (the
+    /// vote's; the generator's over the block hash), when its signer is a provisioner. Anything
+    /// else (other messages, unknown signers: the core rejects those as non-members; a
+    /// candidate's seed, a block's attestation, which need the core's state) is left to the
     /// core.
-    fn forged(&self, bytes: &[u8]) -> Option<(&'static str, Reason, String)> {
+    fn signed_part(&self, bytes: &[u8]) -> Option<Signed> {
         use crate::message::{vote_digest, Message};
-        let (kind, code, signer, digest, sig) = match Message::from_bytes(bytes).ok()? {
-            Message::Validation(v) => (
-                "validation",
-                Reason::VoteSignature,
-                v.signer,
-                vote_digest(&v.header, &v.vote),
-                v.signature,
-            ),
-            Message::Ratification { vote: v, .. } => (
-                "ratification",
-                Reason::VoteSignature,
-                v.signer,
-                vote_digest(&v.header, &v.vote),
-                v.signature,
-            ),
-            Message::Candidate(c) => (
-                "candidate",
-                Reason::CandidateSignature,
-                c.header.generator,
-                c.header.hash(),
-                c.signature,
-            ),
-            Message::Block(b) => (
-                "block",
-                Reason::CandidateSignature,
-                b.candidate.header.generator,
-                b.candidate.header.hash(),
-                b.candidate.signature,
-            ),
+        let s = match Message::from_bytes(bytes).ok()? {
+            Message::Validation(v) => Signed {
+                kind: "validation",
+                code: Reason::VoteSignature,
+                signer: v.signer,
+                digest: vote_digest(&v.header, &v.vote),
+                signature: v.signature,
+            },
+            Message::Ratification { vote: v, .. } => Signed {
+                kind: "ratification",
+                code: Reason::VoteSignature,
+                signer: v.signer,
+                digest: vote_digest(&v.header, &v.vote),
+                signature: v.signature,
+            },
+            Message::Candidate(c) => Signed {
+                kind: "candidate",
+                code: Reason::CandidateSignature,
+                signer: c.header.generator,
+                digest: c.header.hash(),
+                signature: c.signature,
+            },
+            Message::Block(b) => Signed {
+                kind: "block",
+                code: Reason::CandidateSignature,
+                signer: b.candidate.header.generator,
+                digest: b.candidate.header.hash(),
+                signature: b.candidate.signature,
+            },
             _ => return None,
         };
-        if !self.keys.contains(&signer) {
-            return None;
-        }
-        self.keys.verify(&signer, &digest, &sig).err().map(|e| {
-            (
-                kind,
-                code,
-                format!("signature: {e} (checked on the connection's thread)"),
-            )
-        })
+        self.keys.contains(&s.signer).then_some(s)
     }
 
     fn send(&self, peer: Option<PeerId>, bytes: Arc<Vec<u8>>) {

@@ -97,27 +97,9 @@ pub fn chain_id(genesis: &crate::config::Genesis) -> Hash {
     blake2b256(&[b"SA-CHAIN-V1", &json])
 }
 
-/// A nonce no other connection of this process or another uses: the process's random hasher
-/// keys (std's `RandomState`, seeded by the OS) over the time, the process and a counter.
+/// A nonce no other connection of this process or another uses ([`crate::keys::fresh_random`]).
 pub fn fresh_nonce() -> [u8; 32] {
-    use std::hash::{BuildHasher, Hasher};
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let mut keyed = std::collections::hash_map::RandomState::new().build_hasher();
-    keyed.write_u64(n);
-    keyed.write_u128(t);
-    let k = keyed.finish();
-    blake2b256(&[
-        b"SA-NONCE",
-        &k.to_le_bytes(),
-        &n.to_le_bytes(),
-        &t.to_le_bytes(),
-        &std::process::id().to_le_bytes(),
-    ])
+    crate::keys::fresh_random()
 }
 
 impl Hello {
