@@ -41,4 +41,6 @@ expect 0 "locked and maturing stake meet the sortition only on matured: draw-loc
   cargo test --release -p sa-checker --test model_mutations -- --ignored
 expect 0 "the README's preset table: default, small, emergency, matured and rejoin say what sa check says (about 4 min)" -- \
   cargo test --release -p sa-cli --test docs_drift -- --ignored
+expect 0 "the conformance suites catch every hand-written broken sa-node (a workspace build per variant, about 5 min)" -- \
+  cargo test --release -p sa-conformance --test broken_variants -- --ignored
 echo "all long checks passed"
