@@ -150,9 +150,8 @@ fn a_pending_block_is_checked_and_never_replaced_by_junk() {
     assert_eq!(node.tip_hash(), blocks[1].hash());
 }
 
-#[test]
-fn a_replayed_vote_is_dropped_before_its_signature_is_checked() {
-    let blocks = chain();
+/// A fresh node that accepted `blocks[0]` (from peer 8): in round 2.
+fn at_height_1(blocks: &[Block]) -> (Node, u64) {
     let (mut node, now) = fresh();
     send(
         &mut node,
@@ -161,6 +160,13 @@ fn a_replayed_vote_is_dropped_before_its_signature_is_checked() {
         &Message::Block(Box::new(blocks[0].clone())),
     );
     assert_eq!(node.tip_height(), 1);
+    (node, now)
+}
+
+#[test]
+fn a_replayed_vote_is_dropped_before_its_signature_is_checked() {
+    let blocks = chain();
+    let (mut node, now) = at_height_1(&blocks);
     let (round, iteration) = node.position();
     let header = VoteHeader {
         prev_hash: blocks[0].hash(),
@@ -214,14 +220,7 @@ fn a_replayed_vote_is_dropped_before_its_signature_is_checked() {
 #[test]
 fn a_replayed_candidate_is_dropped_before_its_signatures_are_checked() {
     let blocks = chain();
-    let (mut node, now) = fresh();
-    send(
-        &mut node,
-        now,
-        8,
-        &Message::Block(Box::new(blocks[0].clone())),
-    );
-    assert_eq!(node.tip_height(), 1);
+    let (mut node, now) = at_height_1(&blocks);
     // Round 2's candidate, as its generator sent it, if the node is at its iteration.
     let c = blocks[1].candidate.clone();
     assert_eq!(
@@ -246,13 +245,7 @@ fn a_replayed_candidate_is_dropped_before_its_signatures_are_checked() {
     );
     assert!(node == before, "a replay changed the node");
     // To a node that does not hold it, the same bytes are checked and refused.
-    let (mut other, start) = fresh();
-    send(
-        &mut other,
-        start,
-        8,
-        &Message::Block(Box::new(blocks[0].clone())),
-    );
+    let (mut other, _) = at_height_1(&blocks);
     let r = send(&mut other, now, 9, &Message::Candidate(replay));
     assert!(r.as_ref().is_some_and(|r| r.contains("signature")), "{r:?}");
 }
