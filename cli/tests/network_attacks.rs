@@ -7,7 +7,11 @@
 //! - a provisioner key flooding forged vote signatures is cut after a few and refused while
 //!   in back-off, and the honest nodes keep making blocks with no fallback;
 //! - sockets opened and left idle before the peers connect, and a burst past the descriptor
-//!   limit, do not stop the node from accepting its peers.
+//!   limit, do not stop the node from accepting its peers;
+//! - a half-sent frame is dropped at the idle timeout, and the GetBlocks limit outlives a
+//!   reconnection; a burst of connections gets at most the handshake slots;
+//! - a frame changed by an on-path relay does not open (Noise) and is not charged to the
+//!   honest sender.
 
 mod common;
 
@@ -22,7 +26,10 @@ use std::time::Duration;
 use sa_node::config::Genesis;
 use sa_node::keys::{Keypair, PublicKey};
 use sa_node::message::Message;
-use sa_node::transport::{blocking_handshake, chain_id, HandshakeError, Hello, Role};
+use sa_node::transport::{blocking_handshake, chain_id, Channel, HandshakeError, Hello, Role};
+
+/// The largest frame a test reads from a node.
+const MAX: usize = 1 << 24;
 
 /// A node process; its event lines arrive on `events`.
 struct Node {
@@ -44,13 +51,7 @@ impl Drop for Node {
 /// `fd_limit` is set.
 fn start(dir: &Path, i: usize, fd_limit: Option<u32>) -> Node {
     let file = dir.join(format!("node{i}.toml"));
-    let text = std::fs::read_to_string(&file).unwrap();
-    let listen = text
-        .lines()
-        .find_map(|l| l.strip_prefix("listen = "))
-        .unwrap()
-        .trim_matches('"')
-        .to_string();
+    let listen = listen_of(dir, i);
     let sa = env!("CARGO_BIN_EXE_sa");
     let mut cmd = match fd_limit {
         Some(n) => {
@@ -94,6 +95,17 @@ fn start(dir: &Path, i: usize, fd_limit: Option<u32>) -> Node {
     };
     wait_for(&node, |e| e["event"] == "started");
     node
+}
+
+/// The listen address in `dir/node{i}.toml`.
+fn listen_of(dir: &Path, i: usize) -> String {
+    std::fs::read_to_string(dir.join(format!("node{i}.toml")))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("listen = "))
+        .unwrap()
+        .trim_matches('"')
+        .to_string()
 }
 
 /// The next event satisfying `f`; panics after 60 s without.
@@ -182,16 +194,11 @@ fn an_unknown_key_another_chain_or_no_handshake_never_reaches_the_core() {
     let connect = || TcpStream::connect(&node.listen).unwrap();
     // A key that is no provisioner's, as a peer.
     let stranger = Keypair::testnet(9);
-    let r = blocking_handshake(&mut connect(), &stranger, Role::Peer, chain, &keys);
+    let r = blocking_handshake(connect(), &stranger, Role::Peer, chain, &keys).map(|c| c.peer);
     assert!(r.is_err(), "{r:?}");
     // A provisioner's key on another chain.
-    let r = blocking_handshake(
-        &mut connect(),
-        &Keypair::testnet(1),
-        Role::Peer,
-        [9; 32],
-        &keys,
-    );
+    let r = blocking_handshake(connect(), &Keypair::testnet(1), Role::Peer, [9; 32], &keys)
+        .map(|c| c.peer);
     assert!(r.is_err(), "{r:?}");
     // Another protocol version.
     let mut s = connect();
@@ -211,13 +218,10 @@ fn an_unknown_key_another_chain_or_no_handshake_never_reaches_the_core() {
     assert!(read_frame(&mut s).is_some(), "the node's hello");
     assert!(read_frame(&mut s).is_none(), "the connection is closed");
     // A client (any key) is let in, but sending a vote as a client cuts it.
-    let mut s = connect();
-    assert_eq!(
-        blocking_handshake(&mut s, &stranger, Role::Client, chain, &keys),
-        Ok(Keypair::testnet(0).public)
-    );
-    let _ = s.write_all(&framed(&[1u8; 200]));
-    while read_frame(&mut s).is_some() {}
+    let mut c = blocking_handshake(connect(), &stranger, Role::Client, chain, &keys).unwrap();
+    assert_eq!(c.peer, Keypair::testnet(0).public);
+    let _ = c.send(&[1u8; 200]);
+    while c.recv(MAX).is_ok() {}
 
     let events = drain(&node);
     let reasons: Vec<String> = events
@@ -251,7 +255,7 @@ fn an_unknown_key_another_chain_or_no_handshake_never_reaches_the_core() {
         .collect();
     assert!(coded.is_empty(), "{coded:?}");
     // The handshake a real client makes still works.
-    assert!(sa_node::transport::client_handshake(&mut connect(), &stranger, chain, &keys).is_ok());
+    assert!(sa_node::transport::client_handshake(connect(), &stranger, chain, &keys).is_ok());
     let _ = HandshakeError::Timeout;
 }
 
@@ -264,23 +268,23 @@ fn forged_vote_signatures_get_the_sender_cut_and_blocks_keep_coming() {
     let victim = &nodes[0];
     wait_for(victim, |e| e["event"] == "accepted" && e["height"] == 3);
     let attacker = Keypair::testnet(4);
-    let mut s = TcpStream::connect(&victim.listen).unwrap();
-    blocking_handshake(&mut s, &attacker, Role::Peer, chain, &keys).unwrap();
+    let s = TcpStream::connect(&victim.listen).unwrap();
+    let Channel {
+        reader: mut s,
+        mut writer,
+        ..
+    } = blocking_handshake(s, &attacker, Role::Peer, chain, &keys).unwrap();
     // Every Validation vote the victim sends comes back with the other value and a broken
     // signature: a member's vote for the current round, so only the signature check fails.
     let mut forged = 0u32;
-    let mut writer = s.try_clone().unwrap();
-    while let Some(f) = read_frame(&mut s) {
+    while let Ok(f) = s.recv(MAX) {
         if let Ok(Message::Validation(mut v)) = Message::from_bytes(&f) {
             v.vote = match v.vote {
                 sa_node::tally::Vote::NoCandidate => sa_node::tally::Vote::Valid([7; 32]),
                 _ => sa_node::tally::Vote::NoCandidate,
             };
             v.signature.0[5] ^= 0x55;
-            if writer
-                .write_all(&framed(&Message::Validation(v).to_bytes()))
-                .is_err()
-            {
+            if writer.send(&Message::Validation(v).to_bytes()).is_err() {
                 break;
             }
             forged += 1;
@@ -300,10 +304,10 @@ fn forged_vote_signatures_get_the_sender_cut_and_blocks_keep_coming() {
         "no forged vote stopped before the core"
     );
     // Refused while in back-off: the node closes before its proof.
-    let mut again = TcpStream::connect(&victim.listen).unwrap();
-    let r = blocking_handshake(&mut again, &attacker, Role::Peer, chain, &keys);
+    let again = TcpStream::connect(&victim.listen).unwrap();
+    let r = blocking_handshake(again, &attacker, Role::Peer, chain, &keys);
     assert!(
-        r.is_err() || read_frame(&mut again).is_none(),
+        r.map_or(true, |mut c| c.recv(MAX).is_err()),
         "a key in back-off got back in"
     );
     // Blocks keep coming, and no honest node fell back.
@@ -338,10 +342,8 @@ fn idle_sockets_and_a_descriptor_burst_do_not_keep_peers_out() {
     wait_for(&last, |e| e["event"] == "accepted" && e["height"] == 3);
     drop(idle);
     // And it still accepts a new connection after the burst.
-    let mut s = TcpStream::connect(&last.listen).unwrap();
-    assert!(
-        sa_node::transport::client_handshake(&mut s, &Keypair::testnet(9), chain, &keys).is_ok()
-    );
+    let s = TcpStream::connect(&last.listen).unwrap();
+    assert!(sa_node::transport::client_handshake(s, &Keypair::testnet(9), chain, &keys).is_ok());
     let events = drain(&last);
     assert!(
         events.iter().all(|e| e["event"] != "fallback"),
@@ -389,15 +391,17 @@ fn a_half_sent_frame_is_dropped_and_request_limits_outlive_a_reconnection() {
     wait_for(node, |e| e["event"] == "accepted" && e["height"] == 1);
     let me = Keypair::testnet(4);
     let dial = || {
-        let mut s = TcpStream::connect(&node.listen).unwrap();
-        blocking_handshake(&mut s, &me, Role::Peer, chain, &keys).unwrap();
-        s
+        let s = TcpStream::connect(&node.listen).unwrap();
+        blocking_handshake(s, &me, Role::Peer, chain, &keys).unwrap()
     };
     // A frame that announces 1 MiB, sends 10 bytes and stalls: dropped at the idle timeout.
     let mut s = dial();
-    s.write_all(&(1u32 << 20).to_be_bytes()).unwrap();
-    s.write_all(&[0u8; 10]).unwrap();
-    while read_frame(&mut s).is_some() {}
+    s.writer
+        .stream()
+        .write_all(&(1u32 << 20).to_be_bytes())
+        .unwrap();
+    s.writer.stream().write_all(&[0u8; 10]).unwrap();
+    while s.recv(MAX).is_ok() {}
     let idle = wait_for(node, |e| {
         e["event"] == "rejected"
             && e["reason"]
@@ -409,17 +413,17 @@ fn a_half_sent_frame_is_dropped_and_request_limits_outlive_a_reconnection() {
     // id, the rate limit still counts (before, a reconnection reset it).
     let mut first = dial();
     first
-        .write_all(&framed(&Message::GetBlocks { from: 1 }.to_bytes()))
+        .send(&Message::GetBlocks { from: 1 }.to_bytes())
         .unwrap();
     // Its answer: a block (the node's own frames, its GetBlocks and votes, may come first).
     let answered = (0..200)
-        .map_while(|_| read_frame(&mut first))
+        .map_while(|_| first.recv(MAX).ok())
         .any(|f| matches!(Message::from_bytes(&f), Ok(Message::Block(_))));
     assert!(answered, "the first request is answered with a block");
     drop(first);
     let mut second = dial();
     second
-        .write_all(&framed(&Message::GetBlocks { from: 1 }.to_bytes()))
+        .send(&Message::GetBlocks { from: 1 }.to_bytes())
         .unwrap();
     let limited = wait_for(node, |e| {
         e["event"] == "rejected" && e["code"] == "REJ-GET-BLOCKS-RATE"
@@ -454,5 +458,113 @@ fn a_burst_of_connections_gets_at_most_the_handshake_slots() {
                 .as_str()
                 .is_some_and(|r| r.contains("handshake slots taken"))),
         "{events:?}"
+    );
+}
+
+/// Copies length-delimited frames from `from` to `to`, flipping the last bit of the frame
+/// numbered `flip` (0 is the hello; 1 and 2 the dialer's Noise handshake messages), once.
+fn relay_frames(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    flip: usize,
+    done: &std::sync::atomic::AtomicBool,
+) {
+    use std::sync::atomic::Ordering;
+    for k in 0.. {
+        let mut len = [0u8; 4];
+        if from.read_exact(&mut len).is_err() {
+            return;
+        }
+        let mut b = vec![0u8; u32::from_be_bytes(len) as usize];
+        if from.read_exact(&mut b).is_err() {
+            return;
+        }
+        if k == flip && !b.is_empty() && !done.swap(true, Ordering::SeqCst) {
+            let last = b.len() - 1;
+            b[last] ^= 1;
+        }
+        if to.write_all(&len).is_err() || to.write_all(&b).is_err() {
+            return;
+        }
+    }
+}
+
+/// An on-path relay between two honest nodes: node 0 reaches node 1 through it, and it
+/// changes one bit of one frame after the handshake. Before the frames were sealed, such a
+/// frame reached node 1's core as node 0's (a forged vote counted against node 0's score);
+/// now it does not open, the connection is dropped (node 0 dials again, through the relay,
+/// which now forwards faithfully) and node 0 is charged nothing.
+#[test]
+fn a_frame_changed_on_the_path_does_not_open_and_is_not_charged_to_the_sender() {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    genesis(dir.path(), 4);
+    let file = dir.path().join("node0.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let node1 = listen_of(dir.path(), 1);
+    let own: std::net::SocketAddr = listen_of(dir.path(), 0).parse().unwrap();
+    // The relay's port above node 0's, so node 0 dials it (nodes dial higher addresses).
+    let relay = loop {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        if l.local_addr().unwrap() > own {
+            break l;
+        }
+    };
+    let via = relay.local_addr().unwrap().to_string();
+    std::fs::write(
+        &file,
+        text.replace(&format!("\"{node1}\""), &format!("\"{via}\"")),
+    )
+    .unwrap();
+    let flipped = Arc::new(AtomicBool::new(false));
+    {
+        let flipped = Arc::clone(&flipped);
+        std::thread::spawn(move || {
+            for dialer in relay.incoming().map_while(Result::ok) {
+                let Ok(target) = TcpStream::connect(&node1) else {
+                    continue;
+                };
+                let (d2, t2) = (dialer.try_clone().unwrap(), target.try_clone().unwrap());
+                let f = Arc::clone(&flipped);
+                std::thread::spawn(move || relay_frames(dialer, target, 12, &f));
+                let f = Arc::clone(&flipped);
+                std::thread::spawn(move || relay_frames(t2, d2, usize::MAX, &f));
+            }
+        });
+    }
+    let nodes: Vec<Node> = (0..4).map(|i| start(dir.path(), i, None)).collect();
+    let victim = &nodes[1];
+    let refused = wait_for(victim, |e| {
+        e["event"] == "rejected"
+            && e["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("does not authenticate"))
+    });
+    assert_eq!(refused["peer"], 1, "node 0's frame, refused by node 1");
+    assert!(flipped.load(std::sync::atomic::Ordering::SeqCst));
+    // Node 0 comes back through the relay; blocks keep coming at node 1 with node 0 in them.
+    let h = wait_for(victim, |e| e["event"] == "accepted")["height"]
+        .as_u64()
+        .unwrap();
+    wait_for(victim, |e| e["event"] == "accepted" && e["height"] == h + 3);
+    let events = drain(victim);
+    let charged: Vec<_> = events
+        .iter()
+        .filter(|e| {
+            e["peer"] == 1
+                && ((e["event"] == "rejected" && !e["code"].is_null())
+                    || (e["event"] == "disconnected"
+                        && e["reason"].as_str().is_some_and(|r| r.contains("score"))))
+        })
+        .collect();
+    assert!(charged.is_empty(), "node 0 was charged: {charged:?}");
+    assert!(
+        events
+            .iter()
+            .filter(|e| e["event"] == "connected" && e["peer"] == 1)
+            .count()
+            >= 2,
+        "node 0 did not connect again"
     );
 }

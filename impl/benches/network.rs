@@ -9,17 +9,21 @@
 //!   cut;
 //! - `verify/batch-64`: 64 vote signatures checked at once (`KeyRing::verify_batch`, one
 //!   multi-pairing with random weights), what a connection pays for 64 frames read together;
-//! - `handshake/both-sides`: one handshake, both hellos encoded and decoded, both proofs signed
-//!   and verified (what each new connection costs);
+//! - `handshake/both-sides`: one whole handshake over an in-memory pipe, both sides: hellos,
+//!   Noise XX (three X25519 exchanges each), both BLS proofs signed and verified (what each new
+//!   connection costs);
+//! - `seal/*`: sealing a 200-byte vote and a 1 MiB block for a session (ChaCha20-Poly1305);
+//!   `open/*`: opening them, which is also what a forged frame costs the reader at worst (one
+//!   whose last chunk was changed: every chunk before it is opened first);
 //! - `accounts/frame`: the per-frame rate and score bookkeeping of `peers::Accounts`.
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
-use sa_node::keys::{KeyRing, Keypair, Signature};
+use sa_node::keys::{KeyRing, Keypair};
 use sa_node::peers::Accounts;
-use sa_node::transport::{check_proof, transcript, Hello, Role};
+use sa_node::transport::{handshake as handshake_on, open, seal, Admission, NoiseKey, Role};
 
 fn ring(keys: &[&Keypair]) -> KeyRing {
     let mut r = KeyRing::default();
@@ -66,22 +70,100 @@ fn verify(c: &mut Criterion) {
 }
 
 fn handshake(c: &mut Criterion) {
+    use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
     let (a, b) = (Keypair::testnet(0), Keypair::testnet(1));
-    let chain = [9u8; 32];
+    let (na, nb) = (NoiseKey::generate(), NoiseKey::generate());
+    let adm = Admission {
+        chain: [9u8; 32],
+        provisioners: [a.public, b.public].into_iter().collect(),
+        clients: false,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("runtime");
+    let codec = || {
+        LengthDelimitedCodec::builder()
+            .max_frame_length(sa_node::transport::HANDSHAKE_FRAME)
+            .new_codec()
+    };
+    // The whole exchange both sides run on a new connection (hellos, Noise XX, both BLS proofs
+    // signed and verified), over an in-memory pipe.
     c.bench_function("handshake/both-sides", |bench| {
         bench.iter(|| {
-            let ha = Hello::new(&a, Role::Peer, chain).encode();
-            let hb = Hello::new(&b, Role::Peer, chain).encode();
-            let (da, db) = (
-                Hello::decode(&ha).expect("hello"),
-                Hello::decode(&hb).expect("hello"),
-            );
-            let pa: Signature = a.sign(&transcript(&chain, &ha, &hb));
-            let pb: Signature = b.sign(&transcript(&chain, &hb, &ha));
-            check_proof(&chain, &da, &ha, &hb, &pa.0).expect("a");
-            check_proof(&chain, &db, &hb, &ha, &pb.0).expect("b");
+            rt.block_on(async {
+                let (x, y) = tokio::io::duplex(4096);
+                let (xr, xw) = tokio::io::split(x);
+                let (yr, yw) = tokio::io::split(y);
+                let (mut xr, mut xw) =
+                    (FramedRead::new(xr, codec()), FramedWrite::new(xw, codec()));
+                let (mut yr, mut yw) =
+                    (FramedRead::new(yr, codec()), FramedWrite::new(yw, codec()));
+                let (sa, sb) = tokio::join!(
+                    handshake_on(&mut xr, &mut xw, (&a, &na), Role::Peer, true, &adm),
+                    handshake_on(&mut yr, &mut yw, (&b, &nb), Role::Peer, false, &adm),
+                );
+                black_box((sa.expect("dialer"), sb.expect("listener")))
+            })
         })
     });
+}
+
+/// Sealing and opening a session's frames: a 200-byte vote and a 1 MiB block.
+fn sealing(c: &mut Criterion) {
+    let (a, b) = (Keypair::testnet(0), Keypair::testnet(1));
+    let (na, nb) = (NoiseKey::generate(), NoiseKey::generate());
+    let adm = Admission {
+        chain: [9u8; 32],
+        provisioners: [a.public, b.public].into_iter().collect(),
+        clients: false,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("runtime");
+    let (s, r) = rt.block_on(async {
+        use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
+        let codec = LengthDelimitedCodec::new;
+        let (x, y) = tokio::io::duplex(4096);
+        let (xr, xw) = tokio::io::split(x);
+        let (yr, yw) = tokio::io::split(y);
+        let (mut xr, mut xw) = (FramedRead::new(xr, codec()), FramedWrite::new(xw, codec()));
+        let (mut yr, mut yw) = (FramedRead::new(yr, codec()), FramedWrite::new(yw, codec()));
+        let (sa, sb) = tokio::join!(
+            handshake_on(&mut xr, &mut xw, (&a, &na), Role::Peer, true, &adm),
+            handshake_on(&mut yr, &mut yw, (&b, &nb), Role::Peer, false, &adm),
+        );
+        (sa.expect("dialer"), sb.expect("listener"))
+    });
+    let mut g = c.benchmark_group("seal");
+    for (name, n) in [("vote-200B", 200usize), ("block-1MiB", 1 << 20)] {
+        let payload = vec![7u8; n];
+        let mut nonce = 0u64;
+        g.throughput(criterion::Throughput::Bytes(n as u64));
+        g.bench_function(name, |bench| {
+            bench.iter(|| seal(&s.noise, &mut nonce, black_box(&payload)).expect("seal"))
+        });
+    }
+    g.finish();
+    let mut g = c.benchmark_group("open");
+    for (name, n) in [("vote-200B", 200usize), ("block-1MiB", 1 << 20)] {
+        let payload = vec![7u8; n];
+        let mut sent = 0u64;
+        g.throughput(criterion::Throughput::Bytes(n as u64));
+        // Opening a whole frame: what a forged frame costs at worst (its last chunk changed).
+        g.bench_function(name, |bench| {
+            bench.iter_batched(
+                || {
+                    let at = sent;
+                    (seal(&s.noise, &mut sent, &payload).expect("seal"), at)
+                },
+                |(sealed, mut at)| black_box(open(&r.noise, &mut at, &sealed).expect("open")),
+                criterion::BatchSize::SmallInput,
+            )
+        });
+    }
+    g.finish();
 }
 
 fn accounts(c: &mut Criterion) {
@@ -96,5 +178,5 @@ fn accounts(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, verify, handshake, accounts);
+criterion_group!(benches, verify, handshake, sealing, accounts);
 criterion_main!(benches);

@@ -22,7 +22,7 @@ use crate::keys::{to_hex, KeyRing, Keypair, PublicKey};
 use crate::node::{Input, Node, Output, PeerId, Reason, Timer};
 use crate::peers::{Accounts, Admit, Log as Sample};
 use crate::storage::{Log, StorageError};
-use crate::transport::{Admission, Role};
+use crate::transport::{Admission, NoiseKey, Role, SecureCodec};
 
 /// Why the runtime stopped.
 #[derive(Debug, thiserror::Error)]
@@ -185,12 +185,16 @@ struct Net {
     /// The provisioners' keys with the node's cache of verified signatures (shared with the
     /// core: a vote verified here is not verified again on the core's thread).
     keys: KeyRing,
+    /// This process's Noise static key (signed by `me` in each handshake).
+    noise: Arc<NoiseKey>,
 }
 
 impl Net {
-    fn codec(&self) -> LengthDelimitedCodec {
+    /// The handshake's frames (a hello, Noise messages): 1 KiB at most. The session's frames
+    /// then go through a [`SecureCodec`] of `max_frame`.
+    fn codec() -> LengthDelimitedCodec {
         LengthDelimitedCodec::builder()
-            .max_frame_length(self.max_frame)
+            .max_frame_length(crate::transport::HANDSHAKE_FRAME)
             .new_codec()
     }
 
@@ -204,20 +208,21 @@ impl Net {
     ) {
         let _ = stream.set_nodelay(true);
         let (rd, wr) = stream.into_split();
-        let mut frames = FramedRead::new(rd, self.codec());
-        let mut sink = FramedWrite::new(wr, self.codec());
+        let mut frames = FramedRead::new(rd, Net::codec());
+        let mut sink = FramedWrite::new(wr, Net::codec());
         let mut admission = (*self.admission).clone();
         admission.clients = accepting;
-        let hello = match crate::transport::handshake(
+        let session = match crate::transport::handshake(
             &mut frames,
             &mut sink,
-            &self.me,
+            (&self.me, &self.noise),
             Role::Peer,
+            !accepting,
             &admission,
         )
         .await
         {
-            Ok(h) => h,
+            Ok(s) => s,
             Err(e) => {
                 let _ = self.inbox.send(Inbox::Refused {
                     what: "handshake",
@@ -227,6 +232,12 @@ impl Net {
             }
         };
         drop(pending);
+        // Every later frame is sealed with the session's keys.
+        let mut frames =
+            frames.map_decoder(|_| crate::transport::SecureCodec::new(&session, self.max_frame));
+        let sink =
+            sink.map_encoder(|_| crate::transport::SecureCodec::new(&session, self.max_frame));
+        let hello = session.hello;
         let banned_until = self
             .banned
             .lock()
@@ -310,7 +321,7 @@ impl Net {
     /// the node's idle timeout. A client may send transactions and block requests only.
     async fn read_frames(
         &self,
-        frames: &mut FramedRead<tokio::net::tcp::OwnedReadHalf, LengthDelimitedCodec>,
+        frames: &mut FramedRead<tokio::net::tcp::OwnedReadHalf, SecureCodec>,
         peer: PeerId,
         role: Role,
         close: &tokio::sync::Notify,
@@ -493,7 +504,7 @@ impl Net {
 /// A connection's writer: frames in order, each after the configured delay; a keep-alive
 /// (an empty frame) after a third of `idle` without one.
 async fn write_frames(
-    mut sink: FramedWrite<tokio::net::tcp::OwnedWriteHalf, LengthDelimitedCodec>,
+    mut sink: FramedWrite<tokio::net::tcp::OwnedWriteHalf, SecureCodec>,
     mut rx: mpsc::UnboundedReceiver<Arc<Vec<u8>>>,
     queued: Arc<AtomicUsize>,
     (delay, idle): (Duration, Duration),
@@ -633,6 +644,7 @@ pub async fn run(
         next_conn: Arc::new(std::sync::atomic::AtomicU64::new(1)),
         clients: Arc::new(tokio::sync::Semaphore::new(MAX_CLIENTS)),
         keys: keys.clone(),
+        noise: Arc::new(NoiseKey::generate()),
     };
     let listener = TcpListener::bind(cfg.listen).await?;
     emit(

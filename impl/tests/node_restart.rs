@@ -4,12 +4,8 @@
 
 mod sim;
 
-use std::collections::BTreeMap;
-
-use sa_node::message::{Message, VoteHeader};
 use sa_node::node::Output;
 use sa_node::storage::Record;
-use sa_node::tally::Vote;
 use sim::{params, Sim};
 
 const DUSK: u64 = 1_000_000_000;
@@ -20,31 +16,7 @@ const CRASH_POINTS: std::ops::Range<u64> = 1..150;
 
 /// Every vote and candidate node `i` ever sent, checked for equivocation.
 fn equivocations(s: &Sim, i: usize) -> Vec<String> {
-    let mut votes: BTreeMap<VoteHeader, Vote> = BTreeMap::new();
-    let mut cands: BTreeMap<(u64, u8), [u8; 32]> = BTreeMap::new();
-    let mut bad = vec![];
-    for o in &s.history[i] {
-        let Output::Broadcast(m) = o else { continue };
-        match m {
-            Message::Validation(v) | Message::Ratification { vote: v, .. } => {
-                if let Some(old) = votes.insert(v.header, v.vote) {
-                    if old != v.vote {
-                        bad.push(format!("{:?}: {old:?} then {:?}", v.header, v.vote));
-                    }
-                }
-            }
-            Message::Candidate(c) => {
-                let k = (c.header.height, c.header.iteration);
-                if let Some(old) = cands.insert(k, c.header.hash()) {
-                    if old != c.header.hash() {
-                        bad.push(format!("two candidates for {k:?}"));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    bad
+    s.equivocations(i)
 }
 
 /// Runs 5 nodes, kills node 1 after its `k`-th input, restarts it `down` ms later (dropping the

@@ -9,7 +9,9 @@ use sa_node::config::{Behaviour, Genesis, Params};
 use sa_node::keys::{KeyRing, Keypair};
 use sa_node::message::Message;
 use sa_node::node::{Input, Node, Output, Timer};
-use sa_node::storage::Record;
+use sa_node::storage::{Log, Record, StorageError};
+
+use crate::disk::{Crash, SimDisk};
 
 /// Decides whether a message from `from` to `to` is delivered now (true), dropped (false).
 pub type Filter = Box<dyn FnMut(usize, usize, &Message) -> bool>;
@@ -45,7 +47,27 @@ pub struct Sim {
     /// The broken runtime: carries out every other output before the Persists of the same
     /// input (sends before the record is durable).
     pub send_before_persist: bool,
+    /// Nodes whose log is sa-node's `Log` on a simulated disk ([`Sim::attach_disk`]): their
+    /// Persists are appended there; an append that fails stops the node before the rest of
+    /// that input's outputs, as the runtime does (`log.append(&r)?`).
+    pub disks: Vec<Option<DiskLog>>,
+    /// The broken runtime for the disk: an append that fails is ignored and the input's
+    /// other outputs carried out (a node that goes on after its storage failed).
+    pub ignore_storage_errors: bool,
+    /// Appends that failed, per node (the node stopped at each, unless ignored).
+    pub storage_failures: Vec<u64>,
 }
+
+/// A node's `Log` on a [`SimDisk`]; `log` is `None` while the node is down.
+pub struct DiskLog {
+    /// The disk, shared with the test that crashes it.
+    pub disk: SimDisk,
+    /// The open log.
+    pub log: Option<Log>,
+}
+
+/// The path the simulated logs are named by.
+const LOG_PATH: &str = "node.log";
 
 /// Small, fast parameters: no minimum block time, 1 s timeouts.
 pub fn params(c: u32) -> Params {
@@ -98,6 +120,27 @@ impl Sim {
             cut_after: None,
             last_cut: None,
             send_before_persist: false,
+            disks: (0..n).map(|_| None).collect(),
+            ignore_storage_errors: false,
+            storage_failures: vec![0; n as usize],
+        }
+    }
+
+    /// Gives every node one cache of verified signatures (`KeyRing::with_cache`, as the runtime
+    /// shares one between its connections and its core): a signature is verified once for the
+    /// whole network instead of once per node. Forgeries are never cached, so no check
+    /// changes; campaigns that run many heights use it for speed. Before `start`.
+    pub fn share_verified_signatures(&mut self) {
+        self.ring = self.ring.clone().with_cache(1 << 16);
+        for i in 0..self.nodes.len() {
+            if self.nodes[i].is_some() {
+                self.nodes[i] = Some(Node::new(
+                    self.genesis.clone(),
+                    self.ring.clone(),
+                    Keypair::testnet(i as u32),
+                    self.behaviours[i].clone(),
+                ));
+            }
         }
     }
 
@@ -212,9 +255,24 @@ impl Sim {
             }
             _ => false,
         };
-        for o in &outs {
+        let mut stopped = false;
+        let mut carried = outs.len();
+        for (k, o) in outs.iter().enumerate() {
             match o {
-                Output::Persist(r) => self.logs[i].push(r.clone()),
+                Output::Persist(r) => match self.disks[i].as_mut().and_then(|d| d.log.as_mut()) {
+                    None => self.logs[i].push(r.clone()),
+                    Some(log) => match log.append(r) {
+                        Ok(()) => self.logs[i].push(r.clone()),
+                        Err(_) => {
+                            self.storage_failures[i] += 1;
+                            if !self.ignore_storage_errors {
+                                stopped = true;
+                                carried = k;
+                                break;
+                            }
+                        }
+                    },
+                },
                 Output::Broadcast(m) => {
                     for j in 0..self.nodes.len() {
                         if j != i {
@@ -233,11 +291,94 @@ impl Sim {
                 _ => {}
             }
         }
+        outs.truncate(carried);
         self.history[i].extend(outs.iter().cloned());
-        if cut {
+        if cut || stopped {
             self.crash(i);
         }
         outs
+    }
+
+    /// Puts node `i`'s log on `disk` (opened now: the node must be new, its log empty).
+    pub fn attach_disk(&mut self, i: usize, disk: SimDisk) -> Result<(), StorageError> {
+        let (log, records) = Log::open_on(std::path::Path::new(LOG_PATH), Box::new(disk.clone()))?;
+        assert!(records.is_empty() && self.logs[i].is_empty(), "a used log");
+        self.disks[i] = Some(DiskLog {
+            disk,
+            log: Some(log),
+        });
+        Ok(())
+    }
+
+    /// Node `i`'s process dies: [`Sim::crash`], and what its disk held unsynced is lost, torn
+    /// or zero-filled as `how` says.
+    pub fn crash_disk(&mut self, i: usize, how: Crash) {
+        self.crash(i);
+        if let Some(d) = self.disks[i].as_mut() {
+            d.log = None;
+            d.disk.crash(how);
+        }
+    }
+
+    /// Restarts node `i` from what its disk kept (the log reopened and repaired as the runtime
+    /// does); returns the records read. An error (the reopening failed under a fault) leaves
+    /// the node down.
+    pub fn restart_from_disk(&mut self, i: usize) -> Result<Vec<Record>, StorageError> {
+        let d = self.disks[i].as_mut().expect("a node with a disk");
+        let (log, records) =
+            Log::open_on(std::path::Path::new(LOG_PATH), Box::new(d.disk.clone()))?;
+        d.log = Some(log);
+        self.logs[i] = records.clone();
+        self.restart(i);
+        Ok(records)
+    }
+
+    /// Every vote and candidate node `i` ever sent, across its incarnations, checked for
+    /// equivocation: two different votes for one step, two candidates for one iteration.
+    pub fn equivocations(&self, i: usize) -> Vec<String> {
+        use sa_node::message::VoteHeader;
+        use sa_node::tally::Vote;
+        let mut votes: std::collections::BTreeMap<VoteHeader, Vote> = Default::default();
+        let mut cands: std::collections::BTreeMap<(u64, u8), [u8; 32]> = Default::default();
+        let mut bad = vec![];
+        for o in &self.history[i] {
+            let Output::Broadcast(m) = o else { continue };
+            match m {
+                Message::Validation(v) | Message::Ratification { vote: v, .. } => {
+                    if let Some(old) = votes.insert(v.header, v.vote) {
+                        if old != v.vote {
+                            bad.push(format!("{:?}: {old:?} then {:?}", v.header, v.vote));
+                        }
+                    }
+                }
+                Message::Candidate(c) => {
+                    let k = (c.header.height, c.header.iteration);
+                    if let Some(old) = cands.insert(k, c.header.hash()) {
+                        if old != c.header.hash() {
+                            bad.push(format!("two candidates for {k:?}"));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        bad
+    }
+
+    /// Heights where two running nodes hold different Final blocks.
+    pub fn final_disagreements(&self) -> Vec<u64> {
+        let running: Vec<&Node> = self.running().collect();
+        let top = running.iter().map(|n| n.last_final()).max().unwrap_or(0);
+        (1..=top)
+            .filter(|&h| {
+                let hashes: BTreeSet<[u8; 32]> = running
+                    .iter()
+                    .filter(|n| n.last_final() >= h)
+                    .filter_map(|n| n.block(h).map(|b| b.candidate.header.hash()))
+                    .collect();
+                hashes.len() > 1
+            })
+            .collect()
     }
 
     /// One input (or a time advance to the next timer). False when nothing is left.

@@ -2,7 +2,7 @@
 //! audit's attacks on state (`--attack-load`), sent by a client thread over the runtime's
 //! frames.
 
-use std::io::Write;
+use sa_node::transport::ChannelWriter;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -26,7 +26,6 @@ pub(crate) fn hostile_load(
     attack: bool,
 ) -> u64 {
     use sa_node::exec::{self, contract_id, samples};
-    use std::net::TcpStream;
     let keys: Vec<Keypair> = (0..addrs.len() as u32).map(Keypair::testnet).collect();
     let mut nonces = vec![0u64; keys.len()];
     let mut turn = 0usize;
@@ -48,7 +47,7 @@ pub(crate) fn hostile_load(
     } else {
         Attacks::default()
     };
-    let mut conns: Vec<Option<TcpStream>> = addrs.iter().map(|_| None).collect();
+    let mut conns: Vec<Option<ChannelWriter>> = addrs.iter().map(|_| None).collect();
     let mut sent = 0u64;
     let mut batch = 0u64;
     let room = 8 * keys.len() as u64;
@@ -76,7 +75,7 @@ pub(crate) fn hostile_load(
                 conns[i] = client(addr, chain);
             }
             let Some(s) = conns[i].as_mut() else { continue };
-            if txs.iter().all(|tx| s.write_all(&frame(tx)).is_ok()) {
+            if txs.iter().all(|tx| s.send(&message(tx)).is_ok()) {
                 delivered = true;
             } else {
                 conns[i] = None;
@@ -86,7 +85,7 @@ pub(crate) fn hostile_load(
                 && !attacks
                     .at(&keys[0], nonces[0])
                     .iter()
-                    .all(|tx| s.write_all(&frame(tx)).is_ok())
+                    .all(|tx| s.send(&message(tx)).is_ok())
             {
                 conns[i] = None;
             }
@@ -104,12 +103,9 @@ pub(crate) fn hostile_load(
     sent
 }
 
-/// The runtime's frame of a transaction: 4-byte big-endian length, then the message.
-fn frame(tx: &[u8]) -> Vec<u8> {
-    let body = sa_node::message::Message::Transaction(tx.to_vec()).to_bytes();
-    let mut f = (body.len() as u32).to_be_bytes().to_vec();
-    f.extend(body);
-    f
+/// The message of a transaction (the channel seals it into a frame).
+fn message(tx: &[u8]) -> Vec<u8> {
+    sa_node::message::Message::Transaction(tx.to_vec()).to_bytes()
 }
 
 /// What a client must know of a chain to pass a node's handshake.
@@ -137,22 +133,13 @@ impl Chain {
 
 /// A client connection to a node, past the handshake; what the node sends back is read and
 /// dropped.
-fn client(addr: &SocketAddr, chain: &Chain) -> Option<std::net::TcpStream> {
-    std::net::TcpStream::connect_timeout(addr, Duration::from_millis(200))
-        .ok()
-        .and_then(|mut s| {
-            sa_node::transport::client_handshake(&mut s, &chain.key, chain.id, &chain.provisioners)
-                .ok()
-                .map(|_| s)
-        })
-        .inspect(|s| {
-            if let Ok(mut r) = s.try_clone() {
-                std::thread::spawn(move || {
-                    let mut buf = [0u8; 65536];
-                    while matches!(std::io::Read::read(&mut r, &mut buf), Ok(n) if n > 0) {}
-                });
-            }
-        })
+fn client(addr: &SocketAddr, chain: &Chain) -> Option<ChannelWriter> {
+    let s = std::net::TcpStream::connect_timeout(addr, Duration::from_millis(200)).ok()?;
+    let c =
+        sa_node::transport::client_handshake(s, &chain.key, chain.id, &chain.provisioners).ok()?;
+    let mut reader = c.reader;
+    std::thread::spawn(move || while reader.recv(1 << 24).is_ok() {});
+    Some(c.writer)
 }
 
 /// `--attack-load`: what every node must refuse (never counted as sent).
