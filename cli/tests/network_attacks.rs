@@ -568,3 +568,58 @@ fn a_frame_changed_on_the_path_does_not_open_and_is_not_charged_to_the_sender() 
         "node 0 did not connect again"
     );
 }
+
+/// The audit's amplification: one log line per rejected frame turned 8.6 MB of junk into
+/// 241 MB of stdout. A client sends up to 20,000 undecodable transactions as fast as it can;
+/// the node logs samples (at most 5 a second per peer and check), counts the rest in
+/// `suppressed` events, and cuts the client once it is over its frame rate: its stdout for the
+/// flood is a small fraction of the junk, and no rejection is logged twice. (Before, the counts
+/// of a peer cut inside a window were dropped with its connection: no `suppressed` came.)
+#[test]
+fn a_flood_of_rejected_frames_is_logged_as_samples_and_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, chain, keys) = genesis(dir.path(), 4);
+    let node = start(dir.path(), 0, None);
+    drain(&node);
+    let s = TcpStream::connect(&node.listen).unwrap();
+    let mut c =
+        sa_node::transport::client_handshake(s, &Keypair::testnet(9), chain, &keys).unwrap();
+    let junk = Message::Transaction(vec![0xEE; 400]).to_bytes();
+    // Sent as fast as the socket takes them: the node cuts the client when it is over its
+    // frame rate (2,000 a second), so what it logged is for the frames it read before.
+    let frames = (0..20_000usize)
+        .take_while(|_| c.send(&junk).is_ok())
+        .count();
+    let sent_bytes = frames * junk.len();
+    wait_for(&node, |e| {
+        e["event"] == "suppressed" && e["peer"].as_u64().is_some_and(|p| p >= 1 << 32)
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let events = drain(&node);
+    let client = |e: &&serde_json::Value| e["peer"].as_u64().is_some_and(|p| p >= 1 << 32);
+    let lines: Vec<&serde_json::Value> = events.iter().filter(client).collect();
+    let rejected = lines.iter().filter(|e| e["event"] == "rejected").count();
+    let counted: u64 = lines
+        .iter()
+        .filter(|e| e["event"] == "suppressed")
+        .map(|e| e["count"].as_u64().unwrap())
+        .sum();
+    let stdout: usize = events.iter().map(|e| e.to_string().len() + 1).sum();
+    println!(
+        "{frames} junk frames ({sent_bytes} bytes): {rejected} rejected lines, {counted} counted, \
+         {stdout} bytes of stdout in all"
+    );
+    assert!(rejected > 0, "no rejection logged at all");
+    assert!(
+        rejected * 20 <= frames,
+        "{rejected} lines for {frames} frames"
+    );
+    assert!(
+        counted > 0 && rejected as u64 + counted <= frames as u64,
+        "{counted} counted"
+    );
+    assert!(
+        stdout * 10 < sent_bytes,
+        "{stdout} bytes of log for {sent_bytes} of junk"
+    );
+}

@@ -152,10 +152,11 @@ impl Accounts {
         );
     }
 
-    /// The connection closed.
+    /// The connection closed. Its sampled counts stay until their window ends, so the
+    /// rejections of a peer cut in the middle of a flood are still counted by [`Accounts::flush`]
+    /// (they were dropped here before).
     pub fn closed(&mut self, peer: PeerId) {
         self.peers.remove(&peer);
-        self.samples.retain(|(p, _), _| *p != peer);
     }
 
     /// A frame of `len` bytes from `peer`; `signed` when it needs a BLS check (its tag is a
@@ -351,5 +352,15 @@ mod tests {
             vec![(3, "REJ-VOTE-SIGNATURE".to_string(), 4)]
         );
         assert_eq!(a.flush(3 * LOG_WINDOW), vec![]);
+        // A peer cut in the middle of a window: its count is still flushed.
+        a.connected(4, Keypair::testnet(4).public, 0);
+        for _ in 0..7 {
+            a.log(4, "REJ-TRANSACTION", 4 * LOG_WINDOW);
+        }
+        a.closed(4);
+        assert_eq!(
+            a.flush(5 * LOG_WINDOW),
+            vec![(4, "REJ-TRANSACTION".to_string(), 2)]
+        );
     }
 }
