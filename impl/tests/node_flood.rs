@@ -1,7 +1,8 @@
 //! A hostile peer against the core's buffers (spec/node.md, "Bounded buffers"): future-round
 //! messages are bounded per peer and in all, and a flood never starves a quieter peer; a block
 //! ahead of the tip is checked before it is kept and never replaces another; a replayed vote
-//! or candidate is dropped before its signature is checked.
+//! or candidate is dropped before its signature is checked, and a replayed block before its
+//! attestation is.
 
 mod sim;
 
@@ -289,4 +290,25 @@ fn get_blocks_is_answered_at_most_once_per_peer_per_minimum_timeout() {
         3,
         "answered again after the minimum timeout"
     );
+}
+
+/// A block the node holds, replayed with a broken attestation (what anyone who saw the chain
+/// can send without a generator's key): dropped before the attestation's aggregate signature
+/// is checked, so it costs the core no pairing (spec/node.md, "What one peer can cost"); a
+/// node that does not hold it checks and refuses it.
+#[test]
+fn a_replayed_block_is_dropped_before_its_attestation_is_checked() {
+    let blocks = chain();
+    let (mut node, now) = at_height_1(&blocks);
+    let mut replay = blocks[0].clone();
+    replay.attestation.ratification.aggregate = replay.attestation.validation.aggregate;
+    let before = node.clone();
+    assert_eq!(
+        send(&mut node, now, 9, &Message::Block(Box::new(replay.clone()))),
+        None
+    );
+    assert!(node == before, "a replay changed the node");
+    let (mut fresh_node, now) = fresh();
+    let r = send(&mut fresh_node, now, 9, &Message::Block(Box::new(replay)));
+    assert!(r.as_ref().is_some_and(|r| r.contains("does not verify")), "{r:?}");
 }
