@@ -7,7 +7,7 @@
 //! a [`Output::Persist`] is appended and fsynced before anything after it is sent.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -200,36 +200,16 @@ impl Net {
 
     /// Runs one connection until it closes: the handshake (holding `pending` while it runs),
     /// then frames both ways.
-    async fn serve(
-        self,
-        stream: TcpStream,
-        accepting: bool,
-        pending: Option<tokio::sync::OwnedSemaphorePermit>,
-    ) {
+    async fn serve(self, stream: TcpStream, accepting: bool, pending: Option<PendingSlot>) {
         let _ = stream.set_nodelay(true);
         let (rd, wr) = stream.into_split();
         let mut frames = FramedRead::new(rd, Net::codec());
         let mut sink = FramedWrite::new(wr, Net::codec());
-        let mut admission = (*self.admission).clone();
-        admission.clients = accepting;
-        let session = match crate::transport::handshake(
-            &mut frames,
-            &mut sink,
-            (&self.me, &self.noise),
-            Role::Peer,
-            !accepting,
-            &admission,
-        )
-        .await
-        {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = self.inbox.send(Inbox::Refused {
-                    what: "handshake",
-                    reason: e.to_string(),
-                });
-                return;
-            }
+        let Some(session) = self
+            .secure(&mut frames, &mut sink, accepting, pending.as_ref())
+            .await
+        else {
+            return;
         };
         drop(pending);
         // Every later frame is sealed with the session's keys.
@@ -285,6 +265,49 @@ impl Net {
             }
         }
         let _ = self.inbox.send(Inbox::Closed { peer, conn });
+    }
+
+    /// The handshake of one connection, raced against its eviction from the pending slots;
+    /// a failure is reported (sampled) and gives None.
+    async fn secure(
+        &self,
+        frames: &mut FramedRead<tokio::net::tcp::OwnedReadHalf, LengthDelimitedCodec>,
+        sink: &mut FramedWrite<tokio::net::tcp::OwnedWriteHalf, LengthDelimitedCodec>,
+        accepting: bool,
+        pending: Option<&PendingSlot>,
+    ) -> Option<crate::transport::Session> {
+        let mut admission = (*self.admission).clone();
+        admission.clients = accepting;
+        let handshake = crate::transport::handshake(
+            frames,
+            sink,
+            (&self.me, &self.noise),
+            Role::Peer,
+            !accepting,
+            &admission,
+        );
+        let evicted = async {
+            match pending {
+                Some(p) => p.evict.notified().await,
+                None => std::future::pending().await,
+            }
+        };
+        let outcome = tokio::select! {
+            r = handshake => r.map_err(|e| e.to_string()),
+            () = evicted => Err(format!(
+                "evicted: a newer connection needed one of the {MAX_PENDING_HANDSHAKES} handshake slots"
+            )),
+        };
+        match outcome {
+            Ok(s) => Some(s),
+            Err(reason) => {
+                let _ = self.inbox.send(Inbox::Refused {
+                    what: "handshake",
+                    reason,
+                });
+                None
+            }
+        }
     }
 
     /// Registers connection `conn` as `peer`'s live one (a provisioner connected again: its
@@ -748,28 +771,18 @@ pub async fn run(
     }
 }
 
-/// Accepts connections for ever: a handshake slot each (closed at once when all
-/// [`MAX_PENDING_HANDSHAKES`] are taken); an `accept` error (the descriptor limit) is logged,
+/// Accepts connections for ever: a handshake slot each ([`PendingSlots`]: the oldest
+/// handshake ends when all [`MAX_PENDING_HANDSHAKES`] are taken); an `accept` error (the descriptor limit) is logged,
 /// sampled, and retried after a back-off that doubles up to a second.
 async fn accept_loop(listener: TcpListener, net: Net) {
-    let pending = Arc::new(tokio::sync::Semaphore::new(MAX_PENDING_HANDSHAKES));
+    let pending = PendingSlots::default();
     let mut backoff = Duration::from_millis(10);
     loop {
         match listener.accept().await {
             Ok((s, _)) => {
                 backoff = Duration::from_millis(10);
-                match Arc::clone(&pending).try_acquire_owned() {
-                    Ok(slot) => {
-                        tokio::spawn(net.clone().serve(s, true, Some(slot)));
-                    }
-                    Err(_) => {
-                        drop(s);
-                        let _ = net.inbox.send(Inbox::Refused {
-                            what: "slots",
-                            reason: format!("all {MAX_PENDING_HANDSHAKES} handshake slots taken"),
-                        });
-                    }
-                }
+                let slot = pending.take();
+                tokio::spawn(net.clone().serve(s, true, Some(slot)));
             }
             Err(e) => {
                 let _ = net.inbox.send(Inbox::Refused {
@@ -779,6 +792,53 @@ async fn accept_loop(listener: TcpListener, net: Net) {
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(1));
             }
+        }
+    }
+}
+
+/// The handshakes in progress on accepted connections, oldest first: at most
+/// [`MAX_PENDING_HANDSHAKES`]. A new connection always gets a slot; when all are taken, the
+/// oldest handshake is told to end. Sockets opened and left idle (or stalled mid-handshake)
+/// can hold a slot only until that many newer connections arrive, and an honest peer's
+/// handshake (a few milliseconds) finishes long before: slots cannot be held against the
+/// provisioners, whose keys are known only once the hello is read.
+#[derive(Clone, Default)]
+struct PendingSlots(Arc<Mutex<VecDeque<Pending>>>);
+
+/// A pending handshake: its slot's id and how to end it.
+type Pending = (u64, Arc<tokio::sync::Notify>);
+
+/// One handshake's slot; given back when dropped.
+struct PendingSlot {
+    id: u64,
+    evict: Arc<tokio::sync::Notify>,
+    slots: PendingSlots,
+}
+
+impl PendingSlots {
+    fn take(&self) -> PendingSlot {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        let evict = Arc::new(tokio::sync::Notify::new());
+        let mut q = self.0.lock().expect("lock");
+        if q.len() >= MAX_PENDING_HANDSHAKES {
+            if let Some((_, oldest)) = q.pop_front() {
+                oldest.notify_one();
+            }
+        }
+        q.push_back((id, Arc::clone(&evict)));
+        PendingSlot {
+            id,
+            evict,
+            slots: self.clone(),
+        }
+    }
+}
+
+impl Drop for PendingSlot {
+    fn drop(&mut self) {
+        if let Ok(mut q) = self.slots.0.lock() {
+            q.retain(|(id, _)| *id != self.id);
         }
     }
 }
@@ -1000,4 +1060,29 @@ pub fn run_from_file(path: &std::path::Path) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     rt.block_on(run(cfg, genesis, keys, me))
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 40 connections: each past the 16th ends the oldest handshake still pending; at most 16
+    /// are pending at once, and a finished handshake gives its slot back.
+    #[test]
+    fn pending_handshakes_are_capped_and_the_oldest_evicted() {
+        let slots = PendingSlots::default();
+        let mut taken: Vec<PendingSlot> = (0..40).map(|_| slots.take()).collect();
+        let evicted =
+            |s: &PendingSlot| futures_util::FutureExt::now_or_never(s.evict.notified()).is_some();
+        let ended: Vec<bool> = taken.iter().map(evicted).collect();
+        assert_eq!(ended.iter().filter(|e| **e).count(), 24);
+        assert!(ended[..24].iter().all(|e| *e), "the oldest go first");
+        assert_eq!(slots.0.lock().unwrap().len(), MAX_PENDING_HANDSHAKES);
+        // The newest finishes its handshake: its slot is free, nobody else is evicted.
+        drop(taken.pop());
+        assert_eq!(slots.0.lock().unwrap().len(), MAX_PENDING_HANDSHAKES - 1);
+        let next = slots.take();
+        assert!(!evicted(&next));
+        assert_eq!(slots.0.lock().unwrap().len(), MAX_PENDING_HANDSHAKES);
+    }
 }

@@ -310,5 +310,8 @@ fn a_replayed_block_is_dropped_before_its_attestation_is_checked() {
     assert!(node == before, "a replay changed the node");
     let (mut fresh_node, now) = fresh();
     let r = send(&mut fresh_node, now, 9, &Message::Block(Box::new(replay)));
-    assert!(r.as_ref().is_some_and(|r| r.contains("does not verify")), "{r:?}");
+    assert!(
+        r.as_ref().is_some_and(|r| r.contains("does not verify")),
+        "{r:?}"
+    );
 }
