@@ -22,7 +22,7 @@ use sa_model::Config;
 /// sa-node with one parameter of every configuration changed before it starts.
 struct Changed {
     inner: SaNode,
-    change: fn(&mut Config),
+    change: Change,
 }
 
 impl Adapter for Changed {
@@ -39,10 +39,13 @@ impl Adapter for Changed {
     }
 }
 
+/// A change of one parameter.
+type Change = fn(&mut Config);
+
 const SUITES: [&str; 3] = ["default", "byzantine", "emergency"];
 
 /// (traces, diverged, adapter errors, the first divergence's trace and field).
-fn replay_changed(change: fn(&mut Config)) -> (usize, usize, usize, Option<String>) {
+fn replay_changed(change: Change) -> (usize, usize, usize, Option<String>) {
     let mut a = Changed {
         inner: SaNode::default(),
         change,
@@ -83,7 +86,7 @@ fn replay_changed(change: fn(&mut Config)) -> (usize, usize, usize, Option<Strin
 
 /// The parameters sa-node's rules read (sa-node's `Params` as the adapter fills them), each
 /// with a change away from every suite's value.
-fn changes() -> Vec<(&'static str, fn(&mut Config))> {
+fn changes() -> Vec<(&'static str, Change)> {
     vec![
         ("committee_credits (QUORUM-1/2, SORT-*)", |c| {
             c.protocol.committee_credits += 1;
