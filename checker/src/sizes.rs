@@ -17,6 +17,7 @@ pub const PRESET_STATES: &[(&str, u64)] = &[
     ("byzantine-over", 259_691),
     ("emergency", 3_078_280),
     ("matured", 13_127_931),
+    ("warnings", 13_092_235),
     ("rejoin", 3_078_280),
 ];
 

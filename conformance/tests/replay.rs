@@ -305,3 +305,30 @@ fn the_default_suite_holds_a_hard_and_a_soft_slash() {
     }
     assert!(hard > 0 && soft > 1, "hard {hard}, soft {soft}");
 }
+
+/// Traces of `suite` whose last state shows a provisioner with a soft fault counted and no
+/// suspension (a warning given).
+fn warned(suite: &str) -> usize {
+    let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/traces")).join(suite);
+    let mut warned = 0;
+    for f in std::fs::read_dir(&dir).unwrap() {
+        let t = read(&std::fs::read_to_string(f.unwrap().path()).unwrap()).unwrap();
+        let last = &t.states.last().unwrap().value.node.ledger;
+        warned += usize::from(
+            last.iter()
+                .any(|b| b.faults.0 > 0 && b.suspended_until.0 == 0 && b.locked.0 == 0),
+        );
+    }
+    warned
+}
+
+/// The `warnings` suite (WARNINGS = 1) holds traces in which a provisioner has a soft fault
+/// counted and is not suspended: the warning of SLASH-1 given, where the default suite
+/// (WARNINGS = 0) holds soft faults only with their suspension.
+#[test]
+fn the_warnings_suite_gives_warnings() {
+    let w = warned("warnings");
+    assert!(w > 0, "no warning given in the warnings suite");
+    assert_eq!(warned("default"), 0, "a warning under WARNINGS = 0");
+    println!("{w} traces of the warnings suite end with a warning given");
+}

@@ -1,4 +1,4 @@
-//! The checked-in suites (`conformance/traces/default`, `byzantine` and `emergency`,
+//! The checked-in suites (`conformance/traces/default`, `byzantine`, `emergency` and `warnings`,
 //! written by `sa export --preset P --random 20 --seed 1`): they pass against sa-node, and
 //! they are exactly what the model exports today, so the suites and the model never drift.
 
@@ -10,10 +10,11 @@ use sa_conformance::trace::read;
 use sa_model::{Config, SaModel};
 
 /// The checked-in suites: (preset, random walks, seed).
-const SUITES: [(&str, usize, u64); 3] = [
+const SUITES: [(&str, usize, u64); 4] = [
     ("default", 20, 1),
     ("byzantine", 20, 1),
     ("emergency", 20, 1),
+    ("warnings", 20, 1),
 ];
 
 fn suite(preset: &str) -> PathBuf {

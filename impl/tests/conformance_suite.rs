@@ -1,5 +1,5 @@
-//! The checked-in conformance suites (`conformance/traces/default`, `byzantine` and
-//! `emergency`, exported
+//! The checked-in conformance suites (`conformance/traces/default`, `byzantine`,
+//! `emergency` and `warnings`, exported
 //! from the model) replayed against this crate's node, in process. The same replay runs in
 //! `sa-conformance`'s own tests; it is here too so that a mutation run over sa-node
 //! (`scripts/mutants.sh`, cargo-mutants testing the mutated package) has the suite as its test.
@@ -69,6 +69,17 @@ fn byzantine_suite() {
 #[test]
 fn emergency_suite() {
     let (traces, steps) = replay_suite("emergency");
+    assert!(
+        traces >= 100 && steps >= 500,
+        "{traces} traces, {steps} steps"
+    );
+}
+
+/// SLASH-1's warning (WARNINGS = 1, the spec's value): a generator's first missed slot is
+/// counted without a suspension.
+#[test]
+fn warnings_suite() {
+    let (traces, steps) = replay_suite("warnings");
     assert!(
         traces >= 100 && steps >= 500,
         "{traces} traces, {steps} steps"

@@ -158,6 +158,7 @@ const PRESETS: &[&str] = &[
     "byzantine-async",
     "emergency",
     "matured",
+    "warnings",
     "rejoin",
     "largest",
     "mainnet",
@@ -366,6 +367,16 @@ impl Config {
             // classes the draws of a round depend on the block below only, and on this preset
             // they repeat with the provisioner back from absence in no committee: a lasso of
             // the abstraction, not of the protocol (spec/faults.md).
+            // `matured` with the spec's soft-slash warnings (WARNINGS = 1; every other small
+            // preset sets 0): a generator's first missed slot is a warning, the second
+            // suspends it, and the suspension ends inside the explored rounds. The preset on
+            // which SLASH-1's warning changes an outcome (the `warnings` conformance suite).
+            "warnings" => {
+                let mut c = Config::preset("matured").expect("a preset");
+                c.name = name.into();
+                c.protocol.soft_slash_warnings = 1;
+                c
+            }
             "rejoin" => {
                 let mut c = Config::preset("emergency").expect("a preset");
                 c.name = name.into();
