@@ -23,7 +23,9 @@ use criterion::{criterion_group, criterion_main, Criterion};
 
 use sa_node::keys::{KeyRing, Keypair};
 use sa_node::peers::Accounts;
-use sa_node::transport::{handshake as handshake_on, open, seal, Admission, NoiseKey, Role};
+use sa_node::transport::{
+    handshake as handshake_on, open, seal, Admission, NoiseKey, Role, Session,
+};
 
 fn ring(keys: &[&Keypair]) -> KeyRing {
     let mut r = KeyRing::default();
@@ -69,73 +71,86 @@ fn verify(c: &mut Criterion) {
     g.finish();
 }
 
-fn handshake(c: &mut Criterion) {
-    use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
-    let (a, b) = (Keypair::testnet(0), Keypair::testnet(1));
-    let (na, nb) = (NoiseKey::generate(), NoiseKey::generate());
-    let adm = Admission {
-        chain: [9u8; 32],
-        provisioners: [a.public, b.public].into_iter().collect(),
-        clients: false,
-    };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .expect("runtime");
-    let codec = || {
-        LengthDelimitedCodec::builder()
-            .max_frame_length(sa_node::transport::HANDSHAKE_FRAME)
-            .new_codec()
-    };
-    // The whole exchange both sides run on a new connection (hellos, Noise XX, both BLS proofs
-    // signed and verified), over an in-memory pipe.
-    c.bench_function("handshake/both-sides", |bench| {
-        bench.iter(|| {
-            rt.block_on(async {
-                let (x, y) = tokio::io::duplex(4096);
-                let (xr, xw) = tokio::io::split(x);
-                let (yr, yw) = tokio::io::split(y);
-                let (mut xr, mut xw) =
-                    (FramedRead::new(xr, codec()), FramedWrite::new(xw, codec()));
-                let (mut yr, mut yw) =
-                    (FramedRead::new(yr, codec()), FramedWrite::new(yw, codec()));
-                let (sa, sb) = tokio::join!(
-                    handshake_on(&mut xr, &mut xw, (&a, &na), Role::Peer, true, &adm),
-                    handshake_on(&mut yr, &mut yw, (&b, &nb), Role::Peer, false, &adm),
-                );
-                black_box((sa.expect("dialer"), sb.expect("listener")))
-            })
+/// Two provisioners, their Noise keys and the admission both use.
+struct Pair {
+    a: Keypair,
+    b: Keypair,
+    na: NoiseKey,
+    nb: NoiseKey,
+    adm: Admission,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Pair {
+    fn new() -> Pair {
+        let (a, b) = (Keypair::testnet(0), Keypair::testnet(1));
+        let adm = Admission {
+            chain: [9u8; 32],
+            provisioners: [a.public, b.public].into_iter().collect(),
+            clients: false,
+        };
+        Pair {
+            a,
+            b,
+            na: NoiseKey::generate(),
+            nb: NoiseKey::generate(),
+            adm,
+            rt: tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .expect("runtime"),
+        }
+    }
+
+    /// The whole exchange both sides run on a new connection (hellos, Noise XX, both BLS
+    /// proofs signed and verified), over an in-memory pipe: the dialer's session, then the
+    /// listener's.
+    fn handshake(&self) -> (Session, Session) {
+        use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
+        let codec = || {
+            LengthDelimitedCodec::builder()
+                .max_frame_length(sa_node::transport::HANDSHAKE_FRAME)
+                .new_codec()
+        };
+        self.rt.block_on(async {
+            let (x, y) = tokio::io::duplex(4096);
+            let (xr, xw) = tokio::io::split(x);
+            let (yr, yw) = tokio::io::split(y);
+            let (mut xr, mut xw) = (FramedRead::new(xr, codec()), FramedWrite::new(xw, codec()));
+            let (mut yr, mut yw) = (FramedRead::new(yr, codec()), FramedWrite::new(yw, codec()));
+            let (sa, sb) = tokio::join!(
+                handshake_on(
+                    &mut xr,
+                    &mut xw,
+                    (&self.a, &self.na),
+                    Role::Peer,
+                    true,
+                    &self.adm
+                ),
+                handshake_on(
+                    &mut yr,
+                    &mut yw,
+                    (&self.b, &self.nb),
+                    Role::Peer,
+                    false,
+                    &self.adm
+                ),
+            );
+            (sa.expect("dialer"), sb.expect("listener"))
         })
+    }
+}
+
+fn handshake(c: &mut Criterion) {
+    let pair = Pair::new();
+    c.bench_function("handshake/both-sides", |bench| {
+        bench.iter(|| black_box(pair.handshake()))
     });
 }
 
 /// Sealing and opening a session's frames: a 200-byte vote and a 1 MiB block.
 fn sealing(c: &mut Criterion) {
-    let (a, b) = (Keypair::testnet(0), Keypair::testnet(1));
-    let (na, nb) = (NoiseKey::generate(), NoiseKey::generate());
-    let adm = Admission {
-        chain: [9u8; 32],
-        provisioners: [a.public, b.public].into_iter().collect(),
-        clients: false,
-    };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .expect("runtime");
-    let (s, r) = rt.block_on(async {
-        use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
-        let codec = LengthDelimitedCodec::new;
-        let (x, y) = tokio::io::duplex(4096);
-        let (xr, xw) = tokio::io::split(x);
-        let (yr, yw) = tokio::io::split(y);
-        let (mut xr, mut xw) = (FramedRead::new(xr, codec()), FramedWrite::new(xw, codec()));
-        let (mut yr, mut yw) = (FramedRead::new(yr, codec()), FramedWrite::new(yw, codec()));
-        let (sa, sb) = tokio::join!(
-            handshake_on(&mut xr, &mut xw, (&a, &na), Role::Peer, true, &adm),
-            handshake_on(&mut yr, &mut yw, (&b, &nb), Role::Peer, false, &adm),
-        );
-        (sa.expect("dialer"), sb.expect("listener"))
-    });
+    let (s, r) = Pair::new().handshake();
     let mut g = c.benchmark_group("seal");
     for (name, n) in [("vote-200B", 200usize), ("block-1MiB", 1 << 20)] {
         let payload = vec![7u8; n];
