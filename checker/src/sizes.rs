@@ -19,6 +19,7 @@ pub const PRESET_STATES: &[(&str, u64)] = &[
     ("matured", 13_127_931),
     ("warnings", 13_092_235),
     ("rejoin", 3_078_280),
+    ("dusk", 670_128),
 ];
 
 /// The pinned size of `config`'s search: some only when `config` is a preset unchanged.

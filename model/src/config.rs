@@ -141,6 +141,32 @@ pub struct SortitionParams {
     /// seed names (its first byte mod K). At most 8.
     #[serde(default, skip_serializing_if = "is_zero_u8")]
     pub seed_classes: u8,
+    /// Whose keys, seeds and sortition hash the draws use: `reference` (spec/: the testnet
+    /// keys, BLAKE2b-256, SORT-6's seed) or `dusk` (dusk-consensus 1.7.0's: keys, seeds and
+    /// committees computed as that crate computes them; [`crate::dusk_profile`]).
+    #[serde(default, skip_serializing_if = "Profile::is_reference")]
+    pub profile: Profile,
+}
+
+/// The profile of keys, seeds and draws (`sortition.profile`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// spec/protocol.md SORT-1..SORT-6 as sa-node implements them.
+    #[default]
+    Reference,
+    /// dusk-consensus 1.7.0: its keys (a table the `sa-dusk` crate generates), its seeds
+    /// (the generator's multisig signature over the parent seed), SHA3-256 in the sortition
+    /// hash, and its exclusion rule (gen(i) and gen(i+1) whenever more than one provisioner
+    /// is eligible, whatever that leaves).
+    Dusk,
+}
+
+impl Profile {
+    /// Whether this is the reference profile (not written into configurations).
+    pub fn is_reference(&self) -> bool {
+        *self == Profile::Reference
+    }
 }
 
 fn is_zero_u8(x: &u8) -> bool {
@@ -161,6 +187,7 @@ const PRESETS: &[&str] = &[
     "warnings",
     "rejoin",
     "largest",
+    "dusk",
     "mainnet",
 ];
 
@@ -213,6 +240,7 @@ impl Config {
                 sortition: SortitionParams {
                     seed,
                     seed_classes: 0,
+                    profile: Profile::Reference,
                 },
                 mutations: vec![],
             };
@@ -414,6 +442,33 @@ impl Config {
                 },
                 0,
             ),
+            // Dusk's own draws (`sortition.profile = "dusk"`: dusk-consensus 1.7.0's keys,
+            // seeds, SHA3-256 sortition and exclusion rule) at Dusk's C = 64 (SM 43, M 33) on
+            // 4 provisioners of 1000-2500 DUSK (Dusk's minimum stake is 1000), 2 rounds of up
+            // to 2 iterations. Round 1 asynchronous (early timers, one absence, one invalid
+            // candidate), round 2 synchronous. The preset the Dusk conformance suite is
+            // exported from (`dusk/`, docs/dusk-conformance.md).
+            "dusk" => {
+                let mut c = config(
+                    ProtocolParams {
+                        committee_credits: 64,
+                        rounds: 2,
+                        epoch: 2,
+                        minimum_stake: 1000,
+                        ..protocol
+                    },
+                    &[1000, 1500, 2000, 2500],
+                    FaultBudget {
+                        absent: 1,
+                        gst_round: 2,
+                        invalid_candidates: 1,
+                        ..faults
+                    },
+                    36,
+                );
+                c.sortition.profile = Profile::Dusk;
+                c
+            }
             // Dusk mainnet parameters: valid, far too large to check exhaustively.
             "mainnet" => config(
                 ProtocolParams {
@@ -535,6 +590,14 @@ impl Config {
                     self.sortition.seed_classes
                 ),
             );
+        }
+        if self.sortition.profile == Profile::Dusk {
+            crate::dusk_profile::check_limits(self).map_err(|(field, rule)| {
+                ConfigError::Invalid {
+                    field: field.into(),
+                    rule,
+                }
+            })?;
         }
         if p.rounds > MAX_ROUNDS {
             return err(

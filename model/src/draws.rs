@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use crate::config::{Config, MAX_PROVISIONERS};
+use crate::config::{Config, Profile, MAX_PROVISIONERS};
 use crate::keys::{child_seed, genesis_seed, Seed};
 use crate::ledger::{Effects, Ledger, BLOCK_REWARD};
 use crate::mutations::Mutation;
 use crate::rules::Rule;
-use crate::sortition::{draw, Committee};
+use crate::sortition::{draw_in, Committee};
 use crate::state::{Entry, FailSet, Value};
 
 /// The draws of one iteration (SORT-*).
@@ -458,7 +458,11 @@ fn child_context(config: &Config, parent: &Context, block: &LedgerBlock) -> Cont
     let (ledger, fx) = block_ledger(config, parent, block, &crate::exec::PAYLOAD);
     let it = &parent.iterations[usize::from(block.0)];
     // A block always has a generator (it was proposed); 0 only for an unreachable draw.
-    let seed = child_seed(&parent.seed, it.generator.unwrap_or(0));
+    let generator = it.generator.unwrap_or(0);
+    let seed = match config.sortition.profile {
+        Profile::Reference => child_seed(&parent.seed, generator),
+        Profile::Dusk => crate::dusk_profile::child_seed(parent.round, &parent.seed, generator),
+    };
     make_context(config, parent.round + 1, seed, ledger, fx)
 }
 
@@ -601,6 +605,17 @@ pub fn exclusions(config: &Config, drawable: usize, gen: Option<usize>, next: Op
     Rule::Sort4.applies();
     Rule::Sort5.applies();
     let bit = |g: Option<usize>| g.map_or(0u8, |g| 1 << g);
+    if config.sortition.profile == Profile::Dusk {
+        // dusk-consensus 1.7.0 (`CommitteeGenerator::new`): with more than one eligible
+        // provisioner, gen(i) and gen(i+1) are filtered out, whatever that leaves (with two,
+        // nobody: `create_committee` then panics on a zero weight, and the model draws an
+        // empty committee).
+        return if drawable > 1 {
+            bit(gen) | bit(next)
+        } else {
+            0
+        };
+    }
     let reference = match drawable {
         0 | 1 => 0,
         2 => bit(gen),
@@ -641,8 +656,15 @@ fn draw_round(
 ) -> Vec<IterationDraw> {
     let iters = config.protocol.max_iterations;
     let c = config.protocol.committee_credits;
-    let gens: Vec<Option<usize>> = (0..iters)
-        .map(|i| draw(seed, 3 * i, weights, 1).single())
+    let profile = config.sortition.profile;
+    // Under the Dusk profile the last iteration excludes gen(i+1) too (dusk-consensus excludes
+    // it below its 50th iteration, and the model runs at most 7): one more generator drawn.
+    let gen_draws = match profile {
+        Profile::Reference => iters,
+        Profile::Dusk => iters + 1,
+    };
+    let gens: Vec<Option<usize>> = (0..gen_draws)
+        .map(|i| draw_in(profile, seed, 3 * i, weights, 1).single())
         .collect();
     let drawable = weights.iter().filter(|&&w| w > 0).count();
     (0..iters)
@@ -658,8 +680,8 @@ fn draw_round(
             IterationDraw {
                 generator: gens[usize::from(i)],
                 excluded,
-                validation: draw(seed, 3 * i + 1, &w, c),
-                ratification: draw(seed, 3 * i + 2, &w, c),
+                validation: draw_in(profile, seed, 3 * i + 1, &w, c),
+                ratification: draw_in(profile, seed, 3 * i + 2, &w, c),
             }
         })
         .collect()

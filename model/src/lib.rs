@@ -24,6 +24,7 @@ pub mod checkable;
 pub mod config;
 pub mod draw_classes;
 pub mod draws;
+pub mod dusk_profile;
 pub mod error;
 pub mod event;
 pub mod exec;

@@ -6,7 +6,7 @@
 //! walk the list to the first provisioner whose remaining weight covers the score, give it
 //! one credit and remove `min(1 unit, weight)` of its weight.
 
-use crate::config::{LUX_PER_UNIT, MAX_PROVISIONERS};
+use crate::config::{Profile, LUX_PER_UNIT, MAX_PROVISIONERS};
 pub use crate::hash::hash;
 use crate::rules::Rule;
 
@@ -57,16 +57,29 @@ pub fn mod_be(bytes: &[u8], w: u64) -> u64 {
 ///
 /// Stops early with a partial committee when the total weight runs out (SORT-3).
 pub fn draw(seed: &[u8], step: u8, weights: &[u64], size: u32) -> Committee {
+    draw_in(Profile::Reference, seed, step, weights, size)
+}
+
+/// [`draw`] under a profile: the key order and the sortition hash are the profile's
+/// ([`crate::dusk_profile`] for `dusk`).
+pub fn draw_in(profile: Profile, seed: &[u8], step: u8, weights: &[u64], size: u32) -> Committee {
     Rule::Sort1.applies();
     Rule::Sort2.applies();
     Rule::Sort3.applies();
     let mut committee = Committee::default();
-    let order: Vec<usize> = crate::keys::key_order()
+    let (key_order, score_hash): (&[usize; MAX_PROVISIONERS], ScoreHash) = match profile {
+        Profile::Reference => (crate::keys::key_order(), reference_hash),
+        Profile::Dusk => (
+            crate::dusk_profile::key_order(),
+            crate::dusk_profile::sortition_hash,
+        ),
+    };
+    let order: Vec<usize> = key_order
         .iter()
         .copied()
         .filter(|&p| p < weights.len())
         .collect();
-    for (p, c) in draw_credits(seed, step, weights, &order, size)
+    for (p, c) in draw_credits_by(score_hash, seed, step, weights, &order, size)
         .into_iter()
         .enumerate()
     {
@@ -87,6 +100,26 @@ pub fn draw_credits(
     order: &[usize],
     size: u32,
 ) -> Vec<u32> {
+    draw_credits_by(reference_hash, seed, step, weights, order, size)
+}
+
+/// The hash a credit's score is taken from: `(seed, step, credit index)` to 32 bytes.
+pub type ScoreHash = fn(&[u8], u8, u32) -> [u8; 32];
+
+/// SORT-1's hash: `BLAKE2b-256(seed ‖ step:u8 ‖ credit:u32 LE)`.
+pub fn reference_hash(seed: &[u8], step: u8, credit: u32) -> [u8; 32] {
+    hash(&[seed, &[step], &credit.to_le_bytes()])
+}
+
+/// [`draw_credits`] with another score hash (the Dusk profile's SHA3-256).
+pub fn draw_credits_by(
+    score_hash: ScoreHash,
+    seed: &[u8],
+    step: u8,
+    weights: &[u64],
+    order: &[usize],
+    size: u32,
+) -> Vec<u32> {
     let mut w: Vec<u64> = weights.to_vec();
     let mut total: u64 = w.iter().sum();
     let mut credits = vec![0u32; weights.len()];
@@ -94,7 +127,7 @@ pub fn draw_credits(
         if total == 0 {
             break;
         }
-        let h = hash(&[seed, &[step], &credit.to_le_bytes()]);
+        let h = score_hash(seed, step, credit);
         let mut score = mod_be(&h, total);
         let mut chosen = None;
         for &p in order {

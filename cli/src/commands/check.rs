@@ -28,7 +28,7 @@ use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 )]
 pub struct Args {
     /// Built-in preset to check (default, tiny, small, two-eligible, byzantine,
-    /// byzantine-over, async-final, byzantine-async, emergency, matured, warnings, rejoin, largest, mainnet).
+    /// byzantine-over, async-final, byzantine-async, emergency, matured, warnings, rejoin, largest, dusk, mainnet).
     #[arg(long, default_value = "default", conflicts_with = "config")]
     preset: String,
     /// TOML configuration file to check instead of a preset (docs/designers.md lists the fields).
