@@ -542,6 +542,12 @@ pub fn bounds_of(model: &SaModel, draws: Draws) -> Vec<String> {
             "draws: those of every seed {a}..={b}, every round (seeded sampling of whole draw sequences)"
         ),
     });
+    if c.sortition.profile == sa_model::config::Profile::Dusk {
+        out.push(
+            "profile: Dusk's draws (dusk-consensus 1.7.0's keys and seeds from model/data/dusk-profile.json, SHA3-256 sortition, gen(i) and gen(i+1) excluded whenever more than one is eligible)"
+                .into(),
+        );
+    }
     out.push(
         "reductions: idle steps skipped; after GST one node at a time in key order (TIME-4); symmetry not applied"
             .into(),

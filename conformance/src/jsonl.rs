@@ -2,9 +2,11 @@
 //! JSON lines over an adapter process's stdin and stdout, one request and one answer per line.
 //!
 //! Requests: `{"op": "init", "config": <model configuration>, "node": n, "invalid_proposals":
-//! b}`, `{"op": "deliver", "event": <event>, "at": <node>}`, `{"op": "observe"}`; values in
-//! the trace's ITF form. Answers: `{"ok": true}`, `{"ok": true, "sent": [<sent>...]}`,
-//! `{"ok": true, "node": <node>}`, or `{"ok": false, "error": "..."}`.
+//! b, "proposals": [...]}`, `{"op": "deliver", "event": <event>, "at": <node>}`,
+//! `{"op": "observe"}`; values in the trace's ITF form. Answers: `{"ok": true}` (an `init`
+//! answer may name what the adapter `observes`), `{"ok": true, "sent": [<sent>...]}` (with
+//! `unsupported` for an event the implementation cannot represent), `{"ok": true, "node":
+//! <node>}`, or `{"ok": false, "error": "..."}`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -12,7 +14,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use sa_model::Config;
 use serde_json::{json, Value};
 
-use crate::replay::Adapter;
+use crate::replay::{Adapter, Observes};
 use crate::trace::{Event, Observed, Sent};
 
 /// An adapter in another process, spoken to over JSON lines.
@@ -23,6 +25,12 @@ pub struct Remote {
     /// The last lines the adapter wrote on stderr (read by a thread of its own), quoted with
     /// any error so that the adapter's own explanation reaches the user.
     stderr: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<String>>>,
+    /// What the adapter said it observes (its `init` answer; everything when it does not say).
+    observes: Observes,
+    /// The last `deliver` answer's `unsupported`, until taken.
+    unsupported: Option<String>,
+    /// The next `init`'s proposal schedule.
+    proposals: Vec<(u64, u8, bool)>,
 }
 
 /// How many of the adapter's last stderr lines an error quotes.
@@ -58,6 +66,9 @@ impl Remote {
             stdin,
             stdout,
             stderr,
+            observes: Observes::ALL,
+            unsupported: None,
+            proposals: vec![],
         })
     }
 
@@ -126,15 +137,48 @@ fn itf_json<T: serde::Serialize>(v: &T) -> Value {
 
 impl Adapter for Remote {
     fn init(&mut self, config: &Config, node: usize, invalid: bool) -> Result<(), String> {
-        self.call(
-            json!({"op": "init", "config": config, "node": node, "invalid_proposals": invalid}),
-        )
-        .map(|_| ())
+        let proposals: Vec<serde_json::Value> = std::mem::take(&mut self.proposals)
+            .into_iter()
+            .map(|(round, iteration, valid)| {
+                json!({"round": round, "iteration": iteration, "valid": valid})
+            })
+            .collect();
+        let v = self.call(json!({
+            "op": "init", "config": config, "node": node, "invalid_proposals": invalid,
+            "proposals": proposals,
+        }))?;
+        self.observes = match v.get("observes") {
+            None => Observes::ALL,
+            Some(o) => {
+                let names: Vec<String> = serde_json::from_value(o.clone()).map_err(|e| {
+                    format!("adapter: init: `observes` is not a list of names ({e}): {o}")
+                })?;
+                Observes::from_names(&names).map_err(|e| format!("adapter: init: {e}"))?
+            }
+        };
+        Ok(())
     }
     fn deliver(&mut self, event: &Event, at: &Observed) -> Result<Vec<Sent>, String> {
         let v =
             self.call(json!({"op": "deliver", "event": itf_json(event), "at": itf_json(at)}))?;
+        self.unsupported = match v.get("unsupported") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(u) => Some(
+                u.as_str()
+                    .ok_or_else(|| format!("adapter: `unsupported` is not a string: {u}"))?
+                    .to_owned(),
+            ),
+        };
         itf::from_value(v["sent"].clone()).map_err(|e| format!("adapter: sent: {e}"))
+    }
+    fn observes(&self) -> Observes {
+        self.observes
+    }
+    fn unsupported(&mut self) -> Option<String> {
+        self.unsupported.take()
+    }
+    fn proposals(&mut self, schedule: &[(u64, u8, bool)]) {
+        self.proposals = schedule.to_vec();
     }
     fn observe(&mut self) -> Result<Observed, String> {
         let v = self.call(json!({"op": "observe"}))?;

@@ -41,6 +41,141 @@ pub trait Adapter {
     fn deliver(&mut self, event: &Event, at: &Observed) -> Result<Vec<Sent>, String>;
     /// What can be observed of the node now.
     fn observe(&mut self) -> Result<Observed, String>;
+    /// Which parts of the node its observations show (the `observes` of spec/conformance.md's
+    /// adapter protocol): the others are not compared, and reports say so.
+    fn observes(&self) -> Observes {
+        Observes::ALL
+    }
+    /// After a `deliver`: why the implementation cannot represent that event, if it cannot
+    /// (the replay then stops comparing the trace there: a partial trace, neither a pass nor a
+    /// divergence).
+    fn unsupported(&mut self) -> Option<String> {
+        None
+    }
+    /// Before `init`: the trace's proposals of the node under test, as (round, iteration,
+    /// valid), for an implementation that builds its candidate when the iteration starts
+    /// (before the trace's Propose event says whether it is valid): the schedule of the
+    /// misconfigured generator's executor. sa-node proposes at the Propose event and ignores it.
+    fn proposals(&mut self, _schedule: &[(u64, u8, bool)]) {}
+}
+
+/// The parts of the node under test an adapter observes (spec/conformance.md, "observes").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "one flag per observable part, as the protocol names them"
+)]
+pub struct Observes {
+    /// Running or crashed.
+    pub alive: bool,
+    /// The round it decides.
+    pub round: bool,
+    /// Its iteration.
+    pub iteration: bool,
+    /// The blocks of its chain.
+    pub chain: bool,
+    /// The blocks' labels (Accepted, Attested, Confirmed, Final).
+    pub labels: bool,
+    /// Its last Final height.
+    pub final_height: bool,
+    /// Its ledger.
+    pub ledger: bool,
+    /// The fault proofs it records.
+    pub fault_proofs: bool,
+}
+
+impl Observes {
+    /// Everything (sa-node, and any adapter that does not say otherwise).
+    pub const ALL: Observes = Observes {
+        alive: true,
+        round: true,
+        iteration: true,
+        chain: true,
+        labels: true,
+        final_height: true,
+        ledger: true,
+        fault_proofs: true,
+    };
+
+    /// The protocol's names of the parts, in order.
+    pub const NAMES: [&'static str; 8] = [
+        "alive",
+        "round",
+        "iteration",
+        "chain",
+        "labels",
+        "final_height",
+        "ledger",
+        "fault_proofs",
+    ];
+
+    fn flags(&self) -> [bool; 8] {
+        [
+            self.alive,
+            self.round,
+            self.iteration,
+            self.chain,
+            self.labels,
+            self.final_height,
+            self.ledger,
+            self.fault_proofs,
+        ]
+    }
+
+    /// From the protocol's names; an unknown name is an error naming it.
+    pub fn from_names<S: AsRef<str>>(names: &[S]) -> Result<Observes, String> {
+        let mut f = [false; 8];
+        for n in names {
+            let k = Self::NAMES
+                .iter()
+                .position(|x| *x == n.as_ref())
+                .ok_or_else(|| {
+                    format!(
+                        "observes: unknown part {:?} (the protocol's parts: {})",
+                        n.as_ref(),
+                        Self::NAMES.join(", ")
+                    )
+                })?;
+            f[k] = true;
+        }
+        Ok(Observes {
+            alive: f[0],
+            round: f[1],
+            iteration: f[2],
+            chain: f[3],
+            labels: f[4],
+            final_height: f[5],
+            ledger: f[6],
+            fault_proofs: f[7],
+        })
+    }
+
+    /// The parts not observed, by name.
+    pub fn missing(&self) -> Vec<&'static str> {
+        Self::NAMES
+            .iter()
+            .zip(self.flags())
+            .filter(|(_, on)| !on)
+            .map(|(n, _)| *n)
+            .collect()
+    }
+}
+
+/// How one trace replayed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Replayed {
+    /// Every state compared equal: the number of steps.
+    Passed(usize),
+    /// The first difference.
+    Diverged(Mismatch),
+    /// The adapter could not represent the event of state `state`: states before it compared
+    /// equal, nothing after it was compared.
+    Partial {
+        /// The state whose event is unsupported.
+        state: usize,
+        /// The adapter's reason.
+        reason: String,
+    },
 }
 
 /// A difference between the trace and the implementation.
@@ -64,7 +199,17 @@ fn itf<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|e| format!("(not encodable: {e})"))
 }
 
-fn diff_observed(k: usize, e: &Event, want: &Observed, got: &Observed) -> Option<Mismatch> {
+#[allow(
+    clippy::too_many_lines,
+    reason = "one comparison per observable part, in the order a reader checks them"
+)]
+fn diff_observed(
+    k: usize,
+    e: &Event,
+    want: &Observed,
+    got: &Observed,
+    obs: Observes,
+) -> Option<Mismatch> {
     let m = |field: &str, a: String, b: String| Mismatch {
         state: k,
         event: itf(e),
@@ -72,7 +217,7 @@ fn diff_observed(k: usize, e: &Event, want: &Observed, got: &Observed) -> Option
         expected: a,
         actual: b,
     };
-    if want.alive != got.alive {
+    if obs.alive && want.alive != got.alive {
         return Some(m(
             "node.alive",
             want.alive.to_string(),
@@ -83,29 +228,30 @@ fn diff_observed(k: usize, e: &Event, want: &Observed, got: &Observed) -> Option
         return None; // a crashed node shows nothing more
     }
     for (q, (a, b)) in want.ledger.iter().zip(&got.ledger).enumerate() {
-        if a != b {
+        if obs.ledger && a != b {
             return Some(m(&format!("node.ledger[P{q}]"), itf(a), itf(b)));
         }
     }
-    if want.ledger.len() != got.ledger.len() {
+    if obs.ledger && want.ledger.len() != got.ledger.len() {
         return Some(m(
             "node.ledger",
             format!("{} entries", want.ledger.len()),
             format!("{} entries", got.ledger.len()),
         ));
     }
-    if want.round != got.round {
+    if obs.round && want.round != got.round {
         return Some(m(
             "node.round",
             want.round.0.to_string(),
             got.round.0.to_string(),
         ));
     }
-    if want.chain.len() != got.chain.len() {
+    if obs.chain && want.chain.len() != got.chain.len() {
         return Some(m("node.chain", itf(&want.chain), itf(&got.chain)));
     }
     for (h, (a, b)) in want.chain.iter().zip(&got.chain).enumerate() {
-        if a != b {
+        let differs = (obs.chain && a.block != b.block) || (obs.labels && a.label != b.label);
+        if differs {
             return Some(m(
                 &format!("node.chain[{h}]"),
                 format!("{} {:?}", a.block, a.label),
@@ -113,7 +259,7 @@ fn diff_observed(k: usize, e: &Event, want: &Observed, got: &Observed) -> Option
             ));
         }
     }
-    if want.final_height != got.final_height {
+    if obs.final_height && want.final_height != got.final_height {
         return Some(m(
             "node.final_height",
             want.final_height.0.to_string(),
@@ -122,7 +268,10 @@ fn diff_observed(k: usize, e: &Event, want: &Observed, got: &Observed) -> Option
     }
     // In open consensus (ITER-3) the model keeps the last iteration and sa-node counts one
     // past it; after the last explored round (Done) the model stops: not compared there.
-    if !matches!(want.step, Step::Done | Step::Open) && want.iteration != got.iteration {
+    if obs.iteration
+        && !matches!(want.step, Step::Done | Step::Open)
+        && want.iteration != got.iteration
+    {
         return Some(m(
             "node.iteration",
             want.iteration.0.to_string(),
@@ -140,32 +289,70 @@ pub fn replay(
     node: usize,
     states: &[TraceState],
 ) -> Result<Result<usize, Mismatch>, String> {
+    match replay_with(adapter, config, node, states)? {
+        Replayed::Passed(n) => Ok(Ok(n)),
+        Replayed::Diverged(m) => Ok(Err(m)),
+        Replayed::Partial { state, reason } => Err(format!(
+            "the adapter cannot represent the event of state {state}: {reason}"
+        )),
+    }
+}
+
+/// Replays one trace, comparing what the adapter observes ([`Adapter::observes`]); an event
+/// the adapter cannot represent ends the comparison ([`Replayed::Partial`]). `Err` for a trace
+/// the adapter cannot run (named).
+pub fn replay_with(
+    adapter: &mut dyn Adapter,
+    config: &Config,
+    node: usize,
+    states: &[TraceState],
+) -> Result<Replayed, String> {
     let invalid = states
         .iter()
         .any(|s| matches!(s.event, Event::Propose { valid: false }));
+    let schedule: Vec<(u64, u8, bool)> = states
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter_map(|(k, s)| match s.event {
+            Event::Propose { valid } => {
+                let at = &states[k - 1].node;
+                Some((at.round.0, u8::try_from(at.iteration.0).ok()?, valid))
+            }
+            _ => None,
+        })
+        .collect();
+    adapter.proposals(&schedule);
     adapter.init(config, node, invalid)?;
+    let obs = adapter.observes();
     for (k, s) in states.iter().enumerate() {
         let mut sent = match &s.event {
             Event::Init => vec![],
             e => adapter.deliver(e, &states[k - 1].node)?,
         };
+        if let Some(reason) = adapter.unsupported() {
+            return Ok(Replayed::Partial { state: k, reason });
+        }
+        let keep = |x: &Sent| obs.fault_proofs || !matches!(x, Sent::FaultProof { .. });
+        sent.retain(keep);
         sent.sort();
         sent.dedup();
-        if sent != s.sent.0 {
-            return Ok(Err(Mismatch {
+        let want: Vec<Sent> = s.sent.0.iter().filter(|x| keep(x)).cloned().collect();
+        if sent != want {
+            return Ok(Replayed::Diverged(Mismatch {
                 state: k,
                 event: itf(&s.event),
                 field: "sent".into(),
-                expected: itf(&s.sent),
+                expected: itf(&crate::trace::Set(want)),
                 actual: itf(&crate::trace::Set(sent.clone())),
             }));
         }
         let got = adapter.observe()?;
-        if let Some(m) = diff_observed(k, &s.event, &s.node, &got) {
-            return Ok(Err(m));
+        if let Some(m) = diff_observed(k, &s.event, &s.node, &got, obs) {
+            return Ok(Replayed::Diverged(m));
         }
     }
-    Ok(Ok(states.len() - 1))
+    Ok(Replayed::Passed(states.len() - 1))
 }
 
 /// sa-node in process.
@@ -670,12 +857,26 @@ impl SaNode {
     }
 }
 
+/// sa-node draws with the reference's keys and seeds: a Dusk-profile trace is refused by name.
+fn reference_profile(config: &Config) -> Result<(), String> {
+    if config.sortition.profile == sa_model::config::Profile::Reference {
+        return Ok(());
+    }
+    Err(
+        "a trace of the Dusk profile (sortition.profile = \"dusk\": dusk-consensus's keys, \
+         seeds and draws) is for dusk-consensus, through `sa-dusk adapter` \
+         (docs/dusk-conformance.md); sa-node draws with the reference's"
+            .into(),
+    )
+}
+
 fn members(s: &Set<Big>) -> Vec<usize> {
     s.0.iter().map(|b| b.0 as usize).collect()
 }
 
 impl Adapter for SaNode {
     fn init(&mut self, config: &Config, me: usize, invalid_proposals: bool) -> Result<(), String> {
+        reference_profile(config)?;
         let p = &config.protocol;
         let t = Thresholds::for_credits(p.committee_credits);
         if p.supermajority.is_some_and(|x| x != t.supermajority)

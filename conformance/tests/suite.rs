@@ -17,6 +17,10 @@ const SUITES: [(&str, usize, u64); 4] = [
     ("warnings", 20, 1),
 ];
 
+/// Suites exported here and replayed elsewhere: `dusk` (the Dusk profile's keys and draws) is
+/// replayed against dusk-consensus by `dusk/tests/suite.rs`; sa-node refuses it (below).
+const EXPORTED_ONLY: [(&str, usize, u64); 1] = [("dusk", 20, 1)];
+
 fn suite(preset: &str) -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/traces")).join(preset)
 }
@@ -52,8 +56,22 @@ fn the_checked_in_suites_pass_against_sa_node() {
 }
 
 #[test]
+fn sa_node_refuses_the_dusk_suite_by_name() {
+    let preset = EXPORTED_ONLY[0].0;
+    let config = Config::preset(preset).unwrap();
+    let f = &names(&suite(preset))[0];
+    let t = read(&std::fs::read_to_string(suite(preset).join(f)).unwrap()).unwrap();
+    let states: Vec<_> = t.states.into_iter().map(|s| s.value).collect();
+    let e = replay(&mut SaNode::default(), &config, 0, &states).unwrap_err();
+    assert!(
+        e.contains("dusk-consensus") && e.contains("sa-dusk adapter"),
+        "{e}"
+    );
+}
+
+#[test]
 fn the_checked_in_suites_are_what_the_model_exports() {
-    for (preset, random, seed) in SUITES {
+    for (preset, random, seed) in SUITES.into_iter().chain(EXPORTED_ONLY) {
         let m = SaModel::new(Config::preset(preset).unwrap());
         let dir = tempfile::tempdir().unwrap();
         let e = export(&m, preset, dir.path(), random, seed).unwrap();

@@ -9,6 +9,7 @@ use dusk_consensus::user::committee::Committee;
 use dusk_consensus::user::provisioners::Provisioners;
 use dusk_consensus::user::sortition::Config as SortitionConfig;
 use dusk_consensus::user::stake::Stake;
+use node_data::bls::PublicKeyBytes;
 use node_data::ledger::Seed;
 use node_data::StepName;
 
@@ -52,8 +53,33 @@ pub struct Draw {
     pub ratification: BTreeMap<usize, u32>,
 }
 
-/// Draws iteration `iteration` of `round` on `seed`; `None` where dusk-consensus panics (no
-/// eligible weight left after the exclusions: "No stakes available").
+/// gen(`iteration`) of `round` on `seed`: its key bytes.
+pub fn generator(set: &Provisioners, seed: [u8; 48], round: u64, iteration: u8) -> PublicKeyBytes {
+    set.get_generator(iteration, Seed::from(seed), round)
+}
+
+/// The committee of `step` in `iteration` of `round` on `seed`, with gen(i) and gen(i+1)
+/// excluded as `IterationCtx::generate_committee` excludes them; `None` where dusk-consensus
+/// panics (no eligible weight left after the exclusions: "No stakes available").
+pub fn committee(
+    set: &Provisioners,
+    seed: [u8; 48],
+    round: u64,
+    iteration: u8,
+    step: StepName,
+) -> Option<Committee> {
+    let mut exclusion = vec![generator(set, seed, round, iteration)];
+    if exclude_next_generator(iteration) {
+        exclusion.push(generator(set, seed, round, iteration + 1));
+    }
+    let cfg = SortitionConfig::new(Seed::from(seed), round, iteration, step, exclusion);
+    let set = set.clone();
+    // Caught so that the two-eligible case can be named rather than abort the caller (the
+    // crate's panic message is still printed).
+    std::panic::catch_unwind(move || Committee::new(&set, &cfg)).ok()
+}
+
+/// Draws iteration `iteration` of `round` on `seed`; `None` where dusk-consensus panics.
 pub fn draw(
     set: &Provisioners,
     n: usize,
@@ -61,28 +87,15 @@ pub fn draw(
     round: u64,
     iteration: u8,
 ) -> Option<Draw> {
-    let seed = Seed::from(seed);
-    let slot = |key: node_data::bls::PublicKeyBytes| {
+    let slot = |key: PublicKeyBytes| {
         (0..n)
             .find(|&p| *public_key(p).bytes() == key)
             .expect("a generator is one of the profile's keys")
     };
-    let generator = set.get_generator(iteration, seed, round);
-    let mut exclusion = vec![generator];
-    if exclude_next_generator(iteration) {
-        exclusion.push(set.get_generator(iteration + 1, seed, round));
-    }
-    let committee = |step: StepName| {
-        let cfg = SortitionConfig::new(seed, round, iteration, step, exclusion.clone());
-        let set = set.clone();
-        // dusk-consensus panics on a committee with no eligible weight; caught so that the
-        // test can name it (the two-eligible case).
-        std::panic::catch_unwind(move || Committee::new(&set, &cfg)).ok()
-    };
-    let validation = committee(StepName::Validation)?;
-    let ratification = committee(StepName::Ratification)?;
+    let validation = committee(set, seed, round, iteration, StepName::Validation)?;
+    let ratification = committee(set, seed, round, iteration, StepName::Ratification)?;
     Some(Draw {
-        generator: slot(generator),
+        generator: slot(generator(set, seed, round, iteration)),
         validation: credits(&validation, n),
         ratification: credits(&ratification, n),
     })

@@ -4,5 +4,10 @@
 //!   as the table sa-model reads (`model/data/dusk-profile.json`).
 //! - [`draws`]: dusk-consensus's own committees for a model context, for the draws test.
 
+pub mod adapter;
 pub mod draws;
+pub mod host;
+pub mod itf;
 pub mod profile;
+pub mod serve;
+pub mod steplog;

@@ -152,7 +152,7 @@ pub struct SortitionParams {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Profile {
-    /// spec/protocol.md SORT-1..SORT-6 as sa-node implements them.
+    /// spec/protocol.md SORT-1 to SORT-6 as sa-node implements them.
     #[default]
     Reference,
     /// dusk-consensus 1.7.0: its keys (a table the `sa-dusk` crate generates), its seeds

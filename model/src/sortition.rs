@@ -79,7 +79,10 @@ pub fn draw_in(profile: Profile, seed: &[u8], step: u8, weights: &[u64], size: u
         .copied()
         .filter(|&p| p < weights.len())
         .collect();
-    for (p, c) in draw_credits_by(score_hash, seed, step, weights, &order, size)
+    // SORT-2: the reference skips a member with no weight left; dusk-consensus's walk
+    // (`extract_member`) does not, so a score of 0 can land on it.
+    let skip_zero = profile == Profile::Reference;
+    for (p, c) in draw_credits_by(score_hash, skip_zero, seed, step, weights, &order, size)
         .into_iter()
         .enumerate()
     {
@@ -100,7 +103,7 @@ pub fn draw_credits(
     order: &[usize],
     size: u32,
 ) -> Vec<u32> {
-    draw_credits_by(reference_hash, seed, step, weights, order, size)
+    draw_credits_by(reference_hash, true, seed, step, weights, order, size)
 }
 
 /// The hash a credit's score is taken from: `(seed, step, credit index)` to 32 bytes.
@@ -111,9 +114,11 @@ pub fn reference_hash(seed: &[u8], step: u8, credit: u32) -> [u8; 32] {
     hash(&[seed, &[step], &credit.to_le_bytes()])
 }
 
-/// [`draw_credits`] with another score hash (the Dusk profile's SHA3-256).
+/// [`draw_credits`] with another score hash (the Dusk profile's SHA3-256) and, with
+/// `skip_zero` false, Dusk's walk, which does not skip members whose weight ran out.
 pub fn draw_credits_by(
     score_hash: ScoreHash,
+    skip_zero: bool,
     seed: &[u8],
     step: u8,
     weights: &[u64],
@@ -132,7 +137,7 @@ pub fn draw_credits_by(
         let mut chosen = None;
         for &p in order {
             let wp = w[p];
-            if wp == 0 {
+            if wp == 0 && skip_zero {
                 continue;
             }
             if wp >= score {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use sa_conformance::replay::{replay, Adapter, SaNode};
+use sa_conformance::replay::{replay_with, Adapter, Replayed, SaNode};
 use sa_conformance::trace::read;
 use sa_model::Config;
 
@@ -39,6 +39,17 @@ pub struct Args {
     /// Print one JSON object instead of the text report.
     #[arg(long)]
     json: bool,
+    /// Print every trace's outcome (PASS, DIVERGED at a state and field, PARTIAL where the
+    /// adapter cannot represent an event), not only the divergences.
+    #[arg(long)]
+    list: bool,
+}
+
+/// One trace's outcome: passed (steps), partial (steps compared, the state and reason), or a
+/// failure (its JSON).
+enum TraceOutcome {
+    Passed(usize),
+    Partial(serde_json::Value),
 }
 
 /// Arguments of `sa adapter`.
@@ -78,7 +89,7 @@ fn files(path: &Path) -> Result<Vec<PathBuf>, String> {
 }
 
 /// Replays one trace file: its steps, or the failure (file, state, field, ...).
-fn run_one(adapter: &mut dyn Adapter, f: &Path) -> Result<usize, serde_json::Value> {
+fn run_one(adapter: &mut dyn Adapter, f: &Path) -> Result<TraceOutcome, serde_json::Value> {
     let name = f.display().to_string();
     // What is wrong with the file itself (unreadable, not a trace, its metadata): bad input,
     // not a finding about the implementation.
@@ -106,9 +117,12 @@ fn run_one(adapter: &mut dyn Adapter, f: &Path) -> Result<usize, serde_json::Val
         return Err(fail(format!("#meta.node {node} is not a provisioner")));
     }
     let states: Vec<_> = trace.states.into_iter().map(|s| s.value).collect();
-    match replay(adapter, &config, node, &states) {
-        Ok(Ok(n)) => Ok(n),
-        Ok(Err(m)) => Err(serde_json::json!({
+    match replay_with(adapter, &config, node, &states) {
+        Ok(Replayed::Passed(n)) => Ok(TraceOutcome::Passed(n)),
+        Ok(Replayed::Partial { state, reason }) => Ok(TraceOutcome::Partial(serde_json::json!({
+            "file": name, "state": state, "of": states.len() - 1, "reason": reason,
+        }))),
+        Ok(Replayed::Diverged(m)) => Err(serde_json::json!({
             "file": name, "state": m.state, "event": m.event, "field": m.field,
             "expected": m.expected, "actual": m.actual,
             "replay": format!("sa conform {name}"),
@@ -164,13 +178,15 @@ pub fn run(args: Args) -> u8 {
         }
     };
     // One adapter per thread, each trace on a fresh node; results in file order.
-    let mut results: Vec<(usize, Result<usize, serde_json::Value>)> = vec![];
+    let mut results: Vec<(usize, Result<TraceOutcome, serde_json::Value>)> = vec![];
     let mut setup_error = None;
+    // What the adapter does not observe is not compared: said in every report.
+    let mut not_observed: Vec<&str> = vec![];
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let (files, bar, make) = (&files, &bar, &make);
-                scope.spawn(move || -> Result<Vec<_>, String> {
+                scope.spawn(move || -> Result<(Vec<_>, Vec<&str>), String> {
                     let mut adapter = make()?;
                     let mut out = vec![];
                     for (k, f) in files.iter().enumerate().skip(t).step_by(threads) {
@@ -179,13 +195,16 @@ pub fn run(args: Args) -> u8 {
                             b.inc(1);
                         }
                     }
-                    Ok(out)
+                    Ok((out, adapter.observes().missing()))
                 })
             })
             .collect();
         for h in handles {
             match h.join() {
-                Ok(Ok(v)) => results.extend(v),
+                Ok(Ok((v, missing))) => {
+                    results.extend(v);
+                    not_observed = missing;
+                }
                 Ok(Err(e)) => setup_error = Some(e),
                 Err(_) => setup_error = Some("a replay thread panicked".into()),
             }
@@ -198,15 +217,40 @@ pub fn run(args: Args) -> u8 {
     results.sort_by_key(|(k, _)| *k);
     let (mut passed, mut steps) = (0usize, 0usize);
     let mut failures: Vec<serde_json::Value> = vec![];
-    for (_, r) in results {
+    let mut partials: Vec<serde_json::Value> = vec![];
+    let mut listing: Vec<String> = vec![];
+    for (k, r) in results {
+        let file = files[k].display().to_string();
         match r {
-            Ok(n) => {
+            Ok(TraceOutcome::Passed(n)) => {
                 passed += 1;
                 steps += n;
+                listing.push(format!("PASS      {file} ({n} steps)"));
             }
-            Err(f) => failures.push(f),
+            Ok(TraceOutcome::Partial(p)) => {
+                steps += p["state"].as_u64().unwrap_or(0) as usize;
+                listing.push(format!(
+                    "PARTIAL   {file}: states 0..{} equal; state {} not representable: {}",
+                    p["state"],
+                    p["state"],
+                    p["reason"].as_str().unwrap_or("?")
+                ));
+                partials.push(p);
+            }
+            Err(f) => {
+                listing.push(match f.get("field") {
+                    Some(field) => format!(
+                        "DIVERGED  {file}: state {}: {}",
+                        f["state"],
+                        field.as_str().unwrap_or("?")
+                    ),
+                    None => format!("ERROR     {file}: {}", f["error"].as_str().unwrap_or("?")),
+                });
+                failures.push(f);
+            }
         }
     }
+
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -223,12 +267,19 @@ pub fn run(args: Args) -> u8 {
     };
     if args.json {
         let v = serde_json::json!({
-            "traces": files.len(), "passed": passed, "failed": failures.len(), "steps": steps,
+            "traces": files.len(), "passed": passed, "failed": failures.len(),
+            "partial": partials.len(), "partials": partials, "not_observed": not_observed,
+            "steps": steps,
             "seconds": secs, "traces_per_second": files.len() as f64 / secs.max(1e-9),
             "failures": failures, "verdict": verdict,
         });
         crate::provenance::print_json("sa-conform/1", &v, None);
     } else {
+        if args.list {
+            for l in &listing {
+                println!("{l}");
+            }
+        }
         for f in &failures {
             match f.get("error") {
                 Some(e) => println!(
@@ -256,11 +307,24 @@ pub fn run(args: Args) -> u8 {
             );
         }
         println!(
-            "sa conform: {} traces, {passed} passed, {} failed; {steps} steps replayed in {secs:.1} s ({:.0} traces/s)",
+            "sa conform: {} traces, {passed} passed, {} failed, {} partial; {steps} steps replayed in {secs:.1} s ({:.0} traces/s)",
             files.len(),
             failures.len(),
+            partials.len(),
             files.len() as f64 / secs.max(1e-9)
         );
+        if !not_observed.is_empty() {
+            println!(
+                "not compared (the adapter does not observe them): {}",
+                not_observed.join(", ")
+            );
+        }
+        if !partials.is_empty() {
+            println!(
+                "partial: {} traces compared up to an event the adapter cannot represent (--list names each)",
+                partials.len()
+            );
+        }
         println!("{verdict}");
     }
     if bad_input {

@@ -13,9 +13,21 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
+        Some("adapter") => {
+            let stdin = std::io::stdin();
+            match sa_dusk::serve::serve(stdin.lock(), std::io::stdout().lock()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("sa-dusk adapter: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         _ => {
             eprintln!(
-                "usage: sa-dusk profile   (prints the Dusk profile's table for model/data/dusk-profile.json)"
+                "usage: sa-dusk profile   prints the Dusk profile's table (model/data/dusk-profile.json)\n       \
+                 sa-dusk adapter   dusk-consensus 1.7.0 behind the JSON-lines adapter protocol \
+                 (sa conform DIR --adapter \"dusk/target/release/sa-dusk adapter\")"
             );
             ExitCode::from(2)
         }
