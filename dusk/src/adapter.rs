@@ -90,6 +90,8 @@ struct Running {
     round_running: bool,
     /// The crate's own candidates, reported at the trace's Propose event.
     own_candidates: Vec<Value>,
+    /// Every signed message the crate sent, in order: (signer, kind, iteration, vote).
+    outbound_log: Vec<(usize, &'static str, u8, String)>,
     alive: bool,
 }
 
@@ -284,6 +286,7 @@ impl DuskNode {
             provisioners: provisioners(&weights),
             round_running: false,
             own_candidates: vec![],
+            outbound_log: vec![],
             alive: true,
         });
         self.start_round(None)?;
@@ -544,6 +547,7 @@ impl DuskNode {
         let mut sent = vec![];
         let me = self.running()?.keys[self.running()?.me].node.clone();
         for m in msgs {
+            self.log_outbound(&m)?;
             let mine = m.get_signer().is_some_and(|s| s == me);
             match &m.payload {
                 Payload::Validation(v) if mine => {
@@ -595,6 +599,59 @@ impl DuskNode {
             }
         }
         Ok(sent)
+    }
+
+    fn log_outbound(&mut self, m: &Message) -> Result<(), String> {
+        let Some(signer) = m.get_signer() else {
+            return Ok(());
+        };
+        let who = self.index_of_key(signer.bytes())?;
+        let (kind, vote) = match &m.payload {
+            Payload::Validation(v) => ("Validation", format!("{:?}", self.value_of(&v.vote)?)),
+            Payload::Ratification(r) => ("Ratification", format!("{:?}", self.value_of(&r.vote)?)),
+            Payload::Candidate(_) => ("Candidate", String::new()),
+            _ => return Ok(()),
+        };
+        let entry = (who, kind, m.header.iteration, vote);
+        self.running_mut()?.outbound_log.push(entry);
+        Ok(())
+    }
+
+    /// Every signed message the crate has sent since `init`, in order: (signer, `Validation`,
+    /// `Ratification` or `Candidate`, iteration, vote value) — its own and those it relays.
+    pub fn outbound_log(&self) -> &[(usize, &'static str, u8, String)] {
+        self.run.as_ref().map_or(&[], |r| &r.outbound_log)
+    }
+
+    /// Queues the messages of several Candidate and Vote events in the crate's inbound queue at
+    /// once, in order, then lets it run: what it sent in answer. (The trace replays one event
+    /// at a time; this shows what the crate does with messages already queued.)
+    pub fn deliver_together(&mut self, events: &[Value]) -> Result<Vec<Value>, String> {
+        for event in events {
+            let r = record(event);
+            let m = match tag(event, "event")? {
+                "Candidate" => {
+                    let name = field(r, "block", "Candidate")?
+                        .as_str()
+                        .ok_or("Candidate.block")?;
+                    let valid = field(r, "valid", "Candidate")?
+                        .as_bool()
+                        .ok_or("Candidate.valid")?;
+                    let (i, variant) = slot_of_name(name)?;
+                    Message::from(Candidate {
+                        candidate: self.candidate(i, variant, valid, &[])?,
+                    })
+                }
+                "Vote" => self.vote_message(r)?,
+                t => {
+                    return Err(format!(
+                        "deliver_together: {t} is not a Candidate or a Vote"
+                    ))
+                }
+            };
+            self.send(m)?;
+        }
+        self.collect()
     }
 
     fn sent_vote(
@@ -830,6 +887,13 @@ impl DuskNode {
     }
 
     fn single_vote(&mut self, r: &Value) -> Result<Vec<Value>, String> {
+        let m = self.vote_message(r)?;
+        self.send(m)?;
+        self.collect()
+    }
+
+    /// The signed message of a trace `Vote` event.
+    fn vote_message(&mut self, r: &Value) -> Result<Message, String> {
         let what = "Vote";
         let iteration = u8::try_from(big(field(r, "iteration", what)?, what)?)
             .map_err(|_| "iteration too large")?;
@@ -845,8 +909,7 @@ impl DuskNode {
                 Message::from(build_ratification_payload(&ru, iteration, &vr))
             }
         };
-        self.send(m)?;
-        self.collect()
+        Ok(m)
     }
 
     /// The crate's iteration in the current round (as it stored it at the iteration's start).

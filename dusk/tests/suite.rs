@@ -234,3 +234,23 @@ fn an_altered_vote_diverges_at_that_field() {
         assert_eq!(f["state"].as_u64(), Some(altered[&file]), "{f}");
     }
 }
+
+#[test]
+fn the_checked_in_altered_vote_trace_diverges_at_its_vote() {
+    // dusk/tests/data/altered-vote.itf.json: class-011 with the node's Validation vote of
+    // state 1 changed from Valid to Invalid (docs/dusk-conformance.md shows the command).
+    let r = conform(&root().join("dusk/tests/data/altered-vote.itf.json"));
+    assert_eq!(
+        (r["passed"].as_u64(), r["failed"].as_u64()),
+        (Some(0), Some(1)),
+        "{r}"
+    );
+    let f = &r["failures"][0];
+    assert_eq!(
+        (f["state"].as_u64(), f["field"].as_str()),
+        (Some(1), Some("sent")),
+        "{f}"
+    );
+    assert!(f["expected"].as_str().unwrap().contains("Invalid"), "{f}");
+    assert!(f["actual"].as_str().unwrap().contains("\"Valid\""), "{f}");
+}

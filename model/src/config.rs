@@ -11,6 +11,7 @@ use crate::mutations::Mutation;
 
 /// Largest number of provisioners the model supports (votes are kept as bitsets of `u8`).
 pub const MAX_PROVISIONERS: usize = 8;
+const _: () = assert!(crate::dusk_profile::KEY_SLOTS == MAX_PROVISIONERS);
 /// Largest number of rounds (block heights) the model explores.
 pub const MAX_ROUNDS: u8 = 6;
 /// Largest number of iterations per round (block ids keep one nibble per round: 1 + 2·i + variant).
@@ -592,11 +593,16 @@ impl Config {
             );
         }
         if self.sortition.profile == Profile::Dusk {
-            crate::dusk_profile::check_limits(self).map_err(|(field, rule)| {
-                ConfigError::Invalid {
-                    field: field.into(),
-                    rule,
-                }
+            let stakes: Vec<u32> = self.provisioners.iter().map(|p| p.stake).collect();
+            crate::dusk_profile::check_limits(
+                self.sortition.seed,
+                p.rounds,
+                self.sortition.seed_classes,
+                &stakes,
+            )
+            .map_err(|(field, rule)| ConfigError::Invalid {
+                field: field.into(),
+                rule,
             })?;
         }
         if p.rounds > MAX_ROUNDS {

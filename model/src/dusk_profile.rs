@@ -23,8 +23,17 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use sha3::{Digest, Sha3_256};
 
-use crate::config::{Config, MAX_PROVISIONERS};
-use crate::keys::{PublicKey, Seed};
+/// Key slots in the table: the model's `MAX_PROVISIONERS` (`config.rs` asserts they agree;
+/// this module imports nothing of the model's, so that the configuration can check its limits
+/// without an import circle).
+pub const KEY_SLOTS: usize = 8;
+const MAX_PROVISIONERS: usize = KEY_SLOTS;
+
+/// A 96-byte public key (dusk-core's encoding).
+pub type PublicKey = [u8; 96];
+
+/// A 48-byte seed.
+pub type Seed = [u8; 48];
 
 /// The checked-in table (`sa-dusk profile` writes it).
 const TABLE: &str = include_str!("../data/dusk-profile.json");
@@ -125,46 +134,48 @@ pub fn child_seed(height: u8, parent: &Seed, p: usize) -> Seed {
     })
 }
 
-/// What a configuration must respect to be drawn under the Dusk profile: the field and the
-/// rule it breaks.
-pub fn check_limits(config: &Config) -> Result<(), (&'static str, String)> {
+/// What a configuration must respect to be drawn under the Dusk profile (its sortition seed,
+/// rounds, seed classes and stakes in DUSK): the field and the rule it breaks.
+pub fn check_limits(
+    seed: u64,
+    rounds: u8,
+    seed_classes: u8,
+    stakes: &[u32],
+) -> Result<(), (&'static str, String)> {
     let t = table();
-    if !t.genesis.contains(&config.sortition.seed) {
+    if !t.genesis.contains(&seed) {
         return Err((
             "sortition.seed",
             format!(
-                "is {}; the Dusk profile's table has seeds from sortition seeds {:?} only \
-                 (regenerate it with `sa-dusk profile --genesis ...`)",
-                config.sortition.seed, t.genesis
+                "is {seed}; the Dusk profile's table has seeds from sortition seeds {:?} only \
+                 (regenerate it with `sa-dusk profile`, dusk/README.md)",
+                t.genesis
             ),
         ));
     }
-    if config.protocol.rounds > t.depth {
+    if rounds > t.depth {
         return Err((
             "protocol.rounds",
             format!(
-                "is {}; the Dusk profile's table holds seeds for chains of at most {} blocks",
-                config.protocol.rounds, t.depth
+                "is {rounds}; the Dusk profile's table holds seeds for chains of at most {} blocks",
+                t.depth
             ),
         ));
     }
-    if config.sortition.seed_classes > 1 {
+    if seed_classes > 1 {
         return Err((
             "sortition.seed_classes",
             "must be 0 or 1 under the Dusk profile (seed classes replace the seed chain)".into(),
         ));
     }
-    if let Some(p) = config
-        .provisioners
-        .iter()
-        .position(|p| p.stake < MINIMUM_STAKE_DUSK)
-    {
+    if let Some(p) = stakes.iter().position(|&s| s < MINIMUM_STAKE_DUSK) {
         return Err((
             "provisioners",
             format!(
-                "provisioner {p} stakes {}; dusk-core 1.7.0 ignores stakes under {} DUSK \
-                 (DEFAULT_MINIMUM_STAKE), so the Dusk profile needs at least that",
-                config.provisioners[p].stake, MINIMUM_STAKE_DUSK
+                "provisioner {p} stakes {}; dusk-core 1.7.0 ignores stakes under \
+                 {MINIMUM_STAKE_DUSK} DUSK (DEFAULT_MINIMUM_STAKE), so the Dusk profile needs at \
+                 least that",
+                stakes[p]
             ),
         ));
     }

@@ -124,3 +124,32 @@ fn mainnet_is_valid_but_beyond_the_model() {
     assert_eq!(c.supermajority(), 43);
     assert_eq!(c.majority(), 33);
 }
+
+#[test]
+fn the_dusk_profile_refuses_what_its_table_cannot_draw() {
+    let ok = Config::preset("dusk").unwrap();
+    ok.check_model_limits().unwrap();
+    let field_of = |c: &Config| match c.check_model_limits() {
+        Err(ConfigError::Invalid { field, rule }) => (field, rule),
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    let mut c = ok.clone();
+    c.sortition.seed = 7;
+    let (field, rule) = field_of(&c);
+    assert_eq!(field, "sortition.seed");
+    assert!(rule.contains("sa-dusk profile"), "{rule}");
+    let mut c = ok.clone();
+    c.provisioners[1].stake = 999;
+    let (field, rule) = field_of(&c);
+    assert_eq!(field, "provisioners");
+    assert!(
+        rule.contains("provisioner 1") && rule.contains("1000 DUSK"),
+        "{rule}"
+    );
+    let mut c = ok.clone();
+    c.protocol.rounds = 4;
+    assert_eq!(field_of(&c).0, "protocol.rounds");
+    let mut c = ok;
+    c.sortition.seed_classes = 3;
+    assert_eq!(field_of(&c).0, "sortition.seed_classes");
+}
