@@ -49,7 +49,7 @@ cargo build --release --manifest-path dusk/Cargo.toml
 dusk_suite=$(mktemp -d)
 expect 0 "export a Dusk suite of 300 random walks (seed 2)" -- \
   $sa export --preset dusk --random 300 --seed 2 --out "$dusk_suite"
-expect 1 "that suite through dusk-consensus 1.7.0 (about 75 s)" -- \
+expect 1 "that suite through dusk-consensus 1.7.0 (about 30 s)" -- \
   $sa conform "$dusk_suite" --adapter "dusk/target/release/sa-dusk adapter" --list
 grep -q "1279 traces, 1255 passed, 4 failed, 20 partial" <<<"$LAST" \
   || { echo "FAIL: the Dusk suite's counts changed: $(grep 'sa conform:' <<<"$LAST")"; exit 1; }
