@@ -43,17 +43,21 @@ expect 0 "the README's preset table: default, small, emergency, matured and rejo
   cargo test --release -p sa-cli --test docs_drift -- --ignored
 expect 0 "the conformance suites catch every hand-written broken sa-node (a workspace build per variant, about 5 min)" -- \
   cargo test --release -p sa-conformance --test broken_variants -- --ignored
-# Dusk's consensus crate on a Dusk suite eight times the checked-in one (issue 36): the same
-# single cause of divergence (docs/dusk-conformance.md), measured at 1,279 traces.
+# Dusk's consensus crate on a Dusk suite eight times the checked-in one (issue 36): the same two
+# causes of divergence (docs/dusk-conformance.md), measured at 1,279 traces: 4 candidates of a
+# decided round (class-014 and the three equivocation traces on its path) and 84 walks where P3,
+# gen(0), lets its Proposal timer fire first (all at state 4).
 cargo build --release --manifest-path dusk/Cargo.toml
 dusk_suite=$(mktemp -d)
 expect 0 "export a Dusk suite of 300 random walks (seed 2)" -- \
   $sa export --preset dusk --random 300 --seed 2 --out "$dusk_suite"
-expect 1 "that suite through dusk-consensus 1.7.0 (about 30 s)" -- \
+expect 1 "that suite through dusk-consensus 1.7.0 (about 25 s)" -- \
   $sa conform "$dusk_suite" --adapter "dusk/target/release/sa-dusk adapter" --list
-grep -q "1279 traces, 1255 passed, 4 failed, 20 partial" <<<"$LAST" \
+grep -q "1279 traces, 1171 passed, 88 failed, 20 partial" <<<"$LAST" \
   || { echo "FAIL: the Dusk suite's counts changed: $(grep 'sa conform:' <<<"$LAST")"; exit 1; }
-grep "^DIVERGED" <<<"$LAST" | grep -qv "class-014\|equivocation-candidate-005\|equivocation-ratification-001\|equivocation-validation-004" \
+grep "^DIVERGED" <<<"$LAST" \
+  | grep -v "class-014\|equivocation-candidate-005\|equivocation-ratification-001\|equivocation-validation-004" \
+  | grep -qv "walk-[0-9]*-p3.itf.json: state 4: sent" \
   && { echo "FAIL: a divergence beyond the documented ones"; exit 1; }
 rm -rf "$dusk_suite"
 echo "all long checks passed"

@@ -90,6 +90,8 @@ struct Running {
     round_running: bool,
     /// The crate's own candidates, reported at the trace's Propose event.
     own_candidates: Vec<Value>,
+    /// The crate's candidates of slots (height, iteration) the trace never proposes in.
+    unscheduled: Vec<((u64, u8), Value)>,
     /// Every signed message the crate sent, in order: (signer, kind, iteration, vote).
     outbound_log: Vec<(usize, &'static str, u8, String)>,
     alive: bool,
@@ -286,6 +288,7 @@ impl DuskNode {
             provisioners: provisioners(&weights),
             round_running: false,
             own_candidates: vec![],
+            unscheduled: vec![],
             outbound_log: vec![],
             alive: true,
         });
@@ -578,12 +581,27 @@ impl DuskNode {
                     let valid = b.header().state_hash != INVALID_ROOT;
                     run.names.insert(b.header().hash, name.clone());
                     run.blocks.insert(b.header().hash, b.clone());
+                    let slot = (b.header().height, b.header().iteration);
                     run.candidates
                         .entry((b.header().prev_block_hash, b.header().iteration, 0))
                         .or_insert(b);
-                    run.own_candidates.push(
-                        json!({"tag": "Candidate", "value": {"block": name, "valid": valid}}),
-                    );
+                    let candidate =
+                        json!({"tag": "Candidate", "value": {"block": name, "valid": valid}});
+                    // The crate builds its candidate as the iteration starts; the trace sends
+                    // it at its Propose event. A candidate of a slot the trace never proposes
+                    // in is reported with the first event at which the trace shows the node
+                    // past that slot (a trace that ends before leaves it unjudged: the model's
+                    // node might still have proposed).
+                    let scheduled = run
+                        .host
+                        .proposals
+                        .lock()
+                        .is_ok_and(|p| p.contains_key(&slot));
+                    if scheduled {
+                        run.own_candidates.push(candidate);
+                    } else {
+                        run.unscheduled.push((slot, candidate));
+                    }
                 }
                 Payload::Quorum(q) => {
                     let run = self.running()?;
@@ -751,6 +769,13 @@ impl DuskNode {
         if at_round == self.running()?.tip.height + 1 && at_step <= 2 {
             sent.extend(self.fire_until(at_iteration, at_step, false)?);
         }
+        // Unscheduled candidates of slots the trace's node has left: sent, never proposed.
+        let run = self.running_mut()?;
+        let (left, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut run.unscheduled)
+            .into_iter()
+            .partition(|((h, i), _)| (*h, *i) < (at_round, at_iteration));
+        run.unscheduled = kept;
+        sent.extend(left.into_iter().map(|(_, c)| c));
         if std::env::var_os("SA_DUSK_DEBUG").is_some() {
             eprintln!(
                 "sa-dusk: {} at {:?}, iteration {}, running {}",
