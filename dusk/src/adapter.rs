@@ -552,23 +552,11 @@ impl DuskNode {
         for m in msgs {
             self.log_outbound(&m)?;
             let mine = m.get_signer().is_some_and(|s| s == me);
+            if let (true, Some((step, header, vote))) = (mine, step_vote(&m.payload)) {
+                sent.push(self.sent_vote(header.round, header.iteration, step, &vote)?);
+                continue;
+            }
             match &m.payload {
-                Payload::Validation(v) if mine => {
-                    sent.push(self.sent_vote(
-                        v.header.round,
-                        v.header.iteration,
-                        "Validation",
-                        &v.vote,
-                    )?);
-                }
-                Payload::Ratification(r) if mine => {
-                    sent.push(self.sent_vote(
-                        r.header.round,
-                        r.header.iteration,
-                        "Ratification",
-                        &r.vote,
-                    )?);
-                }
                 Payload::Candidate(c) if mine => {
                     let b = c.candidate.clone();
                     let run = self.running_mut()?;
@@ -624,10 +612,9 @@ impl DuskNode {
             return Ok(());
         };
         let who = self.index_of_key(signer.bytes())?;
-        let (kind, vote) = match &m.payload {
-            Payload::Validation(v) => ("Validation", format!("{:?}", self.value_of(&v.vote)?)),
-            Payload::Ratification(r) => ("Ratification", format!("{:?}", self.value_of(&r.vote)?)),
-            Payload::Candidate(_) => ("Candidate", String::new()),
+        let (kind, vote) = match (step_vote(&m.payload), &m.payload) {
+            (Some((step, _, vote)), _) => (step, format!("{:?}", self.value_of(&vote)?)),
+            (None, Payload::Candidate(_)) => ("Candidate", String::new()),
             _ => return Ok(()),
         };
         let entry = (who, kind, m.header.iteration, vote);
@@ -972,6 +959,15 @@ impl DuskNode {
             "final_height": to_big(0),
             "ledger": [],
         }))
+    }
+}
+
+/// A vote message's step, header and vote.
+fn step_vote(p: &Payload) -> Option<(&'static str, ConsensusHeader, Vote)> {
+    match p {
+        Payload::Validation(v) => Some(("Validation", v.header, v.vote)),
+        Payload::Ratification(r) => Some(("Ratification", r.header, r.vote)),
+        _ => None,
     }
 }
 
