@@ -548,6 +548,17 @@ pub fn bounds_of(model: &SaModel, draws: Draws) -> Vec<String> {
                 .into(),
         );
     }
+    match c.protocol.finality {
+        sa_model::config::Finality::Dusk => {}
+        sa_model::config::Finality::SmFail => out.push(
+            "finality: variant sm-fail (VAR-FIN-SM: only Fail attestations of SM credits are recorded and count toward PNI; spec/variants.md)"
+                .into(),
+        ),
+        sa_model::config::Finality::Closed => out.push(
+            "finality: variant closed (VAR-FIN-CLOSED: Fail attestations count at SM; a block with PNI > 0 is never Confirmed; spec/variants.md)"
+                .into(),
+        ),
+    }
     out.push(
         "reductions: idle steps skipped; after GST one node at a time in key order (TIME-4); symmetry not applied"
             .into(),

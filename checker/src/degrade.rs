@@ -105,6 +105,23 @@ fn round(
     absent: &[bool],
     seed: &[u8; 32],
 ) -> (u32, u32, f64, bool) {
+    let (its, good, secs, ended, _) = round_with_fails(params, weights, order, absent, seed);
+    (its, good, secs, ended)
+}
+
+/// The Fail attestations of a round's failed iterations: bit `i` of `.0` when iteration `i`
+/// ended with a Fail attestation (M credits), of `.1` when that attestation reaches SM.
+type RoundFails = (u64, u64);
+
+/// [`round`], with the Fail attestations of its failed iterations.
+fn round_with_fails(
+    params: &DegradeParams,
+    weights: &[u64],
+    order: &[usize],
+    absent: &[bool],
+    seed: &[u8; 32],
+) -> (u32, u32, f64, bool, RoundFails) {
+    let mut fails: RoundFails = (0, 0);
     let c = params.committee_credits;
     let sm = c - c / 3;
     let m = c / 2 + 1;
@@ -144,7 +161,13 @@ fn round(
         let gen_present = gen.is_some_and(|g| !absent[g]);
         if gen_present && v >= sm && r >= sm {
             good += 1;
-            return (u32::from(i) + 1, good, seconds.max(MIN_BLOCK_TIME), true);
+            return (
+                u32::from(i) + 1,
+                good,
+                seconds.max(MIN_BLOCK_TIME),
+                true,
+                fails,
+            );
         }
         // The failed iteration's timeouts. Proposal: only when gen(i) is absent.
         if !gen_present {
@@ -162,13 +185,43 @@ fn round(
         if valid_result || r < m {
             expire(2, &mut seconds);
         }
+        // Every present member votes the same Fail value: the attestation holds r credits.
+        if !valid_result && r >= m && i < 64 {
+            fails.0 |= 1 << i;
+            if r >= sm {
+                fails.1 |= 1 << i;
+            }
+        }
     }
     (
         u32::from(params.max_iterations),
         good,
         seconds.max(MIN_BLOCK_TIME),
         false,
+        fails,
     )
+}
+
+/// A random absent set within `budget`: provisioners in an order seeded by `seed`, each taken
+/// if its stake still fits. Returns the set and the stake it holds.
+fn absent_set(seed: &[u8; 32], stakes: &[u64], budget: u64) -> (Vec<bool>, u64) {
+    let n = stakes.len();
+    let mut keyed: Vec<(u64, usize)> = (0..n)
+        .map(|p| {
+            let h = hash(&[seed, b"absent", &(p as u64).to_le_bytes()]);
+            (mod_be(&h, u64::MAX), p)
+        })
+        .collect();
+    keyed.sort_unstable();
+    let mut absent = vec![false; n];
+    let mut used = 0;
+    for (_, p) in keyed {
+        if used + stakes[p] <= budget {
+            used += stakes[p];
+            absent[p] = true;
+        }
+    }
+    (absent, used)
 }
 
 /// One sampled round: iterations drawn, good ones among them, seconds, whether it ended, the
@@ -216,27 +269,7 @@ pub fn degradation(params: &DegradeParams) -> Vec<DegradeRow> {
                                         &u64::from(pct).to_le_bytes(),
                                         &(k as u64).to_le_bytes(),
                                     ]);
-                                    // A random absent set within the budget: provisioners in a
-                                    // seeded random order, each taken if it still fits.
-                                    let mut keyed: Vec<(u64, usize)> = (0..n)
-                                        .map(|p| {
-                                            let h = hash(&[
-                                                &seed,
-                                                b"absent",
-                                                &(p as u64).to_le_bytes(),
-                                            ]);
-                                            (mod_be(&h, u64::MAX), p)
-                                        })
-                                        .collect();
-                                    keyed.sort_unstable();
-                                    let mut absent = vec![false; n];
-                                    let mut used = 0;
-                                    for (_, p) in keyed {
-                                        if used + stakes[p] <= budget {
-                                            used += stakes[p];
-                                            absent[p] = true;
-                                        }
-                                    }
+                                    let (absent, used) = absent_set(&seed, stakes, budget);
                                     let (its, good, secs, ended) =
                                         round(params, weights, order, &absent, &seed);
                                     (its, good, secs, ended, used as f64 / total as f64)
@@ -275,6 +308,155 @@ pub fn degradation(params: &DegradeParams) -> Vec<DegradeRow> {
             }
         })
         .collect()
+}
+
+/// One row of the finality cost (`sa compare`): a finality rule at one absent share.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LagRow {
+    /// Target absent stake, percent.
+    pub absent_percent: u32,
+    /// The finality rule (`dusk`, `sm-fail`, `closed`).
+    pub variant: String,
+    /// Blocks judged (the first `chain` blocks of every sampled chain).
+    pub blocks: usize,
+    /// Mean iterations per block (the same for every rule: finality does not change rounds).
+    pub mean_iterations: f64,
+    /// Share of blocks with PNI 0 (Attested when appended) under this rule.
+    pub attested_share: f64,
+    /// Mean heights between a block and the height at which it became Final, over the blocks
+    /// that became Final within the window (None: none did).
+    pub mean_lag: Option<f64>,
+    /// 99th percentile of the lag, over the blocks that became Final within the window.
+    pub p99_lag: Option<f64>,
+    /// Share of blocks not Final `window` heights after the chain's judged part.
+    pub never_final: f64,
+}
+
+/// Labels one sampled chain by FIN-1..3 under `config`'s rule: the lags of its first `chain`
+/// blocks that became Final, how many of them were Attested, how many never became Final.
+fn label_chain(
+    config: &sa_model::config::Config,
+    blocks: &[(u8, RoundFails)],
+    chain: usize,
+) -> (Vec<f64>, usize, usize) {
+    use sa_model::state::{Entry, FailSet, Label, Value};
+    let rule = config.protocol.finality;
+    let relaxed = config.protocol.relaxed_iterations.min(8);
+    let (mut lags, mut attested, mut never) = (Vec::new(), 0usize, 0usize);
+    let mut labels: Vec<Entry> = Vec::new();
+    let mut final_at: Vec<Option<usize>> = vec![None; blocks.len()];
+    for (h, &(iteration, (m_fails, sm_fails))) in blocks.iter().enumerate() {
+        let counted = if rule.fail_needs_supermajority() {
+            sm_fails
+        } else {
+            m_fails
+        };
+        let mut failed = FailSet::default();
+        for i in 0..iteration.min(relaxed) {
+            if counted & (1 << i) != 0 {
+                failed = failed.with(i, Value::NoCandidate);
+            }
+        }
+        let entry = Entry {
+            iteration,
+            variant: 0,
+            failed,
+            label: Label::Accepted,
+        };
+        if h < chain && sa_model::finality::pni(config, &entry) == 0 {
+            attested += 1;
+        }
+        sa_model::finality::push(config, &mut labels, entry);
+        for (k, e) in labels.iter().enumerate() {
+            if e.label == Label::Final && final_at[k].is_none() {
+                final_at[k] = Some(h);
+            }
+        }
+    }
+    for (k, at) in final_at.iter().enumerate().take(chain) {
+        match at {
+            Some(at) => lags.push((at - k) as f64),
+            None => never += 1,
+        }
+    }
+    (lags, attested, never)
+}
+
+/// Finality lag at mainnet parameters per finality rule (issue 31's cost column): for each
+/// absent share, `params.samples` chains, each with one absent set, of `chain + window` rounds
+/// sampled as [`degradation`] samples them (a round with no good iteration among
+/// `max_iterations` adds no block); each block carries the Fail attestations of its failed
+/// iterations below 8 (RELAXED), counted as the rule counts them (Dusk: M credits; the
+/// variants: SM), and the chain is labelled by the model's own FIN-1..3
+/// ([`sa_model::finality::push`]) under each rule. The lag of block `h` is the number of
+/// blocks appended after it until it is Final.
+pub fn finality_lag(
+    params: &DegradeParams,
+    rules: &[sa_model::config::Finality],
+    chain: usize,
+    window: usize,
+) -> Vec<LagRow> {
+    let n = params.provisioners;
+    let stakes = params.distribution.stakes(n);
+    let weights: Vec<u64> = stakes.iter().map(|s| s * LUX_PER_UNIT).collect();
+    let total: u64 = stakes.iter().sum();
+    let order: Vec<usize> = (0..n).collect();
+    let mut rows = Vec::new();
+    for &pct in &params.absent_percent {
+        let budget = total * u64::from(pct) / 100;
+        // Per chain: the blocks (iteration, fails) of its rounds that ended.
+        let chains: Vec<(Vec<(u8, RoundFails)>, u64)> = (0..params.samples)
+            .map(|k| {
+                let seed = hash(&[
+                    b"sa-lag",
+                    &params.seed.to_le_bytes(),
+                    &u64::from(pct).to_le_bytes(),
+                    &(k as u64).to_le_bytes(),
+                ]);
+                let (absent, _) = absent_set(&seed, &stakes, budget);
+                let mut blocks = Vec::new();
+                let mut its = 0u64;
+                for h in 0..(chain + window) as u64 {
+                    let round_seed = hash(&[&seed, b"round", &h.to_le_bytes()]);
+                    let (drawn, _, _, ended, fails) =
+                        round_with_fails(params, &weights, &order, &absent, &round_seed);
+                    if ended {
+                        its += u64::from(drawn);
+                        blocks.push(((drawn - 1) as u8, fails));
+                    }
+                }
+                (blocks, its)
+            })
+            .collect();
+        let judged: usize = chains.iter().map(|(b, _)| b.len().min(chain)).sum();
+        let iterations: u64 = chains.iter().map(|(_, i)| *i).sum();
+        let appended: usize = chains.iter().map(|(b, _)| b.len()).sum();
+        for &rule in rules {
+            let mut config = sa_model::config::Config::preset("mainnet")
+                .unwrap_or_else(|| unreachable!("the mainnet preset exists"));
+            config.protocol.max_iterations = params.max_iterations;
+            config.protocol.finality = rule;
+            let (mut lags, mut attested, mut never) = (Vec::new(), 0usize, 0usize);
+            for (blocks, _) in &chains {
+                let (l, a, nf) = label_chain(&config, blocks, chain);
+                lags.extend(l);
+                attested += a;
+                never += nf;
+            }
+            lags.sort_by(f64::total_cmp);
+            rows.push(LagRow {
+                absent_percent: pct,
+                variant: rule.name().into(),
+                blocks: judged,
+                mean_iterations: iterations as f64 / appended.max(1) as f64,
+                attested_share: attested as f64 / judged.max(1) as f64,
+                mean_lag: (!lags.is_empty()).then(|| lags.iter().sum::<f64>() / lags.len() as f64),
+                p99_lag: (!lags.is_empty()).then(|| percentile(&lags, 0.99)),
+                never_final: never as f64 / judged.max(1) as f64,
+            });
+        }
+    }
+    rows
 }
 
 #[cfg(test)]
@@ -338,5 +520,33 @@ mod tests {
         let top10: u64 = s[..10].iter().sum();
         let share = top10 as f64 / total as f64;
         assert!((0.55..0.58).contains(&share), "{share}");
+    }
+
+    #[test]
+    fn finality_lag_ranks_the_rules_and_dusk_finalizes_every_block_without_absence() {
+        use sa_model::config::Finality;
+        let p = params(vec![0, 30], 6);
+        let rows = finality_lag(&p, &Finality::ALL, 30, 30);
+        assert_eq!(rows.len(), 6);
+        let row = |pct: u32, v: &str| {
+            rows.iter()
+                .find(|r| r.absent_percent == pct && r.variant == v)
+                .cloned()
+                .unwrap_or_else(|| panic!("row {pct} {v}"))
+        };
+        // No absence: every block Attested in iteration 0, Final one block later.
+        for v in ["dusk", "sm-fail", "closed"] {
+            let r = row(0, v);
+            assert_eq!(r.attested_share, 1.0, "{v}");
+            assert_eq!(r.never_final, 0.0, "{v}");
+            assert_eq!(r.mean_lag, Some(1.0), "{v}");
+        }
+        // With absence: counting Fails only at SM leaves fewer blocks Attested, and the closed
+        // rule finalizes no more than the others.
+        let (d, s, c) = (row(30, "dusk"), row(30, "sm-fail"), row(30, "closed"));
+        assert!(d.attested_share >= s.attested_share);
+        assert_eq!(s.attested_share, c.attested_share);
+        assert!(c.never_final >= s.never_final && c.never_final >= d.never_final);
+        assert!(d.blocks > 0 && d.mean_iterations > 1.0);
     }
 }

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod checking;
 mod commands;
 mod config_args;
 mod output;
@@ -17,8 +18,8 @@ mod provenance;
 mod running;
 
 use commands::{
-    campaign, check, conform, degrade, explore, export, genesis, inspect, node, odds, report,
-    simulate, soak, sweep, testnet,
+    campaign, check, compare, conform, degrade, explore, export, genesis, inspect, node, odds,
+    report, simulate, soak, sweep, testnet,
 };
 
 /// Exit status when every checked property holds / the command succeeded.
@@ -57,6 +58,9 @@ struct Cli {
 enum Command {
     /// Model-check a preset or configuration exhaustively against spec/properties.md.
     Check(check::Args),
+    /// Compare protocol variants over presets: every property's verdict, states, seconds, and
+    /// finality lag at mainnet parameters.
+    Compare(compare::Args),
     /// Seeded random walks through the model (a swarm of depth-first runs), every safety
     /// property checked at every step: for configurations too large to check exhaustively.
     Simulate(simulate::Args),
@@ -226,6 +230,7 @@ fn main() -> ExitCode {
         Command::Testnet(args) => testnet::run(args),
         Command::Degrade(args) => degrade::run(args),
         Command::Odds(args) => odds::run(args),
+        Command::Compare(args) => compare::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Campaign(args) => campaign::run(args),
         Command::Soak(args) => soak::run(args),

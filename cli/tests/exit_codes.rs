@@ -59,6 +59,23 @@ fn cases(p: &dyn Fn(&str) -> String, net: &str, node: &str) -> Vec<Case> {
             interrupted: Ok((v(&["check", "--preset", "small"]), Ends::Code(4))),
         },
         Case {
+            name: "compare",
+            good: Ok((
+                v(&[
+                    "compare",
+                    "--presets",
+                    "tiny",
+                    "--variants",
+                    "dusk",
+                    "--chains",
+                    "0",
+                ]),
+                0,
+            )),
+            bad: v(&["compare", "--variants", "fast"]),
+            interrupted: Ok((v(&["compare", "--presets", "default"]), Ends::Code(130))),
+        },
+        Case {
             name: "simulate",
             // Random walks never prove: nothing found is INCOMPLETE (4), not PASS.
             good: Ok((v(&["simulate", "--preset", "tiny", "--walks", "20"]), 4)),

@@ -894,6 +894,7 @@ impl Adapter for SaNode {
             epoch: u64::from(p.epoch),
             minimum_stake: u64::from(p.minimum_stake) * LUX_PER_UNIT,
             soft_slash_warnings: p.soft_slash_warnings,
+            finality: node_finality(p.finality),
             // The adapter fires every timer itself, when the trace says: the node must never
             // propose on its own clock, nor ask for blocks.
             min_block_time_ms: 1 << 40,
@@ -1296,5 +1297,14 @@ impl SaNode {
         self.last_chain = chain;
         self.last_round = round;
         Ok(o)
+    }
+}
+
+/// The model's finality variant as sa-node's (spec/variants.md).
+fn node_finality(f: sa_model::config::Finality) -> sa_node::config::Finality {
+    match f {
+        sa_model::config::Finality::Dusk => sa_node::config::Finality::Dusk,
+        sa_model::config::Finality::SmFail => sa_node::config::Finality::SmFail,
+        sa_model::config::Finality::Closed => sa_node::config::Finality::Closed,
     }
 }

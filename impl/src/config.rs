@@ -83,6 +83,36 @@ pub struct Params {
     pub max_future_ms: u64,
     /// FORK-2: no block for this long: ask peers for blocks after the last Final one.
     pub stall_timeout_ms: u64,
+    /// The finality rule (spec/variants.md): Dusk's FIN-1, FIN-2, FIN-3 unless a variant is named.
+    #[serde(skip_serializing_if = "Finality::is_dusk")]
+    pub finality: Finality,
+}
+
+/// A finality variant of spec/variants.md (`VAR-FIN-*`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Finality {
+    /// VAR-FIN-DUSK: a Fail attestation of M credits counts toward PNI; a PNI-k block is
+    /// Confirmed once 2·k Attested blocks stand on it.
+    #[default]
+    Dusk,
+    /// VAR-FIN-SM: only Fail attestations of SM Ratification credits are recorded in
+    /// failed_iterations and count toward PNI.
+    SmFail,
+    /// VAR-FIN-CLOSED: VAR-FIN-SM, and a block with PNI > 0 is never Confirmed.
+    Closed,
+}
+
+impl Finality {
+    /// Whether this is Dusk's rule (not written out).
+    pub fn is_dusk(&self) -> bool {
+        *self == Finality::Dusk
+    }
+
+    /// Whether a Fail attestation counts only with SM Ratification credits.
+    pub fn fail_needs_supermajority(self) -> bool {
+        self != Finality::Dusk
+    }
 }
 
 impl Default for Params {
@@ -102,6 +132,7 @@ impl Default for Params {
             min_block_time_ms: 10_000,
             max_future_ms: 3_000,
             stall_timeout_ms: 60_000,
+            finality: Finality::Dusk,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Block labels and finality (spec/protocol.md FIN-1, FIN-2, FIN-3).
 
+use crate::config::Finality;
 use crate::rules::Rule;
 
 use serde::{Deserialize, Serialize};
@@ -36,10 +37,13 @@ pub fn pni(iteration: u8, max_iterations: u8, fails: usize) -> u64 {
     u64::from(iteration.min(max_iterations)).saturating_sub(fails as u64)
 }
 
-/// FIN-1: the label of a new block and its `confirmed_after`.
-pub fn initial_label(pni: u64) -> (Label, u64) {
+/// FIN-1: the label of a new block and its `confirmed_after`. Under VAR-FIN-CLOSED
+/// (spec/variants.md) a block with PNI > 0 is never Confirmed (`u64::MAX`).
+pub fn initial_label(pni: u64, finality: Finality) -> (Label, u64) {
     if pni == 0 {
         (Label::Attested, 0)
+    } else if finality == Finality::Closed {
+        (Label::Accepted, u64::MAX)
     } else {
         (Label::Accepted, 2 * pni)
     }

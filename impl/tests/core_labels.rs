@@ -2,6 +2,7 @@
 //! beyond the model's bounds: PNI ≥ 2 (the model has two iterations, so PNI ≤ 1), an
 //! Accepted block appended above an Attested one, and stability walks over several blocks.
 
+use sa_node::config::Finality;
 use sa_node::finality::{initial_label, on_attested_append, pni, Label, LabelState};
 
 fn at(label: Label, confirmed_after: u64) -> LabelState {
@@ -30,11 +31,15 @@ fn pni_counts_iterations_without_a_recorded_fail() {
 
 #[test]
 fn a_new_block_is_attested_at_pni_0_else_accepted_for_2_pni_blocks() {
-    assert_eq!(initial_label(0), (Attested, 0));
-    assert_eq!(initial_label(1), (Accepted, 2));
-    assert_eq!(initial_label(2), (Accepted, 4));
-    assert_eq!(initial_label(3), (Accepted, 6));
-    assert_eq!(initial_label(8), (Accepted, 16));
+    assert_eq!(initial_label(0, Finality::Dusk), (Attested, 0));
+    assert_eq!(initial_label(1, Finality::Dusk), (Accepted, 2));
+    assert_eq!(initial_label(2, Finality::Dusk), (Accepted, 4));
+    assert_eq!(initial_label(3, Finality::Dusk), (Accepted, 6));
+    assert_eq!(initial_label(8, Finality::Dusk), (Accepted, 16));
+    // VAR-FIN-CLOSED (spec/variants.md): a block with PNI > 0 is never Confirmed; PNI 0 as Dusk.
+    assert_eq!(initial_label(0, Finality::Closed), (Attested, 0));
+    assert_eq!(initial_label(1, Finality::Closed), (Accepted, u64::MAX));
+    assert_eq!(initial_label(1, Finality::SmFail), (Accepted, 2));
 }
 
 #[test]

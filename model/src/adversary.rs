@@ -57,9 +57,16 @@ impl SaModel {
             let s = slot(tip, j);
             let draw = &ctx.iterations[usize::from(j)];
             for value in Self::values(state, s, true) {
-                if !value.is_valid() && self.attestation(state, None, draw, s, value).is_some() {
-                    failed = failed.with(j, value);
-                    break;
+                if value.is_valid() {
+                    continue;
+                }
+                // VAR-FIN-SM: honest nodes count only a Fail of SM credits, so only such a
+                // Fail is worth recording.
+                if let Some(att) = self.attestation(state, None, draw, s, value) {
+                    if self.fail_counts(draw, &att) {
+                        failed = failed.with(j, value);
+                        break;
+                    }
                 }
             }
         }

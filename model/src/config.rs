@@ -73,6 +73,61 @@ pub struct ProtocolParams {
     pub minimum_stake: u32,
     /// Soft faults tolerated as warnings before suspension (Dusk 1).
     pub soft_slash_warnings: u8,
+    /// The finality rule (spec/variants.md): Dusk's FIN-1, FIN-2, FIN-3 unless a variant is named.
+    #[serde(default, skip_serializing_if = "Finality::is_dusk")]
+    pub finality: Finality,
+}
+
+/// A protocol variant of finality (spec/variants.md, VAR-FIN-*): which Fail attestations count
+/// toward PNI, and which blocks the walk-back may confirm. Dusk's rule is the reference.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Finality {
+    /// FIN-1, FIN-2, FIN-3 as Dusk has them: a Fail attestation (M credits) counts toward PNI; a PNI-k
+    /// block is Confirmed once 2·k Attested blocks stand on it.
+    #[default]
+    Dusk,
+    /// VAR-FIN-SM: a candidate's failed_iterations records only the Fail attestations whose
+    /// Ratification signers hold at least SM credits, so a Success and a counted Fail of one
+    /// iteration need 2·SM − C equivocating credits (more than f). Walk-back as Dusk's.
+    SmFail,
+    /// VAR-FIN-CLOSED: as `sm-fail`, and a block with PNI > 0 is never Confirmed by the
+    /// walk-back (an iteration not shown failed may still succeed under asynchrony), so it and
+    /// every block above it stay unfinal.
+    Closed,
+}
+
+impl Finality {
+    /// Every rule, reference first.
+    pub const ALL: [Finality; 3] = [Finality::Dusk, Finality::SmFail, Finality::Closed];
+
+    /// Whether this is Dusk's rule (the reference; not written out in a configuration).
+    #[inline]
+    pub fn is_dusk(&self) -> bool {
+        *self == Finality::Dusk
+    }
+
+    /// The name a configuration and `sa compare` use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Finality::Dusk => "dusk",
+            Finality::SmFail => "sm-fail",
+            Finality::Closed => "closed",
+        }
+    }
+
+    /// The rule of that name.
+    pub fn from_name(name: &str) -> Option<Finality> {
+        Finality::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    /// Whether only Fail attestations of SM credits are recorded in failed_iterations.
+    #[inline]
+    pub fn fail_needs_supermajority(self) -> bool {
+        self != Finality::Dusk
+    }
 }
 
 /// One provisioner at genesis.
@@ -215,6 +270,7 @@ impl Config {
             epoch: 1,
             minimum_stake: 1,
             soft_slash_warnings: 0,
+            finality: Finality::Dusk,
         };
         let stakes = |s: &[u32]| {
             s.iter()
@@ -432,6 +488,7 @@ impl Config {
                     epoch: 2160,
                     minimum_stake: 1000,
                     soft_slash_warnings: 1,
+                    finality: Finality::Dusk,
                 },
                 &[1000; MAX_PROVISIONERS],
                 FaultBudget {
@@ -483,6 +540,7 @@ impl Config {
                     epoch: 2160,
                     minimum_stake: 1000,
                     soft_slash_warnings: 1,
+                    finality: Finality::Dusk,
                 },
                 &[1000; 8],
                 FaultBudget {

@@ -1,6 +1,6 @@
 //! Block labels: PNI, Accepted/Attested, the walk-back to Confirmed, and Final (FIN-1, FIN-2, FIN-3, FIN-4).
 
-use crate::config::Config;
+use crate::config::{Config, Finality};
 use crate::mutations::Mutation;
 use crate::rules::Rule;
 use crate::state::{Entry, Label};
@@ -19,9 +19,14 @@ pub fn pni(config: &Config, e: &Entry) -> u8 {
     reference
 }
 
-/// `confirmed_after = 2·PNI` (FIN-2).
+/// `confirmed_after = 2·PNI` (FIN-2). Under VAR-FIN-CLOSED a block with PNI > 0 is never
+/// confirmed (`u32::MAX`).
 pub fn confirmed_after(config: &Config, e: &Entry) -> u32 {
-    2 * u32::from(pni(config, e))
+    let pni = pni(config, e);
+    if pni > 0 && config.protocol.finality == Finality::Closed {
+        return u32::MAX;
+    }
+    2 * u32::from(pni)
 }
 
 /// Appends an accepted block and relabels the chain (FIN-1, FIN-2, FIN-3, FIN-4).

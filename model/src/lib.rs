@@ -17,7 +17,8 @@
 //! - the composition: [`tally`] (quorums a node can hold), [`fork_choice`], [`adversary`],
 //!   [`network`] (which events each node may take), [`live`] (the progress rank and the
 //!   per-round liveness goals), [`properties`], [`reduction`] (the partial-order reduction of
-//!   the asynchronous part), and [`checkable`] (the `stateright::Model`).
+//!   the asynchronous part), [`checkable`] (the `stateright::Model`), and [`examples`]
+//!   (documented paths, taken by the model's own actions).
 
 pub mod adversary;
 pub mod checkable;
@@ -27,6 +28,7 @@ pub mod draws;
 pub mod dusk_profile;
 pub mod error;
 pub mod event;
+pub mod examples;
 pub mod exec;
 pub mod finality;
 pub mod fork_choice;

@@ -212,7 +212,10 @@ pub fn handle(
                 accept(m, &mut node, att, failed);
             } else {
                 hold(&mut node, att);
-                node.fails = node.fails.with(node.iteration, att.value);
+                let ctx = m.node_context(root, &node);
+                if m.fail_counts(&ctx.iterations[usize::from(node.iteration)], &att) {
+                    node.fails = node.fails.with(node.iteration, att.value);
+                }
                 next_iteration(m, &mut node);
             }
         }

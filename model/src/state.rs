@@ -154,6 +154,9 @@ impl FailSet {
     /// Keeps only iterations below `n`.
     #[inline]
     pub fn below(self, n: u8) -> FailSet {
+        if n >= 8 {
+            return self;
+        }
         FailSet(self.0 & ((1u32 << (2 * u32::from(n))) - 1) as u16)
     }
     /// Number of iterations with a Fail attestation.

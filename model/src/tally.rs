@@ -52,9 +52,35 @@ impl SaModel {
         step: VoteStep,
         value: Value,
     ) -> Option<u8> {
+        self.quorum_signers_at(
+            state,
+            viewer,
+            committee,
+            s,
+            step,
+            value,
+            self.threshold(value),
+        )
+    }
+
+    /// [`SaModel::quorum_signers`] at a given threshold (VAR-FIN-SM asks whether a Fail
+    /// quorum reaches SM).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "quorum_signers' arguments and the threshold it otherwise derives from the value"
+    )]
+    pub fn quorum_signers_at(
+        &self,
+        state: &State,
+        viewer: Option<usize>,
+        committee: &Committee,
+        s: BlockId,
+        step: VoteStep,
+        value: Value,
+        threshold: u32,
+    ) -> Option<u8> {
         Rule::Tally1.applies();
         Rule::Tally2.applies();
-        let threshold = self.threshold(value);
         let known = viewer.map_or(0, |n| {
             self.known_equivocators(state, n, committee, s, step, value)
         });
@@ -183,12 +209,53 @@ impl SaModel {
                 value,
             )?
         };
+        let ratification = self
+            .supermajority_fail(state, viewer, draw, s, value)
+            .unwrap_or(ratification);
         Some(Att {
             slot: s,
             value,
             validation,
             ratification,
         })
+    }
+
+    /// VAR-FIN-SM / VAR-FIN-CLOSED: the signers of a Fail quorum of SM credits on `value` that
+    /// a node can hold, if the votes sent make one (it then holds that one: the handler records
+    /// only such Fails in failed_iterations). None under Dusk's rule and for a Success.
+    fn supermajority_fail(
+        &self,
+        state: &State,
+        viewer: Option<usize>,
+        draw: &IterationDraw,
+        s: BlockId,
+        value: Value,
+    ) -> Option<u8> {
+        if value.is_valid() || !self.config.protocol.finality.fail_needs_supermajority() {
+            return None;
+        }
+        self.quorum_signers_at(
+            state,
+            viewer,
+            &draw.ratification,
+            s,
+            VoteStep::Ratification,
+            value,
+            self.config.supermajority(),
+        )
+    }
+
+    /// Whether a Fail attestation counts toward PNI: always under Dusk's rule; under
+    /// VAR-FIN-SM and VAR-FIN-CLOSED only when its Ratification signers hold SM credits.
+    pub fn fail_counts(&self, draw: &IterationDraw, att: &Att) -> bool {
+        if !self.config.protocol.finality.fail_needs_supermajority() {
+            return true;
+        }
+        let credits: u32 = (0..self.n())
+            .filter(|&v| att.ratification & (1 << v) != 0)
+            .map(|v| draw.ratification.credits(v))
+            .sum();
+        credits >= self.config.supermajority()
     }
 
     /// The Success attestation of candidate `b` a node can form, if the candidate exists.
@@ -283,12 +350,14 @@ impl SaModel {
                     }
                     _ => FailSet::default(),
                 };
+                // VAR-FIN-SM: a Fail quorum of SM credits, if the votes sent make one.
+                let strong = self.supermajority_fail(state, Some(p), draw, s, value);
                 Event::RatificationQuorum {
                     att: Att {
                         slot: s,
                         value,
                         validation,
-                        ratification: 1 << p,
+                        ratification: strong.unwrap_or(1 << p),
                     },
                     failed,
                 }

@@ -5,89 +5,10 @@
 //! the state reached so far (matched by its `Debug` form); the test then checks the two Final
 //! blocks with the properties' own code.
 
+use sa_model::examples::{self, ASYNC_FINAL_FORK as FORK};
 use sa_model::properties::spec;
 use sa_model::state::{Label, State};
 use sa_model::{Config, SaModel};
-use stateright::Model;
-
-/// The 37 steps, each with the model's description of it (`sa simulate --preset async-final`
-/// finds a path of the same shape: walk 774,500 of seed 0, then a breadth-first search).
-const FORK: &[&str] = &[
-    // 1. P1 round 1 iteration 0: is gen(0), broadcasts a valid candidate B1.0 on genesis
-    "Node { p: 1, event: Propose { valid: true } }",
-    // 2. P0 round 1 iteration 0 Proposal: receives candidate B1.0; sends Validation vote Valid
-    "Node { p: 0, event: Candidate { block: 1, valid: true } }",
-    // 3. P2 round 1 iteration 0 Proposal: receives candidate B1.0; sends Validation vote Valid
-    "Node { p: 2, event: Candidate { block: 1, valid: true } }",
-    // 4. P3 round 1 iteration 0 Proposal: receives candidate B1.0; sends Validation vote Valid
-    "Node { p: 3, event: Candidate { block: 1, valid: true } }",
-    // 5. P2 round 1 iteration 0 Validation: holds a quorum on Valid from {P0 P2}; sends Ratification vote Valid
-    "Node { p: 2, event: ValidationQuorum { value: Valid(0), signers: 5 } }",
-    // 6. P3 round 1 iteration 0 Validation: holds a quorum on Valid from {P0 P2}; sends Ratification vote Valid
-    "Node { p: 3, event: ValidationQuorum { value: Valid(0), signers: 5 } }",
-    // 7. P0 round 1 iteration 0 Validation: timer fires, result NoQuorum; sends Ratification vote NoQuorum
-    "Node { p: 0, event: Timeout { step: Validation } }",
-    // 8. P0 round 1 iteration 0 Ratification: timer fires, no attestation, next iteration
-    "Node { p: 0, event: Timeout { step: Ratification } }",
-    // 9. P1 round 1 iteration 0 Ratification: timer fires, no attestation, next iteration
-    "Node { p: 1, event: Timeout { step: Ratification } }",
-    // 10. P1 round 1 iteration 1: is gen(1), broadcasts a valid candidate B1.1 on genesis
-    "Node { p: 1, event: Propose { valid: true } }",
-    // 11. P2 round 1 iteration 0 Ratification: timer fires, no attestation, next iteration
-    "Node { p: 2, event: Timeout { step: Ratification } }",
-    // 12. P0 round 1 iteration 1 Proposal: receives candidate B1.1; sends Validation vote Valid
-    "Node { p: 0, event: Candidate { block: 3, valid: true } }",
-    // 13. P2 round 1 iteration 1 Proposal: receives candidate B1.1; sends Validation vote Valid
-    "Node { p: 2, event: Candidate { block: 3, valid: true } }",
-    // 14. P2 round 1 iteration 1 Validation: holds a quorum on Valid from {P0}; sends Ratification vote Valid
-    "Node { p: 2, event: ValidationQuorum { value: Valid(0), signers: 1 } }",
-    // 15. P1 round 1 iteration 1 Ratification: Success attestation signed by {P0} (Validation) and {P0 P2} (Ratification); accepts B1.1
-    "Node { p: 1, event: RatificationQuorum { att: Att { slot: 3, value: Valid(0), validation: 1, ratification: 5 }, failed: FailSet(0) } }",
-    // 16. P0 round 1 iteration 1 Ratification: Success attestation signed by {P0} (Validation) and {P0 P2} (Ratification); accepts B1.1
-    "Node { p: 0, event: RatificationQuorum { att: Att { slot: 3, value: Valid(0), validation: 1, ratification: 5 }, failed: FailSet(0) } }",
-    // 17. P2 round 1 iteration 1 Ratification: Success attestation signed by {P0} (Validation) and {P0 P2} (Ratification); accepts B1.1
-    "Node { p: 2, event: RatificationQuorum { att: Att { slot: 3, value: Valid(0), validation: 1, ratification: 5 }, failed: FailSet(0) } }",
-    // 18. P2 round 2 iteration 0: is gen(0), broadcasts a valid candidate B1.1-2.0 on B1.1
-    "Node { p: 2, event: Propose { valid: true } }",
-    // 19. P0 round 2 iteration 0 Proposal: receives candidate B1.1-2.0; sends Validation vote Valid
-    "Node { p: 0, event: Candidate { block: 19, valid: true } }",
-    // 20. P1 round 2 iteration 0 Ratification: Success attestation signed by {P0} (Validation) and {P0} (Ratification); accepts B1.1-2.0
-    "Node { p: 1, event: RatificationQuorum { att: Att { slot: 19, value: Valid(0), validation: 1, ratification: 1 }, failed: FailSet(0) } }",
-    // 21. P2 round 2 iteration 0 Ratification: Success attestation signed by {P0} (Validation) and {P0} (Ratification); accepts B1.1-2.0
-    "Node { p: 2, event: RatificationQuorum { att: Att { slot: 19, value: Valid(0), validation: 1, ratification: 1 }, failed: FailSet(0) } }",
-    // 22. P2 round 3 iteration 0 Proposal: timer fires, no candidate; sends Validation vote NoCandidate
-    "Node { p: 2, event: Timeout { step: Proposal } }",
-    // 23. P1 round 3 iteration 0 Proposal: timer fires, no candidate; sends Validation vote NoCandidate
-    "Node { p: 1, event: Timeout { step: Proposal } }",
-    // 24. P1 round 3 iteration 0 Validation: holds a quorum on NoCandidate from {P1 P2}; sends Ratification vote NoCandidate
-    "Node { p: 1, event: ValidationQuorum { value: NoCandidate, signers: 6 } }",
-    // 25. P2 round 3 iteration 0 Ratification: Fail(NoCandidate) attestation signed by {P1 P2} (Validation) and {P1} (Ratification); next iteration
-    "Node { p: 2, event: RatificationQuorum { att: Att { slot: 275, value: NoCandidate, validation: 6, ratification: 2 }, failed: FailSet(0) } }",
-    // 26. P0 round 3 iteration 0 Ratification: Fail(NoCandidate) attestation signed by {P1 P2} (Validation) and {P1} (Ratification); next iteration
-    "Node { p: 0, event: RatificationQuorum { att: Att { slot: 275, value: NoCandidate, validation: 6, ratification: 2 }, failed: FailSet(0) } }",
-    // 27. P0 round 3 iteration 1: is gen(1), broadcasts a valid candidate B1.1-2.0-3.1 on B1.1-2.0
-    "Node { p: 0, event: Propose { valid: true } }",
-    // 28. P2 round 3 iteration 1 Proposal: receives candidate B1.1-2.0-3.1; sends Validation vote Valid
-    "Node { p: 2, event: Candidate { block: 787, valid: true } }",
-    // 29. P1 round 3 iteration 1 Proposal: receives candidate B1.1-2.0-3.1; sends Validation vote Valid
-    "Node { p: 1, event: Candidate { block: 787, valid: true } }",
-    // 30. P2 round 3 iteration 1 Validation: holds a quorum on Valid from {P1 P2}; sends Ratification vote Valid
-    "Node { p: 2, event: ValidationQuorum { value: Valid(0), signers: 6 } }",
-    // 31. P1 round 3 iteration 1 Validation: holds a quorum on Valid from {P1 P2}; sends Ratification vote Valid
-    "Node { p: 1, event: ValidationQuorum { value: Valid(0), signers: 6 } }",
-    // 32. P1 round 3 iteration 1 Ratification: Success attestation signed by {P1 P2} (Validation) and {P1 P2} (Ratification); accepts B1.1-2.0-3.1
-    "Node { p: 1, event: RatificationQuorum { att: Att { slot: 787, value: Valid(0), validation: 6, ratification: 6 }, failed: FailSet(1) } }",
-    // 33. P3 round 1 iteration 0 Ratification: Success attestation signed by {P0 P2} (Validation) and {P2 P3} (Ratification); accepts B1.0
-    "Node { p: 3, event: RatificationQuorum { att: Att { slot: 1, value: Valid(0), validation: 5, ratification: 12 }, failed: FailSet(0) } }",
-    // 34. P0 falls back: replaces B1.1 by B1.0 (iteration 0) at height 1, reverting B1.1 (Accepted), B1.1-2.0 (Attested)
-    "Node { p: 0, event: Fallback { height: 1, att: Att { slot: 1, value: Valid(0), validation: 5, ratification: 12 }, failed: FailSet(0) } }",
-    // 35. P2 falls back: replaces B1.1 by B1.0 (iteration 0) at height 1, reverting B1.1 (Accepted), B1.1-2.0 (Attested)
-    "Node { p: 2, event: Fallback { height: 1, att: Att { slot: 1, value: Valid(0), validation: 5, ratification: 12 }, failed: FailSet(0) } }",
-    // 36. P2 round 2 iteration 0: is gen(0), broadcasts a valid candidate B1.0-2.0 on B1.0
-    "Node { p: 2, event: Propose { valid: true } }",
-    // 37. P0 round 2 iteration 0 Proposal: receives candidate B1.0-2.0; sends Validation vote Valid
-    "Node { p: 0, event: Candidate { block: 17, valid: true } }",
-];
 
 fn holds(m: &SaModel, s: &State, id: &str) -> bool {
     (spec(id).expect("a property").condition)(m, s)
@@ -95,23 +16,16 @@ fn holds(m: &SaModel, s: &State, id: &str) -> bool {
 
 /// Replays `steps` from the initial state; panics naming the step that is not enabled.
 fn walk(m: &SaModel, steps: &[&str]) -> Vec<State> {
-    let mut states = vec![m.init_states().swap_remove(0)];
-    for (k, step) in steps.iter().enumerate() {
-        let state = states.last().expect("a state");
-        let mut enabled = Vec::new();
-        m.actions(state, &mut enabled);
-        let action = enabled
-            .iter()
-            .find(|a| format!("{a:?}") == *step)
-            .unwrap_or_else(|| {
-                panic!(
-                    "step {} `{step}` is not enabled; enabled: {enabled:?}",
-                    k + 1
-                )
-            });
-        states.push(m.next_state(state, *action).expect("a successor"));
-    }
-    states
+    examples::walk(m, steps, false)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .0
+}
+
+/// [`walk`] with actions matched by [`examples::shape`].
+fn walk_shapes(m: &SaModel, steps: &[&str]) -> Vec<State> {
+    examples::walk(m, steps, true)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .0
 }
 
 #[test]
@@ -175,4 +89,45 @@ fn one_asynchronous_round_does_not_allow_that_walk() {
         result.is_err(),
         "the fork walk is a path with GST at round 2"
     );
+}
+
+fn with_finality(rule: &str) -> SaModel {
+    let mut config = Config::preset("async-final").expect("preset");
+    config.protocol.finality =
+        sa_model::config::Finality::from_name(rule).expect("a finality variant");
+    SaModel::new(config)
+}
+
+/// VAR-FIN-CLOSED (spec/variants.md): the same messages in the same order, and no fork. P1
+/// appends the same three blocks, but B1.1 (PNI 1: iteration 0 was never shown failed) is
+/// never Confirmed, so P1 finalizes nothing; P0 and P2 fall back to B1.0 as before and it
+/// becomes Final at P0. The walk is the Dusk rule's, step for step: what changed is only the
+/// labels.
+#[test]
+fn the_closed_variant_takes_the_same_walk_without_the_fork() {
+    let m = with_finality("closed");
+    let states = walk_shapes(&m, FORK);
+    let last = states.last().expect("a state");
+    assert_eq!(last.nodes[1].chain.len(), 3);
+    assert_eq!(last.nodes[1].chain[0].iteration, 1);
+    assert_eq!(
+        last.nodes[1].final_height(),
+        0,
+        "P1 finalizes nothing above B1.1"
+    );
+    let p0 = &last.nodes[0].chain[0];
+    assert_eq!((p0.iteration, p0.label), (0, Label::Final));
+    for (k, s) in states.iter().enumerate() {
+        for id in ["SAFE-FINAL-AGREEMENT", "SAFE-FINAL-PRIOR-ITERATIONS"] {
+            assert!(holds(&m, s, id), "{id} violated after step {k}");
+        }
+    }
+    // The same walk under Dusk's rule, matched the same way, forks: the difference is the rule.
+    let dusk = with_finality("dusk");
+    let states = walk_shapes(&dusk, FORK);
+    assert!(!holds(
+        &dusk,
+        states.last().expect("a state"),
+        "SAFE-FINAL-AGREEMENT"
+    ));
 }

@@ -153,3 +153,18 @@ fn the_dusk_profile_refuses_what_its_table_cannot_draw() {
     c.sortition.seed_classes = 3;
     assert_eq!(field_of(&c).0, "sortition.seed_classes");
 }
+
+#[test]
+fn variants_are_named_in_configurations_and_dusk_is_not_written_out() {
+    let mut c = Config::preset("byzantine").unwrap();
+    c.protocol.finality = sa_model::config::Finality::SmFail;
+    let text = toml::to_string(&c).expect("serializes");
+    assert!(text.contains("finality = \"sm-fail\""), "{text}");
+    let back = Config::from_toml_str(&text, "test").expect("parses");
+    assert_eq!(back.protocol.finality, sa_model::config::Finality::SmFail);
+    let plain = toml::to_string(&Config::preset("byzantine").unwrap()).expect("serializes");
+    assert!(!plain.contains("finality"), "{plain}");
+    let bad = text.replace("sm-fail", "fast");
+    let err = Config::from_toml_str(&bad, "test").expect_err("unknown variant");
+    assert!(err.to_string().contains("finality"), "{err}");
+}

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use sa_checker::report::Verdict;
 use sa_checker::{check, CheckOptions, CheckReport};
 use sa_model::{Config, ConfigError};
 
@@ -38,6 +37,10 @@ pub struct Args {
     /// names, and the property each breaks: --help).
     #[arg(long = "mutation", value_name = "NAME", long_help = mutation_help())]
     mutations: Vec<String>,
+    /// Check a protocol variant instead of Dusk's finality rule (dusk, sm-fail, closed:
+    /// spec/variants.md); the same as `[protocol] finality` in a configuration file.
+    #[arg(long, value_name = "VARIANT")]
+    finality: Option<String>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -176,12 +179,28 @@ pub fn mutation_list() -> String {
 }
 
 fn load(args: &Args) -> Result<Config, ConfigError> {
-    load_config(
+    let mut config = load_config(
         &args.preset,
         args.config.as_deref(),
         &args.mutations,
         args.print_config,
-    )
+    )?;
+    if let Some(name) = &args.finality {
+        config.protocol.finality =
+            sa_model::config::Finality::from_name(name).ok_or_else(|| ConfigError::Invalid {
+                field: "--finality".into(),
+                rule: format!(
+                    "`{name}` is not a finality variant; known: {}",
+                    sa_model::config::Finality::ALL
+                        .map(sa_model::config::Finality::name)
+                        .join(", ")
+                ),
+            })?;
+        if !config.protocol.finality.is_dusk() {
+            config.name = format!("{} (finality {name})", config.name);
+        }
+    }
+    Ok(config)
 }
 
 /// Runs `sa check`; returns the process exit status.
@@ -317,7 +336,9 @@ pub fn run(args: Args) -> u8 {
         },
     );
     if walks > 0 {
-        if let Some(report) = simulation_pass(&config, walks, &opts, args.exhaustive) {
+        if let Some(report) =
+            crate::checking::simulation_pass(&config, walks, &opts, args.exhaustive)
+        {
             return finish(&args, &report);
         }
     }
@@ -360,55 +381,6 @@ pub fn run(args: Args) -> u8 {
         bar.finish_and_clear();
     }
     finish(&args, &report)
-}
-
-/// The simulation pass of `sa check`: `walks` seeded walks (seed 0). Returns its report when it
-/// violated a property and the exhaustive search is not asked for; None otherwise (the
-/// exhaustive search then runs).
-fn simulation_pass(
-    config: &Config,
-    walks: u64,
-    opts: &CheckOptions,
-    exhaustive: bool,
-) -> Option<CheckReport> {
-    use sa_checker::simulate::{simulate, SimOptions};
-    let sim = SimOptions {
-        walks,
-        threads: opts.threads,
-        interrupt: opts.interrupt.clone(),
-        ..SimOptions::default()
-    };
-    let bar = crate::spinner();
-    let report = simulate(
-        sa_model::SaModel::new(config.clone()),
-        &sim,
-        &mut |p: &sa_checker::simulate::SimProgress| {
-            if let Some(bar) = &bar {
-                bar.set_message(format!(
-                    "simulation pass: {} of {walks} walks, {} states",
-                    p.walks, p.states
-                ));
-                bar.tick();
-            }
-        },
-    );
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    let violated = report.verdict == Verdict::Violated;
-    eprintln!(
-        "sa check: simulation pass ({walks} seeded walks, seed 0): {}",
-        if !violated {
-            "nothing violated; the exhaustive search follows".to_string()
-        } else if exhaustive {
-            "a violation; the exhaustive search follows (--exhaustive)".to_string()
-        } else {
-            "a violation, reported below; the exhaustive search was not run (--exhaustive runs \
-             it; it does not finish on 2 cores for this configuration)"
-                .to_string()
-        }
-    );
-    (violated && !exhaustive).then_some(report)
 }
 
 /// `--itf DIR`: every counterexample (and witness path, with `witnesses`) of the bounded model

@@ -4,6 +4,7 @@
 
 pub mod campaign;
 pub mod check;
+pub mod compare;
 pub mod conform;
 pub mod degrade;
 pub mod explore;

@@ -60,8 +60,24 @@ pub fn run(args: Args) -> u8 {
     let mut counts: Vec<usize> = (0..=6).map(|k| third * k / 6).collect();
     counts.dedup();
     let rows = fork_odds(&params, &counts);
+    // spec/variants.md: under VAR-FIN-SM and VAR-FIN-CLOSED a Success and a counted Fail of one
+    // iteration need 2·SM − C equivocating credits.
+    let sm_params = OddsParams {
+        overlap: (2 * sm).saturating_sub(c),
+        ..params.clone()
+    };
+    let sm_rows = fork_odds(&sm_params, &counts);
+    let variants = variant_rows(&rows, &sm_rows);
     if args.json {
-        let v = serde_json::json!({ "params": params, "rows": rows });
+        let v = serde_json::json!({
+            "params": params,
+            "rows": rows,
+            "variants": {
+                "one_round_overlap": { "dusk": params.overlap, "sm-fail": sm_params.overlap, "closed": sm_params.overlap },
+                "timing_only_rounds": { "dusk": 3, "sm-fail": 3, "closed": null },
+                "rows": variants,
+            },
+        });
         crate::provenance::print_json("sa-odds/1", &v, None);
         return EXIT_OK;
     }
@@ -83,5 +99,55 @@ pub fn run(args: Args) -> u8 {
             r.byzantine, r.share, r.mean_credits, r.probability, r.std_error, r.binomial
         );
     }
+    println!(
+        "\nper finality variant (spec/variants.md): the fewest asynchronous rounds a fork of Final blocks needs, and how often the draws allow it"
+    );
+    println!(
+        "  1 asynchronous round (a Success and a counted Fail of one iteration, then a block on each): the Ratification committee must give the Byzantine stake {} credits under dusk (SM + M - C), {} under sm-fail and closed (2 SM - C); a necessary condition, sampled on the committees above",
+        params.overlap, sm_params.overlap
+    );
+    println!(
+        "  3 asynchronous rounds, timing only (no Byzantine stake, any draw): a PNI-1 block Final while iteration 0 can still succeed, under dusk and sm-fail (--preset async-final); under closed none found (not proven)\n"
+    );
+    println!(
+        "{:>9}  {:>11}  {:>12}  {:>12}  {:>12}",
+        "byzantine", "stake share", "1 round dusk", "sm-fail", "closed"
+    );
+    for v in &variants {
+        println!(
+            "{:>9}  {:>11.3}  {:>12.5}  {:>12.5}  {:>12.5}",
+            v.byzantine, v.share, v.one_round_dusk, v.one_round_sm_fail, v.one_round_closed
+        );
+    }
     EXIT_OK
+}
+
+/// One row of the per-variant table: the probability that a Ratification committee allows
+/// the one-round Byzantine mechanism under each finality variant.
+#[derive(serde::Serialize)]
+struct VariantRow {
+    byzantine: usize,
+    share: f64,
+    /// Under Dusk's rule (SM + M − C Byzantine credits).
+    one_round_dusk: f64,
+    /// Under VAR-FIN-SM (2·SM − C).
+    one_round_sm_fail: f64,
+    /// Under VAR-FIN-CLOSED (2·SM − C, as VAR-FIN-SM).
+    one_round_closed: f64,
+}
+
+fn variant_rows(
+    dusk: &[sa_checker::odds::OddsRow],
+    sm: &[sa_checker::odds::OddsRow],
+) -> Vec<VariantRow> {
+    dusk.iter()
+        .zip(sm)
+        .map(|(d, s)| VariantRow {
+            byzantine: d.byzantine,
+            share: d.share,
+            one_round_dusk: d.probability,
+            one_round_sm_fail: s.probability,
+            one_round_closed: s.probability,
+        })
+        .collect()
 }

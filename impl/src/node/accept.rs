@@ -30,6 +30,22 @@ impl Node {
         });
     }
 
+    /// Whether a Fail attestation of iteration `j` counts toward PNI (FIN-1): always under
+    /// Dusk's rule; under VAR-FIN-SM and VAR-FIN-CLOSED (spec/variants.md) only when its
+    /// Ratification signers hold SM credits of the iteration's committee.
+    pub(super) fn fail_counts(&self, ctx: &Context, j: u8, att: &Attestation) -> bool {
+        if !self.params.finality.fail_needs_supermajority() {
+            return true;
+        }
+        let draw = Self::draw(&self.params, ctx, j);
+        let credits: u32 = bitset_members(&draw.ratification, att.ratification.bitset)
+            .unwrap_or_default()
+            .iter()
+            .map(|(_, c)| *c)
+            .sum();
+        credits >= thresholds(&self.params).supermajority
+    }
+
     /// ACCEPT-1: append a verified block, label it (FIN-1, FIN-2, FIN-3), apply it to the ledger, record
     /// it, announce it, and start the next round. A block that does not execute to its root
     /// halts the node instead (EXEC-ROOT-2).
@@ -90,9 +106,19 @@ impl Node {
                 *voters.entry(k).or_insert(0u32) += c;
             }
         }
-        let fails = h.failed_iterations.iter().flatten().count();
-        let (label, confirmed_after) =
-            initial_label(pni(h.iteration, self.params.max_iterations, fails));
+        let fails = h
+            .failed_iterations
+            .iter()
+            .enumerate()
+            .filter(|(j, f)| {
+                f.as_ref()
+                    .is_some_and(|f| self.fail_counts(ctx, *j as u8, &f.attestation))
+            })
+            .count();
+        let (label, confirmed_after) = initial_label(
+            pni(h.iteration, self.params.max_iterations, fails),
+            self.params.finality,
+        );
         self.chain.push(Entry {
             block: b,
             labels: LabelState {

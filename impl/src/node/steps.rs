@@ -224,7 +224,7 @@ impl Node {
                             },
                         ),
                         Some(g),
-                    ) => Some(FailedIteration {
+                    ) if self.fail_counts(&ctx, j, &a) => Some(FailedIteration {
                         generator: g,
                         attestation: a,
                     }),

@@ -228,11 +228,49 @@ impl Node {
                 }
             }
         }
+        self.strengthen_fail(i);
         let r = &self.round;
         if i == r.iteration && r.step == Step::Validation {
             if let Some((vote, sv)) = val_result {
                 self.record_duration(StepKind::Validation);
                 self.enter_ratification(vote, sv);
+            }
+        }
+    }
+
+    /// VAR-FIN-SM, VAR-FIN-CLOSED (spec/variants.md): a Fail attestation of iteration `i`
+    /// formed at M credits takes the Ratification votes for its value that arrive later, so
+    /// that it reaches SM (and is recorded in this node's candidates) once they do.
+    fn strengthen_fail(&mut self, i: u8) {
+        if !self.params.finality.fail_needs_supermajority() {
+            return;
+        }
+        let sm = thresholds(&self.params).supermajority;
+        let it = self.iteration(i);
+        let Some(Attestation {
+            result: Outcome::Fail(v),
+            ..
+        }) = it.attestation
+        else {
+            return;
+        };
+        let signers: Vec<PublicKey> = it
+            .rat_votes
+            .iter()
+            .filter(|(_, sv)| sv.vote == v)
+            .map(|(k, _)| *k)
+            .collect();
+        let held: u32 = signers
+            .iter()
+            .map(|k| it.draw.ratification.get(k).copied().unwrap_or(0))
+            .sum();
+        if held < sm {
+            return;
+        }
+        if let Some(ratification) = Self::step_votes(&it.draw.ratification, &it.rat_votes, &signers)
+        {
+            if let Some(att) = it.attestation.as_mut() {
+                att.ratification = ratification;
             }
         }
     }
