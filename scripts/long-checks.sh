@@ -39,6 +39,8 @@ expect 0 "every broken variant that can bite on three provisioners is caught on 
   cargo test --release -p sa-checker --test model_emergency -- --ignored
 expect 0 "locked and maturing stake meet the sortition only on matured: draw-locked caught there (about 120 s)" -- \
   cargo test --release -p sa-checker --test model_mutations -- --ignored
+expect 0 "the unbounded model changes no draw at a drop and holds LIVE-FINALITY on matured (about 2 min)" -- \
+  cargo test --release -p sa-checker --test model_unbounded_draws -- --ignored
 expect 0 "the README's preset table: default, small, emergency, matured and rejoin say what sa check says (about 4 min)" -- \
   cargo test --release -p sa-cli --test docs_drift -- --ignored
 expect 0 "the conformance suites catch every hand-written broken sa-node (a workspace build per variant, about 5 min)" -- \

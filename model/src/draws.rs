@@ -109,6 +109,10 @@ pub struct Contexts {
     /// Unbounded model: the ledgers carried across dropped heights, by id (shared by every
     /// clone: an id is a fingerprint of the contents, so any clone may resolve any id).
     bases: Arc<RwLock<HashMap<u64, Arc<Ledger>>>>,
+    /// Unbounded model: keep stake maturing inside the window (the abstraction before
+    /// 2026-12-07, under which a drop could change the draws of a round in progress; kept so
+    /// that a test can show the report catches it). Off: forgotten after every block.
+    pub keep_maturing: bool,
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -127,6 +131,7 @@ impl Default for Contexts {
             cache: RwLock::default(),
             genesis: None,
             bases: Arc::default(),
+            keep_maturing: false,
         }
     }
 }
@@ -136,6 +141,7 @@ impl Clone for Contexts {
         Contexts {
             genesis: self.genesis.clone(),
             bases: Arc::clone(&self.bases),
+            keep_maturing: self.keep_maturing,
             ..Contexts::default()
         }
     }
@@ -338,8 +344,11 @@ impl Contexts {
                     ),
                     Some((last, rest)) => {
                         let parent = self.get_tip(config, base, anchor, class, rest);
-                        let (ledger, fx) =
+                        let (mut ledger, fx) =
                             block_ledger(config, &parent, last, &crate::exec::PAYLOAD);
+                        if !self.keep_maturing {
+                            ledger.drop_maturing();
+                        }
                         let seed = if classes {
                             let g = parent.iterations[usize::from(last.0)].generator;
                             class_seed(config, next_class(config, &parent.seed, g))

@@ -85,6 +85,12 @@ impl SaModel {
         }
     }
 
+    /// Unbounded model: keeps stake maturing inside the window (see `Contexts::keep_maturing`:
+    /// the abstraction before 2026-12-07, for the test that shows the report catches it).
+    pub fn keep_maturing_in_window(&mut self) {
+        self.contexts.keep_maturing = true;
+    }
+
     /// The largest credits the provisioners in `mask` hold together in one committee of any
     /// round context computed so far.
     pub fn max_credits_of(&self, mask: u8) -> u32 {
