@@ -47,28 +47,23 @@ fn a_path_across_a_drop_that_changes_a_round_s_draws_is_not_a_violation() {
     assert!(note.contains("changes the draws of a round"), "{note}");
     // The same configuration under the fixed abstraction: no drop changes a draw, and the
     // stuck state is gone.
-    let opts = CheckOptions {
-        threads: 2,
-        ..CheckOptions::default()
-    };
-    let new = check(&config, &opts, &mut |_| {});
-    assert!(new.exhaustive);
-    assert_eq!(new.draws_changed, 0);
-    for id in ["LIVE-CONVERGENCE", "LIVE-FINALITY"] {
-        let (s, note) = status(&new, id);
-        assert_eq!(s, Status::Holds, "{id}: {note}");
-    }
+    fixed_abstraction_holds(&config);
 }
 
 #[test]
 #[ignore = "long check (about 2 min on 2 cores): scripts/long-checks.sh"]
 fn the_fixed_abstraction_changes_no_draw_and_holds_live_finality_on_matured() {
-    let config = preset("matured");
+    fixed_abstraction_holds(&preset("matured"));
+}
+
+/// The unbounded search of `config` is exhaustive, changes no draw at a drop, and holds
+/// LIVE-CONVERGENCE and LIVE-FINALITY.
+fn fixed_abstraction_holds(config: &sa_model::Config) {
     let opts = CheckOptions {
         threads: 2,
         ..CheckOptions::default()
     };
-    let new = check(&config, &opts, &mut |_| {});
+    let new = check(config, &opts, &mut |_| {});
     assert!(new.exhaustive);
     assert_eq!(new.draws_changed, 0);
     for id in ["LIVE-CONVERGENCE", "LIVE-FINALITY"] {
