@@ -559,6 +559,12 @@ pub fn bounds_of(model: &SaModel, draws: Draws) -> Vec<String> {
                 .into(),
         ),
     }
+    if c.protocol.suspension == sa_model::config::Suspension::Lifted {
+        out.push(format!(
+            "suspension: variant lifted (VAR-SUSP-LIFTED: a suspension keeps a provisioner out of iterations 0..{} only; later iterations are drawn without ELIG-3; spec/variants.md)",
+            c.protocol.relaxed_iterations
+        ));
+    }
     out.push(
         "reductions: idle steps skipped; after GST one node at a time in key order (TIME-4); symmetry not applied"
             .into(),

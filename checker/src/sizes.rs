@@ -18,6 +18,7 @@ pub const PRESET_STATES: &[(&str, u64)] = &[
     ("emergency", 3_078_280),
     ("matured", 13_127_931),
     ("warnings", 13_092_235),
+    ("stall", 13_127_694),
     ("rejoin", 3_078_280),
     ("dusk", 670_128),
 ];

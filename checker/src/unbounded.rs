@@ -32,7 +32,7 @@ use stateright::{Model, Property};
 use crate::checked::LiveCounters;
 use sa_model::config::Config;
 use sa_model::draws::IterationDraw;
-use sa_model::live::{first_good_with, rank};
+use sa_model::live::{first_good_with, rank, starved_by_suspension};
 use sa_model::model::{Action, SaModel};
 use sa_model::node::skip_idle_steps;
 use sa_model::state::{round_of, BlockId, Label, Msg, Pool, Root, State, Step};
@@ -539,6 +539,9 @@ impl Model for Unbounded {
             Property::always("LIVE-FINALITY", |m: &Unbounded, s: &UState| {
                 m.stuck_verdict(s, Goal::Finality)
             }),
+            Property::always("LIVE-NO-STALL", |m: &Unbounded, s: &UState| {
+                m.stuck_verdict(s, Goal::NoStall)
+            }),
         ]
     }
 
@@ -554,6 +557,8 @@ pub enum Goal {
     Convergence,
     /// The common Final prefix keeps growing.
     Finality,
+    /// No round stops for good because suspension starves it (LIVE-NO-STALL).
+    NoStall,
 }
 
 /// Why a state without successors is or is not excused.
@@ -565,6 +570,10 @@ pub enum Stuck {
     BeforeGst,
     /// A stuck node's round has no good iteration (absence or Byzantine past the bound).
     PastBound,
+    /// A stuck node's round has no good iteration because suspensions starve it (no iteration
+    /// can reach SM with the suspended kept out, one could without them): LIVE-NO-STALL
+    /// violated, the other two excused as past the bound.
+    Stalled(String),
     /// Every node ran past the window (`rounds`) with no common Final block: the abstraction
     /// is too small for this configuration's finality (neither proof nor counterexample).
     WindowTooSmall,
@@ -706,6 +715,7 @@ impl Unbounded {
             return Stuck::BeforeGst;
         }
         let mut failures = Vec::new();
+        let mut stalls = Vec::new();
         let mut past = false;
         for &p in &waiting {
             let n = &s.state.nodes[p];
@@ -720,10 +730,27 @@ impl Unbounded {
                     n.iteration,
                     n.step
                 )),
-                None => past = true,
+                None => {
+                    past = true;
+                    let back = &s.returns.back_from;
+                    if let Some(out) = starved_by_suspension(m, &s.state, n, back) {
+                        let out: Vec<String> = out.iter().map(|q| format!("P{q}")).collect();
+                        stalls.push(format!(
+                            "P{p} stuck at height {} (relative) iteration {} {:?}: no iteration \
+                             of that round can reach SM with {} suspended, one could without \
+                             the suspension",
+                            n.round(),
+                            n.iteration,
+                            n.step,
+                            out.join(", ")
+                        ));
+                    }
+                }
             }
         }
-        if failures.is_empty() && past {
+        if failures.is_empty() && !stalls.is_empty() {
+            Stuck::Stalled(format!("no action is possible: {}", stalls.join("; ")))
+        } else if failures.is_empty() && past {
             Stuck::PastBound
         } else if failures.is_empty() {
             Stuck::BeforeGst
@@ -756,7 +783,8 @@ impl Unbounded {
         });
         match stuck {
             Stuck::No | Stuck::BeforeGst => true,
-            Stuck::PastBound => {
+            Stuck::Stalled(_) if goal == Goal::NoStall => false,
+            Stuck::PastBound | Stuck::Stalled(_) => {
                 if goal == Goal::Finality {
                     self.live.stuck_past_bound.fetch_add(1, Ordering::Relaxed);
                 }
@@ -774,7 +802,7 @@ impl Unbounded {
 }
 
 /// The IDs the Stateright search of this model checks, in report order.
-pub const IDS: [&str; 2] = ["LIVE-CONVERGENCE", "LIVE-FINALITY"];
+pub const IDS: [&str; 3] = ["LIVE-CONVERGENCE", "LIVE-FINALITY", "LIVE-NO-STALL"];
 
 /// Decided on the same search by a ranking, or by the fair-cycle search of `crate::liveness`.
 pub const SUSPEND: &str = "LIVE-SUSPEND";
@@ -793,6 +821,9 @@ pub fn statement(id: &str) -> &'static str {
         }
         SUSPEND => {
             "after GST, rounds for ever: an absent generator stops costing iterations (its missed slots are finitely many on every fair path)"
+        }
+        "LIVE-NO-STALL" => {
+            "after GST, rounds for ever: no round stops for good because suspensions keep out the stake a Success needs (a round some draw could end without them never becomes one no draw can end)"
         }
         "LIVE-CONVERGENCE" => {
             "after GST, rounds for ever: honest nodes agree on every height infinitely often and are never stuck disagreeing"
@@ -949,7 +980,7 @@ pub fn check_model(
                     let pairs = p.clone().into_vec();
                     let last = pairs.last().map(|(s, _)| s.clone());
                     let note = last.map(|s| match model.stuck(&s) {
-                        Stuck::Failure(why) => why,
+                        Stuck::Failure(why) | Stuck::Stalled(why) => why,
                         other => format!("{other:?}"),
                     });
                     let note = if artefact {
@@ -1316,12 +1347,12 @@ impl crate::liveness::Fairness for Unbounded {
 
 /// The goal the fair-cycle search checks on the unbounded model (AG AF goal): a height was
 /// just made Final everywhere, or the state is stuck in a way the properties excuse (before
-/// GST, past the bound, past the window with PNI > 0 blocks).
+/// GST, past the bound, past the window with PNI > 0 blocks) or LIVE-NO-STALL judges.
 pub fn progress_goal(m: &Unbounded, s: &UState) -> bool {
     s.finalized
         || matches!(
             m.stuck(s),
-            Stuck::BeforeGst | Stuck::PastBound | Stuck::WindowTooSmall
+            Stuck::BeforeGst | Stuck::PastBound | Stuck::WindowTooSmall | Stuck::Stalled(_)
         )
 }
 

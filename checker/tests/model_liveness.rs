@@ -154,8 +154,33 @@ fn unbounded_rounds_converge_and_finalize_on_the_default_preset() {
     assert_eq!(u.rank_violations, 0, "every cycle drops a Final height");
     assert_eq!(u.draws_changed, 0, "no drop changes a draw a node acts on");
     for p in &u.properties {
+        if p.id == "LIVE-NO-STALL" {
+            continue;
+        }
         assert_eq!(p.status, Status::Holds, "{}: {:?}", p.id, p.note);
     }
+    // The suspension stall (spec/incidents.md): LIVE-NO-STALL fails under Dusk's rules, on a
+    // path with the misconfigured generator and the absence, to a state where no action is
+    // possible and no iteration of the round can reach SM; LIVE-CONVERGENCE and
+    // LIVE-FINALITY excuse that state (no good iteration). Its absence under VAR-SUSP-LIFTED:
+    // checker/tests/model_stall.rs.
+    let stall = u
+        .properties
+        .iter()
+        .find(|p| p.id == "LIVE-NO-STALL")
+        .expect("reported");
+    let note = stall.note.clone().unwrap_or_default();
+    assert_eq!(stall.status, Status::Violated, "{note}");
+    assert!(
+        note.starts_with("no action is possible")
+            && note.contains("no iteration of that round can reach SM with")
+            && note.contains("suspended"),
+        "{note}"
+    );
+    let path = stall.counterexample.as_ref().expect("a path to the stall");
+    let said = |what: &str| path.steps.iter().any(|s| s.description.contains(what));
+    assert!(said("INVALID candidate"), "the misconfigured generator");
+    assert!(said("goes offline"), "the absence");
     // LIVE-REJOIN is exercised: the absent provisioner comes back (9 returns) and is owed a
     // credit in some states, none of them on a fair cycle.
     let rejoin = u.properties.iter().find(|p| p.id == "LIVE-REJOIN");
@@ -288,7 +313,13 @@ fn a_provisioner_back_from_absence_is_credited_again_unless_its_suspension_never
     let u = sa_checker::unbounded::check(&preset("rejoin"), &unbounded_opts(&[]), &mut |_| {});
     assert_eq!((u.draws_changed, u.rank_violations), (0, 0));
     for p in &u.properties {
-        assert_eq!(p.status, Status::Holds, "{}: {:?}", p.id, p.note);
+        // The suspension stall is reached here too (spec/incidents.md).
+        let want = if p.id == "LIVE-NO-STALL" {
+            Status::Violated
+        } else {
+            Status::Holds
+        };
+        assert_eq!(p.status, want, "{}: {:?}", p.id, p.note);
     }
     let note = rejoin(&u).note.unwrap_or_default();
     // Exercised: returns are taken, and states where the returned provisioner is still owed

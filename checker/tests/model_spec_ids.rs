@@ -48,5 +48,5 @@ fn every_liveness_property_of_the_spec_is_checked() {
         per_round, 2,
         "LIVE-GOOD-ITERATION and LIVE-ROUND-ENDS on the bounded model"
     );
-    assert_eq!(sa_checker::unbounded::IDS.len(), 2);
+    assert_eq!(sa_checker::unbounded::IDS.len(), 3);
 }

@@ -9,7 +9,7 @@ use sa_model::{Config, ConfigError};
 #[derive(clap::Args, Debug)]
 pub struct ConfigArgs {
     /// Built-in preset (default, tiny, small, two-eligible, byzantine, byzantine-over,
-    /// async-final, byzantine-async, emergency, matured, warnings, rejoin, largest, dusk, mainnet).
+    /// async-final, byzantine-async, emergency, matured, warnings, stall, rejoin, largest, dusk, mainnet).
     #[arg(long, default_value = "default", conflicts_with = "config")]
     pub preset: String,
     /// TOML configuration file instead of a preset.

@@ -216,10 +216,17 @@ fn the_pinned_sizes_of_progress_estimates_are_the_readme_s() {
 }
 
 #[test]
-#[ignore = "long check (about 4 min on 2 cores): scripts/long-checks.sh"]
+#[ignore = "long check (about 6 min on 2 cores): scripts/long-checks.sh"]
 fn the_exhaustive_presets_too_say_what_the_readme_says() {
     let rows = preset_rows(&read("README.md"));
-    for preset in ["default", "small", "emergency", "matured", "rejoin"] {
+    for preset in [
+        "default",
+        "small",
+        "emergency",
+        "matured",
+        "rejoin",
+        "stall",
+    ] {
         row_agrees(&rows, preset);
     }
 }

@@ -436,8 +436,13 @@ impl SaNode {
             .ok_or_else(|| "the node is not running".to_string())
     }
 
-    /// Eligible stake, seed and timestamp of the round after the block at `height`.
-    fn context(&self, height: u64) -> Result<(BTreeMap<PublicKey, u64>, Block), String> {
+    /// Eligible stake (of iteration `iteration`: VAR-SUSP-LIFTED lifts ELIG-3 from RELAXED
+    /// on), seed and timestamp of the round after the block at `height`.
+    fn context(
+        &self,
+        height: u64,
+        iteration: u8,
+    ) -> Result<(BTreeMap<PublicKey, u64>, Block), String> {
         let node = self.node()?;
         let parent = node
             .block(height)
@@ -446,11 +451,14 @@ impl SaNode {
         let ledger = node
             .ledger_at(height)
             .ok_or_else(|| format!("no ledger at height {height}"))?;
-        Ok((ledger.eligible(height + 1, node.params()), parent))
+        let p = node.params();
+        let lifted = p.suspension == sa_node::config::Suspension::Lifted
+            && iteration >= p.relaxed_iterations;
+        Ok((ledger.eligible_with(height + 1, p, !lifted), parent))
     }
 
     fn committees(&self, height: u64, iteration: u8) -> Result<Draw, String> {
-        let (eligible, parent) = self.context(height)?;
+        let (eligible, parent) = self.context(height, iteration)?;
         let p = self.node()?.params();
         let seed = parent.header().seed.0;
         let c = |k| {
@@ -614,7 +622,7 @@ impl SaNode {
         valid: bool,
         failed: &Set<Failed>,
     ) -> Result<Candidate, String> {
-        let (_, parent) = self.context(height)?;
+        let (_, parent) = self.context(height, 0)?;
         let key = (parent.hash(), i, variant);
         if let Some(c) = self.candidates.get(&key) {
             return Ok(c.clone());
@@ -895,6 +903,7 @@ impl Adapter for SaNode {
             minimum_stake: u64::from(p.minimum_stake) * LUX_PER_UNIT,
             soft_slash_warnings: p.soft_slash_warnings,
             finality: node_finality(p.finality),
+            suspension: node_suspension(p.suspension),
             // The adapter fires every timer itself, when the trace says: the node must never
             // propose on its own clock, nor ask for blocks.
             min_block_time_ms: 1 << 40,
@@ -1297,6 +1306,14 @@ impl SaNode {
         self.last_chain = chain;
         self.last_round = round;
         Ok(o)
+    }
+}
+
+/// The model's suspension variant as sa-node's (spec/variants.md).
+fn node_suspension(s: sa_model::config::Suspension) -> sa_node::config::Suspension {
+    match s {
+        sa_model::config::Suspension::Dusk => sa_node::config::Suspension::Dusk,
+        sa_model::config::Suspension::Lifted => sa_node::config::Suspension::Lifted,
     }
 }
 

@@ -1,4 +1,5 @@
-//! sa-node under the finality variants of spec/variants.md (`Params::finality`), held to the
+//! sa-node under the protocol variants of spec/variants.md (`Params::finality`,
+//! `Params::suspension`), held to the
 //! model under the same variant: traces exported from the model with `finality = "sm-fail"`
 //! and `"closed"` (every transition class of `byzantine`, and seeded random walks on
 //! `byzantine` and on `async-final`, three asynchronous rounds) replay against sa-node started
@@ -11,17 +12,18 @@ use std::collections::BTreeSet;
 use sa_conformance::export::{class_runs, project, random_walks};
 use sa_conformance::replay::{replay, Adapter, SaNode};
 use sa_conformance::trace::{Event, Observed, Sent};
-use sa_model::config::Finality;
+use sa_model::config::{Finality, Suspension};
 use sa_model::model::Action;
 use sa_model::{Config, SaModel};
 
-/// sa-node started on Dusk's rule whatever the trace's configuration says.
+/// sa-node started on Dusk's rules whatever the trace's configuration says.
 struct OnDuskRule(SaNode);
 
 impl Adapter for OnDuskRule {
     fn init(&mut self, config: &Config, node: usize, invalid: bool) -> Result<(), String> {
         let mut c = config.clone();
         c.protocol.finality = Finality::Dusk;
+        c.protocol.suspension = Suspension::Dusk;
         self.0.init(&c, node, invalid)
     }
     fn deliver(&mut self, event: &Event, at: &Observed) -> Result<Vec<Sent>, String> {
@@ -173,4 +175,81 @@ fn the_asynchronous_fork_on_sa_node_and_its_absence_under_the_closed_variant() {
             (Finality::Closed, 1, 0)
         ]
     );
+}
+
+/// Whether some node of `s` is in an iteration VAR-SUSP-LIFTED draws on a different set (a
+/// suspended provisioner in the ledger, the iteration at or above RELAXED).
+fn in_a_lifted_iteration(m: &SaModel, s: &sa_model::state::State) -> bool {
+    let relaxed = m.config.protocol.relaxed_iterations;
+    s.nodes.iter().any(|n| {
+        n.alive && n.iteration >= relaxed && {
+            let ctx = m.node_context(&s.root, n);
+            ctx.unsuspended != ctx.weights
+        }
+    })
+}
+
+/// `prefix`, then seeded random actions up to `depth` in all, `n` times.
+fn continuations(m: &SaModel, prefix: &[Action], n: usize, depth: usize) -> Vec<Vec<Action>> {
+    use stateright::Model;
+    let start = prefix.iter().try_fold(
+        m.init_states()
+            .into_iter()
+            .next()
+            .expect("an initial state"),
+        |s, a| m.next_state(&s, *a),
+    );
+    let start = start.expect("the prefix replays");
+    (0..n)
+        .map(|w| {
+            let mut r = sa_testkit::campaign::Rng::new(11, w as u64);
+            let (mut state, mut run) = (start.clone(), prefix.to_vec());
+            let mut actions = Vec::new();
+            while run.len() < depth {
+                actions.clear();
+                m.actions(&state, &mut actions);
+                if actions.is_empty() {
+                    break;
+                }
+                let a = actions[r.below(actions.len() as u64) as usize];
+                let Some(next) = m.next_state(&state, a) else {
+                    break;
+                };
+                run.push(a);
+                state = next;
+            }
+            run
+        })
+        .collect()
+}
+
+/// VAR-SUSP-LIFTED on sa-node: on `stall` (the default stakes, RELAXED 1) under the variant,
+/// the shortest path to a node in an iteration drawn on the lifted set (a misconfigured
+/// generator suspended, then a round past its iteration 0), continued by 300 seeded walks,
+/// replays on sa-node started with the variant; sa-node left on Dusk's rule diverges on them
+/// (the variant is seen in what the suite compares: the committees the votes come from).
+#[test]
+fn sa_node_follows_the_model_under_the_lifted_suspension() {
+    let mut c = Config::preset("stall").expect("preset");
+    c.protocol.suspension = Suspension::Lifted;
+    let m = SaModel::new(c.clone());
+    let checked = sa_checker::checked::Checked::new(SaModel::new(c));
+    let pred: sa_checker::check::StatePredicate<'_> =
+        Box::new(|m: &SaModel, s: &sa_model::state::State| in_a_lifted_iteration(m, s));
+    let path = sa_checker::check::shortest_to(&checked, &[pred], None)
+        .pop()
+        .flatten()
+        .expect("a lifted iteration is reachable");
+    let prefix: Vec<Action> = path.iter().filter_map(|(_, a)| *a).collect();
+    let runs = continuations(&m, &prefix, 300, prefix.len() + 60);
+    let (traces, diverged, first) = replay_runs(&m, &runs, &mut SaNode::default());
+    eprintln!(
+        "stall, lifted: {traces} traces from a {}-step prefix",
+        prefix.len()
+    );
+    assert!(traces >= 600, "{traces} traces");
+    assert_eq!(diverged, 0, "{first:?}");
+    let (traces, diverged, first) = replay_runs(&m, &runs, &mut OnDuskRule(SaNode::default()));
+    eprintln!("stall, lifted, on Dusk's rule: {diverged} of {traces} diverge, first {first:?}");
+    assert!(diverged > 0, "the variant is not seen");
 }

@@ -86,6 +86,28 @@ pub struct Params {
     /// The finality rule (spec/variants.md): Dusk's FIN-1, FIN-2, FIN-3 unless a variant is named.
     #[serde(skip_serializing_if = "Finality::is_dusk")]
     pub finality: Finality,
+    /// The suspension rule (spec/variants.md): Dusk's ELIG-3 unless a variant is named.
+    #[serde(skip_serializing_if = "Suspension::is_dusk")]
+    pub suspension: Suspension,
+}
+
+/// A suspension variant of spec/variants.md (`VAR-SUSP-*`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Suspension {
+    /// ELIG-3 in every iteration of a round.
+    #[default]
+    Dusk,
+    /// VAR-SUSP-LIFTED: ELIG-3 in the iterations below RELAXED only; from RELAXED on an
+    /// iteration is drawn on the provisioners eligible by ELIG-1 and ELIG-2.
+    Lifted,
+}
+
+impl Suspension {
+    /// Whether this is Dusk's rule (not written out).
+    pub fn is_dusk(&self) -> bool {
+        *self == Suspension::Dusk
+    }
 }
 
 /// A finality variant of spec/variants.md (`VAR-FIN-*`).
@@ -133,6 +155,7 @@ impl Default for Params {
             max_future_ms: 3_000,
             stall_timeout_ms: 60_000,
             finality: Finality::Dusk,
+            suspension: Suspension::Dusk,
         }
     }
 }

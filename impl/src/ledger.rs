@@ -101,17 +101,28 @@ impl Ledger {
 
     /// ELIG-1, ELIG-2, ELIG-3: the weights of round `round` (the ledger is the state after block round−1).
     pub fn eligible(&self, round: u64, params: &Params) -> BTreeMap<PublicKey, u64> {
-        Rule::Elig1.applies();
-        Rule::Elig2.applies();
         Rule::Elig3.applies();
         Rule::Slash3.applies();
+        self.eligible_with(round, params, true)
+    }
+
+    /// ELIG-1, ELIG-2 (and ELIG-3 when `suspension`): the weights of round `round`. Without
+    /// ELIG-3: the set VAR-SUSP-LIFTED draws the iterations from RELAXED on from.
+    pub fn eligible_with(
+        &self,
+        round: u64,
+        params: &Params,
+        suspension: bool,
+    ) -> BTreeMap<PublicKey, u64> {
+        Rule::Elig1.applies();
+        Rule::Elig2.applies();
         self.accounts
             .iter()
             .filter(|(_, a)| {
                 a.stake >= params.minimum_stake
                     && a.stake > 0
                     && a.eligible_from <= round
-                    && a.suspended_until <= round
+                    && (!suspension || a.suspended_until <= round)
             })
             .map(|(k, a)| (*k, a.stake))
             .collect()

@@ -76,6 +76,59 @@ pub struct ProtocolParams {
     /// The finality rule (spec/variants.md): Dusk's FIN-1, FIN-2, FIN-3 unless a variant is named.
     #[serde(default, skip_serializing_if = "Finality::is_dusk")]
     pub finality: Finality,
+    /// The suspension rule (spec/variants.md): Dusk's ELIG-3 unless a variant is named.
+    #[serde(default, skip_serializing_if = "Suspension::is_dusk")]
+    pub suspension: Suspension,
+}
+
+/// A protocol variant of suspension (spec/variants.md, VAR-SUSP-*): which iterations of a
+/// round a soft- or hard-slashed provisioner's suspension keeps it out of. Dusk's rule is the
+/// reference.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Suspension {
+    /// ELIG-3 as Dusk has it: a suspended provisioner is drawn in no iteration of a round
+    /// below the round its suspension ends at.
+    #[default]
+    Dusk,
+    /// VAR-SUSP-LIFTED: a suspension applies to the iterations below `relaxed_iterations`
+    /// only (those whose failures SLASH-1 records); iteration i ≥ `relaxed_iterations` is
+    /// drawn, generator, exclusions and committees, from the provisioners eligible without
+    /// ELIG-3. A round that suspensions starve reaches iterations where only the absence bound
+    /// counts.
+    Lifted,
+}
+
+impl Suspension {
+    /// Every rule, reference first.
+    pub const ALL: [Suspension; 2] = [Suspension::Dusk, Suspension::Lifted];
+
+    /// Whether this is Dusk's rule (the reference; not written out in a configuration).
+    #[inline]
+    pub fn is_dusk(&self) -> bool {
+        *self == Suspension::Dusk
+    }
+
+    /// The name a configuration and `sa compare` use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Suspension::Dusk => "dusk",
+            Suspension::Lifted => "lifted",
+        }
+    }
+
+    /// The rule of that name.
+    pub fn from_name(name: &str) -> Option<Suspension> {
+        Suspension::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    /// Whether a suspension keeps a provisioner out of iteration `i` of a round.
+    #[inline]
+    pub fn applies_at(self, i: u8, relaxed_iterations: u8) -> bool {
+        self == Suspension::Dusk || i < relaxed_iterations
+    }
 }
 
 /// A protocol variant of finality (spec/variants.md, VAR-FIN-*): which Fail attestations count
@@ -241,6 +294,7 @@ const PRESETS: &[&str] = &[
     "emergency",
     "matured",
     "warnings",
+    "stall",
     "rejoin",
     "largest",
     "dusk",
@@ -271,6 +325,7 @@ impl Config {
             minimum_stake: 1,
             soft_slash_warnings: 0,
             finality: Finality::Dusk,
+            suspension: Suspension::Dusk,
         };
         let stakes = |s: &[u32]| {
             s.iter()
@@ -462,6 +517,18 @@ impl Config {
                 c.protocol.soft_slash_warnings = 1;
                 c
             }
+            // The default preset with relaxed threshold 1: the same behaviour under Dusk's rules
+            // (with 2 iterations only iteration 0's failure can be recorded either way), and
+            // an iteration above the threshold for VAR-SUSP-LIFTED to lift suspensions in. The
+            // suspension stall: a misconfigured generator's invalid candidate suspends it
+            // (SLASH-4), one absence leaves committees short of SM, and the round never ends
+            // (LIVE-NO-STALL; spec/incidents.md, "Suspension stall").
+            "stall" => {
+                let mut c = Config::preset("default").expect("a preset");
+                c.name = name.into();
+                c.protocol.relaxed_iterations = 1;
+                c
+            }
             "rejoin" => {
                 let mut c = Config::preset("emergency").expect("a preset");
                 c.name = name.into();
@@ -489,6 +556,7 @@ impl Config {
                     minimum_stake: 1000,
                     soft_slash_warnings: 1,
                     finality: Finality::Dusk,
+                    suspension: Suspension::Dusk,
                 },
                 &[1000; MAX_PROVISIONERS],
                 FaultBudget {
@@ -541,6 +609,7 @@ impl Config {
                     minimum_stake: 1000,
                     soft_slash_warnings: 1,
                     finality: Finality::Dusk,
+                    suspension: Suspension::Dusk,
                 },
                 &[1000; 8],
                 FaultBudget {

@@ -14,6 +14,23 @@ use crate::rules::Rule;
 use crate::sortition::{draw_in, Committee};
 use crate::state::{Entry, FailSet, Value};
 
+impl Context {
+    /// The sortition weights iteration `i` was drawn with (`unsuspended` where VAR-SUSP-LIFTED
+    /// lifts suspensions, `weights` otherwise).
+    #[inline]
+    pub fn weights_at(&self, config: &Config, i: usize) -> &[u64; MAX_PROVISIONERS] {
+        let protocol = &config.protocol;
+        if protocol
+            .suspension
+            .applies_at(i as u8, protocol.relaxed_iterations)
+        {
+            &self.weights
+        } else {
+            &self.unsuspended
+        }
+    }
+}
+
 /// The draws of one iteration (SORT-*).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IterationDraw {
@@ -40,6 +57,9 @@ pub struct Context {
     pub eligible: [bool; MAX_PROVISIONERS],
     /// Sortition weights actually used (mutations may differ from `eligible`).
     pub weights: [u64; MAX_PROVISIONERS],
+    /// Under VAR-SUSP-LIFTED, the weights of the iterations a suspension does not apply to
+    /// (ELIG-1, ELIG-2 only); equal to `weights` when nobody is suspended or under Dusk's rule.
+    pub unsuspended: [u64; MAX_PROVISIONERS],
     /// Draws of each iteration of `round`.
     pub iterations: Vec<IterationDraw>,
     /// Effects of the prefix's last block (empty for genesis).
@@ -575,8 +595,12 @@ fn make_context(config: &Config, round: u8, seed: Seed, ledger: Ledger, fx: Effe
     let n = config.provisioners.len();
     let mut eligible = [false; MAX_PROVISIONERS];
     let mut weights = [0u64; MAX_PROVISIONERS];
+    let mut unsuspended = [0u64; MAX_PROVISIONERS];
     for p in 0..n {
         eligible[p] = ledger.eligible(config, p, u32::from(round));
+        if ledger.eligible_ignoring_suspension(config, p, u32::from(round)) {
+            unsuspended[p] = ledger.stake[p];
+        }
         let suspended_drawable = config.broken(Rule::Elig3).contains(Mutation::DrawSuspended)
             && ledger.eligible_ignoring_suspension(config, p, u32::from(round));
         if suspended_drawable && !eligible[p] {
@@ -597,13 +621,24 @@ fn make_context(config: &Config, round: u8, seed: Seed, ledger: Ledger, fx: Effe
             }
         }
     }
-    let iterations = draw_round(config, &seed, &weights);
+    let mut iterations = draw_round(config, &seed, &weights);
+    let protocol = &config.protocol;
+    let lifted_from = usize::from(protocol.relaxed_iterations);
+    if protocol.suspension.is_dusk() || lifted_from >= iterations.len() {
+        unsuspended = weights;
+    } else if unsuspended != weights {
+        // VAR-SUSP-LIFTED: iterations from `relaxed_iterations` on are the draws of the same
+        // round on the set eligible without ELIG-3 (generator, exclusions and committees).
+        let lifted = draw_round(config, &seed, &unsuspended);
+        iterations.splice(lifted_from.., lifted.into_iter().skip(lifted_from));
+    }
     Context {
         round,
         seed,
         ledger,
         eligible,
         weights,
+        unsuspended,
         iterations,
         effects: fx,
     }
@@ -656,6 +691,16 @@ pub fn exclusions(config: &Config, drawable: usize, gen: Option<usize>, next: Op
         }
         None => reference,
     }
+}
+
+/// gen(i) drawn on `weights` (SORT-2): the one-credit Proposal draw of iteration `i`.
+pub fn generator_on(
+    config: &Config,
+    seed: &Seed,
+    i: usize,
+    weights: &[u64; MAX_PROVISIONERS],
+) -> Option<usize> {
+    draw_in(config.sortition.profile, seed, 3 * i as u8, weights, 1).single()
 }
 
 fn draw_round(

@@ -223,3 +223,63 @@ pub fn explain(m: &SaModel, s: &State, id: &str) -> String {
 pub fn stuck_after_gst(m: &SaModel, s: &State) -> bool {
     in_round_after_gst(m, s).next().is_some() && stuck(m, s)
 }
+
+/// LIVE-NO-STALL's test: whether suspension alone starves the round node `n` is deciding.
+/// Computed from the ledger of the round's context (ELIG-1, ELIG-2, ELIG-3 and the suspension
+/// rule written out here), not from the draws: an iteration *can* produce a Success only if
+/// some present honest provisioner eligible in it could be its generator while the present
+/// honest provisioners eligible in it other than that one hold at least SM credits (each at
+/// most ⌈stake / unit⌉, SORT-3; the generator excluded from the committees, SORT-5, in the
+/// best case where gen(i+1) is the same provisioner). The round is *starved by suspension*
+/// when no iteration can, although one could if nobody were suspended: what is missing is the
+/// stake ELIG-3 keeps out, not the stake the absence bound allows to be away. `Some` names the
+/// suspended provisioners then. `back_from` as in [`first_good_with`].
+pub fn starved_by_suspension(
+    m: &SaModel,
+    s: &State,
+    n: &Node,
+    back_from: &[u8],
+) -> Option<Vec<usize>> {
+    use crate::config::LUX_PER_UNIT;
+    let c = &m.config;
+    let protocol = &c.protocol;
+    let ctx = m.node_context(&s.root, n);
+    let l = &ctx.ledger;
+    let round = u32::from(ctx.round);
+    let minimum = u64::from(protocol.minimum_stake) * LUX_PER_UNIT;
+    let present_honest = |q: usize| {
+        !c.is_byzantine(q) && s.nodes[q].alive && back_from.get(q).copied().unwrap_or(0) < n.round()
+    };
+    let eligible = |q: usize, suspension: bool| {
+        l.stake[q] >= minimum
+            && l.eligible_from[q] <= round
+            && (!suspension || l.suspended_until[q] <= round)
+    };
+    let sm = c.supermajority();
+    // Whether an iteration drawn on the provisioners `in_set` admits can produce a Success.
+    let can_succeed = |in_set: &dyn Fn(usize) -> bool| {
+        let set: Vec<usize> = (0..m.n()).filter(|&q| in_set(q)).collect();
+        set.iter().any(|&g| {
+            let credits: u64 = set
+                .iter()
+                .filter(|&&q| (q != g || set.len() < 2) && present_honest(q))
+                .map(|&q| l.stake[q].div_ceil(LUX_PER_UNIT))
+                .sum();
+            present_honest(g) && credits.min(u64::from(protocol.committee_credits)) >= u64::from(sm)
+        })
+    };
+    let starved = (0..protocol.max_iterations).all(|i| {
+        let applies = protocol
+            .suspension
+            .applies_at(i, protocol.relaxed_iterations);
+        !can_succeed(&|q| eligible(q, applies))
+    });
+    if !starved || !can_succeed(&|q| eligible(q, false)) {
+        return None;
+    }
+    Some(
+        (0..m.n())
+            .filter(|&q| eligible(q, false) && !eligible(q, true))
+            .collect(),
+    )
+}

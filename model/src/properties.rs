@@ -689,26 +689,37 @@ fn current_contexts(m: &SaModel, s: &State) -> Vec<std::sync::Arc<Context>> {
 fn committee_wellformed(m: &SaModel, s: &State) -> bool {
     let c = m.config.protocol.committee_credits;
     current_contexts(m, s).iter().all(|ctx| {
-        let drawable = ctx.weights.iter().filter(|&&w| w > 0).count();
-        let gens: Vec<_> = ctx.iterations.iter().map(|d| d.generator).collect();
         ctx.iterations.iter().enumerate().all(|(i, d)| {
+            // Under VAR-SUSP-LIFTED an iteration is drawn on its own eligible set, gen(i+1)
+            // included (spec/variants.md).
+            let weights = ctx.weights_at(&m.config, i);
+            let drawable = weights.iter().filter(|&&w| w > 0).count();
             let bit = |g: Option<usize>| g.map_or(0u8, |g| 1 << g);
-            let next = gens.get(i + 1).copied().flatten();
+            let next = (i + 1 < ctx.iterations.len())
+                .then(|| {
+                    if std::ptr::eq(weights, ctx.weights_at(&m.config, i + 1)) {
+                        ctx.iterations[i + 1].generator
+                    } else {
+                        crate::draws::generator_on(&m.config, &ctx.seed, i + 1, weights)
+                    }
+                })
+                .flatten();
+            let gens_i = d.generator;
             // SORT-4/SORT-5, the reference rule (independent of mutations).
             let must_exclude = match drawable {
                 0 | 1 => 0,
-                2 => bit(gens[i]),
-                _ => bit(gens[i]) | bit(next),
+                2 => bit(gens_i),
+                _ => bit(gens_i) | bit(next),
             };
             let capacity: u32 = (0..m.n())
                 .filter(|p| must_exclude & (1 << p) == 0)
-                .map(|p| ctx.weights[p].div_ceil(LUX_PER_UNIT) as u32)
+                .map(|p| weights[p].div_ceil(LUX_PER_UNIT) as u32)
                 .sum();
             [&d.validation, &d.ratification].iter().all(|com| {
                 let total = com.total();
                 let members_ok = com.members().all(|p| {
                     must_exclude & (1 << p) == 0
-                        && u64::from(com.credits(p)) <= ctx.weights[p].div_ceil(LUX_PER_UNIT)
+                        && u64::from(com.credits(p)) <= weights[p].div_ceil(LUX_PER_UNIT)
                 });
                 members_ok && total > 0 && (total == c || total == capacity.min(c))
             })
@@ -721,14 +732,23 @@ fn eligible_draw(m: &SaModel, s: &State) -> bool {
         let l = &ctx.ledger;
         let round = u32::from(ctx.round);
         let minimum = u64::from(m.config.protocol.minimum_stake) * LUX_PER_UNIT;
-        // ELIG-1, ELIG-2, ELIG-3 written out from the ledger's fields.
-        let ok = |p: usize| {
-            l.stake[p] >= minimum && l.eligible_from[p] <= round && l.suspended_until[p] <= round
+        // ELIG-1, ELIG-2, ELIG-3 written out from the ledger's fields; under VAR-SUSP-LIFTED
+        // ELIG-3 holds in the iterations below `relaxed_iterations` only.
+        let protocol = &m.config.protocol;
+        let ok_at = |p: usize, suspension: bool| {
+            l.stake[p] >= minimum
+                && l.eligible_from[p] <= round
+                && (!suspension || l.suspended_until[p] <= round)
         };
+        let ok = |p: usize| ok_at(p, true);
         // The weight sortition used is the mature, unlocked stake alone (STAKE-1, SLASH-2).
         let weights_ok = (0..m.n()).all(|p| ctx.weights[p] == if ok(p) { l.stake[p] } else { 0 });
         weights_ok
-            && ctx.iterations.iter().all(|d| {
+            && ctx.iterations.iter().enumerate().all(|(i, d)| {
+                let applies = protocol
+                    .suspension
+                    .applies_at(i as u8, protocol.relaxed_iterations);
+                let ok = |p: usize| ok_at(p, applies);
                 d.generator.is_none_or(ok)
                     && d.validation.members().all(ok)
                     && d.ratification.members().all(ok)

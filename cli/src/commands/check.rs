@@ -27,7 +27,7 @@ use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 )]
 pub struct Args {
     /// Built-in preset to check (default, tiny, small, two-eligible, byzantine,
-    /// byzantine-over, async-final, byzantine-async, emergency, matured, warnings, rejoin, largest, dusk, mainnet).
+    /// byzantine-over, async-final, byzantine-async, emergency, matured, warnings, stall, rejoin, largest, dusk, mainnet).
     #[arg(long, default_value = "default", conflicts_with = "config")]
     preset: String,
     /// TOML configuration file to check instead of a preset (docs/designers.md lists the fields).
@@ -41,6 +41,10 @@ pub struct Args {
     /// spec/variants.md); the same as `[protocol] finality` in a configuration file.
     #[arg(long, value_name = "VARIANT")]
     finality: Option<String>,
+    /// Check a protocol variant instead of Dusk's suspension rule (dusk, lifted:
+    /// spec/variants.md); the same as `[protocol] suspension` in a configuration file.
+    #[arg(long, value_name = "VARIANT")]
+    suspension: Option<String>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -198,6 +202,20 @@ fn load(args: &Args) -> Result<Config, ConfigError> {
             })?;
         if !config.protocol.finality.is_dusk() {
             config.name = format!("{} (finality {name})", config.name);
+        }
+    }
+    if let Some(name) = &args.suspension {
+        use sa_model::config::Suspension;
+        config.protocol.suspension =
+            Suspension::from_name(name).ok_or_else(|| ConfigError::Invalid {
+                field: "--suspension".into(),
+                rule: format!(
+                    "`{name}` is not a suspension variant; known: {}",
+                    Suspension::ALL.map(Suspension::name).join(", ")
+                ),
+            })?;
+        if !config.protocol.suspension.is_dusk() {
+            config.name = format!("{} (suspension {name})", config.name);
         }
     }
     Ok(config)

@@ -8,7 +8,7 @@ use serde::Serialize;
 use sa_checker::degrade::{finality_lag, DegradeParams, Distribution, LagRow};
 use sa_checker::report::{Horizon, Status, Verdict};
 use sa_checker::{check, CheckOptions, CheckReport};
-use sa_model::config::Finality;
+use sa_model::config::{Finality, Suspension};
 use sa_model::Config;
 
 use crate::config_args::load_config;
@@ -18,8 +18,9 @@ use crate::{EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK};
 #[derive(clap::Args, Debug)]
 #[command(
     about = "Compare protocol variants (spec/variants.md) over presets: every property's verdict, states, seconds, and finality lag at mainnet parameters",
-    long_about = "Checks every named preset once per finality variant (the preset with \
-                  `[protocol] finality` set to the variant) exactly as `sa check` does: \
+    long_about = "Checks every named preset once per variant (the preset with \
+                  `[protocol] finality` and `suspension` set to the variant's) exactly as \
+                  `sa check` does: \
                   configurations whose asynchrony lasts until a PNI-1 block can be Final get \
                   the seeded simulation pass first (a violation it finds settles that \
                   property), then the exhaustive search, cut at --timeout. A verdict from a \
@@ -28,13 +29,16 @@ use crate::{EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK};
                   absent stake share, chains of rounds sampled with the spec's sortition at \
                   mainnet parameters (the `sa degrade --sortition` sampling), labelled by the \
                   model's FIN-1..3 under each variant: blocks Attested, finality lag in \
-                  heights, blocks never Final.\n\n\
+                  heights, blocks never Final (the sampling has no suspension: a suspension \
+                  variant costs what its finality rule costs there; its cost is in its \
+                  verdicts, LIVE-SUSPEND).\n\n\
                   A preset may carry mutations: `byzantine+dusk-async-own-vote`.\n\n\
                   Exit status: 0 the table was produced (verdicts are its content, not \
                   failures); 2 bad input; 130 interrupted."
 )]
 pub struct Args {
-    /// Variants to compare, comma-separated (dusk, sm-fail, closed).
+    /// Variants to compare, comma-separated: dusk, sm-fail, closed (finality), lifted
+    /// (suspension), or a finality and a suspension variant joined by `+` (sm-fail+lifted).
     #[arg(long, value_delimiter = ',', default_value = "dusk,sm-fail,closed")]
     variants: Vec<String>,
     /// Presets to check, comma-separated; `PRESET+MUTATION` adds a mutation.
@@ -104,20 +108,55 @@ fn preset_config(spec: &str) -> Result<Config, String> {
 /// Each `--presets` entry with its configuration.
 type Presets = Vec<(String, Config)>;
 
-/// The variants and the presets' configurations, or what is wrong with the arguments.
-fn parse(args: &Args) -> Result<(Vec<Finality>, Presets), String> {
-    let mut rules = Vec::new();
-    for v in &args.variants {
-        match Finality::from_name(v) {
-            Some(r) if !rules.contains(&r) => rules.push(r),
-            Some(_) => return Err(format!("`--variants`: `{v}` is named twice")),
-            None => {
+/// A named protocol variant: a finality rule and a suspension rule (spec/variants.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Variant {
+    name: String,
+    finality: Finality,
+    suspension: Suspension,
+}
+
+impl Variant {
+    /// `NAME[+NAME]`: each part a finality or a suspension variant (`dusk` changes nothing).
+    fn parse(spec: &str) -> Result<Variant, String> {
+        let mut v = Variant {
+            name: spec.to_string(),
+            finality: Finality::Dusk,
+            suspension: Suspension::Dusk,
+        };
+        for part in spec.split('+') {
+            if let Some(f) = Finality::from_name(part).filter(|f| !f.is_dusk()) {
+                v.finality = f;
+            } else if let Some(s) = Suspension::from_name(part) {
+                v.suspension = s;
+            } else {
                 return Err(format!(
-                    "`--variants`: `{v}` is not a variant; known: {}",
-                    Finality::ALL.map(Finality::name).join(", ")
-                ))
+                    "`--variants`: `{part}` is not a variant; known: {} (finality), {} (suspension)",
+                    Finality::ALL.map(Finality::name).join(", "),
+                    Suspension::ALL[1..]
+                        .iter()
+                        .map(|s| s.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
             }
         }
+        Ok(v)
+    }
+}
+
+/// The variants and the presets' configurations, or what is wrong with the arguments.
+fn parse(args: &Args) -> Result<(Vec<Variant>, Presets), String> {
+    let mut rules: Vec<Variant> = Vec::new();
+    for spec in &args.variants {
+        let v = Variant::parse(spec)?;
+        if rules
+            .iter()
+            .any(|r| r.finality == v.finality && r.suspension == v.suspension)
+        {
+            return Err(format!("`--variants`: `{spec}` is named twice"));
+        }
+        rules.push(v);
     }
     let configs = args
         .presets
@@ -154,11 +193,12 @@ pub fn run(args: Args) -> u8 {
     let bar = crate::spinner();
     let mut runs = Vec::new();
     for (spec, base) in &configs {
-        for &rule in &rules {
+        for rule in &rules {
             let mut config = base.clone();
-            config.protocol.finality = rule;
+            config.protocol.finality = rule.finality;
+            config.protocol.suspension = rule.suspension;
             if let Some(bar) = &bar {
-                bar.set_message(format!("{spec} under {}", rule.name()));
+                bar.set_message(format!("{spec} under {}", rule.name));
                 bar.tick();
             }
             let report = check_like_sa_check(&config, args.walks, &opts);
@@ -166,10 +206,7 @@ pub fn run(args: Args) -> u8 {
                 if let Some(bar) = &bar {
                     bar.finish_and_clear();
                 }
-                eprintln!(
-                    "sa compare: interrupted during {spec} under {}",
-                    rule.name()
-                );
+                eprintln!("sa compare: interrupted during {spec} under {}", rule.name);
                 return EXIT_INTERRUPTED;
             }
             runs.push(run_of(spec, rule, &report));
@@ -180,7 +217,7 @@ pub fn run(args: Args) -> u8 {
             bar.set_message("finality cost at mainnet parameters");
             bar.tick();
         }
-        finality_lag(&cost_params(&args), &rules, args.chain, args.window)
+        variant_costs(&cost_params(&args), &rules, args.chain, args.window)
     } else {
         Vec::new()
     };
@@ -189,7 +226,7 @@ pub fn run(args: Args) -> u8 {
     }
     if args.json {
         let v = serde_json::json!({
-            "variants": rules.iter().map(|r| r.name()).collect::<Vec<_>>(),
+            "variants": rules.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
             "timeout_seconds": args.timeout,
             "walks": args.walks,
             "runs": runs,
@@ -202,6 +239,30 @@ pub fn run(args: Args) -> u8 {
         print_tables(&args, &rules, &runs, &cost);
     }
     EXIT_OK
+}
+
+/// The cost rows of each variant: its finality rule's (the sampling has no suspension),
+/// named after the variant.
+fn variant_costs(
+    params: &DegradeParams,
+    rules: &[Variant],
+    chain: usize,
+    window: usize,
+) -> Vec<LagRow> {
+    let mut finality: Vec<Finality> = rules.iter().map(|r| r.finality).collect();
+    finality.sort();
+    finality.dedup();
+    let rows = finality_lag(params, &finality, chain, window);
+    let mut out = Vec::new();
+    for row in &rows {
+        for r in rules.iter().filter(|r| r.finality.name() == row.variant) {
+            out.push(LagRow {
+                variant: r.name.clone(),
+                ..row.clone()
+            });
+        }
+    }
+    out
 }
 
 fn cost_params(args: &Args) -> DegradeParams {
@@ -228,7 +289,7 @@ fn check_like_sa_check(config: &Config, walks: u64, opts: &CheckOptions) -> Chec
     check(config, opts, &mut |_| {})
 }
 
-fn run_of(spec: &str, rule: Finality, r: &CheckReport) -> Run {
+fn run_of(spec: &str, rule: &Variant, r: &CheckReport) -> Run {
     let settled_by = if r.simulation.is_some() && r.unique_states == 0 {
         "simulation".to_string()
     } else if r.exhaustive {
@@ -241,7 +302,7 @@ fn run_of(spec: &str, rule: Finality, r: &CheckReport) -> Run {
     };
     Run {
         preset: spec.to_string(),
-        variant: rule.name().to_string(),
+        variant: rule.name.clone(),
         verdict: r.verdict,
         exhaustive: r.exhaustive,
         settled_by,
@@ -280,7 +341,7 @@ fn cell(status: Status, exhaustive: bool) -> String {
     }
 }
 
-fn print_tables(args: &Args, rules: &[Finality], runs: &[Run], cost: &[LagRow]) {
+fn print_tables(args: &Args, rules: &[Variant], runs: &[Run], cost: &[LagRow]) {
     println!(
         "sa compare: {} variant(s) x {} preset(s); each check as `sa check` runs it (simulation pass of {} walks first when asynchrony lasts through finality), exhaustive search cut at {} s",
         rules.len(),
@@ -294,7 +355,7 @@ fn print_tables(args: &Args, rules: &[Finality], runs: &[Run], cost: &[LagRow]) 
             .iter()
             .filter_map(|r| {
                 runs.iter()
-                    .find(|x| &x.preset == spec && x.variant == r.name())
+                    .find(|x| &x.preset == spec && x.variant == r.name)
             })
             .collect();
         print_preset(spec, &row);

@@ -17,12 +17,33 @@ impl Node {
                 .as_ref()
                 .map(|l| l.eligible(round, params))
                 .unwrap_or_default(),
+            unsuspended: match params.suspension {
+                Suspension::Dusk => None,
+                Suspension::Lifted => parent
+                    .ledger
+                    .as_ref()
+                    .map(|l| l.eligible_with(round, params, false)),
+            },
+        }
+    }
+
+    /// The provisioners iteration `iteration` is drawn on: ELIG-1..3, or under VAR-SUSP-LIFTED
+    /// from RELAXED on ELIG-1 and ELIG-2 only.
+    fn eligible_at<'a>(
+        params: &Params,
+        ctx: &'a Context,
+        iteration: u8,
+    ) -> &'a BTreeMap<PublicKey, u64> {
+        match &ctx.unsuspended {
+            Some(all) if iteration >= params.relaxed_iterations => all,
+            _ => &ctx.eligible,
         }
     }
 
     pub(super) fn draw(params: &Params, ctx: &Context, iteration: u8) -> Draw {
         let seed = &ctx.seed.0;
-        let gen = generator(seed, iteration, &ctx.eligible);
+        let eligible = Self::eligible_at(params, ctx, iteration);
+        let gen = generator(seed, iteration, eligible);
         Draw {
             generator: gen,
             validation: committee(
@@ -30,7 +51,7 @@ impl Node {
                 iteration,
                 StepKind::Validation,
                 params.max_iterations,
-                &ctx.eligible,
+                eligible,
                 params.committee_credits,
             ),
             ratification: committee(
@@ -38,7 +59,7 @@ impl Node {
                 iteration,
                 StepKind::Ratification,
                 params.max_iterations,
-                &ctx.eligible,
+                eligible,
                 params.committee_credits,
             ),
         }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::config::{Behaviour, Genesis, Params};
+use crate::config::{Behaviour, Genesis, Params, Suspension};
 use crate::encoding::encode;
 use crate::exec::{self, AppState, BlockError, Post, Receipt};
 use crate::finality::{initial_label, on_attested_append, pni, Label, LabelState};
@@ -256,6 +256,9 @@ struct Context {
     prev_timestamp: u64,
     seed: Seed,
     eligible: BTreeMap<PublicKey, u64>,
+    /// VAR-SUSP-LIFTED: the set the iterations from RELAXED on are drawn on (ELIG-3 lifted);
+    /// None under Dusk's rule.
+    unsuspended: Option<BTreeMap<PublicKey, u64>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
