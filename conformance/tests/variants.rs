@@ -224,30 +224,30 @@ fn continuations(m: &SaModel, prefix: &[Action], n: usize, depth: usize) -> Vec<
 }
 
 /// VAR-SUSP-LIFTED on sa-node: on `stall` (the default stakes, RELAXED 1) under the variant,
-/// the shortest path to a node in an iteration drawn on the lifted set (a misconfigured
-/// generator suspended, then a round past its iteration 0), continued by 300 seeded walks,
+/// a shortest path to a node in an iteration drawn on the lifted set
+/// ([`sa_model::examples::STALL_LIFTED_PREFIX`]: a generator suspended, then a round past its
+/// iteration 0), continued by 150 seeded walks,
 /// replays on sa-node started with the variant; sa-node left on Dusk's rule diverges on them
 /// (the variant is seen in what the suite compares: the committees the votes come from).
 #[test]
 fn sa_node_follows_the_model_under_the_lifted_suspension() {
     let mut c = Config::preset("stall").expect("preset");
     c.protocol.suspension = Suspension::Lifted;
-    let m = SaModel::new(c.clone());
-    let checked = sa_checker::checked::Checked::new(SaModel::new(c));
-    let pred: sa_checker::check::StatePredicate<'_> =
-        Box::new(|m: &SaModel, s: &sa_model::state::State| in_a_lifted_iteration(m, s));
-    let path = sa_checker::check::shortest_to(&checked, &[pred], None)
-        .pop()
-        .flatten()
-        .expect("a lifted iteration is reachable");
-    let prefix: Vec<Action> = path.iter().filter_map(|(_, a)| *a).collect();
-    let runs = continuations(&m, &prefix, 300, prefix.len() + 60);
+    let m = SaModel::new(c);
+    let (states, prefix) =
+        sa_model::examples::walk(&m, sa_model::examples::STALL_LIFTED_PREFIX, false)
+            .expect("the prefix is the model's");
+    assert!(in_a_lifted_iteration(&m, states.last().expect("a state")));
+    assert!(!states[..states.len() - 1]
+        .iter()
+        .any(|s| in_a_lifted_iteration(&m, s)));
+    let runs = continuations(&m, &prefix, 150, prefix.len() + 60);
     let (traces, diverged, first) = replay_runs(&m, &runs, &mut SaNode::default());
     eprintln!(
         "stall, lifted: {traces} traces from a {}-step prefix",
         prefix.len()
     );
-    assert!(traces >= 600, "{traces} traces");
+    assert!(traces >= 300, "{traces} traces");
     assert_eq!(diverged, 0, "{first:?}");
     let (traces, diverged, first) = replay_runs(&m, &runs, &mut OnDuskRule(SaNode::default()));
     eprintln!("stall, lifted, on Dusk's rule: {diverged} of {traces} diverge, first {first:?}");

@@ -6,6 +6,33 @@ use stateright::Model;
 use crate::model::{Action, SaModel};
 use crate::state::State;
 
+/// On `stall` under VAR-SUSP-LIFTED (spec/variants.md), a shortest path (18 steps, found
+/// breadth-first) to a node in an iteration drawn on the lifted set: P0, gen(0) of round 1,
+/// proposes, every timer outruns its candidate, the Fail(NoCandidate) of iteration 0 is
+/// recorded in B1.1 (P0 soft-slashed and suspended: WARNINGS 0), P1 goes offline, and P0's
+/// round 2 reaches iteration 1, which the variant draws with P0 back in. The conformance
+/// suite continues it with seeded walks (`conformance/tests/variants.rs`).
+pub const STALL_LIFTED_PREFIX: &[&str] = &[
+    "Node { p: 0, event: Propose { valid: true } }",
+    "Node { p: 0, event: Timeout { step: Ratification } }",
+    "Node { p: 1, event: Timeout { step: Proposal } }",
+    "Node { p: 2, event: Timeout { step: Proposal } }",
+    "Node { p: 1, event: ValidationQuorum { value: NoCandidate, signers: 6 } }",
+    "Node { p: 1, event: Timeout { step: Ratification } }",
+    "Node { p: 1, event: Timeout { step: Proposal } }",
+    "Node { p: 2, event: ValidationQuorum { value: NoCandidate, signers: 6 } }",
+    "Node { p: 2, event: RatificationQuorum { att: Att { slot: 1, value: NoCandidate, validation: 6, ratification: 6 }, failed: FailSet(0) } }",
+    "Node { p: 3, event: RatificationQuorum { att: Att { slot: 1, value: NoCandidate, validation: 6, ratification: 6 }, failed: FailSet(0) } }",
+    "Node { p: 3, event: Propose { valid: true } }",
+    "Node { p: 0, event: Candidate { block: 3, valid: true } }",
+    "Node { p: 2, event: Candidate { block: 3, valid: true } }",
+    "Node { p: 0, event: ValidationQuorum { value: Valid(0), signers: 5 } }",
+    "Node { p: 1, event: ValidationQuorum { value: Valid(0), signers: 5 } }",
+    "Node { p: 0, event: RatificationQuorum { att: Att { slot: 3, value: Valid(0), validation: 5, ratification: 3 }, failed: FailSet(1) } }",
+    "Node { p: 1, event: Crash }",
+    "Node { p: 0, event: Timeout { step: Ratification } }",
+];
+
 /// The 37 steps, each with the model's description of it (`sa simulate --preset async-final`
 /// finds a path of the same shape: walk 774,500 of seed 0, then a breadth-first search).
 pub const ASYNC_FINAL_FORK: &[&str] = &[
