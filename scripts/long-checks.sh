@@ -43,6 +43,8 @@ expect 0 "the unbounded model changes no draw at a drop and holds LIVE-FINALITY 
   cargo test --release -p sa-checker --test model_unbounded_draws -- --ignored
 expect 0 "the stall preset stalls under Dusk's suspension rule (LIVE-NO-STALL, about 35 s)" -- \
   cargo test --release -p sa-checker --test model_stall -- --ignored
+expect 0 "the soak's stall under VAR-SUSP-LIFTED: rounds end again, finality does not (about 2 min)" -- \
+  cargo test --release -p sa-testkit --test soak -- --ignored
 expect 0 "the README's preset table: default, small, emergency, matured, rejoin and stall say what sa check says (about 6 min)" -- \
   cargo test --release -p sa-cli --test docs_drift -- --ignored
 expect 0 "the conformance suites catch every hand-written broken sa-node (a workspace build per variant, about 5 min)" -- \
