@@ -182,9 +182,12 @@ pub fn run(args: Args) -> u8 {
         }
     };
     let interrupt = crate::ctrl_c_flag();
+    // As `sa check` runs: the unbounded rounds too (LIVE-CONVERGENCE, LIVE-FINALITY,
+    // LIVE-NO-STALL, LIVE-SUSPEND, LIVE-REJOIN), each search cut at --timeout.
     let mut opts = CheckOptions {
         timeout: Some(Duration::from_secs(args.timeout)),
         interrupt: Some(interrupt.clone()),
+        unbounded: true,
         ..CheckOptions::default()
     };
     if let Some(t) = args.threads {
