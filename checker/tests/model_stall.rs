@@ -7,20 +7,11 @@
 
 mod common;
 
-use common::preset;
+use common::{preset, unbounded_status};
 use sa_checker::report::Status;
-use sa_checker::unbounded::{check, UnboundedResult};
+use sa_checker::unbounded::check;
 use sa_checker::CheckOptions;
 use sa_model::config::Suspension;
-
-fn status(r: &UnboundedResult, id: &str) -> (Status, String) {
-    let p = r
-        .properties
-        .iter()
-        .find(|p| p.id == id)
-        .expect("a property");
-    (p.status, p.note.clone().unwrap_or_default())
-}
 
 /// Dusk's side is `model_liveness.rs`'s default-preset test (the same behaviour: `stall` only
 /// lowers RELAXED, which with two iterations changes nothing under Dusk's rules).
@@ -43,7 +34,7 @@ fn the_lifted_suspension_holds_no_stall_where_dusk_s_rule_stalls() {
         "LIVE-FINALITY",
         "LIVE-SUSPEND",
     ] {
-        let (s, note) = status(&r, id);
+        let (s, note) = unbounded_status(&r, id);
         assert_eq!(s, Status::Holds, "{id}: {note}");
     }
     // Rounds with no good iteration are still reached (bad draws), only none is starved.
@@ -62,7 +53,7 @@ fn dusk_s_suspension_rule_stalls_the_stall_preset() {
         ..CheckOptions::default()
     };
     let r = check(&preset("stall"), &opts, &mut |_| {});
-    let (s, note) = status(&r, "LIVE-NO-STALL");
+    let (s, note) = unbounded_status(&r, "LIVE-NO-STALL");
     assert_eq!(s, Status::Violated, "{note}");
     assert!(note.contains("suspended"), "{note}");
 }

@@ -7,19 +7,10 @@
 
 mod common;
 
-use common::preset;
+use common::{preset, unbounded_status};
 use sa_checker::report::Status;
-use sa_checker::unbounded::{check, check_model, Unbounded, UnboundedResult};
+use sa_checker::unbounded::{check, check_model, Unbounded};
 use sa_checker::CheckOptions;
-
-fn status(r: &UnboundedResult, id: &str) -> (Status, String) {
-    let p = r
-        .properties
-        .iter()
-        .find(|p| p.id == id)
-        .expect("a property");
-    (p.status, p.note.clone().unwrap_or_default())
-}
 
 /// `matured` without its absent provisioner (the stuck path needs none: it needs the invalid
 /// candidate and the drop), so that the test command can afford it.
@@ -42,7 +33,7 @@ fn a_path_across_a_drop_that_changes_a_round_s_draws_is_not_a_violation() {
         old.draws_changed > 0,
         "the old abstraction changes draws at drops"
     );
-    let (s, note) = status(&old, "LIVE-FINALITY");
+    let (s, note) = unbounded_status(&old, "LIVE-FINALITY");
     assert_eq!(s, Status::Inconclusive, "{note}");
     assert!(note.contains("changes the draws of a round"), "{note}");
     // The same configuration under the fixed abstraction: no drop changes a draw, and the
@@ -67,7 +58,7 @@ fn fixed_abstraction_holds(config: &sa_model::Config) {
     assert!(new.exhaustive);
     assert_eq!(new.draws_changed, 0);
     for id in ["LIVE-CONVERGENCE", "LIVE-FINALITY"] {
-        let (s, note) = status(&new, id);
+        let (s, note) = unbounded_status(&new, id);
         assert_eq!(s, Status::Holds, "{id}: {note}");
     }
 }

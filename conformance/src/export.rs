@@ -729,13 +729,32 @@ pub fn class_runs_with(model: &SaModel, progress: &mut dyn FnMut(usize) -> bool)
 
 /// `n` seeded random walks (each to a terminal state or `max_depth` actions).
 pub fn random_walks(model: &SaModel, n: usize, seed: u64, max_depth: usize) -> Vec<Run> {
+    random_walks_from(model, &[], n, seed, max_depth)
+}
+
+/// [`random_walks`] that each start with `prefix` (actions of the model from its initial
+/// state) and continue at random up to `max_depth` actions in all; none if the prefix does
+/// not replay.
+pub fn random_walks_from(
+    model: &SaModel,
+    prefix: &[Action],
+    n: usize,
+    seed: u64,
+    max_depth: usize,
+) -> Vec<Run> {
+    let start = model
+        .init_states()
+        .into_iter()
+        .next()
+        .and_then(|s0| prefix.iter().try_fold(s0, |s, a| model.next_state(&s, *a)));
+    let Some(start) = start else {
+        return Vec::new();
+    };
     let mut runs = Vec::new();
     for w in 0..n {
         let mut r = sa_testkit::campaign::Rng::new(seed, w as u64);
-        let Some(mut state) = model.init_states().into_iter().next() else {
-            break;
-        };
-        let mut run = Vec::new();
+        let mut state = start.clone();
+        let mut run = prefix.to_vec();
         let mut actions = Vec::new();
         while run.len() < max_depth {
             actions.clear();

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use sa_conformance::export::{class_runs, project, random_walks};
+use sa_conformance::export::{class_runs, project, random_walks, random_walks_from};
 use sa_conformance::replay::{replay, Adapter, SaNode};
 use sa_conformance::trace::{Event, Observed, Sent};
 use sa_model::config::{Finality, Suspension};
@@ -189,40 +189,6 @@ fn in_a_lifted_iteration(m: &SaModel, s: &sa_model::state::State) -> bool {
     })
 }
 
-/// `prefix`, then seeded random actions up to `depth` in all, `n` times.
-fn continuations(m: &SaModel, prefix: &[Action], n: usize, depth: usize) -> Vec<Vec<Action>> {
-    use stateright::Model;
-    let start = prefix.iter().try_fold(
-        m.init_states()
-            .into_iter()
-            .next()
-            .expect("an initial state"),
-        |s, a| m.next_state(&s, *a),
-    );
-    let start = start.expect("the prefix replays");
-    (0..n)
-        .map(|w| {
-            let mut r = sa_testkit::campaign::Rng::new(11, w as u64);
-            let (mut state, mut run) = (start.clone(), prefix.to_vec());
-            let mut actions = Vec::new();
-            while run.len() < depth {
-                actions.clear();
-                m.actions(&state, &mut actions);
-                if actions.is_empty() {
-                    break;
-                }
-                let a = actions[r.below(actions.len() as u64) as usize];
-                let Some(next) = m.next_state(&state, a) else {
-                    break;
-                };
-                run.push(a);
-                state = next;
-            }
-            run
-        })
-        .collect()
-}
-
 /// VAR-SUSP-LIFTED on sa-node: on `stall` (the default stakes, RELAXED 1) under the variant,
 /// a shortest path to a node in an iteration drawn on the lifted set
 /// ([`sa_model::examples::STALL_LIFTED_PREFIX`]: a generator suspended, then a round past its
@@ -241,7 +207,7 @@ fn sa_node_follows_the_model_under_the_lifted_suspension() {
     assert!(!states[..states.len() - 1]
         .iter()
         .any(|s| in_a_lifted_iteration(&m, s)));
-    let runs = continuations(&m, &prefix, 150, prefix.len() + 60);
+    let runs = random_walks_from(&m, &prefix, 150, 11, prefix.len() + 60);
     let (traces, diverged, first) = replay_runs(&m, &runs, &mut SaNode::default());
     eprintln!(
         "stall, lifted: {traces} traces from a {}-step prefix",

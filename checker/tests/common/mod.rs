@@ -36,3 +36,13 @@ pub fn ids(report: &CheckReport, status: Status) -> Vec<String> {
         .map(|p| p.id.clone())
         .collect()
 }
+
+/// The status and note of property `id` in an unbounded search's result.
+pub fn unbounded_status(r: &sa_checker::unbounded::UnboundedResult, id: &str) -> (Status, String) {
+    let p = r
+        .properties
+        .iter()
+        .find(|p| p.id == id)
+        .expect("a property");
+    (p.status, p.note.clone().unwrap_or_default())
+}
