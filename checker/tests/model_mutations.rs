@@ -122,8 +122,15 @@ fn every_safety_property_and_every_mutation_is_covered() {
     for s in SPECS.iter().filter(|s| s.kind != Kind::Witness) {
         assert!(covered.contains(&s.id), "{} has no broken variant", s.id);
     }
+    // LIVE-NO-STALL's broken variant is Dusk's own suspension rule: it holds only under
+    // VAR-SUSP-LIFTED (`model_stall.rs`), and the reference rule violates it on the default
+    // preset, which `model_liveness.rs` asserts with the path.
+    const CAUGHT_UNDER_THE_REFERENCE: [&str; 1] = ["LIVE-NO-STALL"];
     for id in sa_checker::unbounded::IDS {
-        assert!(covered.contains(&id), "{id} has no broken variant");
+        assert!(
+            covered.contains(&id) || CAUGHT_UNDER_THE_REFERENCE.contains(&id),
+            "{id} has no broken variant"
+        );
     }
     for (m, id, _) in INTENDED
         .iter()
