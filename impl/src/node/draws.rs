@@ -27,8 +27,8 @@ impl Node {
         }
     }
 
-    /// The provisioners iteration `iteration` is drawn on: ELIG-1..3, or under VAR-SUSP-LIFTED
-    /// from RELAXED on ELIG-1 and ELIG-2 only.
+    /// The provisioners iteration `iteration` is drawn on: ELIG-1, ELIG-2 and ELIG-3, or
+    /// under VAR-SUSP-LIFTED from RELAXED on ELIG-1 and ELIG-2 only.
     fn eligible_at<'a>(
         params: &Params,
         ctx: &'a Context,
