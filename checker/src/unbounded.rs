@@ -1035,20 +1035,24 @@ pub fn check_model(
     // those discoveries.
     let searched_all =
         exhaustive && draws_changed == 0 && (stop_on.is_empty() || discoveries.is_empty());
-    properties.push(suspend_report(
-        config,
-        &model,
-        searched_all,
-        opts.max_states
-            .map_or(LASSO_SEARCH_STATES, |n| n.min(LASSO_SEARCH_STATES)),
-    ));
-    properties.push(rejoin_report(
-        config,
-        &model,
-        searched_all,
-        opts.max_states
-            .map_or(LASSO_SEARCH_STATES, |n| n.min(LASSO_SEARCH_STATES)),
-    ));
+    let cap = opts
+        .max_states
+        .map_or(LASSO_SEARCH_STATES, |n| n.min(LASSO_SEARCH_STATES));
+    if cut == Some("interrupted") {
+        // Interrupted: the whole-graph searches these two may fall back to are not started
+        // (they would run for minutes after Ctrl-C).
+        properties.extend([SUSPEND, REJOIN].map(|id| PropertyReport {
+            id: id.into(),
+            kind: sa_model::properties::Kind::Liveness,
+            statement: statement(id).into(),
+            status: Status::Inconclusive,
+            note: Some("not decided: the search was interrupted (Ctrl-C)".into()),
+            counterexample: None,
+        }));
+    } else {
+        properties.push(suspend_report(config, &model, searched_all, cap));
+        properties.push(rejoin_report(config, &model, searched_all, cap));
+    }
     UnboundedResult {
         properties,
         unique_states: checker.unique_state_count(),

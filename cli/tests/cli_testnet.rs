@@ -601,3 +601,74 @@ fn the_campaign_command_counts_every_reason_and_passes() {
     let (code, _, err) = sa(&["campaign", "--messages", "0"]);
     assert_eq!(code, 2, "{err}");
 }
+
+/// The events of one node of a kept testnet directory, as JSON values.
+fn events_of(dir: &std::path::Path, node: u32) -> Vec<Value> {
+    std::fs::read_to_string(dir.join(format!("node{node}.events.jsonl")))
+        .expect("an events file")
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// The built-in `async-final` schedule (issue 31; spec/incidents.md, "Asynchrony through
+/// finality") on real sa-node processes: four honest provisioners with the preset's stakes and
+/// seed, only message timing chosen. Under Dusk's finality rule P1 makes a PNI-1 block Final
+/// while iteration 0 of round 1 can still succeed; when its held votes arrive, P3 forms that
+/// Success and the other nodes fall back to it and finalize it: the monitor reports two Final
+/// blocks at height 1. The same schedule under VAR-FIN-CLOSED finalizes nothing that conflicts
+/// (P1 never makes the PNI-1 block Final, so it falls back too).
+#[test]
+fn the_async_final_schedule_forks_sa_node_under_dusks_rule_and_not_under_the_closed_variant() {
+    let run = |finality: &str| {
+        let d = tempfile::tempdir().expect("tmp");
+        let dir = d.path().join("net");
+        let (code, v, stderr) = sa(&[
+            "testnet",
+            "--schedule",
+            "async-final",
+            "--time-scale",
+            "0.1",
+            "--duration",
+            "22",
+            "--blocks",
+            "100",
+            "--finality",
+            finality,
+            "--dir",
+            dir.to_str().expect("utf-8"),
+            "--json",
+        ]);
+        assert_eq!(v["nodes"], 4, "the schedule's network: {stderr}");
+        assert_eq!(v["committee"], 7);
+        let fallbacks: Vec<u32> = (0..4)
+            .filter(|&n| events_of(&dir, n).iter().any(|e| e["event"] == "fallback"))
+            .collect();
+        (code, v, fallbacks)
+    };
+    let (code, v, fallbacks) = run("dusk");
+    assert_eq!(code, 1, "a violation fails the run: {v}");
+    let violations = v["violations"].as_array().expect("a list");
+    assert!(!violations.is_empty(), "{v}");
+    for x in violations {
+        assert_eq!(x["property"], "SAFE-FINAL-AGREEMENT", "{v}");
+        let detail = x["detail"].as_str().expect("text");
+        assert!(
+            detail.contains("and n1 hold different Final blocks at height 1"),
+            "{detail}"
+        );
+    }
+    // The mechanism: P0 and P2 fell back (FORK-1) from the block P1 holds as Final.
+    assert!(
+        fallbacks.contains(&0) && fallbacks.contains(&2),
+        "{fallbacks:?}"
+    );
+    assert!(!fallbacks.contains(&1), "P1 held its block as Final");
+
+    let (code, v, fallbacks) = run("closed");
+    assert_eq!(code, 0, "{v}");
+    no_violations(&v);
+    assert!(v["final_height"].as_u64().expect("a height") >= 1, "{v}");
+    // The same timing: this time P1 falls back with the others.
+    assert!(fallbacks.contains(&1), "{fallbacks:?}");
+}

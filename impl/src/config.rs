@@ -372,6 +372,10 @@ pub struct NodeConfig {
     /// Fault injection.
     #[serde(default)]
     pub behaviour: Behaviour,
+    /// Fault injection: the network schedule (delays, holds, drops per kind, pair, round and
+    /// window) this node applies to what it sends (`sa testnet --schedule`).
+    #[serde(default, skip_serializing_if = "crate::schedule::Schedule::is_empty")]
+    pub schedule: crate::schedule::Schedule,
 }
 
 fn default_max_frame() -> usize {

@@ -10,7 +10,8 @@
 //! - [`storage`]: the fsynced, checksummed append-only log the node records votes and blocks
 //!   in before sending or acting on them;
 //! - [`runtime`]: the tokio TCP runtime around the core; [`config`]: genesis and node files;
-//!   [`events`]: the typed JSON event lines the runtime prints;
+//!   [`events`]: the typed JSON event lines the runtime prints; [`schedule`]: a testnet's
+//!   scripted network faults (fault injection only);
 //!
 //! Harnesses (the in-memory network of cores, the fault campaign, the testnet driver) live in
 //! `sa-testkit`: this crate holds only what a running node needs.
@@ -28,6 +29,7 @@ pub mod node;
 pub mod peers;
 pub mod rules;
 pub mod runtime;
+pub mod schedule;
 
 pub mod snapshot;
 pub mod sortition;

@@ -138,7 +138,7 @@ enum Inbox {
 /// One live connection: its writer's queue, the bytes queued there, its close signal.
 struct Conn {
     conn: u64,
-    tx: mpsc::UnboundedSender<Arc<Vec<u8>>>,
+    tx: mpsc::UnboundedSender<Frame>,
     queued: Arc<AtomicUsize>,
     close: Arc<tokio::sync::Notify>,
 }
@@ -148,16 +148,16 @@ type Writers = Arc<Mutex<BTreeMap<PeerId, Conn>>>;
 
 /// Queues a frame for a peer's writer unless that peer already has
 /// [`OUTBOUND_BYTES_PER_PEER`] queued.
-fn queue_bounded(
-    tx: &mpsc::UnboundedSender<Arc<Vec<u8>>>,
-    queued: &AtomicUsize,
-    bytes: Arc<Vec<u8>>,
-) {
-    if queued.load(Ordering::Relaxed) + bytes.len() <= OUTBOUND_BYTES_PER_PEER {
-        queued.fetch_add(bytes.len(), Ordering::Relaxed);
-        let _ = tx.send(bytes);
+fn queue_bounded(tx: &mpsc::UnboundedSender<Frame>, queued: &AtomicUsize, frame: Frame) {
+    if queued.load(Ordering::Relaxed) + frame.0.len() <= OUTBOUND_BYTES_PER_PEER {
+        queued.fetch_add(frame.0.len(), Ordering::Relaxed);
+        let _ = tx.send(frame);
     }
 }
+
+/// A frame for a peer's writer and, under a network schedule, the wall-clock time (ms since
+/// the Unix epoch) before which it must not be sent.
+type Frame = (Arc<Vec<u8>>, Option<u64>);
 
 /// Whether a frame's message needs a BLS check in the core (candidate, votes, block,
 /// transaction).
@@ -187,6 +187,9 @@ struct Net {
     keys: KeyRing,
     /// This process's Noise static key (signed by `me` in each handshake).
     noise: Arc<NoiseKey>,
+    /// The network schedule (fault injection), this node's index in the genesis (a schedule
+    /// applies to provisioners only) and the genesis time its windows count from.
+    schedule: Arc<(crate::schedule::Schedule, Option<u32>, u64)>,
 }
 
 impl Net {
@@ -318,11 +321,11 @@ impl Net {
         peer: PeerId,
         conn: u64,
     ) -> (
-        mpsc::UnboundedReceiver<Arc<Vec<u8>>>,
+        mpsc::UnboundedReceiver<Frame>,
         Arc<AtomicUsize>,
         Arc<tokio::sync::Notify>,
     ) {
-        let (tx, rx) = mpsc::unbounded_channel::<Arc<Vec<u8>>>();
+        let (tx, rx) = mpsc::unbounded_channel::<Frame>();
         let queued = Arc::new(AtomicUsize::new(0));
         let close = Arc::new(tokio::sync::Notify::new());
         let old = self.writers.lock().expect("lock").insert(
@@ -497,19 +500,25 @@ impl Net {
         self.keys.contains(&s.signer).then_some(s)
     }
 
-    fn send(&self, peer: Option<PeerId>, bytes: Arc<Vec<u8>>) {
+    fn send(&self, peer: Option<PeerId>, message: &crate::message::Message) {
+        let bytes = Arc::new(message.to_bytes());
+        let (schedule, me, genesis_ms) = &*self.schedule;
+        let me = me.filter(|&i| !schedule.idle_for(i));
         let w = self.writers.lock().expect("lock");
-        match peer {
-            Some(p) => {
-                if let Some(c) = w.get(&p) {
-                    queue_bounded(&c.tx, &c.queued, bytes);
+        for (&p, c) in w.iter().filter(|(&p, _)| peer.is_none_or(|q| q == p)) {
+            // Provisioner i is peer i + 1; clients are not in a schedule.
+            let due = match me.zip(u32::try_from(p.wrapping_sub(1)).ok()) {
+                Some((from, to)) => {
+                    let t = now_ms().saturating_sub(*genesis_ms);
+                    match schedule.decide(from, to, message, t) {
+                        crate::schedule::Decision::Send => None,
+                        crate::schedule::Decision::Drop => continue,
+                        crate::schedule::Decision::At(at) => Some(genesis_ms + at),
+                    }
                 }
-            }
-            None => {
-                for c in w.values() {
-                    queue_bounded(&c.tx, &c.queued, bytes.clone());
-                }
-            }
+                None => None,
+            };
+            queue_bounded(&c.tx, &c.queued, (Arc::clone(&bytes), due));
         }
     }
 
@@ -524,42 +533,73 @@ impl Net {
     }
 }
 
-/// A connection's writer: frames in order, each after the configured delay; a keep-alive
-/// (an empty frame) after a third of `idle` without one.
+/// When a frame queued now is due: after the configured delay, and not before the time a
+/// network schedule holds it to.
+fn due_of(delay: Duration, at_ms: Option<u64>) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    let held = at_ms.map_or(Duration::ZERO, |t| {
+        Duration::from_millis(t.saturating_sub(now_ms()))
+    });
+    now + delay.max(held)
+}
+
+/// A connection's writer: frames in the order they are due (in order without a network
+/// schedule), each after the configured delay; a keep-alive (an empty frame) after a third of
+/// `idle` without one. A frame a schedule holds waits without holding back later ones.
 async fn write_frames(
     mut sink: FramedWrite<tokio::net::tcp::OwnedWriteHalf, SecureCodec>,
-    mut rx: mpsc::UnboundedReceiver<Arc<Vec<u8>>>,
+    mut rx: mpsc::UnboundedReceiver<Frame>,
     queued: Arc<AtomicUsize>,
     (delay, idle): (Duration, Duration),
 ) {
-    let mut queue: VecDeque<(tokio::time::Instant, Arc<Vec<u8>>)> = VecDeque::new();
+    use std::cmp::Reverse;
+    use tokio::time::Instant;
+    type Due = Reverse<(Instant, u64, Arc<Vec<u8>>)>;
+    let mut queue: std::collections::BinaryHeap<Due> = std::collections::BinaryHeap::new();
+    let mut seq = 0u64;
+    let mut push = |queue: &mut std::collections::BinaryHeap<Due>, (b, at): Frame| {
+        seq += 1;
+        queue.push(Reverse((due_of(delay, at), seq, b)));
+    };
+    let mut last_sent = Instant::now();
     loop {
-        if queue.is_empty() {
-            match tokio::time::timeout(idle / 3, rx.recv()).await {
-                Ok(Some(b)) => queue.push_back((tokio::time::Instant::now() + delay, b)),
-                Ok(None) => return,
-                Err(_) => {
-                    if sink.send(bytes::Bytes::new()).await.is_err() {
-                        return;
-                    }
-                    continue;
+        // Everything due goes out, in the order it is due (queued order among equals).
+        while let Some(Reverse((due, _, _))) = queue.peek() {
+            if *due > Instant::now() {
+                break;
+            }
+            let Some(Reverse((_, _, bytes))) = queue.pop() else {
+                break;
+            };
+            queued.fetch_sub(bytes.len(), Ordering::Relaxed);
+            if sink
+                .send(bytes::Bytes::copy_from_slice(&bytes))
+                .await
+                .is_err()
+            {
+                return;
+            }
+            last_sent = Instant::now();
+        }
+        if Instant::now() >= last_sent + idle / 3 {
+            if sink.send(bytes::Bytes::new()).await.is_err() {
+                return;
+            }
+            last_sent = Instant::now();
+        }
+        let keep_alive = last_sent + idle / 3;
+        let next = queue
+            .peek()
+            .map_or(keep_alive, |Reverse((due, _, _))| (*due).min(keep_alive));
+        match tokio::time::timeout_at(next, rx.recv()).await {
+            Ok(Some(f)) => {
+                push(&mut queue, f);
+                while let Ok(f) = rx.try_recv() {
+                    push(&mut queue, f);
                 }
             }
-        }
-        while let Ok(b) = rx.try_recv() {
-            queue.push_back((tokio::time::Instant::now() + delay, b));
-        }
-        let Some((due, bytes)) = queue.pop_front() else {
-            continue;
-        };
-        queued.fetch_sub(bytes.len(), Ordering::Relaxed);
-        tokio::time::sleep_until(due).await;
-        if sink
-            .send(bytes::Bytes::copy_from_slice(&bytes))
-            .await
-            .is_err()
-        {
-            return;
+            Ok(None) => return,
+            Err(_) => {}
         }
     }
 }
@@ -668,6 +708,15 @@ pub async fn run(
         clients: Arc::new(tokio::sync::Semaphore::new(MAX_CLIENTS)),
         keys: keys.clone(),
         noise: Arc::new(NoiseKey::generate()),
+        schedule: Arc::new((
+            cfg.schedule.clone(),
+            genesis
+                .provisioners
+                .iter()
+                .position(|p| p.key == me.public)
+                .and_then(|i| u32::try_from(i).ok()),
+            genesis.timestamp,
+        )),
     };
     let listener = TcpListener::bind(cfg.listen).await?;
     emit(
@@ -739,10 +788,8 @@ pub async fn run(
             }
             match o {
                 Output::Persist(r) => log.append(&r)?,
-                Output::Broadcast(m) => net.send(None, Arc::new(m.to_bytes())),
-                Output::Send { peer, message } => {
-                    net.send(Some(peer), Arc::new(message.to_bytes()))
-                }
+                Output::Broadcast(m) => net.send(None, &m),
+                Output::Send { peer, message } => net.send(Some(peer), &message),
                 Output::SetTimer { timer, after_ms } => {
                     let tx = inbox_tx.clone();
                     tokio::spawn(async move {
@@ -965,7 +1012,7 @@ impl Gate {
             let m = crate::message::Message::GetBlocks {
                 from: node.tip_height() + 1,
             };
-            self.net.send(Some(peer), Arc::new(m.to_bytes()));
+            self.net.send(Some(peer), &m);
         }
     }
 

@@ -389,6 +389,8 @@ pub fn run(args: Args) -> u8 {
             duration: std::time::Duration::from_secs(args.duration),
             dir: None,
             soft_slash_warnings: 1,
+            schedule: None,
+            finality: Default::default(),
             hostile_load: false,
             attack_load: false,
             node_command: node_command.clone(),

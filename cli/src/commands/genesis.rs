@@ -79,6 +79,10 @@ pub fn run(args: Args) -> u8 {
             .collect(),
         behaviours: Default::default(),
         soft_slash_warnings: 1,
+        schedule: Default::default(),
+        stakes: None,
+        seed: None,
+        finality: Default::default(),
     };
     let files = match write_network(&args.out, &net) {
         Ok(f) => f,

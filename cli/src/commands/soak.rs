@@ -193,6 +193,8 @@ pub fn run(args: Args) -> u8 {
         duration: std::time::Duration::from_secs(end.ceil() as u64 + args.settle),
         dir: Some(dir.clone()),
         soft_slash_warnings: args.soft_slash_warnings,
+        schedule: None,
+        finality: Default::default(),
         hostile_load: false,
         attack_load: false,
         node_command,

@@ -66,6 +66,16 @@ pub struct Args {
     /// events) and keep equal state roots (`sa inspect --dir`).
     #[arg(long)]
     pub attack_load: bool,
+    /// A network schedule: delays, holds and drops per message kind, pair of nodes, round,
+    /// iteration and window, the same file for every node, its times scaled by --time-scale
+    /// (docs/operators.md, "A network schedule"); a file, or a built-in name: async-final (the fork of Final blocks
+    /// that asynchrony alone allows, on the async-final preset's stakes and seed). Its
+    /// [network] table replaces --nodes and --committee.
+    #[arg(long, value_name = "FILE|NAME")]
+    pub schedule: Option<String>,
+    /// The finality rule every node runs (dusk, sm-fail, closed: spec/variants.md).
+    #[arg(long, default_value = "dusk", value_name = "VARIANT")]
+    pub finality: String,
     /// Print only the summary.
     #[arg(long)]
     pub quiet: bool,
@@ -86,7 +96,24 @@ impl Args {
         for m in &self.misbehave {
             parse_misbehave(m, self.nodes, &mut behaviours)?;
         }
+        let schedule = self
+            .schedule
+            .as_deref()
+            .map(sa_testkit::testnet::ScheduleSpec::load)
+            .transpose()?;
+        let finality = match self.finality.as_str() {
+            "dusk" => sa_node::config::Finality::Dusk,
+            "sm-fail" => sa_node::config::Finality::SmFail,
+            "closed" => sa_node::config::Finality::Closed,
+            other => {
+                return Err(format!(
+                    "--finality {other:?}: one of dusk, sm-fail, closed"
+                ))
+            }
+        };
         Ok(Options {
+            schedule,
+            finality,
             nodes: self.nodes,
             absent: self.absent,
             crashes,

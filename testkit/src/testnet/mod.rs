@@ -6,6 +6,7 @@
 mod load;
 mod monitor;
 mod network;
+mod schedule;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -25,6 +26,7 @@ pub use monitor::{Monitor, Observed, Property, Violation};
 pub use network::{
     absence_bound, parse_crash, parse_misbehave, sharp_stake, write_network, Crash, Network,
 };
+pub use schedule::{NetworkSpec, ScheduleSpec, BUILT_IN as BUILT_IN_SCHEDULES};
 
 /// How to start one node: `program args... <node file>` (the `sa` binary and `node --config`).
 #[derive(Clone, Debug)]
@@ -64,6 +66,12 @@ pub struct Options {
     pub hostile_load: bool,
     /// With the load, the audit's attacks on state.
     pub attack_load: bool,
+    /// A network schedule every node applies to what it sends, with the network it was
+    /// written for (its stakes and seed replace the testnet's; its node count and committee
+    /// replace `nodes` and `committee`).
+    pub schedule: Option<ScheduleSpec>,
+    /// The finality rule (spec/variants.md; Dusk's by default).
+    pub finality: sa_node::config::Finality,
     /// How to start a node.
     pub node_command: NodeCommand,
     /// Set from outside (Ctrl-C) to stop the run early.
@@ -159,7 +167,24 @@ enum FromNode {
 }
 
 /// Checks the options; Err names the flag.
+/// The options with a schedule's network in place of `nodes` and `committee`.
+fn with_schedule_network(o: &Options) -> Options {
+    let mut o = o.clone();
+    if let Some(n) = o.schedule.as_ref().map(|s| s.network.clone()) {
+        if let Some(s) = &n.stakes {
+            o.nodes = u32::try_from(s.len()).unwrap_or(u32::MAX);
+        }
+        if let Some(c) = n.committee {
+            o.committee = c;
+        }
+    }
+    o
+}
+
 fn validate(o: &Options) -> Result<(), String> {
+    if let Some(s) = &o.schedule {
+        s.validate(o.nodes)?;
+    }
     if o.nodes < 1 || o.nodes > 64 {
         return Err("--nodes must be 1..=64".into());
     }
@@ -348,12 +373,15 @@ impl Procs {
     }
 }
 
-/// Runs a testnet and returns its summary (Err: bad options or a setup failure).
-pub fn run(o: &Options, progress: &mut dyn FnMut(Progress)) -> Result<Summary, String> {
-    validate(o)?;
-    let dir = prepare_dir(o.dir.as_deref())?;
-    let stake = sharp_stake(o.nodes, o.committee);
-    let bound = absence_bound(o.nodes, o.committee, stake);
+/// The network a run writes (a schedule's stakes and seed in place of the sharp stake) and the
+/// largest stake in DUSK.
+fn network_of(o: &Options) -> Result<(Network, u64), String> {
+    let spec = o.schedule.as_ref().map(|s| &s.network);
+    let stakes = spec.and_then(|n| n.stakes.clone());
+    let stake = stakes
+        .as_ref()
+        .and_then(|s| s.iter().max().copied())
+        .unwrap_or_else(|| sharp_stake(o.nodes, o.committee));
     let net = Network {
         nodes: o.nodes,
         committee: o.committee,
@@ -362,20 +390,55 @@ pub fn run(o: &Options, progress: &mut dyn FnMut(Progress)) -> Result<Summary, S
         addrs: network::free_addrs(o.nodes)?,
         behaviours: o.behaviours.clone(),
         soft_slash_warnings: o.soft_slash_warnings,
+        schedule: o.schedule.clone().map(|s| s.schedule).unwrap_or_default(),
+        stakes,
+        seed: spec.and_then(|n| n.seed),
+        finality: o.finality,
     };
+    Ok((net, stake))
+}
+
+/// The run's header line.
+fn header_of(o: &Options, net: &Network, stake: u64, bound: u32) -> String {
+    let running = o.nodes - o.absent;
+    let stakes_text = match &net.stakes {
+        Some(s) => format!(
+            "stakes {} DUSK, seed {}",
+            s.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),
+            net.seed.unwrap_or(1)
+        ),
+        None => format!("stake {stake} DUSK each (at most {stake} credits per committee)"),
+    };
+    let mut extra = String::new();
+    if let Some(s) = &o.schedule {
+        extra += &format!(", schedule {} ({} rules)", s.source, s.schedule.rules.len());
+    }
+    if !o.finality.is_dusk() {
+        extra += &format!(", finality {:?}", o.finality);
+    }
+    format!(
+        "{} nodes ({running} running, {} absent), C = {}, {stakes_text}, absence bound {bound} (SORT-5 + SM = {}), time scale {}, delay {} ms{extra}",
+        o.nodes,
+        o.absent,
+        o.committee,
+        Thresholds::for_credits(o.committee).supermajority,
+        o.time_scale,
+        o.delay
+    )
+}
+
+/// Runs a testnet and returns its summary (Err: bad options or a setup failure).
+pub fn run(o: &Options, progress: &mut dyn FnMut(Progress)) -> Result<Summary, String> {
+    let o = &with_schedule_network(o);
+    validate(o)?;
+    let dir = prepare_dir(o.dir.as_deref())?;
+    let (net, stake) = network_of(o)?;
+    let bound = absence_bound(o.nodes, o.committee, stake);
     let configs = write_network(&dir, &net)?;
     let chain = load::Chain::of(&dir.join("genesis.toml"))?;
     let running = o.nodes - o.absent;
     progress(Progress::Started {
-        header: format!(
-            "{} nodes ({running} running, {} absent), C = {}, stake {stake} DUSK each (at most {stake} credits per committee), absence bound {bound} (SORT-5 + SM = {}), time scale {}, delay {} ms",
-            o.nodes,
-            o.absent,
-            o.committee,
-            Thresholds::for_credits(o.committee).supermajority,
-            o.time_scale,
-            o.delay
-        ),
+        header: header_of(o, &net, stake, bound),
         dir: dir.clone(),
         kept: o.dir.is_some(),
     });

@@ -114,6 +114,15 @@ pub struct Network {
     pub behaviours: BTreeMap<u32, sa_node::config::Behaviour>,
     /// SLASH-2's WARNINGS.
     pub soft_slash_warnings: u8,
+    /// The network schedule every node applies to what it sends (empty: none), its times at
+    /// time scale 1 (scaled with the protocol's durations when written).
+    pub schedule: sa_node::schedule::Schedule,
+    /// Stake of each provisioner in DUSK (None: [`sharp_stake`] each).
+    pub stakes: Option<Vec<u64>>,
+    /// The genesis seed number (None: the testnet's, 1).
+    pub seed: Option<u64>,
+    /// The finality rule.
+    pub finality: sa_node::config::Finality,
 }
 
 /// Writes `genesis.toml` (testnet keys, stake [`sharp_stake`] each, genesis time now) and one
@@ -126,15 +135,31 @@ pub fn write_network(dir: &Path, net: &Network) -> Result<Vec<PathBuf>, String> 
         minimum_stake: CREDIT_WEIGHT,
         epoch: 100,
         soft_slash_warnings: net.soft_slash_warnings,
+        finality: net.finality,
         ..Params::default()
     }
     .scaled(net.time_scale);
-    let genesis = Genesis::testnet(
+    let mut genesis = Genesis::testnet(
         net.nodes,
         stake * CREDIT_WEIGHT,
         params,
         sa_node::runtime::now_ms(),
     );
+    if let Some(stakes) = &net.stakes {
+        if stakes.len() != genesis.provisioners.len() {
+            return Err(format!(
+                "{} stakes for {} provisioners",
+                stakes.len(),
+                genesis.provisioners.len()
+            ));
+        }
+        for (p, s) in genesis.provisioners.iter_mut().zip(stakes) {
+            p.stake = s * CREDIT_WEIGHT;
+        }
+    }
+    if let Some(seed) = net.seed {
+        genesis.seed = seed;
+    }
     std::fs::write(
         dir.join("genesis.toml"),
         toml::to_string(&genesis).map_err(|e| e.to_string())?,
@@ -153,6 +178,7 @@ pub fn write_network(dir: &Path, net: &Network) -> Result<Vec<PathBuf>, String> 
             max_frame_bytes: 4 * 1024 * 1024,
             idle_timeout_ms: 60_000,
             behaviour: net.behaviours.get(&i).cloned().unwrap_or_default(),
+            schedule: net.schedule.scaled(net.time_scale),
         };
         let path = dir.join(format!("node{i}.toml"));
         std::fs::write(&path, toml::to_string(&cfg).map_err(|e| e.to_string())?)
