@@ -27,11 +27,11 @@ expect 1 "sa check --preset async-final reports the fork (simulation pass)" -- \
 grep -q '"exhaustive": false' <<<"$LAST" || { echo "FAIL: not marked non-exhaustive"; exit 1; }
 # The partial-order reduction (issue 30) on one asynchronous round of async-final: the reduced
 # search keeps every state without successors of the full one.
-expect 0 "the reduction keeps every state without successors of async-final's first round" -- \
+expect 0 "the reduction keeps every state without successors of async-final's first round, and catches every mutation exactly as the full search (about 3 min)" -- \
   cargo test --release -p sa-checker --test model_por -- --ignored
 # Broken variants too slow for the test command's 30 minutes (issue 32): each is the evidence
 # that a property reported as holding can fail. Times measured on 2 cores.
-expect 0 "LIVE-FINALITY and LIVE-CONVERGENCE fail in the unbounded model when FIN-3 or FORK-1 is broken (about 250 s)" -- \
+expect 0 "LIVE-FINALITY and LIVE-CONVERGENCE fail in the unbounded model when FIN-3 or FORK-1 is broken; LIVE-REJOIN holds on rejoin and fails when a suspension never ends (about 7 min)" -- \
   cargo test --release -p sa-checker --test model_liveness -- --ignored
 expect 0 "a broken draw is caught by the all-draws sweep of small (about 125 s)" -- \
   cargo test --release -p sa-checker --test model_all_draws -- --ignored
@@ -43,8 +43,12 @@ expect 0 "the unbounded model changes no draw at a drop and holds LIVE-FINALITY 
   cargo test --release -p sa-checker --test model_unbounded_draws -- --ignored
 expect 0 "the stall preset stalls under Dusk's suspension rule (LIVE-NO-STALL, about 35 s)" -- \
   cargo test --release -p sa-checker --test model_stall -- --ignored
-expect 0 "the soak's stall under VAR-SUSP-LIFTED: rounds end again, finality does not (about 2 min)" -- \
+expect 0 "the soak's stall under VAR-SUSP-LIFTED: rounds end again, finality does not; 40 crashes on 7 nodes, every node back and finalizing (about 2 min)" -- \
   cargo test --release -p sa-testkit --test soak -- --ignored
+expect 0 "the checked-in conformance suites are what the model exports today (about 4 min)" -- \
+  cargo test --release -p sa-conformance --test suite -- --ignored
+expect 0 "a kill between persist, fsync and send at every 13th of node 1's first 200 inputs never double-votes (about 3 min)" -- \
+  cargo test --release -p sa-node --test node_restart -- --ignored
 expect 0 "the README's preset table: default, small, emergency, matured, rejoin and stall say what sa check says (about 6 min)" -- \
   cargo test --release -p sa-cli --test docs_drift -- --ignored
 expect 0 "the conformance suites catch every hand-written broken sa-node (a workspace build per variant, about 5 min)" -- \

@@ -302,6 +302,7 @@ fn an_offline_generator_stops_costing_iterations_and_unpunished_it_costs_them_fo
 /// seed classes): every fair path credits it again; with suspensions that never end (it was
 /// soft-slashed while absent), a fair lasso keeps it out of every committee.
 #[test]
+#[ignore = "long check (about 2.5 min on 2 cores): scripts/long-checks.sh"]
 fn a_provisioner_back_from_absence_is_credited_again_unless_its_suspension_never_ends() {
     let rejoin = |u: &sa_checker::unbounded::UnboundedResult| {
         u.properties

@@ -185,6 +185,7 @@ fn every_verdict_is_the_full_searchs_with_pinned_counts() {
 }
 
 #[test]
+#[ignore = "long check (about 80 s on 2 cores): scripts/long-checks.sh"]
 fn every_mutation_is_caught_with_the_reduction_exactly_when_without_it() {
     let mut caught = 0;
     // On `tiny` these two mutations open committees to every provisioner and the search no

@@ -70,6 +70,7 @@ fn sa_node_refuses_the_dusk_suite_by_name() {
 }
 
 #[test]
+#[ignore = "long check (about 4 min on 2 cores): scripts/long-checks.sh"]
 fn the_checked_in_suites_are_what_the_model_exports() {
     for (preset, random, seed) in SUITES.into_iter().chain(EXPORTED_ONLY) {
         let m = SaModel::new(Config::preset(preset).unwrap());

@@ -98,6 +98,7 @@ fn soak_for(
 }
 
 #[test]
+#[ignore = "long check (about 2 min on 2 cores): scripts/long-checks.sh"]
 fn after_many_crashes_every_node_comes_back_and_finalizes() {
     // Suspensions off (WARNINGS = 255): this is about the node's recovery, not about the
     // slashing rule (next test).
