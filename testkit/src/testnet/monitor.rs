@@ -199,9 +199,19 @@ impl Monitor {
                     })
                     .count();
                 if have == alive.len() && self.final_shown.insert(*height) {
-                    out.lines.push(format!(
-                        "height {height:4}  Final on all {have} running nodes"
-                    ));
+                    let blocks: std::collections::BTreeSet<&String> = alive
+                        .iter()
+                        .filter_map(|n| self.views.get(n).and_then(|w| w.finals.get(height)))
+                        .collect();
+                    out.lines.push(if blocks.len() > 1 {
+                        format!(
+                            "height {height:4}  Final on all {have} running nodes, as {} \
+                             different blocks (SAFE-FINAL-AGREEMENT)",
+                            blocks.len()
+                        )
+                    } else {
+                        format!("height {height:4}  Final on all {have} running nodes")
+                    });
                 }
             }
             Event::Fallback {
