@@ -47,7 +47,7 @@ expect 0 "the soak's stall under VAR-SUSP-LIFTED: rounds end again, finality doe
   cargo test --release -p sa-testkit --test soak -- --ignored
 expect 0 "the checked-in conformance suites are what the model exports today (about 4 min)" -- \
   cargo test --release -p sa-conformance --test suite -- --ignored
-expect 0 "a kill between persist, fsync and send at every 13th of node 1's first 200 inputs never double-votes (about 3 min)" -- \
+expect 0 "a kill between persist, fsync and send at every 13th of node 1's first 200 inputs never double-votes (about 80 s)" -- \
   cargo test --release -p sa-node --test node_restart -- --ignored
 expect 0 "the README's preset table: default, small, emergency, matured, rejoin and stall say what sa check says (about 6 min)" -- \
   cargo test --release -p sa-cli --test docs_drift -- --ignored

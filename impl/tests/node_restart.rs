@@ -188,7 +188,7 @@ fn a_kill_between_persist_fsync_and_send_never_double_votes() {
 }
 
 #[test]
-#[ignore = "long check (about 3 min on 2 cores): scripts/long-checks.sh"]
+#[ignore = "long check (about 80 s on 2 cores): scripts/long-checks.sh"]
 fn a_kill_between_persist_fsync_and_send_never_double_votes_every_13th_input() {
     let (runs, inside) = cut_everywhere((1..200).step_by(13));
     assert_eq!(runs, 64);
