@@ -240,6 +240,47 @@ fn bad_arguments_are_rejected_with_exit_2() {
     let (code, _, err) = sa(&["testnet", "--misbehave", "1:sleepy"]);
     assert_eq!(code, 2);
     assert!(err.contains("--misbehave"), "{err}");
+    let (code, _, err) = sa(&["testnet", "--finality", "fast"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--finality \"fast\": one of dusk, sm-fail, closed"),
+        "{err}"
+    );
+    let (code, _, err) = sa(&["testnet", "--schedule", "no-such-schedule"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("nor a built-in schedule: async-final"),
+        "{err}"
+    );
+    // A schedule whose rule names a node the network does not have is refused before anything
+    // starts, naming the file, the rule and the field; so is an unknown field.
+    let d = tempfile::tempdir().expect("tmp");
+    for (text, needle) in [
+        (
+            "[[rule]]\nto = [9]\naction = \"drop\"\n",
+            "rule[0].to: provisioner 9 does not exist",
+        ),
+        (
+            "[[rule]]\naction = \"drop\"\nsender = 1\n",
+            "unknown field `sender`",
+        ),
+    ] {
+        let f = d.path().join("schedule.toml");
+        std::fs::write(&f, text).expect("write");
+        let net = d.path().join("net");
+        let (code, _, err) = sa(&[
+            "testnet",
+            "--nodes",
+            "4",
+            "--schedule",
+            f.to_str().expect("utf-8"),
+            "--dir",
+            net.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(needle), "{err}");
+        assert!(!net.exists(), "nothing written for a refused schedule");
+    }
 }
 
 #[test]
