@@ -26,7 +26,7 @@ pub use monitor::{Monitor, Observed, Property, Violation};
 pub use network::{
     absence_bound, parse_crash, parse_misbehave, sharp_stake, write_network, Crash, Network,
 };
-pub use schedule::{NetworkSpec, ScheduleSpec, BUILT_IN as BUILT_IN_SCHEDULES};
+pub use schedule::{NetworkSpec, ScheduleSpec};
 
 /// How to start one node: `program args... <node file>` (the `sa` binary and `node --config`).
 #[derive(Clone, Debug)]
@@ -166,7 +166,6 @@ enum FromNode {
     Stderr(u32, String),
 }
 
-/// Checks the options; Err names the flag.
 /// The options with a schedule's network in place of `nodes` and `committee`.
 fn with_schedule_network(o: &Options) -> Options {
     let mut o = o.clone();
@@ -181,6 +180,7 @@ fn with_schedule_network(o: &Options) -> Options {
     o
 }
 
+/// Checks the options; Err names the flag.
 fn validate(o: &Options) -> Result<(), String> {
     if let Some(s) = &o.schedule {
         s.validate(o.nodes)?;
@@ -414,7 +414,9 @@ fn header_of(o: &Options, net: &Network, stake: u64, bound: u32) -> String {
         extra += &format!(", schedule {} ({} rules)", s.source, s.schedule.rules.len());
     }
     if !o.finality.is_dusk() {
-        extra += &format!(", finality {:?}", o.finality);
+        // The name `--finality` takes (sa-node's serde name: dusk, sm-fail, closed).
+        let name = serde_json::to_value(o.finality).unwrap_or_default();
+        extra += &format!(", finality {}", name.as_str().unwrap_or("?"));
     }
     format!(
         "{} nodes ({running} running, {} absent), C = {}, {stakes_text}, absence bound {bound} (SORT-5 + SM = {}), time scale {}, delay {} ms{extra}",
