@@ -118,9 +118,10 @@ pub fn check_model(
     let start = Instant::now();
     let mut model: Checked = model.into();
     model.reduce = opts.reduce;
-    model.partition = opts
-        .shard
-        .map(|shard| crate::shard::Partition::new(&model.model, shard, opts.reduce));
+    model.merge_dead = opts.merge_dead;
+    model.partition = opts.shard.map(|shard| {
+        crate::shard::Partition::new(&model.model, shard, opts.reduce, opts.merge_dead)
+    });
     let config = &model.config.clone();
     if !opts.stop_on.is_empty()
         && opts.stop_on.iter().all(|id| {
@@ -321,6 +322,12 @@ pub fn check_model(
         horizon: crate::report::Horizon::of(config),
         simulation: None,
         reduced_states: opts.reduce.then_some(reduced_states),
+        merged_states: opts.merge_dead.then(|| {
+            model
+                .live
+                .merged_states
+                .load(std::sync::atomic::Ordering::Relaxed)
+        }),
         shard: opts.shard,
         merged_shards: None,
     };
@@ -341,6 +348,17 @@ pub fn check_model(
             "partial-order reduction (--reduce): persistent sets before GST, {reduced_states} \
              states expanded in part; every state without successors kept, properties it does \
              not preserve settled only by what is found (spec/faults.md, \"The reduction\")"
+        ));
+    }
+    if opts.merge_dead {
+        let merged = model
+            .live
+            .merged_states
+            .load(std::sync::atomic::Ordering::Relaxed);
+        report.bounds.push(format!(
+            "state merging (--merge-states): {merged} successor states had votes nothing can \
+             read any more dropped; every property and transition preserved (spec/faults.md, \
+             \"State merging\")"
         ));
     }
     if opts.unbounded && opts.stop_on.is_empty() {
@@ -423,6 +441,7 @@ fn unbounded_only(
         horizon: crate::report::Horizon::of(&model.config),
         simulation: None,
         reduced_states: None,
+        merged_states: None,
         shard: None,
         merged_shards: None,
     };

@@ -32,6 +32,8 @@ pub struct LiveCounters {
     pub worst_iterations: AtomicU32,
     /// States whose actions the partial-order reduction cut to a persistent subset.
     pub reduced_states: AtomicU64,
+    /// Transitions whose successor state merging changed (`sa_model::merging`).
+    pub merged_states: AtomicU64,
 }
 
 /// [`SaModel`] with the counters of a search (a clone shares them).
@@ -49,6 +51,8 @@ pub struct Checked {
     pub live: Arc<LiveCounters>,
     /// Expand only a persistent subset of each state's actions (`sa_model::reduction`).
     pub reduce: bool,
+    /// Merge states that differ only in votes nothing can read (`sa_model::merging`).
+    pub merge_dead: bool,
     /// A shard's search: stop at the frontier states other shards own (`crate::shard`).
     pub partition: Option<Arc<crate::shard::Partition>>,
 }
@@ -78,6 +82,7 @@ impl Checked {
             witnessed: Arc::default(),
             live: Arc::default(),
             reduce: false,
+            merge_dead: false,
             partition: None,
         }
     }
@@ -180,7 +185,10 @@ impl Model for Checked {
     fn next_state(&self, last: &State, action: Action) -> Option<State> {
         let next = self.model.next_state(last, action);
         self.collect();
-        let next = next?;
+        let mut next = next?;
+        if self.merge_dead && self.model.merge(&mut next) > 0 {
+            self.live.merged_states.fetch_add(1, Ordering::Relaxed);
+        }
         // The liveness results rest on this: every transition increases the progress rank.
         if rank(&next) <= rank(last) {
             self.live.rank_violations.fetch_add(1, Ordering::Relaxed);

@@ -35,6 +35,9 @@ pub struct CheckOptions {
     /// Expand only a persistent subset of each state's actions where the reduction applies
     /// (`sa_model::reduction`; spec/faults.md, "The reduction").
     pub reduce: bool,
+    /// Drop the votes nothing can read any more after every transition, merging the states
+    /// that differ only in them (`sa_model::merging`; spec/faults.md, "State merging").
+    pub merge_dead: bool,
     /// Search one shard only (`crate::shard`): its report is to be merged with the others'.
     pub shard: Option<Shard>,
 }
@@ -52,6 +55,7 @@ impl Default for CheckOptions {
             interrupt: None,
             unbounded: false,
             reduce: false,
+            merge_dead: false,
             shard: None,
         }
     }

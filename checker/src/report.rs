@@ -223,6 +223,10 @@ pub struct CheckReport {
     /// persistent subset (0: it never applied, the search was the full one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reduced_states: Option<u64>,
+    /// With state merging on (`--merge-states`): the transitions whose successor it changed
+    /// by dropping votes nothing can read (0: it never applied).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_states: Option<u64>,
     /// A shard's search (`sa check --shard I/N`): which one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<crate::options::Shard>,

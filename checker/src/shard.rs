@@ -39,8 +39,8 @@ pub struct Partition {
 
 impl Partition {
     /// The states first reached at `shard.depth` (breadth-first, the model's actions, reduced
-    /// if `reduce`), of which `shard` owns those whose fingerprint is `index` modulo `count`.
-    pub fn new(model: &SaModel, shard: Shard, reduce: bool) -> Arc<Partition> {
+    /// if `reduce`, merged if `merge`), of which `shard` owns those whose fingerprint is `index` modulo `count`.
+    pub fn new(model: &SaModel, shard: Shard, reduce: bool, merge: bool) -> Arc<Partition> {
         let mut seen: HashSet<u64> = HashSet::new();
         let mut level = model.init_states();
         for s in &level {
@@ -56,7 +56,10 @@ impl Partition {
                     model.reduce(s, &mut actions);
                 }
                 for &a in &actions {
-                    if let Some(t) = model.next_state(s, a) {
+                    if let Some(mut t) = model.next_state(s, a) {
+                        if merge {
+                            model.merge(&mut t);
+                        }
                         if seen.insert(fingerprint(&t)) {
                             next.push(t);
                         }
@@ -130,6 +133,12 @@ pub fn merge(reports: &[CheckReport]) -> Result<CheckReport, MergeError> {
             return Err(MergeError::Mismatch(
                 k,
                 "reduction on in one, off in the other",
+            ));
+        }
+        if r.merged_states.is_some() != first.merged_states.is_some() {
+            return Err(MergeError::Mismatch(
+                k,
+                "state merging on in one, off in the other",
             ));
         }
         if std::mem::replace(&mut seen[s.index], true) {

@@ -789,6 +789,7 @@ pub fn simulate(
         horizon: crate::report::Horizon::of(&m.config),
         simulation: Some(summary),
         reduced_states: None,
+        merged_states: None,
         shard: None,
         merged_shards: None,
     };

@@ -90,9 +90,9 @@ impl Returns {
 
 /// The progress rank of an unbounded state: the bounded model's (`sa_model::live::rank`), with
 /// a return counting 2 (absent counted 1): coming back raises the rank.
-pub fn urank(state: &State, returns: &Returns) -> (u32, u32) {
-    let (sent, place) = rank(state);
-    (sent + 2 * returns.returned.count_ones(), place)
+pub fn urank(state: &State, returns: &Returns) -> (u32, u32, u32) {
+    let (sent, place, votes) = rank(state);
+    (sent + 2 * returns.returned.count_ones(), place, votes)
 }
 
 impl UState {

@@ -11,11 +11,15 @@ use sa_checker::shard::{merge, MergeError, Shard};
 use sa_checker::{check, CheckOptions, CheckReport};
 use sa_model::Config;
 
-fn run(config: &Config, shard: Option<Shard>, reduce: bool) -> CheckReport {
+/// Which reductions a search runs: (partial-order reduction, state merging).
+type Reductions = (bool, bool);
+
+fn run(config: &Config, shard: Option<Shard>, (reduce, merge_dead): Reductions) -> CheckReport {
     let opts = CheckOptions {
         threads: 2,
         shorten: false,
         reduce,
+        merge_dead,
         shard,
         ..CheckOptions::default()
     };
@@ -23,7 +27,7 @@ fn run(config: &Config, shard: Option<Shard>, reduce: bool) -> CheckReport {
 }
 
 /// The shards' reports, each through its JSON (as files between machines carry them).
-fn shards(config: &Config, count: usize, depth: usize, reduce: bool) -> Vec<CheckReport> {
+fn shards(config: &Config, count: usize, depth: usize, reduce: Reductions) -> Vec<CheckReport> {
     (0..count)
         .map(|index| {
             let r = run(
@@ -53,10 +57,12 @@ fn merged_shards_give_the_unsharded_verdicts() {
     let mut async1 = preset("byzantine-async");
     async1.protocol.rounds = 1;
     let cases = [
-        (preset("tiny"), 3, 6, false),
-        (preset("tiny"), 4, 10, true),
-        (async1, 3, 8, false),
-        (preset("byzantine"), 2, 12, false),
+        (preset("tiny"), 3, 6, (false, false)),
+        (preset("tiny"), 4, 10, (true, false)),
+        (preset("tiny"), 3, 10, (true, true)),
+        (async1.clone(), 3, 8, (false, false)),
+        (async1, 2, 8, (false, true)),
+        (preset("byzantine"), 2, 12, (false, false)),
     ];
     for (config, count, depth, reduce) in cases {
         let name = format!("{} in {count} shards at depth {depth}", config.name);
@@ -80,7 +86,7 @@ fn merged_shards_give_the_unsharded_verdicts() {
 #[test]
 fn a_merge_with_a_shard_missing_is_not_exhaustive_and_bad_sets_are_refused() {
     let config = preset("tiny");
-    let parts = shards(&config, 3, 6, false);
+    let parts = shards(&config, 3, 6, (false, false));
     let partial = merge(&parts[..2]).expect("two shards of three");
     assert!(!partial.exhaustive);
     assert_eq!(partial.cut_reason.as_deref(), Some("1 of 3 shards missing"));
@@ -94,7 +100,14 @@ fn a_merge_with_a_shard_missing_is_not_exhaustive_and_bad_sets_are_refused() {
         merge(&[parts[0].clone(), other]),
         Err(MergeError::Mismatch(1, _))
     ));
-    let whole = run(&config, None, false);
+    // A shard searched with state merging and one without are not parts of one search.
+    let mut merged_part = parts[1].clone();
+    merged_part.merged_states = Some(0);
+    assert_eq!(
+        merge(&[parts[0].clone(), merged_part, parts[2].clone()]).unwrap_err(),
+        MergeError::Mismatch(1, "state merging on in one, off in the other")
+    );
+    let whole = run(&config, None, (false, false));
     assert_eq!(merge(&[whole]).unwrap_err(), MergeError::NotAShard(0));
     assert_eq!(merge(&[]).unwrap_err(), MergeError::Empty);
 }

@@ -36,6 +36,7 @@ pub mod hash;
 pub mod keys;
 pub mod ledger;
 pub mod live;
+pub mod merging;
 pub mod model;
 pub mod mutations;
 pub mod network;

@@ -15,13 +15,22 @@
 use crate::model::SaModel;
 use crate::state::{block, candidate, Node, State, Step};
 
-/// The progress rank of a state: (messages sent + attestation outcomes held by every node +
+/// The progress rank of a state: (candidates sent + attestation outcomes held by every node +
 /// absent provisioners + invalid candidates used, Σ over live nodes of its place in its
-/// rounds). Compared lexicographically, it strictly increases on every transition of the
-/// bounded model.
+/// rounds, votes sent). Compared lexicographically, it strictly increases on every transition
+/// of the bounded model. Votes come last: state merging (`crate::merging`) drops votes only
+/// on a transition that moves a node (its place rises) or adds a candidate or an
+/// attestation held, and an EMERG-1 late vote, the one vote cast without a step, never makes
+/// a vote droppable.
 #[inline]
-pub fn rank(s: &State) -> (u32, u32) {
-    let mut sent = s.pool.iter().count() as u32 + u32::from(s.invalid_used);
+pub fn rank(s: &State) -> (u32, u32, u32) {
+    let candidates = s
+        .pool
+        .iter()
+        .filter(|m| matches!(m, crate::state::Msg::Candidate { .. }))
+        .count() as u32;
+    let votes = s.pool.iter().count() as u32 - candidates;
+    let mut sent = candidates + u32::from(s.invalid_used);
     let mut place = 0u32;
     for n in &s.nodes {
         sent += n.held.len() as u32;
@@ -38,7 +47,7 @@ pub fn rank(s: &State) -> (u32, u32) {
         place += u32::from(n.round()) * 1024 + u32::from(n.iteration) * 4 + step;
         place += u32::from(n.voted_late);
     }
-    (sent, place)
+    (sent, place, votes)
 }
 
 /// Whether node `n` is in a round it entered after GST (GST as a round: spec/faults.md).

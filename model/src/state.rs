@@ -439,6 +439,10 @@ impl Pool {
         }
         mask
     }
+    /// Keeps only the messages `keep` accepts (state merging: `crate::merging`).
+    pub fn retain(&mut self, keep: impl FnMut(&Msg) -> bool) {
+        self.0.retain(keep);
+    }
     /// Every message sent, in order.
     #[inline]
     pub fn iter(&self) -> std::slice::Iter<'_, Msg> {

@@ -72,6 +72,11 @@ pub struct Args {
     /// reduction applies (spec/faults.md, "The reduction").
     #[arg(long)]
     reduce: bool,
+    /// Merge the states that differ only in votes nothing can read any more: votes of slots
+    /// no node may still decide, that no attestation held and no Success that may still form
+    /// needs (spec/faults.md, "State merging"). Every verdict is the full search's.
+    #[arg(long)]
+    merge_states: bool,
     /// Search one shard of N (1-based I): the states above breadth-first depth
     /// --shard-depth and what lies under the I-th part of the states first reached there.
     /// Run every shard (on as many machines), each with --json, then merge with --merge.
@@ -318,6 +323,7 @@ pub fn run(args: Args) -> u8 {
         shorten: !args.no_shorten,
         unbounded: !args.no_unbounded,
         reduce: args.reduce,
+        merge_dead: args.merge_states,
         shard: args.shard.map(|(i, n)| sa_checker::shard::Shard {
             index: i - 1,
             count: n,
