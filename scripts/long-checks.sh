@@ -30,7 +30,7 @@ grep -q '"exhaustive": false' <<<"$LAST" || { echo "FAIL: not marked non-exhaust
 expect 0 "the reduction keeps every state without successors of async-final's first round, and catches every mutation exactly as the full search (about 3 min)" -- \
   cargo test --release -p sa-checker --test model_por -- --ignored
 # State merging (issue 30): every mutation caught exactly as without it.
-expect 0 "state merging catches every mutation exactly as the full search, and gives every finishing preset its verdicts (about 18 min)" -- \
+expect 0 "state merging catches every mutation exactly as the full search, and gives every finishing preset its verdicts (about 11 min)" -- \
   cargo test --release -p sa-checker --test model_merging -- --ignored
 # Broken variants too slow for the test command's 30 minutes (issue 32): each is the evidence
 # that a property reported as holding can fail. Times measured on 2 cores.

@@ -12,7 +12,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::preset;
+use common::{base, compare_on_mutations, preset, with};
 
 use sa_checker::report::Status;
 use sa_checker::shard::fingerprint;
@@ -53,24 +53,6 @@ fn explore(m: &SaModel, reduce: bool) -> (HashSet<u64>, HashSet<u64>, usize) {
         }
     }
     (seen, terminal, reduced)
-}
-
-/// A preset, or `byzantine-async-1`: `byzantine-async` cut to its first round (the reduction
-/// applies only where no explored round is past GST).
-fn base(name: &str) -> Config {
-    if name == "byzantine-async-1" {
-        let mut c = preset("byzantine-async");
-        c.name = name.into();
-        c.protocol.rounds = 1;
-        return c;
-    }
-    preset(name)
-}
-
-fn with(name: &str, mutations: &[Mutation]) -> Config {
-    let mut c = base(name);
-    c.mutations = mutations.to_vec();
-    c
 }
 
 #[test]
@@ -187,38 +169,20 @@ fn every_verdict_is_the_full_searchs_with_pinned_counts() {
 #[test]
 #[ignore = "long check (about 80 s on 2 cores): scripts/long-checks.sh"]
 fn every_mutation_is_caught_with_the_reduction_exactly_when_without_it() {
-    let mut caught = 0;
-    // On `tiny` these two mutations open committees to every provisioner and the search no
-    // longer fits a test; `byzantine-async-1` checks them.
-    let too_large_on_tiny = [Mutation::CountNonMembers, Mutation::NoExclusion];
-    for name in ["tiny", "byzantine-async-1"] {
-        for m in Mutation::ALL {
-            if name == "tiny" && too_large_on_tiny.contains(&m) {
-                continue;
-            }
-            let c = with(name, &[m]);
-            let full = run(&c, false);
-            let reduced = run(&c, true);
-            let what = format!("{name} with {}", m.name());
-            compare(&full, &reduced, &what);
-            let violated = |r: &CheckReport| {
-                r.properties
-                    .iter()
-                    .filter(|p| p.status == Status::Violated)
-                    .map(|p| p.id.clone())
-                    .collect::<Vec<_>>()
-            };
-            assert_eq!(violated(&full), violated(&reduced), "{what}");
-            if !violated(&full).is_empty() {
-                caught += 1;
-            }
-        }
-    }
-    // The comparison means something only if mutations are caught here at all.
-    assert!(
-        caught >= 10,
-        "only {caught} mutations caught on tiny and byzantine-async-1"
-    );
+    compare_on_mutations(|what, c| {
+        let full = run(c, false);
+        let reduced = run(c, true);
+        compare(&full, &reduced, what);
+        let violated = |r: &CheckReport| {
+            r.properties
+                .iter()
+                .filter(|p| p.status == Status::Violated)
+                .map(|p| p.id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(violated(&full), violated(&reduced), "{what}");
+        !violated(&full).is_empty()
+    });
 }
 
 /// The theorem on the configuration the reduction is for: `async-final` cut to its first round

@@ -5,8 +5,7 @@
 
 mod common;
 
-use common::preset;
-use sa_checker::report::Status;
+use common::{preset, statuses};
 use sa_checker::shard::{merge, MergeError, Shard};
 use sa_checker::{check, CheckOptions, CheckReport};
 use sa_model::Config;
@@ -42,13 +41,6 @@ fn shards(config: &Config, count: usize, depth: usize, reduce: Reductions) -> Ve
             let json = serde_json::to_string(&r).expect("a report serializes");
             serde_json::from_str(&json).expect("and reads back")
         })
-        .collect()
-}
-
-fn statuses(r: &CheckReport) -> Vec<(String, Status)> {
-    r.properties
-        .iter()
-        .map(|p| (p.id.clone(), p.status))
         .collect()
 }
 
