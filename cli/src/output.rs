@@ -463,6 +463,18 @@ pub fn verdict_line(r: &CheckReport) -> String {
             }
             format!("VACUOUS: nothing violated, but {}", why.join("; "))
         }
+        Verdict::Incomplete if r.exhaustive => {
+            let unsettled = r
+                .properties
+                .iter()
+                .filter(|p| p.status == Status::Inconclusive)
+                .count();
+            format!(
+                "INCOMPLETE: every reachable state was visited, but {unsettled} propert{} not \
+                 settled (the NOT proven rows and their notes); nothing violated",
+                if unsettled == 1 { "y is" } else { "ies are" }
+            )
+        }
         Verdict::Incomplete => "INCOMPLETE: a limit cut the search; nothing violated in what it saw".into(),
         Verdict::NotCaught => {
             let names: Vec<String> = r.config.mutations.iter().map(|m| m.name()).collect();

@@ -799,9 +799,26 @@ fn reduce_reports_what_it_cannot_settle() {
     assert!(note.to_string().contains("does not preserve"), "{note}");
     assert_eq!(status("SAFE-FINAL-AGREEMENT").0, "holds");
     assert_eq!(status("SAFE-FINAL-NO-REVERT").0, "holds");
+    // The text report says why it is incomplete: not a limit, the properties left unsettled.
+    let (code, out, _) = sa(&["check", "--preset", "tiny", "--reduce"]);
+    assert_eq!(code, 4, "{out}");
+    assert!(
+        out.contains(
+            "INCOMPLETE: every reachable state was visited, but 6 properties are not settled"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("a limit cut the search"), "{out}");
     // Without it, the same preset passes: the reduction is opt-in.
     let (code, _, _) = sa(&["check", "--preset", "tiny", "--json"]);
     assert_eq!(code, 0);
+    // State merging keeps every verdict: PASS, fewer states, and the report says what it did.
+    let (code, out, _) = sa(&["check", "--preset", "tiny", "--merge-states", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
+    assert_eq!(v["unique_states"], 116_276);
+    assert!(v["merged_states"].as_u64().unwrap() > 0);
+    assert!(v["bounds"].to_string().contains("state merging"));
 }
 
 /// `--shard I/N` then `--merge`: each shard alone is INCOMPLETE (exit 4), the merge of all of
