@@ -211,6 +211,10 @@ pub fn check_model(
         .live
         .reduced_states
         .load(std::sync::atomic::Ordering::Relaxed);
+    let merged_states = model
+        .live
+        .merged_states
+        .load(std::sync::atomic::Ordering::Relaxed);
     let properties = SPECS
         .iter()
         .map(|spec| {
@@ -322,12 +326,7 @@ pub fn check_model(
         horizon: crate::report::Horizon::of(config),
         simulation: None,
         reduced_states: opts.reduce.then_some(reduced_states),
-        merged_states: opts.merge_dead.then(|| {
-            model
-                .live
-                .merged_states
-                .load(std::sync::atomic::Ordering::Relaxed)
-        }),
+        merged_states: opts.merge_dead.then_some(merged_states),
         shard: opts.shard,
         merged_shards: None,
     };
@@ -351,12 +350,8 @@ pub fn check_model(
         ));
     }
     if opts.merge_dead {
-        let merged = model
-            .live
-            .merged_states
-            .load(std::sync::atomic::Ordering::Relaxed);
         report.bounds.push(format!(
-            "state merging (--merge-states): {merged} successor states had votes nothing can \
+            "state merging (--merge-states): {merged_states} successor states had votes nothing can \
              read any more dropped; every property and transition preserved (spec/faults.md, \
              \"State merging\")"
         ));

@@ -39,7 +39,8 @@ pub struct Partition {
 
 impl Partition {
     /// The states first reached at `shard.depth` (breadth-first, the model's actions, reduced
-    /// if `reduce`, merged if `merge`), of which `shard` owns those whose fingerprint is `index` modulo `count`.
+    /// if `reduce`, merged if `merge`), of which `shard` owns those whose fingerprint is `index`
+    /// modulo `count`.
     pub fn new(model: &SaModel, shard: Shard, reduce: bool, merge: bool) -> Arc<Partition> {
         let mut seen: HashSet<u64> = HashSet::new();
         let mut level = model.init_states();
