@@ -16,7 +16,7 @@ use stateright::Model;
 
 use crate::trace::{
     Attestation, Balance, Big, ChainEntry, Event, Failed, Label, Observed, Sent, Set, Step,
-    TraceState, Value, VoteStep, FORMAT_VERSION,
+    TraceState, Value, VoteStep, DEFECTS, FORMAT_VERSION,
 };
 
 fn step(s: MStep) -> Step {
@@ -121,11 +121,105 @@ pub fn event(e: &MEvent) -> Event {
     }
 }
 
-fn observed(model: &SaModel, s: &State, p: usize) -> Observed {
+/// The Success attestations node `p` holds, by block: (Validation signers, Ratification
+/// signers), the ones its next candidate's header carries (REW-2).
+type Given = BTreeMap<sa_model::state::BlockId, (u8, u8)>;
+
+/// What node `p` formed and was given along a projection, for the attestations it holds: a
+/// node's attestation pairs the Ratification quorum with the Validation quorum it formed
+/// itself in that iteration (ATT-1; its Ratification vote carries that one), or, when it
+/// formed none, with the one the Ratification votes carried.
+#[derive(Default)]
+struct Held {
+    /// The Validation quorum signers node `p` formed, by (slot, candidate variant).
+    formed: BTreeMap<(sa_model::state::BlockId, u8), u8>,
+    /// Its Success attestations, by block.
+    given: Given,
+}
+
+impl Held {
+    /// Records what event `e` at node `p` (from `before` to `after`) formed or gave it. A
+    /// quorum the node's own credits reach alone (TALLY-4) is formed inside the event that
+    /// made it vote, with the node as its only signer.
+    fn record(
+        &mut self,
+        p: usize,
+        before: &sa_model::state::Node,
+        after: &sa_model::state::Node,
+        e: &MEvent,
+    ) {
+        let own = 1u8 << p;
+        let here = sa_model::state::slot(before.tip(), before.iteration);
+        match e {
+            MEvent::ValidationQuorum {
+                value: MValue::Valid(v),
+                signers,
+            } => {
+                self.formed.entry((here, *v)).or_insert(*signers);
+            }
+            MEvent::RatificationQuorum { att, .. }
+            | MEvent::PastSuccess { att, .. }
+            | MEvent::Fallback { att, .. } => {
+                if let MValue::Valid(v) = att.value {
+                    let validation = self
+                        .formed
+                        .get(&(att.slot, v))
+                        .copied()
+                        .unwrap_or(att.validation);
+                    let b = sa_model::state::block(
+                        sa_model::state::parent_of(att.slot),
+                        iteration_of(att.slot),
+                        v,
+                    );
+                    self.given
+                        .entry(b)
+                        .or_insert((validation, att.ratification));
+                }
+            }
+            _ => {}
+        }
+        // Blocks appended without an attestation event: quorums of the node's own credits.
+        for h in 1..=after.chain.len() {
+            let b = after.block_at(h);
+            if self.given.contains_key(&b) {
+                continue;
+            }
+            let key = (sa_model::state::slot_of(b), variant_of(b));
+            let validation = *self.formed.entry(key).or_insert(own);
+            self.given.insert(b, (validation, own));
+        }
+    }
+}
+
+/// REW-1, REW-2 at node `p`'s tip: what every block below the tip paid, by provisioner, from
+/// the attestation the node was given for it (the model's reward rule, `draws::rewards`).
+fn rewards_at(model: &SaModel, n: &sa_model::state::Node, given: &Given) -> Vec<u64> {
+    let mut out = vec![0u64; model.n()];
+    let blocks = sa_model::draws::ledger_blocks(&n.chain);
+    for h in 1..n.chain.len() {
+        let Some(&(validation, ratification)) = given.get(&n.block_at(h)) else {
+            continue;
+        };
+        let parent = model.context(&blocks[..h - 1]);
+        for (q, amount) in sa_model::draws::rewards(
+            &model.config,
+            &parent,
+            n.chain[h - 1].iteration,
+            validation,
+            ratification,
+        ) {
+            out[q] += amount;
+        }
+    }
+    out
+}
+
+fn observed(model: &SaModel, s: &State, p: usize, given: &Given) -> Observed {
     let n = &s.nodes[p];
     let ledger = &model
         .node_context(&sa_model::state::Root::GENESIS, n)
         .ledger;
+    let rewards = rewards_at(model, n, given);
     Observed {
         ledger: (0..model.n())
             .map(|q| Balance {
@@ -134,6 +228,7 @@ fn observed(model: &SaModel, s: &State, p: usize) -> Observed {
                 faults: Big(ledger.faults[q].into()),
                 hard_faults: Big(ledger.hard_faults[q].into()),
                 suspended_until: Big(ledger.suspended_until[q].into()),
+                reward: Big(rewards[q]),
             })
             .collect(),
         alive: n.alive,
@@ -366,11 +461,13 @@ pub fn project_probes(
 ) -> Option<(Vec<TraceState>, BTreeSet<String>, Vec<Probe>)> {
     let mut probes = Vec::new();
     let mut state = model.init_states().into_iter().next()?;
+    let mut held = Held::default();
     let mut states = vec![TraceState {
         event: Event::Init,
         sent: Set(Vec::new()),
-        node: observed(model, &state, p),
+        node: observed(model, &state, p, &held.given),
     }];
+    probes.extend(defect_probe(model, &state, p, 0, &states[0].node));
     let mut classes = BTreeSet::new();
     for &a in run {
         let next = model.next_state(&state, a)?;
@@ -423,7 +520,8 @@ pub fn project_probes(
                     }
                     _ => {}
                 }
-                let node = observed(model, &next, p);
+                held.record(p, &state.nodes[p], &next.nodes[p], &e);
+                let node = observed(model, &next, p, &held.given);
                 if let Some((kind, probe, offender)) =
                     equivocation(model, &state, &next, p, &e, &ev)
                 {
@@ -451,16 +549,18 @@ pub fn project_probes(
                         },
                     });
                 }
+                let defect = defect_probe(model, &next, p, states.len(), &node);
                 states.push(TraceState {
                     event: ev,
                     sent: Set(out),
                     node,
                 });
+                probes.extend(defect);
                 if let Some(probe) = non_member_vote(model, &next, p) {
                     states.push(TraceState {
                         event: probe,
                         sent: Set(vec![]),
-                        node: observed(model, &next, p),
+                        node: observed(model, &next, p, &held.given),
                     });
                 }
             }
@@ -468,6 +568,43 @@ pub fn project_probes(
         state = next;
     }
     Some((states, classes, probes))
+}
+
+/// The genuine candidate node `p` awaits in `state`, when a defective one would show: the
+/// node is in Proposal as a member of the iteration's Validation committee (it votes on a
+/// candidate it takes) and not its generator.
+fn awaited_candidate(model: &SaModel, state: &State, p: usize) -> Option<String> {
+    let n = &state.nodes[p];
+    if !n.alive || n.step != MStep::Proposal {
+        return None;
+    }
+    let ctx = model.node_context(&state.root, n);
+    let draw = ctx.iterations.get(usize::from(n.iteration))?;
+    let g = draw.generator?;
+    (g != p && draw.validation.credits(p) > 0)
+        .then(|| block_name(sa_model::state::block(n.tip(), n.iteration, 0)))
+}
+
+/// A defect probe at the state `at` of a projection, if the node awaits a candidate there.
+fn defect_probe(
+    model: &SaModel,
+    state: &State,
+    p: usize,
+    at: usize,
+    node: &Observed,
+) -> Option<Probe> {
+    awaited_candidate(model, state, p).map(|block| Probe {
+        at,
+        kind: "defect",
+        state: TraceState {
+            event: Event::Defective {
+                block,
+                defect: String::new(),
+            },
+            sent: Set(vec![]),
+            node: node.clone(),
+        },
+    })
 }
 
 /// The equivocation probe after event `e` (trace form `ev`) at node `p`, if the event leaves
@@ -544,7 +681,7 @@ fn equivocation_traces(model: &SaModel, runs: &[(usize, Run, String)]) -> Vec<Tr
         };
         let mut kinds = BTreeSet::new();
         for probe in probes {
-            if !kinds.insert(probe.kind) {
+            if probe.kind == "defect" || !kinds.insert(probe.kind) {
                 continue;
             }
             let mut t: Vec<TraceState> = states[..=probe.at].to_vec();
@@ -566,6 +703,58 @@ fn equivocation_traces(model: &SaModel, runs: &[(usize, Run, String)]) -> Vec<Tr
                 classes: BTreeSet::new(),
             });
             *k += 1;
+        }
+    }
+    out
+}
+
+/// The defective-candidate traces (spec/conformance.md, "Defective candidates"): for each
+/// defect of [`DEFECTS`], the first state of the class runs where the node under test awaits a
+/// candidate in a position the defect applies to, then that candidate with the defect; the
+/// node must stay as it was and send nothing.
+fn defect_traces(model: &SaModel, runs: &[(usize, Run, String)]) -> Vec<Trace> {
+    let mut out = Vec::new();
+    let mut todo: Vec<(&str, &str)> = DEFECTS.to_vec();
+    for (p, run, from) in runs {
+        if todo.is_empty() {
+            break;
+        }
+        let Some((states, _, probes)) = project_probes(model, run, *p) else {
+            continue;
+        };
+        for probe in probes.iter().filter(|probe| probe.kind == "defect") {
+            let at = &probe.state.node;
+            todo.retain(|&(defect, needs)| {
+                let applies = match needs {
+                    "round-1" => at.round.0 == 1,
+                    "round-2+" => at.round.0 >= 2,
+                    "iteration-1+" => {
+                        at.iteration.0 >= 1 && model.config.protocol.relaxed_iterations >= 1
+                    }
+                    _ => true,
+                };
+                if !applies {
+                    return true;
+                }
+                let mut t: Vec<TraceState> = states[..=probe.at].to_vec();
+                let mut state = probe.state.clone();
+                if let Event::Defective { defect: d, .. } = &mut state.event {
+                    *d = defect.to_string();
+                }
+                t.push(state);
+                out.push(Trace {
+                    name: format!("defect-{defect}"),
+                    description: format!(
+                        "{from} cut after state {}, then gen(i)'s candidate with one defect \
+                         ({defect}): refused, the node unchanged and silent",
+                        probe.at
+                    ),
+                    node: *p,
+                    states: t,
+                    classes: BTreeSet::new(),
+                });
+                false
+            });
         }
     }
     out
@@ -977,6 +1166,7 @@ pub fn export_with(
         .map(|(k, (_, (p, run)))| (*p, run.clone(), format!("class-{k:03}")))
         .collect();
     traces.extend(equivocation_traces(model, &class_list));
+    traces.extend(defect_traces(model, &class_list));
     // Each witness's shortest run, then each random walk, at every honest node it moves.
     for (id, run) in &witnesses {
         let name = id.trim_start_matches("WIT-").to_lowercase();

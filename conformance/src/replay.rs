@@ -865,6 +865,39 @@ impl SaNode {
     }
 }
 
+/// sa-node's parameters for a model configuration (the adapter's: timers and proposals are
+/// the trace's to fire).
+fn node_params(config: &Config) -> Result<Params, String> {
+    let p = &config.protocol;
+    let t = Thresholds::for_credits(p.committee_credits);
+    if p.supermajority.is_some_and(|x| x != t.supermajority)
+        || p.majority.is_some_and(|x| x != t.majority)
+    {
+        return Err(
+            "thresholds other than the spec's formulas are not supported by sa-node".into(),
+        );
+    }
+    let params = Params {
+        committee_credits: p.committee_credits,
+        max_iterations: p.max_iterations,
+        relaxed_iterations: p.relaxed_iterations,
+        emergency_iteration: p.emergency_iteration.unwrap_or(u8::MAX),
+        epoch: u64::from(p.epoch),
+        minimum_stake: u64::from(p.minimum_stake) * LUX_PER_UNIT,
+        soft_slash_warnings: p.soft_slash_warnings,
+        finality: node_finality(p.finality),
+        suspension: node_suspension(p.suspension),
+        block_reward: sa_model::ledger::BLOCK_REWARD, // REW-1: amounts compare
+        // The adapter fires every timer itself, when the trace says: the node must never
+        // propose on its own clock, nor ask for blocks.
+        min_block_time_ms: 1 << 40,
+        max_future_ms: 1 << 40,
+        stall_timeout_ms: 1 << 40,
+        ..Params::default()
+    };
+    Ok(params)
+}
+
 /// sa-node draws with the reference's keys and seeds: a Dusk-profile trace is refused by name.
 fn reference_profile(config: &Config) -> Result<(), String> {
     if config.sortition.profile == sa_model::config::Profile::Reference {
@@ -885,32 +918,7 @@ fn members(s: &Set<Big>) -> Vec<usize> {
 impl Adapter for SaNode {
     fn init(&mut self, config: &Config, me: usize, invalid_proposals: bool) -> Result<(), String> {
         reference_profile(config)?;
-        let p = &config.protocol;
-        let t = Thresholds::for_credits(p.committee_credits);
-        if p.supermajority.is_some_and(|x| x != t.supermajority)
-            || p.majority.is_some_and(|x| x != t.majority)
-        {
-            return Err(
-                "thresholds other than the spec's formulas are not supported by sa-node".into(),
-            );
-        }
-        let params = Params {
-            committee_credits: p.committee_credits,
-            max_iterations: p.max_iterations,
-            relaxed_iterations: p.relaxed_iterations,
-            emergency_iteration: p.emergency_iteration.unwrap_or(u8::MAX),
-            epoch: u64::from(p.epoch),
-            minimum_stake: u64::from(p.minimum_stake) * LUX_PER_UNIT,
-            soft_slash_warnings: p.soft_slash_warnings,
-            finality: node_finality(p.finality),
-            suspension: node_suspension(p.suspension),
-            // The adapter fires every timer itself, when the trace says: the node must never
-            // propose on its own clock, nor ask for blocks.
-            min_block_time_ms: 1 << 40,
-            max_future_ms: 1 << 40,
-            stall_timeout_ms: 1 << 40,
-            ..Params::default()
-        };
+        let params = node_params(config)?;
         let n = config.provisioners.len();
         let key = format!("{config:?}");
         let cached = self.setups.lock().ok().and_then(|m| m.get(&key).cloned());
@@ -1227,8 +1235,139 @@ impl SaNode {
                 };
                 self.deliver_msg(from, msg)
             }
+            Event::Defective { block, defect } => {
+                let i = iteration_of_name(block)
+                    .ok_or_else(|| format!("defective `{block}`: no iteration in the name"))?;
+                if i != iteration {
+                    return Err(format!(
+                        "defective `{block}` of iteration {i}: the node is at iteration {iteration}"
+                    ));
+                }
+                let c = self.defective(tip, i, defect)?;
+                let from = self.index_of(&c.header.generator)?;
+                self.deliver_msg(from, Message::Candidate(c))
+            }
             Event::Revote { .. } => Err("Revote (mutation double-vote) has no sa-node form".into()),
         }
+    }
+
+    /// Two validly signed, different Validation votes of provisioner `who` for `header`: a
+    /// fault proof (SLASH-4).
+    fn double_vote(&self, who: usize, header: VoteHeader) -> FaultProof {
+        FaultProof::DoubleVote {
+            first: self.signed_vote(who, header, Vote::NoCandidate),
+            second: self.signed_vote(who, header, Vote::Valid([7; 32])),
+        }
+    }
+
+    /// gen(i)'s candidate on the block at `height` (the genuine one, variant 0, valid, no
+    /// failed iterations recorded) with `defect` (spec/conformance.md, "Defective
+    /// candidates"), signed by gen(i) after the change unless the defect is the signature.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one arm per defect of spec/conformance.md, in the table's order"
+    )]
+    fn defective(&mut self, height: u64, i: u8, defect: &str) -> Result<Candidate, String> {
+        let mut c = self.candidate(height, i, 0, true, &Set(vec![]))?;
+        let (gen, _, _) = self.committees(height, i)?;
+        let gi = self.index_of(&gen.ok_or("no generator")?)?;
+        let other = (gi + 1) % self.keys.len();
+        let (_, parent) = self.context(height, 0)?;
+        let round = height + 1;
+        let params = self.node()?.params().clone();
+        let t = Thresholds::for_credits(params.committee_credits);
+        let vote_header = |r: u64| VoteHeader {
+            prev_hash: parent.hash(),
+            round: r,
+            iteration: 0,
+            step: RVoteStep::Validation,
+        };
+        // A valid Fail(NoCandidate) attestation of iteration 0 of this round, and gen(0).
+        let fail0 = |this: &mut Self| -> Result<FailedIteration, String> {
+            let (g0, val, rat) = this.committees(height, 0)?;
+            let vs = this.quorum_of(&val, t.of(&Vote::NoCandidate))?;
+            let rs = this.quorum_of(&rat, t.of(&Vote::NoCandidate))?;
+            let attestation = this.attestation(height, 0, &Value::NoCandidate, &vs, &rs)?;
+            Ok(FailedIteration {
+                generator: g0.ok_or("iteration 0 has no generator")?,
+                attestation,
+            })
+        };
+        let h = &mut c.header;
+        let mut resign = true;
+        match defect {
+            "parent" => h.prev_hash = [0x5a; 32],
+            "iteration" => h.iteration = params.max_iterations,
+            "generator" => {
+                h.generator = self.keys[other].public;
+                h.seed = self.sign(other, &seed_digest(&parent.header().seed));
+                c.signature = self.sign(other, &c.header.hash());
+                resign = false;
+            }
+            "timestamp-past" => h.timestamp = parent.header().timestamp,
+            "timestamp-future" => h.timestamp = self.now + params.max_future_ms + 1_000_000,
+            "signature" => {
+                c.signature = self.sign(other, &c.header.hash());
+                resign = false;
+            }
+            "seed" => h.seed = self.sign(gi, &seed_digest(&h.seed)),
+            "payload-root" => h.payload_root = [0x5a; 32],
+            "faults-root" => h.faults_root = [0x5a; 32],
+            "too-many-faults" => {
+                let proof = self.double_vote(other, vote_header(round));
+                c.faults = vec![proof; sa_node::message::MAX_FAULTS_PER_BLOCK + 1];
+                c.header.faults_root = faults_root(&c.faults);
+            }
+            "fault-proof-forged" => {
+                let v = self.signed_vote(other, vote_header(round), Vote::NoCandidate);
+                c.faults = vec![FaultProof::DoubleVote {
+                    first: v,
+                    second: v,
+                }];
+                c.header.faults_root = faults_root(&c.faults);
+            }
+            "fault-proof-future" => {
+                c.faults = vec![self.double_vote(other, vote_header(round + 1))];
+                c.header.faults_root = faults_root(&c.faults);
+            }
+            "failed-length" => h.failed_iterations.push(None),
+            "failed-forged" | "failed-generator" => {
+                let mut f = fail0(self)?;
+                if defect == "failed-forged" {
+                    // The Ratification aggregate of another step's signatures.
+                    f.attestation.ratification.aggregate = f.attestation.validation.aggregate;
+                } else {
+                    f.generator = self.keys[other].public;
+                    if Some(f.generator) == self.committees(height, 0)?.0 {
+                        f.generator = self.keys[(other + 1) % self.keys.len()].public;
+                    }
+                }
+                let h = &mut c.header;
+                *h.failed_iterations
+                    .first_mut()
+                    .ok_or("defect failed-*: the candidate has no failed_iterations entry")? =
+                    Some(f);
+            }
+            "prev-attestation-missing" => h.prev_attestation = None,
+            "prev-attestation-forged" => {
+                let a = h
+                    .prev_attestation
+                    .as_mut()
+                    .ok_or("defect prev-attestation-forged at height 1")?;
+                a.ratification.aggregate = a.validation.aggregate;
+            }
+            "prev-attestation-at-height-1" => {
+                if round != 1 {
+                    return Err(format!("defect {defect} in round {round}"));
+                }
+                h.prev_attestation = Some(fail0(self)?.attestation);
+            }
+            _ => return Err(format!("Defective: unknown defect {defect:?}")),
+        }
+        if resign {
+            c.signature = self.sign(gi, &c.header.hash());
+        }
+        Ok(c)
     }
 
     fn observe_now(&mut self) -> Result<Observed, String> {
@@ -1284,6 +1423,7 @@ impl SaNode {
                     faults: Big(a.soft_faults.into()),
                     hard_faults: Big(a.hard_faults.into()),
                     suspended_until: Big(a.suspended_until),
+                    reward: Big(a.reward),
                 },
                 None => Balance {
                     stake: Big(0),
@@ -1291,6 +1431,7 @@ impl SaNode {
                     faults: Big(0),
                     hard_faults: Big(0),
                     suspended_until: Big(0),
+                    reward: Big(0),
                 },
             })
             .collect();

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The format this crate writes and reads (`#meta.format_version`).
-pub const FORMAT_VERSION: &str = "sa-conformance/3";
+pub const FORMAT_VERSION: &str = "sa-conformance/4";
 
 /// An integer in ITF form (`{"#bigint": "n"}`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -204,6 +204,16 @@ pub enum Event {
         /// The signer.
         signer: Big,
     },
+    /// A candidate of the node's current iteration, as gen(i) would sign it, with one defect
+    /// (`defect`, one of [`DEFECTS`]) that makes every honest node refuse it (ACCEPT-1's
+    /// checks, ATT-1, FAIL-1, REW-2, SLASH-4, SORT-6): the node must stay as it was and send
+    /// nothing. `block` names the genuine candidate it is made from.
+    Defective {
+        /// The genuine candidate.
+        block: String,
+        /// The defect.
+        defect: String,
+    },
     /// Mutation `double-vote` only: a late candidate after a NoCandidate vote.
     Revote {
         /// The candidate.
@@ -212,6 +222,30 @@ pub enum Event {
     /// The node goes offline for good.
     Crash,
 }
+
+/// The defects of a `Defective` candidate (spec/conformance.md, "Defective candidates"), with
+/// what each needs of the node's position: `any`, `round-1`, `round-2+` (a parent attestation
+/// is due) or `iteration-1+` (failed_iterations has an entry).
+pub const DEFECTS: [(&str, &str); 18] = [
+    ("parent", "any"),
+    ("iteration", "any"),
+    ("generator", "any"),
+    ("timestamp-past", "any"),
+    ("timestamp-future", "any"),
+    ("signature", "any"),
+    ("seed", "any"),
+    ("payload-root", "any"),
+    ("faults-root", "any"),
+    ("too-many-faults", "any"),
+    ("fault-proof-forged", "any"),
+    ("fault-proof-future", "any"),
+    ("failed-length", "any"),
+    ("failed-forged", "iteration-1+"),
+    ("failed-generator", "iteration-1+"),
+    ("prev-attestation-missing", "round-2+"),
+    ("prev-attestation-forged", "round-2+"),
+    ("prev-attestation-at-height-1", "round-1"),
+];
 
 /// An output of the node under test at this step: a message it must send, or evidence it
 /// must record.
@@ -292,6 +326,10 @@ pub struct Balance {
     pub hard_faults: Big,
     /// First round it is eligible again after a suspension (0: never suspended).
     pub suspended_until: Big,
+    /// Rewards received (lux, REW-1, REW-2): every block below the tip pays its generator and
+    /// its attestation's signers when the block above it is accepted, from the attestation
+    /// the node under test was given for it (the one the next candidate's header carries).
+    pub reward: Big,
 }
 
 /// One state of a trace: the event, the messages the node must send in answer, the node after.

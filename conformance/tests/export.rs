@@ -59,7 +59,7 @@ fn bad_traces_are_refused_with_the_place() {
         read(r##"{"#meta": {"format_version": "sa-conformance/0"}, "states": []}"##).unwrap_err();
     assert!(e.contains("format_version"), "{e}");
     let e = read(
-        r##"{"#meta": {"format_version": "sa-conformance/3"}, "states": [
+        r##"{"#meta": {"format_version": "sa-conformance/4"}, "states": [
             {"#meta": {"index": 0}, "event": {"tag": "Init", "value": {"#tup": []}}, "sent": {"#set": []},
              "node": {"alive": true, "round": {"#bigint": "1"}, "iteration": {"#bigint": "0"},
                       "step": {"tag": "Proposal", "value": {"#tup": []}}, "chain": [], "final_height": {"#bigint": "0"}, "ledger": []}},

@@ -332,3 +332,69 @@ fn the_warnings_suite_gives_warnings() {
     assert_eq!(warned("default"), 0, "a warning under WARNINGS = 0");
     println!("{w} traces of the warnings suite end with a warning given");
 }
+
+/// The defective-candidate traces reach the check each names: in every suite, each defect of
+/// `DEFECTS` has its trace, and sa-node refuses that candidate for exactly the reason the
+/// defect is about (its REJ code, spec/node.md), nothing else, and stays as it was (the
+/// replay compares the node and expects nothing sent).
+#[test]
+fn every_defective_candidate_is_refused_for_its_defect() {
+    use sa_conformance::trace::DEFECTS;
+    let code = |defect: &str| match defect {
+        "parent" => "REJ-CANDIDATE-PARENT",
+        "iteration" => "REJ-CANDIDATE-ITERATION",
+        "generator" => "REJ-CANDIDATE-GENERATOR",
+        "timestamp-past" => "REJ-CANDIDATE-TIMESTAMP-PAST",
+        "timestamp-future" => "REJ-CANDIDATE-TIMESTAMP-FUTURE",
+        "signature" => "REJ-CANDIDATE-SIGNATURE",
+        "seed" => "REJ-CANDIDATE-SEED",
+        "payload-root" => "REJ-CANDIDATE-PAYLOAD-ROOT",
+        "faults-root" => "REJ-CANDIDATE-FAULTS-ROOT",
+        "too-many-faults" => "REJ-CANDIDATE-TOO-MANY-FAULTS",
+        "fault-proof-forged" => "REJ-FAULT-INVALID",
+        "fault-proof-future" => "REJ-FAULT-TOO-OLD",
+        "failed-length" => "REJ-FAILED-ITERATIONS-LENGTH",
+        "failed-forged" | "failed-generator" => "REJ-FAILED-ITERATION",
+        _ => "REJ-PREV-ATTESTATION",
+    };
+    for preset in ["default", "byzantine", "emergency", "warnings"] {
+        let dir =
+            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/traces")).join(preset);
+        let config = Config::preset(preset).unwrap();
+        for (defect, _) in DEFECTS {
+            let f = dir.join(format!("defect-{defect}.itf.json"));
+            let t = read(
+                &std::fs::read_to_string(&f)
+                    .unwrap_or_else(|e| panic!("{preset}: no trace for defect {defect}: {e}")),
+            )
+            .unwrap();
+            let node: usize = t.meta.other["node"].parse().unwrap();
+            let states: Vec<_> = t.states.into_iter().map(|s| s.value).collect();
+            let last = states.last().unwrap();
+            assert!(
+                matches!(&last.event, Event::Defective { defect: d, .. } if d == defect)
+                    && last.sent.0.is_empty()
+                    && last.node == states[states.len() - 2].node,
+                "{preset}/{defect}: the trace must end in the defect, expecting nothing"
+            );
+            // The prefix alone, then the whole trace: the difference is the probe's.
+            let n = states.len();
+            let mut prefix = SaNode::default();
+            assert!(matches!(
+                replay(&mut prefix, &config, node, &states[..n - 1]),
+                Ok(Ok(_))
+            ));
+            let mut a = SaNode::default();
+            let r = replay(&mut a, &config, node, &states).unwrap();
+            assert!(r.is_ok(), "{preset}/{defect}: {r:?}");
+            let mut added = a.rejected.clone();
+            for (k, v) in &prefix.rejected {
+                *added.get_mut(k).unwrap() -= v;
+            }
+            added.retain(|_, v| *v > 0);
+            let want: std::collections::BTreeMap<String, usize> =
+                [(code(defect).to_string(), 1)].into();
+            assert_eq!(added, want, "{preset}/{defect}");
+        }
+    }
+}

@@ -152,6 +152,8 @@ fn the_dusk_suite_against_dusk_consensus_is_the_documented_table() {
             "partial-past-success"
         } else if reason.starts_with("Fallback") {
             "partial-fallback"
+        } else if reason.starts_with("Defective") {
+            "partial-defect"
         } else {
             panic!("an unexplained partial trace: {p}")
         };

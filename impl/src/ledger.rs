@@ -205,7 +205,9 @@ impl Ledger {
             }
         }
         for (pk, credits) in &fx.signer_credits {
-            let v = (r / 10) * u64::from(*credits) / c2.max(1);
+            // REW-2: a whole amount per credit (the spec's 10%/(2C), rounded down), so that
+            // the per-step and the summed payments agree.
+            let v = (r / 10) / c2.max(1) * u64::from(*credits);
             if let Some(a) = self.accounts.get_mut(pk) {
                 a.reward += v;
                 paid += v;

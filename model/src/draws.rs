@@ -425,9 +425,11 @@ fn genesis_context(config: &Config) -> Context {
 }
 
 /// REW-1/REW-2: rewards for a block whose attestation has the given Validation and
-/// Ratification signers: 70% to the generator; per step, 10%/(2C) per credit to each signer of
-/// that step, for its credits in that step's committee. (Dusk pays them from the next block;
-/// the recipients are the same. The model keeps rewards out of the ledger: they never affect
+/// Ratification signers: 70% to the generator, plus its extra of up to 10% for the
+/// attestation's credits above the quorum (⌊R/10 · min(k − 2·SM, 2C − 2·SM) / (2C − 2·SM)⌋,
+/// k the signers' credits of both steps); per step, ⌊R/10 / 2C⌋ per credit to each signer of
+/// that step, for its credits in that step's committee. (Dusk pays them from the next block; the
+/// recipients are the same. The model keeps rewards out of the ledger: they never affect
 /// weights.)
 pub fn rewards(
     config: &Config,
@@ -440,11 +442,20 @@ pub fn rewards(
     Rule::Rew2.applies();
     let it = &parent.iterations[usize::from(iteration)];
     let mut out = Vec::new();
+    let c2 = 2 * u64::from(config.protocol.committee_credits);
+    let tenth = BLOCK_REWARD / 10;
     if let Some(g) = it.generator {
-        out.push((g, BLOCK_REWARD / 10 * 7));
+        let quorum = 2 * u64::from(config.supermajority());
+        let signed = u64::from(
+            it.validation.credits_of(validation) + it.ratification.credits_of(ratification),
+        );
+        let extra = if c2 > quorum {
+            tenth * signed.saturating_sub(quorum).min(c2 - quorum) / (c2 - quorum)
+        } else {
+            0
+        };
+        out.push((g, BLOCK_REWARD / 10 * 7 + extra));
     }
-    let per_credit = BLOCK_REWARD / 10 / (2 * u64::from(config.protocol.committee_credits));
-    let union = validation | ratification;
     for (committee, signers) in [
         (&it.validation, validation),
         (&it.ratification, ratification),
@@ -460,7 +471,7 @@ pub fn rewards(
                 .broken(Rule::Rew2)
                 .contains(Mutation::RewardUnionSigners)
             {
-                union & (1 << p) != 0
+                (validation | ratification) & (1 << p) != 0
             } else {
                 signed
             };
@@ -476,7 +487,7 @@ pub fn rewards(
                 m.hit();
             }
             if paid {
-                out.push((p, per_credit * u64::from(committee.credits(p))));
+                out.push((p, tenth / c2 * u64::from(committee.credits(p))));
             }
         }
     }

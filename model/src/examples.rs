@@ -47,7 +47,7 @@ pub const ASYNC_FINAL_FORK: &[&str] = &[
     // 5. P2 round 1 iteration 0 Validation: holds a quorum on Valid from {P0 P2}; sends Ratification vote Valid
     "Node { p: 2, event: ValidationQuorum { value: Valid(0), signers: 5 } }",
     // 6. P3 round 1 iteration 0 Validation: holds a quorum on Valid from {P0 P2}; sends Ratification vote Valid
-    "Node { p: 3, event: ValidationQuorum { value: Valid(0), signers: 5 } }",
+    "Node { p: 3, event: ValidationQuorum { value: Valid(0), signers: 9 } }",
     // 7. P0 round 1 iteration 0 Validation: timer fires, result NoQuorum; sends Ratification vote NoQuorum
     "Node { p: 0, event: Timeout { step: Validation } }",
     // 8. P0 round 1 iteration 0 Ratification: timer fires, no attestation, next iteration
@@ -63,13 +63,13 @@ pub const ASYNC_FINAL_FORK: &[&str] = &[
     // 13. P2 round 1 iteration 1 Proposal: receives candidate B1.1; sends Validation vote Valid
     "Node { p: 2, event: Candidate { block: 3, valid: true } }",
     // 14. P2 round 1 iteration 1 Validation: holds a quorum on Valid from {P0}; sends Ratification vote Valid
-    "Node { p: 2, event: ValidationQuorum { value: Valid(0), signers: 1 } }",
+    "Node { p: 2, event: ValidationQuorum { value: Valid(0), signers: 5 } }",
     // 15. P1 round 1 iteration 1 Ratification: Success attestation signed by {P0} (Validation) and {P0 P2} (Ratification); accepts B1.1
     "Node { p: 1, event: RatificationQuorum { att: Att { slot: 3, value: Valid(0), validation: 1, ratification: 5 }, failed: FailSet(0) } }",
     // 16. P0 round 1 iteration 1 Ratification: Success attestation signed by {P0} (Validation) and {P0 P2} (Ratification); accepts B1.1
     "Node { p: 0, event: RatificationQuorum { att: Att { slot: 3, value: Valid(0), validation: 1, ratification: 5 }, failed: FailSet(0) } }",
     // 17. P2 round 1 iteration 1 Ratification: Success attestation signed by {P0} (Validation) and {P0 P2} (Ratification); accepts B1.1
-    "Node { p: 2, event: RatificationQuorum { att: Att { slot: 3, value: Valid(0), validation: 1, ratification: 5 }, failed: FailSet(0) } }",
+    "Node { p: 2, event: RatificationQuorum { att: Att { slot: 3, value: Valid(0), validation: 5, ratification: 5 }, failed: FailSet(0) } }",
     // 18. P2 round 2 iteration 0: is gen(0), broadcasts a valid candidate B1.1-2.0 on B1.1
     "Node { p: 2, event: Propose { valid: true } }",
     // 19. P0 round 2 iteration 0 Proposal: receives candidate B1.1-2.0; sends Validation vote Valid
@@ -85,7 +85,7 @@ pub const ASYNC_FINAL_FORK: &[&str] = &[
     // 24. P1 round 3 iteration 0 Validation: holds a quorum on NoCandidate from {P1 P2}; sends Ratification vote NoCandidate
     "Node { p: 1, event: ValidationQuorum { value: NoCandidate, signers: 6 } }",
     // 25. P2 round 3 iteration 0 Ratification: Fail(NoCandidate) attestation signed by {P1 P2} (Validation) and {P1} (Ratification); next iteration
-    "Node { p: 2, event: RatificationQuorum { att: Att { slot: 275, value: NoCandidate, validation: 6, ratification: 2 }, failed: FailSet(0) } }",
+    "Node { p: 2, event: RatificationQuorum { att: Att { slot: 275, value: NoCandidate, validation: 4, ratification: 6 }, failed: FailSet(0) } }",
     // 26. P0 round 3 iteration 0 Ratification: Fail(NoCandidate) attestation signed by {P1 P2} (Validation) and {P1} (Ratification); next iteration
     "Node { p: 0, event: RatificationQuorum { att: Att { slot: 275, value: NoCandidate, validation: 6, ratification: 2 }, failed: FailSet(0) } }",
     // 27. P0 round 3 iteration 1: is gen(1), broadcasts a valid candidate B1.1-2.0-3.1 on B1.1-2.0
@@ -101,7 +101,7 @@ pub const ASYNC_FINAL_FORK: &[&str] = &[
     // 32. P1 round 3 iteration 1 Ratification: Success attestation signed by {P1 P2} (Validation) and {P1 P2} (Ratification); accepts B1.1-2.0-3.1
     "Node { p: 1, event: RatificationQuorum { att: Att { slot: 787, value: Valid(0), validation: 6, ratification: 6 }, failed: FailSet(1) } }",
     // 33. P3 round 1 iteration 0 Ratification: Success attestation signed by {P0 P2} (Validation) and {P2 P3} (Ratification); accepts B1.0
-    "Node { p: 3, event: RatificationQuorum { att: Att { slot: 1, value: Valid(0), validation: 5, ratification: 12 }, failed: FailSet(0) } }",
+    "Node { p: 3, event: RatificationQuorum { att: Att { slot: 1, value: Valid(0), validation: 9, ratification: 12 }, failed: FailSet(0) } }",
     // 34. P0 falls back: replaces B1.1 by B1.0 (iteration 0) at height 1, reverting B1.1 (Accepted), B1.1-2.0 (Attested)
     "Node { p: 0, event: Fallback { height: 1, att: Att { slot: 1, value: Valid(0), validation: 5, ratification: 12 }, failed: FailSet(0) } }",
     // 35. P2 falls back: replaces B1.1 by B1.0 (iteration 0) at height 1, reverting B1.1 (Accepted), B1.1-2.0 (Attested)

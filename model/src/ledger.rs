@@ -7,7 +7,7 @@ use crate::config::{Config, LUX_PER_UNIT, MAX_PROVISIONERS};
 use crate::mutations::Mutation;
 use crate::rules::Rule;
 
-/// Block reward in lux: chosen so every share of REW-1 is a whole number for C ≤ 64.
+/// Block reward in lux (REW-1): per-credit shares are rounded down (`draws::rewards`).
 pub const BLOCK_REWARD: u64 = 1_280_000;
 
 /// Balances and penalty counters of every provisioner.

@@ -765,7 +765,10 @@ fn block_att(m: &SaModel, s: &State, n: &Node, h: usize) -> Option<Att> {
 }
 
 fn reward_signers(m: &SaModel, s: &State) -> bool {
-    let per_credit = BLOCK_REWARD / 10 / (2 * u64::from(m.config.protocol.committee_credits));
+    let tenth = BLOCK_REWARD / 10;
+    let c2 = 2 * u64::from(m.config.protocol.committee_credits);
+    let quorum = 2 * u64::from(m.config.supermajority());
+    let per_credit = tenth / c2;
     honest_nodes(m, s).all(|(_, n)| {
         let blocks = ledger_blocks(&n.chain);
         (1..=n.chain.len()).all(|h| {
@@ -782,21 +785,27 @@ fn reward_signers(m: &SaModel, s: &State) -> bool {
                 att.validation,
                 att.ratification,
             );
-            let mut expected: Vec<(usize, u64)> = d
-                .generator
-                .map(|g| (g, BLOCK_REWARD / 10 * 7))
-                .into_iter()
-                .collect();
+            // The generator's extra: a tenth of the reward, shared out over the credits an
+            // attestation may hold above the quorum (2·SM of 2C), for those it holds.
+            let mut credits = 0u64;
+            let mut expected: Vec<(usize, u64)> = Vec::new();
             for (committee, signers) in [
                 (&d.validation, att.validation),
                 (&d.ratification, att.ratification),
             ] {
                 for p in bits(signers) {
-                    if committee.credits(p) > 0 {
-                        expected.push((p, per_credit * u64::from(committee.credits(p))));
+                    let c = u64::from(committee.credits(p));
+                    if c > 0 {
+                        credits += c;
+                        expected.push((p, per_credit * c));
                     }
                 }
             }
+            let above = credits
+                .saturating_sub(quorum)
+                .min(c2.saturating_sub(quorum));
+            let extra = (c2 > quorum).then(|| tenth * above / (c2 - quorum));
+            expected.extend(d.generator.map(|g| (g, tenth * 7 + extra.unwrap_or(0))));
             paid.sort_unstable();
             expected.sort_unstable();
             let total: u64 = paid.iter().map(|&(_, a)| a).sum();

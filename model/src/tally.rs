@@ -88,13 +88,23 @@ impl SaModel {
         let mut signers = 0u8;
         let byz = self.config.byzantine_mask();
         let voted = state.pool.voters(s, step, value);
+        // TALLY-4: a node counts its own vote when it casts it, so the quorum it forms holds
+        // that vote first (this fixes the signers an attestation carries, REW-2; whether a
+        // quorum exists does not depend on the order).
+        if let Some(n) = viewer.filter(|&n| byz & (1 << n) == 0 && voted & (1 << n) != 0) {
+            let c = committee.credits(n);
+            if c > 0 {
+                credits += c;
+                signers |= 1 << n;
+            }
+        }
         for pass in [false, true] {
             for v in 0..self.n() {
                 if credits >= threshold {
                     return Some(signers);
                 }
                 let is_byz = byz & (1 << v) != 0;
-                if is_byz != pass {
+                if is_byz != pass || signers & (1 << v) != 0 {
                     continue;
                 }
                 let c = committee.credits(v);
