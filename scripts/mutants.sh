@@ -23,4 +23,4 @@ args=()
 for f in "${files[@]}"; do args+=(--file "$f"); done
 exec cargo mutants --package sa-node --profile mutants "${args[@]}" \
     --timeout 120 --build-timeout 600 --output target/mutants \
-    --cargo-test-arg=--test --cargo-test-arg=conformance_suite "$@"
+    --cargo-arg=--test --cargo-arg=conformance_suite "$@"

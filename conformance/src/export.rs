@@ -738,8 +738,12 @@ fn defect_traces(model: &SaModel, runs: &[(usize, Run, String)]) -> Vec<Trace> {
                 }
                 let mut t: Vec<TraceState> = states[..=probe.at].to_vec();
                 let mut state = probe.state.clone();
-                if let Event::Defective { defect: d, .. } = &mut state.event {
+                if let Event::Defective { defect: d, block } = &mut state.event {
                     *d = defect.to_string();
+                    if defect.starts_with("block-") {
+                        // Iteration 0's candidate of the round the node is in.
+                        *block = format!("{}.0", block.rsplit_once('.').map_or("", |x| x.0));
+                    }
                 }
                 t.push(state);
                 out.push(Trace {

@@ -1238,6 +1238,16 @@ impl SaNode {
             Event::Defective { block, defect } => {
                 let i = iteration_of_name(block)
                     .ok_or_else(|| format!("defective `{block}`: no iteration in the name"))?;
+                if defect.starts_with("block-") {
+                    if i != 0 || iteration == 0 {
+                        return Err(format!(
+                            "defective block `{block}`: iteration 0's, at a later iteration"
+                        ));
+                    }
+                    let b = self.defective_block(tip, defect)?;
+                    let from = self.index_of(&b.candidate.header.generator)?;
+                    return self.deliver_msg(from, Message::Block(Box::new(b)));
+                }
                 if i != iteration {
                     return Err(format!(
                         "defective `{block}` of iteration {i}: the node is at iteration {iteration}"
@@ -1249,6 +1259,34 @@ impl SaNode {
             }
             Event::Revote { .. } => Err("Revote (mutation double-vote) has no sa-node form".into()),
         }
+    }
+
+    /// Iteration 0's genuine candidate of the round after `height` as a block whose Success
+    /// attestation is wrong: `block-attestation-forged` (its Ratification aggregate is the
+    /// Validation one), `block-attestation-other` (a valid Success of the other candidate).
+    fn defective_block(&mut self, height: u64, defect: &str) -> Result<Block, String> {
+        let t = Thresholds::for_credits(self.node()?.params().committee_credits);
+        let (_, val, rat) = self.committees(height, 0)?;
+        let vote = Vote::Valid([0; 32]);
+        let vs = self.quorum_of(&val, t.of(&vote))?;
+        let rs = self.quorum_of(&rat, t.of(&vote))?;
+        let candidate = self.candidate(height, 0, 0, true, &Set(vec![]))?;
+        let attested = match defect {
+            "block-attestation-forged" => 0,
+            "block-attestation-other" => 1,
+            _ => return Err(format!("Defective: unknown defect {defect:?}")),
+        };
+        let value = Value::Valid {
+            candidate: Big(attested),
+        };
+        let mut attestation = self.attestation(height, 0, &value, &vs, &rs)?;
+        if attested == 0 {
+            attestation.ratification.aggregate = attestation.validation.aggregate;
+        }
+        Ok(Block {
+            candidate,
+            attestation,
+        })
     }
 
     /// Two validly signed, different Validation votes of provisioner `who` for `header`: a
@@ -1331,9 +1369,28 @@ impl SaNode {
                 c.header.faults_root = faults_root(&c.faults);
             }
             "failed-length" => h.failed_iterations.push(None),
-            "failed-forged" | "failed-generator" => {
+            "failed-forged" | "failed-generator" | "failed-short" => {
                 let mut f = fail0(self)?;
-                if defect == "failed-forged" {
+                if defect == "failed-short" {
+                    // One Ratification signer, the member with the fewest credits: validly
+                    // signed, short of the quorum.
+                    let (_, _, rat) = self.committees(height, 0)?;
+                    let (key, credits) = rat
+                        .iter()
+                        .min_by_key(|(_, c)| **c)
+                        .map(|(k, c)| (*k, *c))
+                        .ok_or("iteration 0 has no Ratification committee")?;
+                    if credits >= t.of(&Vote::NoCandidate) {
+                        return Err("defect failed-short: every member holds a quorum".into());
+                    }
+                    let who = self.index_of(&key)?;
+                    let vs = {
+                        let (_, val, _) = self.committees(height, 0)?;
+                        self.quorum_of(&val, t.of(&Vote::NoCandidate))?
+                    };
+                    f.attestation =
+                        self.attestation(height, 0, &Value::NoCandidate, &vs, &[who])?;
+                } else if defect == "failed-forged" {
                     // The Ratification aggregate of another step's signatures.
                     f.attestation.ratification.aggregate = f.attestation.validation.aggregate;
                 } else {

@@ -207,7 +207,9 @@ pub enum Event {
     /// A candidate of the node's current iteration, as gen(i) would sign it, with one defect
     /// (`defect`, one of [`DEFECTS`]) that makes every honest node refuse it (ACCEPT-1's
     /// checks, ATT-1, FAIL-1, REW-2, SLASH-4, SORT-6): the node must stay as it was and send
-    /// nothing. `block` names the genuine candidate it is made from.
+    /// nothing. `block` names the genuine candidate it is made from; for the `block-*`
+    /// defects, iteration 0's candidate of the round, delivered as a block whose Success
+    /// attestation is wrong (ITER-2, ATT-1).
     Defective {
         /// The genuine candidate.
         block: String,
@@ -226,7 +228,7 @@ pub enum Event {
 /// The defects of a `Defective` candidate (spec/conformance.md, "Defective candidates"), with
 /// what each needs of the node's position: `any`, `round-1`, `round-2+` (a parent attestation
 /// is due) or `iteration-1+` (failed_iterations has an entry).
-pub const DEFECTS: [(&str, &str); 18] = [
+pub const DEFECTS: [(&str, &str); 21] = [
     ("parent", "any"),
     ("iteration", "any"),
     ("generator", "any"),
@@ -242,6 +244,9 @@ pub const DEFECTS: [(&str, &str); 18] = [
     ("failed-length", "any"),
     ("failed-forged", "iteration-1+"),
     ("failed-generator", "iteration-1+"),
+    ("failed-short", "iteration-1+"),
+    ("block-attestation-forged", "iteration-1+"),
+    ("block-attestation-other", "iteration-1+"),
     ("prev-attestation-missing", "round-2+"),
     ("prev-attestation-forged", "round-2+"),
     ("prev-attestation-at-height-1", "round-1"),

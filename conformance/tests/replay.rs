@@ -354,7 +354,8 @@ fn every_defective_candidate_is_refused_for_its_defect() {
         "fault-proof-forged" => "REJ-FAULT-INVALID",
         "fault-proof-future" => "REJ-FAULT-TOO-OLD",
         "failed-length" => "REJ-FAILED-ITERATIONS-LENGTH",
-        "failed-forged" | "failed-generator" => "REJ-FAILED-ITERATION",
+        "failed-forged" | "failed-generator" | "failed-short" => "REJ-FAILED-ITERATION",
+        "block-attestation-forged" | "block-attestation-other" => "REJ-BLOCK-ATTESTATION",
         _ => "REJ-PREV-ATTESTATION",
     };
     for preset in ["default", "byzantine", "emergency", "warnings"] {
