@@ -15,8 +15,9 @@ use sa_model::{Action, SaModel};
 use stateright::Model;
 
 use crate::trace::{
-    Attestation, Balance, Big, ChainEntry, Event, Failed, Label, Observed, Sent, Set, Step,
-    TraceState, Value, VoteStep, DEFECTS, FORMAT_VERSION,
+    iteration_of_name, needs_met, variant_of_name, Attestation, Balance, Big, ChainEntry, Event,
+    Failed, Label, Observed, Sent, Set, Step, TraceState, Value, VoteStep, DEFECTS, EDGES,
+    FORMAT_VERSION,
 };
 
 fn step(s: MStep) -> Step {
@@ -725,15 +726,7 @@ fn defect_traces(model: &SaModel, runs: &[(usize, Run, String)]) -> Vec<Trace> {
         for probe in probes.iter().filter(|probe| probe.kind == "defect") {
             let at = &probe.state.node;
             todo.retain(|&(defect, needs)| {
-                let applies = match needs {
-                    "round-1" => at.round.0 == 1,
-                    "round-2+" => at.round.0 >= 2,
-                    "iteration-1+" => {
-                        at.iteration.0 >= 1 && model.config.protocol.relaxed_iterations >= 1
-                    }
-                    _ => true,
-                };
-                if !applies {
+                if !needs_met(&model.config.protocol, at, needs) {
                     return true;
                 }
                 let mut t: Vec<TraceState> = states[..=probe.at].to_vec();
@@ -752,6 +745,77 @@ fn defect_traces(model: &SaModel, runs: &[(usize, Run, String)]) -> Vec<Trace> {
                         "{from} cut after state {}, then gen(i)'s candidate with one defect \
                          ({defect}): refused, the node unchanged and silent",
                         probe.at
+                    ),
+                    node: *p,
+                    states: t,
+                    classes: BTreeSet::new(),
+                });
+                false
+            });
+        }
+    }
+    out
+}
+
+/// The traces of candidates at an edge (spec/conformance.md, "Candidates at an edge"): for
+/// each edge of [`EDGES`], the first delivery in the class runs of the current iteration's
+/// genuine candidate to a Validation member that votes on it and stays in its round, with that
+/// candidate replaced by the same one at the edge: the expected outputs and state are the
+/// genuine candidate's.
+fn edge_traces(model: &SaModel, runs: &[(usize, Run, String)]) -> Vec<Trace> {
+    let mut out = Vec::new();
+    let mut todo: Vec<(&str, &str)> = EDGES.to_vec();
+    for (p, run, from) in runs {
+        if todo.is_empty() {
+            break;
+        }
+        let Some((states, _)) = project(model, run, *p) else {
+            continue;
+        };
+        for k in 1..states.len() {
+            let (before, at) = (&states[k - 1].node, &states[k]);
+            let Event::Candidate {
+                block,
+                valid: true,
+                failed,
+            } = &at.event
+            else {
+                continue;
+            };
+            let votes = at.sent.0.iter().any(|m| {
+                matches!(
+                    m,
+                    Sent::Vote {
+                        step: VoteStep::Validation,
+                        ..
+                    }
+                )
+            });
+            let current = iteration_of_name(block).map(u64::from) == Some(before.iteration.0)
+                && variant_of_name(block) == 0;
+            if !votes || !current || at.node.round != before.round {
+                continue;
+            }
+            todo.retain(|&(edge, needs)| {
+                if !needs_met(&model.config.protocol, before, needs) {
+                    return true;
+                }
+                let mut t: Vec<TraceState> = states[..k].to_vec();
+                t.push(TraceState {
+                    event: Event::Edge {
+                        block: block.clone(),
+                        failed: failed.clone(),
+                        edge: edge.to_string(),
+                    },
+                    sent: at.sent.clone(),
+                    node: at.node.clone(),
+                });
+                out.push(Trace {
+                    name: format!("edge-{edge}"),
+                    description: format!(
+                        "{from} up to state {}, then gen(i)'s candidate at an edge the spec \
+                         allows ({edge}) instead of the genuine one: taken as the genuine one",
+                        k - 1
                     ),
                     node: *p,
                     states: t,
@@ -1171,6 +1235,16 @@ pub fn export_with(
         .collect();
     traces.extend(equivocation_traces(model, &class_list));
     traces.extend(defect_traces(model, &class_list));
+    let walk_list = random_walks(model, walks, seed, 200);
+    // Edges from the class runs first, then from the random walks (a proof exactly one epoch
+    // old needs a candidate delivered past the first epoch, which few class runs reach).
+    let mut edge_runs = class_list.clone();
+    for (w, run) in walk_list.iter().enumerate() {
+        for p in (0..model.n()).filter(|&p| !model.config.is_byzantine(p)) {
+            edge_runs.push((p, run.clone(), format!("walk-{w:04}-p{p}")));
+        }
+    }
+    traces.extend(edge_traces(model, &edge_runs));
     // Each witness's shortest run, then each random walk, at every honest node it moves.
     for (id, run) in &witnesses {
         let name = id.trim_start_matches("WIT-").to_lowercase();
@@ -1181,7 +1255,7 @@ pub fn export_with(
             )
         })?;
     }
-    for (w, run) in random_walks(model, walks, seed, 200).iter().enumerate() {
+    for (w, run) in walk_list.iter().enumerate() {
         at_every_node(model, run, &mut traces, |p| {
             (
                 format!("walk-{w:04}-p{p}"),

@@ -26,8 +26,8 @@ use sa_node::sortition::{committee, generator, Committee, StepKind};
 use sa_node::tally::{Thresholds, Vote, VoteStep as RVoteStep};
 
 use crate::trace::{
-    Balance, Big, ChainEntry, Event, Failed, Label, Observed, Sent, Set, Step, TraceState, Value,
-    VoteStep,
+    iteration_of_name, variant_of_name, Balance, Big, ChainEntry, Event, Failed, Label, Observed,
+    Sent, Set, Step, TraceState, Value, VoteStep,
 };
 
 /// An implementation under test, driven one trace event at a time.
@@ -406,18 +406,6 @@ fn child_name(parent: &str, round: u64, iteration: u8, variant: u8) -> String {
     } else {
         format!("{parent}-{round}.{iteration}{mark}")
     }
-}
-
-fn variant_of_name(name: &str) -> u8 {
-    u8::from(name.ends_with('\''))
-}
-
-/// The iteration a block name gives (`B1.0-2.1'` -> 1): the number after the last dot.
-fn iteration_of_name(name: &str) -> Option<u8> {
-    name.trim_end_matches('\'')
-        .rsplit('.')
-        .next()
-        .and_then(|i| i.parse().ok())
 }
 
 impl SaNode {
@@ -1257,6 +1245,22 @@ impl SaNode {
                 let from = self.index_of(&c.header.generator)?;
                 self.deliver_msg(from, Message::Candidate(c))
             }
+            Event::Edge {
+                block,
+                failed,
+                edge,
+            } => {
+                let i = iteration_of_name(block)
+                    .ok_or_else(|| format!("edge `{block}`: no iteration in the name"))?;
+                if i != iteration || variant_of_name(block) != 0 {
+                    return Err(format!(
+                        "edge `{block}`: not the genuine candidate of iteration {iteration}"
+                    ));
+                }
+                let c = self.edge(tip, i, failed, edge)?;
+                let from = self.index_of(&c.header.generator)?;
+                self.deliver_msg(from, Message::Candidate(c))
+            }
             Event::Revote { .. } => Err("Revote (mutation double-vote) has no sa-node form".into()),
         }
     }
@@ -1296,6 +1300,150 @@ impl SaNode {
             first: self.signed_vote(who, header, Vote::NoCandidate),
             second: self.signed_vote(who, header, Vote::Valid([7; 32])),
         }
+    }
+
+    /// The fault proofs against provisioner `other` (not gen(i)) that a probe candidate `c`
+    /// of the node's round carries for `case`, a `fault-*` defect of [`DEFECTS`] or an edge
+    /// of [`EDGES`] (spec/conformance.md): double votes of Validation, iteration 0, on `c`'s
+    /// parent; double candidates made from `c`'s header.
+    fn fault_case(
+        &self,
+        c: &Candidate,
+        other: usize,
+        case: &str,
+    ) -> Result<Vec<FaultProof>, String> {
+        if case == "fault-double-candidate" || case.starts_with("fault-candidates-") {
+            return self.double_candidate_case(c, other, case);
+        }
+        let third = (other + 1) % self.keys.len();
+        let params = self.node()?.params();
+        let (round, epoch) = (c.header.height, params.epoch);
+        let header = |r: u64, iteration: u8, step: RVoteStep| VoteHeader {
+            prev_hash: c.header.prev_hash,
+            round: r,
+            iteration,
+            step,
+        };
+        let here = header(round, 0, RVoteStep::Validation);
+        let vote = |who: usize, h: VoteHeader, v: Vote| self.signed_vote(who, h, v);
+        let (no, yes) = (Vote::NoCandidate, Vote::Valid([7; 32]));
+        let double_vote =
+            |first: SignedVote, second: SignedVote| vec![FaultProof::DoubleVote { first, second }];
+        let old = |age: u64| {
+            round
+                .checked_sub(age)
+                .ok_or_else(|| format!("{case}: round {round} is not past {age} rounds"))
+        };
+        Ok(match case {
+            "fault-double-vote" => vec![self.double_vote(other, here)],
+            "faults-at-max" => {
+                vec![self.double_vote(other, here); sa_node::message::MAX_FAULTS_PER_BLOCK]
+            }
+            "fault-epoch-old" => vec![self.double_vote(other, header(old(epoch)?, 0, here.step))],
+            "fault-proof-old" => {
+                vec![self.double_vote(other, header(old(epoch + 1)?, 0, here.step))]
+            }
+            "fault-proof-emergency" => {
+                let e = params.emergency_iteration;
+                if e >= params.max_iterations {
+                    return Err(format!(
+                        "{case}: the configuration has no emergency iteration"
+                    ));
+                }
+                vec![self.double_vote(other, header(round, e, here.step))]
+            }
+            "fault-votes-signer" => double_vote(vote(other, here, no), vote(third, here, yes)),
+            "fault-votes-step" => double_vote(
+                vote(other, here, no),
+                vote(other, header(round, 0, RVoteStep::Ratification), yes),
+            ),
+            "fault-votes-signature" => {
+                let mut second = vote(other, here, yes);
+                second.signature = self.sign(third, &vote_digest(&here, &yes));
+                double_vote(vote(other, here, no), second)
+            }
+            _ => return Err(format!("unknown fault case {case:?}")),
+        })
+    }
+
+    /// [`Self::fault_case`] for double candidates: two headers of `other` made from `c`'s,
+    /// for its round and iteration, differing in their timestamp, then in what `case` names.
+    fn double_candidate_case(
+        &self,
+        c: &Candidate,
+        other: usize,
+        case: &str,
+    ) -> Result<Vec<FaultProof>, String> {
+        let third = (other + 1) % self.keys.len();
+        let mut a = c.header.clone();
+        a.generator = self.keys[other].public;
+        let mut b = a.clone();
+        b.timestamp += 1;
+        let proof = |a: Header, b: Header, signer_b: usize| {
+            vec![FaultProof::DoubleCandidate {
+                first_signature: self.sign(other, &a.hash()),
+                second_signature: self.sign(signer_b, &b.hash()),
+                first: Box::new(a),
+                second: Box::new(b),
+            }]
+        };
+        Ok(match case {
+            "fault-double-candidate" => proof(a, b, other),
+            "fault-candidates-generator" => {
+                b.generator = self.keys[third].public;
+                proof(a, b, third)
+            }
+            "fault-candidates-height" => {
+                b.height += 1;
+                proof(a, b, other)
+            }
+            "fault-candidates-parent" => {
+                b.prev_hash = [0x5a; 32];
+                proof(a, b, other)
+            }
+            "fault-candidates-iteration" => {
+                b.iteration += 1;
+                proof(a, b, other)
+            }
+            "fault-candidates-same" => proof(a.clone(), a, other),
+            // The second header (still `other`'s) signed by another provisioner.
+            "fault-candidates-signature" => proof(a, b, third),
+            _ => return Err(format!("unknown fault case {case:?}")),
+        })
+    }
+
+    /// gen(i)'s genuine candidate on the block at `height` (variant 0, valid, carrying the
+    /// Fail attestations `failed`) at `edge` (spec/conformance.md, "Candidates at an edge"),
+    /// executed for its state root and signed by gen(i); it is named as the genuine one, so
+    /// that the node's vote on it reads as a vote on the genuine candidate.
+    fn edge(
+        &mut self,
+        height: u64,
+        i: u8,
+        failed: &Set<Failed>,
+        edge: &str,
+    ) -> Result<Candidate, String> {
+        let mut c = self.candidate(height, i, 0, true, failed)?;
+        let gi = self.index_of(&c.header.generator)?;
+        let other = (gi + 1) % self.keys.len();
+        match edge {
+            "timestamp-at-future-bound" => {
+                // The node reads the clock the adapter advances by one for each input.
+                c.header.timestamp = self.now + 1 + self.node()?.params().max_future_ms;
+            }
+            e if e.starts_with("fault") => {
+                c.faults = self.fault_case(&c, other, e)?;
+                c.header.faults_root = faults_root(&c.faults);
+            }
+            _ => return Err(format!("Edge: unknown edge {edge:?}")),
+        }
+        c.header.state_root = self
+            .node()?
+            .expected_state_root(&c)
+            .map_err(|e| format!("executing the candidate at edge {edge}: {e}"))?;
+        c.signature = self.sign(gi, &c.header.hash());
+        self.register(&c, 0);
+        Ok(c)
     }
 
     /// gen(i)'s candidate on the block at `height` (the genuine one, variant 0, valid, no
@@ -1366,6 +1514,10 @@ impl SaNode {
             }
             "fault-proof-future" => {
                 c.faults = vec![self.double_vote(other, vote_header(round + 1))];
+                c.header.faults_root = faults_root(&c.faults);
+            }
+            d if d.starts_with("fault-") => {
+                c.faults = self.fault_case(&c, other, d)?;
                 c.header.faults_root = faults_root(&c.faults);
             }
             "failed-length" => h.failed_iterations.push(None),

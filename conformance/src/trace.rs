@@ -216,6 +216,19 @@ pub enum Event {
         /// The defect.
         defect: String,
     },
+    /// A candidate of the node's current iteration, as gen(i) would sign it, at an edge the
+    /// spec allows (`edge`, one of [`EDGES`]): valid fault proofs, the most a block may carry,
+    /// a proof exactly one epoch old, a timestamp exactly at the future bound. Every honest node
+    /// must take it as it takes the genuine candidate `block` it is made from (with the Fail
+    /// attestations `failed`): the expected outputs and state are the genuine candidate's.
+    Edge {
+        /// The genuine candidate it stands in for.
+        block: String,
+        /// The Fail attestations the genuine candidate carries.
+        failed: Set<Failed>,
+        /// The edge.
+        edge: String,
+    },
     /// Mutation `double-vote` only: a late candidate after a NoCandidate vote.
     Revote {
         /// The candidate.
@@ -227,8 +240,10 @@ pub enum Event {
 
 /// The defects of a `Defective` candidate (spec/conformance.md, "Defective candidates"), with
 /// what each needs of the node's position: `any`, `round-1`, `round-2+` (a parent attestation
-/// is due) or `iteration-1+` (failed_iterations has an entry).
-pub const DEFECTS: [(&str, &str); 21] = [
+/// is due), `iteration-1+` (failed_iterations has an entry), `past-epoch` (the round is past
+/// the first epoch, so a proof older than one epoch exists) or `emergency` (the configuration
+/// has an emergency iteration).
+pub const DEFECTS: [(&str, &str); 32] = [
     ("parent", "any"),
     ("iteration", "any"),
     ("generator", "any"),
@@ -250,6 +265,59 @@ pub const DEFECTS: [(&str, &str); 21] = [
     ("prev-attestation-missing", "round-2+"),
     ("prev-attestation-forged", "round-2+"),
     ("prev-attestation-at-height-1", "round-1"),
+    ("fault-votes-signer", "any"),
+    ("fault-votes-step", "any"),
+    ("fault-votes-signature", "any"),
+    ("fault-candidates-generator", "any"),
+    ("fault-candidates-height", "any"),
+    ("fault-candidates-parent", "any"),
+    ("fault-candidates-iteration", "any"),
+    ("fault-candidates-same", "any"),
+    ("fault-candidates-signature", "any"),
+    ("fault-proof-old", "past-epoch"),
+    ("fault-proof-emergency", "emergency"),
+];
+
+/// Whether a probe that `needs` (the second column of [`DEFECTS`] and [`EDGES`]) applies to
+/// a node at `at` under `protocol`.
+#[must_use]
+pub fn needs_met(protocol: &sa_model::config::ProtocolParams, at: &Observed, needs: &str) -> bool {
+    match needs {
+        "round-1" => at.round.0 == 1,
+        "round-2+" => at.round.0 >= 2,
+        "iteration-1+" => at.iteration.0 >= 1 && protocol.relaxed_iterations >= 1,
+        "past-epoch" => at.round.0 > u64::from(protocol.epoch),
+        "emergency" => protocol
+            .emergency_iteration
+            .is_some_and(|e| e < protocol.max_iterations),
+        _ => true,
+    }
+}
+
+/// The variant a block name gives: 1 for a name ending in `'` (a Byzantine generator's second
+/// candidate), else 0.
+#[must_use]
+pub fn variant_of_name(name: &str) -> u8 {
+    u8::from(name.ends_with('\''))
+}
+
+/// The iteration a block name gives (`B1.0-2.1'` -> 1): the number after the last dot.
+#[must_use]
+pub fn iteration_of_name(name: &str) -> Option<u8> {
+    name.trim_end_matches('\'')
+        .rsplit('.')
+        .next()
+        .and_then(|i| i.parse().ok())
+}
+
+/// The edges of an `Edge` candidate (spec/conformance.md, "Candidates at an edge"), with what
+/// each needs of the node's position (as for [`DEFECTS`]).
+pub const EDGES: [(&str, &str); 5] = [
+    ("fault-double-vote", "any"),
+    ("fault-double-candidate", "any"),
+    ("faults-at-max", "any"),
+    ("fault-epoch-old", "past-epoch"),
+    ("timestamp-at-future-bound", "any"),
 ];
 
 /// An output of the node under test at this step: a message it must send, or evidence it

@@ -812,7 +812,7 @@ impl DuskNode {
                 None,
             ),
             "Vote" => (self.single_vote(r)?, None),
-            t @ ("PastSuccess" | "Fallback" | "Revote" | "Defective") => {
+            t @ ("PastSuccess" | "Fallback" | "Revote" | "Defective" | "Edge") => {
                 (vec![], Some(unsupported(t)))
             }
             t => return Err(format!("unknown event {t}")),
@@ -999,6 +999,10 @@ fn unsupported(t: &str) -> String {
     if t == "Defective" {
         "Defective: a defective candidate in dusk-consensus's own block format is not built by \
          this adapter yet"
+            .to_string()
+    } else if t == "Edge" {
+        "Edge: a candidate at an edge (fault proofs, the future bound) in dusk-consensus's own \
+         block format is not built by this adapter yet"
             .to_string()
     } else {
         format!(

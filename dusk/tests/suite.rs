@@ -154,6 +154,8 @@ fn the_dusk_suite_against_dusk_consensus_is_the_documented_table() {
             "partial-fallback"
         } else if reason.starts_with("Defective") {
             "partial-defect"
+        } else if reason.starts_with("Edge") {
+            "partial-edge"
         } else {
             panic!("an unexplained partial trace: {p}")
         };
