@@ -19,6 +19,8 @@ files=(
     impl/src/sortition.rs
     impl/src/tally.rs
 )
+# cargo-mutants writes target/mutants but does not create target/ (a fresh clone has none).
+mkdir -p target
 args=()
 for f in "${files[@]}"; do args+=(--file "$f"); done
 exec cargo mutants --package sa-node --profile mutants "${args[@]}" \

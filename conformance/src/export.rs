@@ -303,9 +303,29 @@ pub fn class(model: &SaModel, p: usize, node: &sa_model::state::Node, e: &MEvent
         | MEvent::Timeout {
             step: MStep::Validation,
         } => member(MVoteStep::Ratification),
+        // VAR-FIN-SM / VAR-FIN-CLOSED: a block accepted while the node holds a Fail of an
+        // earlier iteration of the round that does not count toward PNI (fewer than SM
+        // Ratification credits). Never under Dusk's rule, where every Fail counts.
+        MEvent::RatificationQuorum { att, .. } | MEvent::PastSuccess { att, .. }
+            if att.value.is_valid() && uncounted_fail(node) =>
+        {
+            ", an uncounted Fail held"
+        }
+        // ... and a candidate proposed then (its failed_iterations leaves that Fail out).
+        MEvent::Propose { .. } if uncounted_fail(node) => ", an uncounted Fail held",
         _ => "",
     };
     format!("{}{role}", class_of(at, e))
+}
+
+/// Whether `node` holds a Fail attestation of an earlier iteration of its round that does not
+/// count toward PNI (VAR-FIN-SM, VAR-FIN-CLOSED: fewer than SM Ratification credits).
+fn uncounted_fail(node: &sa_model::state::Node) -> bool {
+    node.held.iter().any(|(slot, v)| {
+        !v.is_valid()
+            && sa_model::state::parent_of(*slot) == node.tip()
+            && node.fails.get(iteration_of(*slot)).is_none()
+    })
 }
 
 fn class_of(at: MStep, e: &MEvent) -> String {

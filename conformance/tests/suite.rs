@@ -1,4 +1,5 @@
-//! The checked-in suites (`conformance/traces/default`, `byzantine`, `emergency` and `warnings`,
+//! The checked-in suites (`conformance/traces/default`, `byzantine`, `emergency`, `warnings` and
+//! the variant suites of `conformance/variants/`,
 //! written by `sa export --preset P --random 20 --seed 1`): they pass against sa-node, and
 //! they are exactly what the model exports today, so the suites and the model never drift.
 
@@ -21,6 +22,30 @@ const SUITES: [(&str, usize, u64); 4] = [
 /// replayed against dusk-consensus by `dusk/tests/suite.rs`; sa-node refuses it (below).
 const EXPORTED_ONLY: [(&str, usize, u64); 1] = [("dusk", 20, 1)];
 
+/// The checked-in variant suites (spec/variants.md): each `conformance/traces/NAME` is
+/// `sa export --config conformance/variants/NAME.toml --random 20 --seed 1`.
+const VARIANT_SUITES: [&str; 2] = ["byzantine-sm-fail", "byzantine-closed"];
+
+fn variant_config(name: &str) -> Config {
+    let file = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/variants"))
+        .join(format!("{name}.toml"));
+    let text = std::fs::read_to_string(&file).unwrap();
+    Config::from_toml_str(&text, &file.display().to_string()).unwrap()
+}
+
+/// Every checked-in suite sa-node replays, with its configuration.
+fn replayed() -> Vec<(String, Config)> {
+    SUITES
+        .iter()
+        .map(|(p, _, _)| (p.to_string(), Config::preset(p).unwrap()))
+        .chain(
+            VARIANT_SUITES
+                .iter()
+                .map(|v| (v.to_string(), variant_config(v))),
+        )
+        .collect()
+}
+
 fn suite(preset: &str) -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/traces")).join(preset)
 }
@@ -36,8 +61,8 @@ fn names(dir: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn the_checked_in_suites_pass_against_sa_node() {
-    for (preset, _, _) in SUITES {
-        let config = Config::preset(preset).unwrap();
+    for (preset, config) in replayed() {
+        let preset = preset.as_str();
         let mut a = SaNode::default();
         let files = names(&suite(preset));
         assert!(files.len() >= 100, "{preset}: {} traces", files.len());
@@ -72,8 +97,10 @@ fn sa_node_refuses_the_dusk_suite_by_name() {
 #[test]
 #[ignore = "long check (about 4 min on 2 cores): scripts/long-checks.sh"]
 fn the_checked_in_suites_are_what_the_model_exports() {
-    for (preset, random, seed) in SUITES.into_iter().chain(EXPORTED_ONLY) {
-        let m = SaModel::new(Config::preset(preset).unwrap());
+    let variants = VARIANT_SUITES.map(|v| (v, 20, 1));
+    for (preset, random, seed) in SUITES.into_iter().chain(EXPORTED_ONLY).chain(variants) {
+        let config = Config::preset(preset).unwrap_or_else(|| variant_config(preset));
+        let m = SaModel::new(config);
         let dir = tempfile::tempdir().unwrap();
         let e = export(&m, preset, dir.path(), random, seed).unwrap();
         assert!(e.coverage.values().all(|n| *n > 0));
