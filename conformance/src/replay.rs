@@ -988,8 +988,14 @@ impl Adapter for SaNode {
         let (r0, i0) = self.node()?.position();
         if r0 == at.round.0 && u64::from(i0) == at.iteration.0 {
             while index(self.node()?.step()) < want && self.node()?.position() == (r0, i0) {
-                let kind = [StepKind::Proposal, StepKind::Validation][index(self.node()?.step())];
+                let at = index(self.node()?.step());
+                let kind = [StepKind::Proposal, StepKind::Validation][at];
                 early.extend(self.fire(kind)?);
+                if index(self.node()?.step()) == at && self.node()?.position() == (r0, i0) {
+                    // The node did not leave the step on its timer: the event is delivered
+                    // as it stands, and the comparison says where it went wrong (no loop).
+                    break;
+                }
             }
         }
         let mut sent = self.deliver_now(event)?;
