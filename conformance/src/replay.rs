@@ -1309,7 +1309,8 @@ impl SaNode {
     }
 
     /// The fault proofs against provisioner `other` (not gen(i)) that a probe candidate `c`
-    /// of the node's round carries for `case`, a `fault-*` defect of [`DEFECTS`] or an edge
+    /// of the node's round carries for `case`, a `fault-*` or `too-many-faults` defect of
+    /// [`DEFECTS`] or an edge
     /// of [`EDGES`] (spec/conformance.md): double votes of Validation, iteration 0, on `c`'s
     /// parent; double candidates made from `c`'s header.
     fn fault_case(
@@ -1340,11 +1341,13 @@ impl SaNode {
                 .checked_sub(age)
                 .ok_or_else(|| format!("{case}: round {round} is not past {age} rounds"))
         };
+        let max = sa_node::message::MAX_FAULTS_PER_BLOCK;
         Ok(match case {
             "fault-double-vote" => vec![self.double_vote(other, here)],
-            "faults-at-max" => {
-                vec![self.double_vote(other, here); sa_node::message::MAX_FAULTS_PER_BLOCK]
-            }
+            "faults-at-max" => vec![self.double_vote(other, here); max],
+            "too-many-faults" => vec![self.double_vote(other, here); max + 1],
+            "fault-proof-forged" => double_vote(vote(other, here, no), vote(other, here, no)),
+            "fault-proof-future" => vec![self.double_vote(other, header(round + 1, 0, here.step))],
             "fault-epoch-old" => vec![self.double_vote(other, header(old(epoch)?, 0, here.step))],
             "fault-proof-old" => {
                 vec![self.double_vote(other, header(old(epoch + 1)?, 0, here.step))]
@@ -1468,12 +1471,6 @@ impl SaNode {
         let round = height + 1;
         let params = self.node()?.params().clone();
         let t = Thresholds::for_credits(params.committee_credits);
-        let vote_header = |r: u64| VoteHeader {
-            prev_hash: parent.hash(),
-            round: r,
-            iteration: 0,
-            step: RVoteStep::Validation,
-        };
         // A valid Fail(NoCandidate) attestation of iteration 0 of this round, and gen(0).
         let fail0 = |this: &mut Self| -> Result<FailedIteration, String> {
             let (g0, val, rat) = this.committees(height, 0)?;
@@ -1505,24 +1502,7 @@ impl SaNode {
             "seed" => h.seed = self.sign(gi, &seed_digest(&h.seed)),
             "payload-root" => h.payload_root = [0x5a; 32],
             "faults-root" => h.faults_root = [0x5a; 32],
-            "too-many-faults" => {
-                let proof = self.double_vote(other, vote_header(round));
-                c.faults = vec![proof; sa_node::message::MAX_FAULTS_PER_BLOCK + 1];
-                c.header.faults_root = faults_root(&c.faults);
-            }
-            "fault-proof-forged" => {
-                let v = self.signed_vote(other, vote_header(round), Vote::NoCandidate);
-                c.faults = vec![FaultProof::DoubleVote {
-                    first: v,
-                    second: v,
-                }];
-                c.header.faults_root = faults_root(&c.faults);
-            }
-            "fault-proof-future" => {
-                c.faults = vec![self.double_vote(other, vote_header(round + 1))];
-                c.header.faults_root = faults_root(&c.faults);
-            }
-            d if d.starts_with("fault-") => {
+            d if d.starts_with("fault-") || d == "too-many-faults" => {
                 c.faults = self.fault_case(&c, other, d)?;
                 c.header.faults_root = faults_root(&c.faults);
             }
